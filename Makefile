@@ -1,0 +1,59 @@
+# Observatoire de la tranquillité publique — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+OBS     := $(VENV)/bin/observatory
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help setup system-deps run test lint format bench clean db-start db-stop
+
+help:
+	@echo "make run    installe tout, démarre la base locale, charge les exemples, sert http://$(HOST):$(PORT)/"
+	@echo "make test   installe tout et lance toute la suite de tests (base PostGIS réelle)"
+	@echo "make lint   ruff et mypy"
+	@echo "make bench  mesures de performance (benchmarks/RESULTS.md)"
+	@echo "make clean  arrête la base locale et efface l'environnement et les données locales"
+
+## One idempotent set-up shared by every target.
+setup: system-deps $(INSTALLED)
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+$(INSTALLED): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+db-start: setup
+	$(OBS) db start
+
+db-stop:
+	@test -x $(OBS) && $(OBS) db stop || true
+
+run: setup
+	$(OBS) db upgrade
+	$(OBS) serve --host $(HOST) --port $(PORT)
+
+test: setup lint
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup
+	$(OBS) db upgrade
+	$(PY) -m benchmarks
+
+clean: db-stop
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts benchmarks/out

@@ -1,0 +1,76 @@
+"""Typed dependencies: the database session and the caller's token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from observatory.settings import Settings
+from observatory.tokens import authenticate
+
+bearer = HTTPBearer(auto_error=False, description="Jeton créé par « observatory token create »")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the request succeeds."""
+    with request.app.state.sessionmaker.begin() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the token's id, name and role."""
+
+    token_id: int
+    name: str
+    role: str
+
+
+def get_caller(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401, "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."
+        )
+    token = authenticate(session, credentials.credentials, settings.secret_key)
+    if token is None:
+        raise HTTPException(401, "Jeton inconnu ou révoqué.")
+    return Caller(token_id=token.id, name=token.name, role=token.role)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_role(*roles: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets only the given roles through (403 otherwise)."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            allowed = ", ".join(roles)
+            raise HTTPException(
+                403,
+                f"Le rôle « {caller.role} » n'a pas accès à cette ressource "
+                f"(réservée à : {allowed}).",
+            )
+        return caller
+
+    return check
+
+
+AdminDep = Annotated[Caller, Depends(require_role("admin"))]

@@ -1,0 +1,151 @@
+"""Every error leaves as application/problem+json (RFC 9457) with a French detail."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from observatory.errors import DatabaseUnavailable, InvalidInput, NotFound, ObservatoryError
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+TITLES = {
+    400: "Requête invalide",
+    401: "Authentification requise",
+    403: "Accès refusé",
+    404: "Ressource introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Contenu trop volumineux",
+    422: "Paramètre invalide",
+    429: "Trop de requêtes",
+    500: "Erreur interne",
+    503: "Service indisponible",
+}
+
+DB_DOWN = (
+    "La base de données est indisponible pour le moment ; réessayez dans quelques instants. "
+    "Si le problème persiste, prévenez l'administrateur."
+)
+
+# French wording of the usual pydantic validation errors.
+VALIDATION_MESSAGES = {
+    "missing": "est obligatoire",
+    "int_parsing": "doit être un nombre entier",
+    "int_type": "doit être un nombre entier",
+    "float_parsing": "doit être un nombre",
+    "bool_parsing": "doit valoir true ou false",
+    "date_from_datetime_parsing": "doit être une date AAAA-MM-JJ",
+    "date_parsing": "doit être une date AAAA-MM-JJ",
+    "datetime_parsing": "doit être une date et heure ISO 8601",
+    "greater_than_equal": "doit être supérieur ou égal à {ge}",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "greater_than": "doit être supérieur à {gt}",
+    "less_than": "doit être inférieur à {lt}",
+    "string_too_long": "est trop long ({max_length} caractères au plus)",
+    "string_too_short": "est trop court ({min_length} caractères au moins)",
+    "literal_error": "doit valoir {expected}",
+    "enum": "doit valoir {expected}",
+    "string_pattern_mismatch": "n'a pas la forme attendue",
+    "json_invalid": "n'est pas un JSON valide",
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM
+
+
+def problem(
+    status: int, detail: str, request: Request | None = None, **extra: Any
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, HTTPStatus(status).phrase),
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def describe_validation_error(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("query", "body", "path")]
+    name = ".".join(location) or "requête"
+    template = VALIDATION_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return f"Paramètre « {name} » invalide."
+    try:
+        text = template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        text = template
+    return f"Paramètre « {name} » : {text}."
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
+    errors = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "type": e.get("type"),
+            "message": describe_validation_error(e),
+        }
+        for e in exc.errors()
+    ]
+    return problem(422, " ".join(e["message"] for e in errors), request, errors=errors)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+    detail = (
+        exc.detail
+        if isinstance(exc.detail, str) and exc.status_code in (401, 403, 409, 413, 422, 429, 503)
+        else None
+    )
+    if exc.status_code == 404 and isinstance(exc.detail, str) and exc.detail != "Not Found":
+        detail = exc.detail
+    return problem(exc.status_code, detail or TITLES.get(exc.status_code, "Erreur"), request)
+
+
+async def _database(request: Request, exc: Exception) -> ProblemResponse:
+    log.warning("Base de données injoignable pendant %s : %s", request.url.path, exc)
+    return problem(503, DB_DOWN, request)
+
+
+async def _dbapi(request: Request, exc: DBAPIError) -> ProblemResponse:
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return await _database(request, exc)
+    return await _unexpected(request, exc)
+
+
+async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
+    if isinstance(exc, NotFound):
+        return problem(404, str(exc), request)
+    if isinstance(exc, InvalidInput):
+        return problem(422, str(exc), request)
+    if isinstance(exc, DatabaseUnavailable):
+        return await _database(request, exc)
+    return problem(400, str(exc), request)
+
+
+async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("Erreur inattendue pendant %s", request.url.path, exc_info=exc)
+    return problem(500, "Une erreur inattendue est survenue ; elle a été journalisée.", request)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers once, on the app."""
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _dbapi)  # type: ignore[arg-type]
+    app.add_exception_handler(ObservatoryError, _domain)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,48 @@
+"""Who am I, and the tokens (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import AdminDep, CallerDep, SessionDep
+from observatory.tokens import list_tokens
+
+router = APIRouter(tags=["jetons"])
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+
+
+class TokenOut(BaseModel):
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+@router.get("/me", summary="Le jeton utilisé et son rôle")
+def me(caller: CallerDep) -> Me:
+    return Me(name=caller.name, role=caller.role)
+
+
+@router.get("/tokens", summary="Les jetons (administrateur)")
+def tokens(_: AdminDep, session: SessionDep, include_revoked: bool = True) -> list[TokenOut]:
+    return [
+        TokenOut(
+            name=t.name,
+            role=t.role,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            last_used_at=t.last_used_at,
+            revoked=t.revoked_at is not None,
+        )
+        for t in list_tokens(session)
+        if include_revoked or t.revoked_at is None
+    ]

@@ -1,0 +1,19 @@
+"""Domain errors. They know nothing of HTTP: api/errors.py maps them to responses."""
+
+from __future__ import annotations
+
+
+class ObservatoryError(Exception):
+    """Base of every error the observatory raises on purpose; its message is French."""
+
+
+class InvalidInput(ObservatoryError):
+    """The input (a file, a parameter) cannot be used as given."""
+
+
+class NotFound(ObservatoryError):
+    """The thing asked for does not exist."""
+
+
+class DatabaseUnavailable(ObservatoryError):
+    """The database cannot be reached."""

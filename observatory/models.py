@@ -1,0 +1,213 @@
+"""The data model (DESIGN.md): SQLAlchemy 2 tables with GeoAlchemy2 geometries in SRID 4326."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "police", "analyst", "partner")
+BATCH_STATUSES = ("running", "succeeded", "failed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB}
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True, comment="Code INSEE")
+    name: Mapped[str] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(3))
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+
+    __table_args__ = (Index("ix_commune_geom", "geom", postgresql_using="gist"),)
+
+
+class Qpv(Base):
+    __tablename__ = "qpv"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    generation: Mapped[int] = mapped_column(SmallInteger)
+    commune_codes: Mapped[list[str]] = mapped_column(ARRAY(String(5)), default=list)
+    department: Mapped[str | None] = mapped_column(String(3))
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("generation IN (2015, 2024)", name="generation"),
+        Index("ix_qpv_geom", "geom", postgresql_using="gist"),
+        Index("ix_qpv_generation", "generation"),
+    )
+
+
+class Category(Base):
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(Text, comment="Libellé affiché (français)")
+    family: Mapped[str] = mapped_column(String(40), comment="Famille d'indicateurs")
+    etat4001_index: Mapped[int | None] = mapped_column(SmallInteger)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    run_by: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'succeeded', 'failed')",
+            name="status",
+        ),
+        Index("ix_import_batch_kind_sha256", "kind", "sha256"),
+    )
+
+
+class ImportReject(Base):
+    __tablename__ = "import_reject"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer, comment="Ligne du fichier (1 = en-tête)")
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_import_reject_batch_row", "batch_id", "row_number"),)
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_ref: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    h3: Mapped[int] = mapped_column(BigInteger, comment="Cellule H3 à la résolution de stockage")
+    local_hour_of_week: Mapped[int] = mapped_column(
+        SmallInteger, comment="0 = lundi 0h … 167 = dimanche 23h, heure locale du début"
+    )
+    local_month: Mapped[date] = mapped_column(Date, comment="Premier jour du mois local")
+    address: Mapped[str | None] = mapped_column(Text)
+    qpv_2015: Mapped[str | None] = mapped_column(String(16))
+    qpv_2024: Mapped[str | None] = mapped_column(String(16))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_ref", name="uq_incident_source_ref"),
+        CheckConstraint(
+            "occurred_until IS NULL OR occurred_until >= occurred_at", name="interval_order"
+        ),
+        CheckConstraint("local_hour_of_week BETWEEN 0 AND 167", name="hour_of_week"),
+        Index("ix_incident_occurred_at", "occurred_at"),
+        Index("ix_incident_category_occurred_at", "category_code", "occurred_at"),
+        Index("ix_incident_commune_occurred_at", "commune_code", "occurred_at"),
+        Index("ix_incident_h3", "h3"),
+        Index("ix_incident_batch", "batch_id"),
+        Index("ix_incident_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class Etat4001(Base):
+    __tablename__ = "etat4001"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), comment="YYYY ou YYYY-MM")
+    perimeter: Mapped[str] = mapped_column(String(2), comment="PN (police) ou GN (gendarmerie)")
+    department: Mapped[str] = mapped_column(String(3))
+    service: Mapped[str] = mapped_column(Text, comment="Service, ou '' pour le total")
+    index: Mapped[int] = mapped_column(SmallInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "period", "perimeter", "department", "service", "index", name="uq_etat4001_figure"
+        ),
+        CheckConstraint("perimeter IN ('PN', 'GN')", name="perimeter"),
+        CheckConstraint("index BETWEEN 1 AND 107", name="index_range"),
+        Index("ix_etat4001_department_service", "department", "service"),
+    )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12), comment="Début du jeton, pour le reconnaître")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'police', 'analyst', 'partner')", name="role"),
+    )
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(Text, comment="Nom du jeton ou de l'utilisateur")
+    role: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_audit_log_at", "at"),)

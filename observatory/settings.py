@@ -1,0 +1,100 @@
+"""Settings, read from the environment (prefix ``OBS_``) and from a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development, see below
+
+
+class Settings(BaseSettings):
+    """Everything the observatory can be told from the outside."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OBS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "OBS_DATABASE_URL"),
+        description="SQLAlchemy URL of an existing PostGIS; unset: the project-local cluster.",
+    )
+    secret_key: str = Field(default=DEV_SECRET, description="Pepper for token hashes.")
+
+    # The project-local cluster, used when database_url is unset.
+    pg_data_dir: Path = PROJECT_ROOT / "var" / "pg"
+    pg_port: int = 54329
+    pg_database: str = "observatory"
+    pg_user: str = "observatory"
+    pg_os_user: str = Field(
+        default="postgres",
+        description="Unprivileged system user that runs the local cluster when started as root.",
+    )
+    pg_bin_dir: Path | None = None
+
+    timezone: str = "Europe/Paris"
+    h3_resolution: int = Field(default=12, ge=6, le=15)
+    secrecy_threshold: int = Field(default=5, ge=1)
+    tile_url: str = Field(
+        default="",
+        description="Base-map tile URL template ({z}/{x}/{y}); empty: no base map, layers only.",
+    )
+    tile_attribution: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"fuseau horaire inconnu : {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "OBS_SECRET_KEY doit être défini (32 caractères au moins) en production"
+                )
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL doit être défini en production")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database to use: DATABASE_URL, else the project-local cluster."""
+        if self.database_url:
+            return normalise_url(self.database_url)
+        return f"postgresql+psycopg://{self.pg_user}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def uses_local_cluster(self) -> bool:
+        return not self.database_url
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgres://`` and ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

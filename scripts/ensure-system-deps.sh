@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what the project needs from the system's packages when it is missing:
+# python3-venv, PostgreSQL and PostGIS. Idempotent and quiet when everything is there.
+set -euo pipefail
+
+need=()
+
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+
+pg_bindir() {
+  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir; return
+  fi
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+bindir=$(pg_bindir || true)
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+  need+=(postgresql)
+  pg_version=""
+else
+  pg_version=$("$bindir/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')
+  sharedir="/usr/share/postgresql/$pg_version"
+  [ -f "$sharedir/extension/postgis.control" ] || need+=("postgresql-$pg_version-postgis-3")
+fi
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Paquets système manquants : ${need[*]}." >&2
+  echo "Installez PostgreSQL (15 ou plus) et PostGIS 3 avec le gestionnaire de paquets de" >&2
+  echo "votre système, ou définissez DATABASE_URL vers une base PostGIS existante." >&2
+  exit 1
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "Il faut être root (ou avoir sudo) pour installer : ${need[*]}" >&2; exit 1
+  fi
+fi
+
+echo "Installation des paquets système : ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+
+# A fresh PostgreSQL brings no PostGIS: add the one matching its version.
+if [ -z "$pg_version" ]; then
+  bindir=$(pg_bindir)
+  pg_version=$("$bindir/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')
+  if [ ! -f "/usr/share/postgresql/$pg_version/extension/postgis.control" ]; then
+    $sudo apt-get install -y -qq --no-install-recommends "postgresql-$pg_version-postgis-3" >/dev/null
+  fi
+fi

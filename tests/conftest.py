@@ -1,0 +1,91 @@
+"""Test fixtures: a real PostGIS (the project-local cluster, or DATABASE_URL), migrated once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from observatory.db import make_engine, make_sessionmaker, upgrade
+from observatory.models import Base
+from observatory.settings import Settings
+
+TEST_SECRET = "test-secret-key-long-enough-for-production-0123456789"
+TEST_DATABASE = "observatory_test"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The test database: OBS_TEST_DATABASE_URL or DATABASE_URL, else a fresh local one."""
+    explicit = os.environ.get("OBS_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if explicit:
+        url = Settings(database_url=explicit).sqlalchemy_url
+    else:
+        from observatory.localdb import LocalCluster
+
+        cluster = LocalCluster.from_settings(Settings(database_url=None))
+        cluster.start()
+        url = cluster.ensure_database(TEST_DATABASE, fresh=True)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Engine]:
+    """The migrated test database, emptied after the test."""
+    yield engine
+    _truncate_all(engine)
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[Session]:
+    with make_sessionmaker(db).begin() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def client(settings: Settings, db: Engine) -> Iterator[TestClient]:
+    from api.main import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def make_token(db: Engine, settings: Settings) -> Callable[[str], str]:
+    """Create a token with the given role and return it in clear."""
+    from observatory.tokens import create_token
+
+    counter = iter(range(10**6))
+
+    def make(role: str) -> str:
+        with make_sessionmaker(db).begin() as session:
+            return create_token(session, f"{role}-{next(counter)}", role, settings.secret_key)
+
+    return make
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,83 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from observatory.settings import DEV_SECRET, Settings, normalise_url
+
+
+def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "OBS_DATABASE_URL", "OBS_TIMEZONE", "OBS_SECRECY_THRESHOLD"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.timezone == "Europe/Paris"
+    assert settings.secrecy_threshold == 5
+    assert settings.uses_local_cluster
+    assert settings.sqlalchemy_url.startswith("postgresql+psycopg://observatory@127.0.0.1:")
+
+
+def test_environment_prefix_and_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBS_SECRECY_THRESHOLD", "11")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5433/obs")
+    settings = Settings(_env_file=None)
+    assert settings.secrecy_threshold == 11
+    assert not settings.uses_local_cluster
+    assert settings.sqlalchemy_url == "postgresql+psycopg://u:p@db.example:5433/obs"
+
+
+def test_dotenv_file_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OBS_TIMEZONE", raising=False)
+    (tmp_path / ".env").write_text("OBS_TIMEZONE=America/Cayenne\nOBS_H3_RESOLUTION=11\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.timezone == "America/Cayenne"
+    assert settings.h3_resolution == 11
+
+
+def test_unknown_timezone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="fuseau horaire inconnu"):
+        Settings(_env_file=None, timezone="Europe/Atlantis")
+
+
+def test_production_refuses_the_development_secret() -> None:
+    with pytest.raises(ValidationError, match="OBS_SECRET_KEY"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            database_url="postgresql://x/y",
+            secret_key=DEV_SECRET,
+        )
+
+
+def test_production_refuses_a_short_secret_and_a_missing_database() -> None:
+    with pytest.raises(ValidationError, match="OBS_SECRET_KEY"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            database_url="postgresql://x/y",
+            secret_key="short",
+        )
+    with pytest.raises(ValidationError, match="DATABASE_URL"):
+        Settings(_env_file=None, environment="production", database_url=None, secret_key="x" * 40)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = Settings(
+        _env_file=None,
+        environment="production",
+        database_url="postgresql://x/y",
+        secret_key="s" * 40,
+    )
+    assert settings.environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://a@b/c", "postgresql+psycopg://a@b/c"),
+        ("postgres://a@b/c", "postgresql+psycopg://a@b/c"),
+        ("postgresql+psycopg://a@b/c", "postgresql+psycopg://a@b/c"),
+    ],
+)
+def test_urls_use_psycopg3(given: str, expected: str) -> None:
+    assert normalise_url(given) == expected
