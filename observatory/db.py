@@ -39,7 +39,21 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the migrations, then refresh the reference data (the category nomenclature)."""
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        seed_reference_data(url)
+
+
+def seed_reference_data(url: str) -> None:
+    from observatory.categories import seed_categories
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            seed_categories(session)
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from observatory.categories import seed_categories
 from observatory.db import make_engine, make_sessionmaker, upgrade
 from observatory.models import Base
 from observatory.settings import Settings
@@ -45,6 +46,8 @@ def _truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    with make_sessionmaker(engine).begin() as session:
+        seed_categories(session)
 
 
 @pytest.fixture
