@@ -268,7 +268,7 @@ CATEGORIES: tuple[CategorySeed, ...] = (
 
 
 def normalise_label(value: str) -> str:
-    """Lower case, no accents, punctuation as single spaces: 'Vol à l'Étalage' -> 'vol a l etalage'."""
+    """Lower case, no accents, punctuation as spaces: "Vol à l'Étalage" -> 'vol a l etalage'."""
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return re.sub(r"[^a-z0-9]+", " ", plain).strip()
