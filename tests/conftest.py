@@ -30,7 +30,8 @@ def database_url() -> str:
 
         cluster = LocalCluster.from_settings(Settings(database_url=None))
         cluster.start()
-        url = cluster.ensure_database(TEST_DATABASE, fresh=True)
+        name = os.environ.get("OBS_TEST_DB_NAME", TEST_DATABASE)
+        url = cluster.ensure_database(name, fresh=True)
     upgrade(url)
     return url
 
