@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -300,7 +300,7 @@ def seed_categories(session: Session) -> None:
     )
 
 
-def category_lookup(session: Session) -> dict[str, str]:
+def category_lookup(session: Session | Connection) -> dict[str, str]:
     """Normalised code, label and alias -> category code, from the database."""
     lookup: dict[str, str] = {}
     for code, label, aliases in session.execute(

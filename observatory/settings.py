@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     pg_bin_dir: Path | None = None
 
     timezone: str = "Europe/Paris"
+    territory_bbox: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="Territory (WGS84 [w, s, e, n]): points outside it are rejected.",
+    )
     h3_resolution: int = Field(default=12, ge=6, le=15)
     secrecy_threshold: int = Field(default=5, ge=1)
     tile_url: str = Field(
@@ -49,6 +53,7 @@ class Settings(BaseSettings):
         description="Base-map tile URL template ({z}/{x}/{y}); empty: no base map, layers only.",
     )
     tile_attribution: str = ""
+    max_upload_mb: int = Field(default=200, ge=1, description="Largest file accepted by upload.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

@@ -1,0 +1,250 @@
+"""Import batches: their life (running, succeeded, failed), their locks and their reading.
+
+A batch row is written and committed on its own before the data, so that an import killed
+half-way leaves a trace. While the import runs, its connection holds an advisory lock named
+after the batch; a batch still "running" whose lock nobody holds was interrupted, and is
+marked failed the next time anyone looks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, select, text, update
+
+from observatory.errors import NotFound
+from observatory.models import ImportBatch, ImportReject
+
+# Advisory lock key spaces (first int4 of the two-key form).
+BATCH_LOCK_SPACE = 7301
+SOURCE_LOCK_SPACE = 7302
+
+BATCH = ImportBatch.__table__
+
+INTERRUPTED = "Import interrompu avant la fin : aucune donnée n'a été enregistrée. Relancez-le."
+
+
+def lock_key(name: str) -> int:
+    """A stable int4 from a name, for the two-key advisory lock functions."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+
+
+def file_sha256(path: Any, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_batch(
+    engine: Engine, *, kind: str, file_name: str, sha256: str, source: str | None, run_by: str
+) -> int:
+    """Insert a running batch in its own committed transaction and return its id."""
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "INSERT INTO import_batch (kind, file_name, sha256, source, status, run_by, "
+                    "rows_read, rows_imported, rows_duplicate, rows_rejected, details) "
+                    "VALUES (:kind, :file_name, :sha256, :source, 'running', :run_by, "
+                    "0, 0, 0, 0, '{}'::jsonb) RETURNING id"
+                ),
+                {
+                    "kind": kind,
+                    "file_name": file_name,
+                    "sha256": sha256,
+                    "source": source,
+                    "run_by": run_by,
+                },
+            ).scalar_one()
+        )
+
+
+def find_succeeded(engine: Engine, kind: str, sha256: str) -> int | None:
+    """The id of a batch that already imported this very file, if any."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(ImportBatch.id)
+            .where(
+                ImportBatch.kind == kind,
+                ImportBatch.sha256 == sha256,
+                ImportBatch.status == "succeeded",
+            )
+            .order_by(ImportBatch.id)
+            .limit(1)
+        ).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def hold_batch_lock(conn: Connection, batch_id: int) -> None:
+    """Mark the batch alive for as long as conn's transaction lasts."""
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(:space, :id)"),
+        {"space": BATCH_LOCK_SPACE, "id": batch_id},
+    )
+
+
+def try_source_lock(conn: Connection, name: str) -> bool:
+    """Take the transaction lock that lets one import of a source run at a time."""
+    return bool(
+        conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
+            {"space": SOURCE_LOCK_SPACE, "key": lock_key(name)},
+        ).scalar_one()
+    )
+
+
+def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], **extra: Any) -> None:
+    """Record the counts and success, inside the data transaction (they commit together)."""
+    values: dict[str, Any] = {
+        "status": "succeeded",
+        "finished_at": func.now(),
+        "rows_read": counts["rows_read"],
+        "rows_imported": counts["rows_imported"],
+        "rows_duplicate": counts["rows_duplicate"],
+        "rows_rejected": counts["rows_rejected"],
+    }
+    values.update(extra)
+    conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
+
+
+def fail_batch(engine: Engine, batch_id: int, message: str) -> None:
+    """Mark the batch failed, in its own transaction (the data transaction was rolled back)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(status="failed", finished_at=func.now(), message=message)
+        )
+
+
+def reap_interrupted(engine: Engine) -> int:
+    """Mark failed the running batches whose importer is gone; return how many."""
+    reaped = 0
+    with engine.connect() as conn:
+        running = conn.execute(
+            select(ImportBatch.id).where(ImportBatch.status == "running")
+        ).scalars()
+        for batch_id in list(running):
+            with conn.begin():
+                alive = not conn.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
+                    {"space": BATCH_LOCK_SPACE, "id": batch_id},
+                ).scalar_one()
+                if alive:
+                    continue
+                conn.execute(
+                    update(ImportBatch)
+                    .where(ImportBatch.id == batch_id, ImportBatch.status == "running")
+                    .values(status="failed", finished_at=func.now(), message=INTERRUPTED)
+                )
+                reaped += 1
+    return reaped
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What `import --json`, `imports show` and `/imports/{id}` say of a batch."""
+
+    batch_id: int
+    kind: str
+    file_name: str
+    source: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    rows_read: int
+    rows_imported: int
+    rows_duplicate: int
+    rows_rejected: int
+    run_by: str | None
+    message: str | None
+    details: dict[str, Any]
+
+    def contract(self) -> dict[str, Any]:
+        """The keys DESIGN.md promises for `import --json`."""
+        return {
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "rows_read": self.rows_read,
+            "rows_imported": self.rows_imported,
+            "rows_duplicate": self.rows_duplicate,
+            "rows_rejected": self.rows_rejected,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.contract(),
+            "kind": self.kind,
+            "file_name": self.file_name,
+            "source": self.source,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "run_by": self.run_by,
+            "message": self.message,
+            "details": self.details,
+        }
+
+
+def _summary(batch: Row[Any]) -> BatchSummary:
+    return BatchSummary(
+        batch_id=batch.id,
+        kind=batch.kind,
+        file_name=batch.file_name,
+        source=batch.source,
+        status=batch.status,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        rows_read=batch.rows_read,
+        rows_imported=batch.rows_imported,
+        rows_duplicate=batch.rows_duplicate,
+        rows_rejected=batch.rows_rejected,
+        run_by=batch.run_by,
+        message=batch.message,
+        details=batch.details or {},
+    )
+
+
+def list_batches(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
+    rows = conn.execute(
+        select(BATCH).order_by(BATCH.c.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return [_summary(b) for b in rows]
+
+
+def count_batches(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(ImportBatch)).scalar_one())
+
+
+def get_batch(conn: Connection, batch_id: int) -> BatchSummary:
+    batch = conn.execute(select(BATCH).where(BATCH.c.id == batch_id)).one_or_none()
+    if batch is None:
+        raise NotFound(f"Aucun import n° {batch_id}.")
+    return _summary(batch)
+
+
+def list_rejects(
+    conn: Connection, batch_id: int, *, limit: int = 100, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """Total and one page of a batch's rejected rows, in file order."""
+    get_batch(conn, batch_id)
+    total = conn.execute(
+        select(func.count()).select_from(ImportReject).where(ImportReject.batch_id == batch_id)
+    ).scalar_one()
+    rows = conn.execute(
+        select(ImportReject.row_number, ImportReject.reason, ImportReject.raw)
+        .where(ImportReject.batch_id == batch_id)
+        .order_by(ImportReject.row_number, ImportReject.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total), [
+        {"row_number": r.row_number, "reason": r.reason, "raw": r.raw} for r in rows
+    ]
