@@ -20,12 +20,9 @@ unchanged) or rejected into import_reject with its feature number (1-based) and 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +37,8 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError
 
+from ingest.populations import read_insee_populations, read_qpv_populations
+from ingest.values import INSEE_CODE, insee_code, integer_value, normalise_name, text_value
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
@@ -60,7 +59,6 @@ QPV_CODE_PATTERNS = {
     2015: re.compile(r"^QP\d{2}[0-9AB]\d{3}$"),  # QP031007, QP02A001
     2024: re.compile(r"^QN\d{2}[0-9AB]\d{2}[A-Z]$"),  # QN03107M, QN02A01M, QN97649N
 }
-INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DEPARTMENT_CODE = re.compile(r"^(\d{2}|2[AB]|9[78]\d)$")  # 98x: overseas collectivities
 
 # Candidate property names, normalised (lower case, no accents, "_" for anything else).
@@ -86,12 +84,6 @@ COMMUNE_FIELDS: dict[str, tuple[str, ...]] = {
     "population": ("population", "pmun", "pop"),
 }
 
-# Paris, Lyon and Marseille: legal populations are given per municipal arrondissement.
-ARRONDISSEMENTS = {
-    "75056": range(75101, 75121),
-    "69123": range(69381, 69390),
-    "13055": range(13201, 13217),
-}
 
 # Coordinates of a file without CRS: (xmin, ymin, xmax, ymax) of each plausible system.
 LONLAT_EXTENT = (-180.0, -90.0, 180.0, 90.0)
@@ -263,49 +255,6 @@ def import_communes(
     return _run(engine, Path(path), "communes", run_by, prepare, population)
 
 
-def read_insee_populations(path: Path) -> dict[str, int]:
-    """INSEE legal populations CSV -> {commune INSEE code: municipal population (PMUN)}."""
-    table = _read_csv(path)
-    columns = _column_lookup(table.columns)
-    pmun = _first_column(columns, ("PMUN", "POPULATION_MUNICIPALE", "POPULATION"))
-    if pmun is None:
-        raise InvalidInput(
-            f"Colonne PMUN (population municipale) introuvable dans {path.name} ; "
-            f"colonnes lues : {', '.join(map(str, table.columns))}."
-        )
-    codes = _insee_codes(table, columns, path.name)
-    result: dict[str, int] = {}
-    for code, value in zip(codes, table[pmun], strict=True):
-        number = _integer(value)
-        if code and number is not None:
-            result[code] = number
-    for whole, arrondissements in ARRONDISSEMENTS.items():
-        parts = [result[str(c)] for c in arrondissements if str(c) in result]
-        if whole not in result and parts:
-            result[whole] = sum(parts)
-    return result
-
-
-def read_qpv_populations(path: Path) -> dict[str, int]:
-    """INSEE figures per QPV (qpv2015_occitanie_insee.csv style) -> {QPV code: pop_mun}."""
-    table = _read_csv(path)
-    columns = _column_lookup(table.columns)
-    code = _first_column(columns, ("CODE_QP", "CODE_QUARTIER", "COD_QP", "CODEQP", "QP", "CODE"))
-    pop = _first_column(columns, ("POP_MUN", "POPULATION", "POP", "PMUN"))
-    if code is None or pop is None:
-        raise InvalidInput(
-            f"Colonnes code_qp et pop_mun introuvables dans {path.name} ; "
-            f"colonnes lues : {', '.join(map(str, table.columns))}."
-        )
-    result: dict[str, int] = {}
-    for raw_code, value in zip(table[code], table[pop], strict=True):
-        number = _integer(value)
-        key = (_text(raw_code) or "").upper()
-        if key and number is not None:
-            result[key] = number
-    return result
-
-
 def read_boundaries(path: Path) -> gpd.GeoDataFrame:
     """Read the first polygon layer of a GeoJSON / GeoPackage / Shapefile, in EPSG:4326."""
     try:
@@ -435,7 +384,7 @@ def _qpv_rows(
     rows = []
     for number, props, geom in _features(frame):
         reasons = []
-        code = (_text(_field(props, fields["code"])) or "").upper()
+        code = (text_value(_field(props, fields["code"])) or "").upper()
         generation = next((g for g, p in QPV_CODE_PATTERNS.items() if p.match(code)), None)
         if not code:
             reasons.append("Code du quartier manquant")
@@ -446,7 +395,7 @@ def _qpv_rows(
             )
         else:
             found.add(generation)
-        name = _text(_field(props, fields["name"]))
+        name = text_value(_field(props, fields["name"]))
         if not name:
             reasons.append("Nom du quartier manquant")
         communes, bad = _commune_codes(_field(props, fields["communes"]))
@@ -455,7 +404,7 @@ def _qpv_rows(
         department = _department(_field(props, fields["department"]), communes[:1], reasons)
         pop = populations.get(code)
         if pop is None:
-            pop = _integer(_field(props, fields["population"]))
+            pop = integer_value(_field(props, fields["population"]))
         rows.append(
             _stage_row(number, code or None, name, communes, department, pop, props, reasons, geom)
         )
@@ -467,19 +416,19 @@ def _commune_rows(frame: gpd.GeoDataFrame, populations: Mapping[str, int]) -> li
     rows = []
     for number, props, geom in _features(frame):
         reasons = []
-        code = _insee(_field(props, fields["code"]))
+        code = insee_code(_field(props, fields["code"]))
         if not code:
             reasons.append("Code INSEE de la commune manquant")
         elif not INSEE_CODE.match(code):
             reasons.append(f"Code INSEE « {code} » invalide : attendu 5 caractères (ex. 31555)")
-        name = _text(_field(props, fields["name"]))
+        name = text_value(_field(props, fields["name"]))
         if not name:
             reasons.append("Nom de la commune manquant")
         valid = [code] if code and INSEE_CODE.match(code) else []
         department = _department(_field(props, fields["department"]), valid, reasons)
         pop = populations.get(code or "")
         if pop is None:
-            pop = _integer(_field(props, fields["population"]))
+            pop = integer_value(_field(props, fields["population"]))
         rows.append(
             _stage_row(number, code or None, name, [], department, pop, props, reasons, geom)
         )
@@ -497,7 +446,7 @@ def _stage_row(
     reasons: list[str],
     geom: str | None,
 ) -> tuple[Any, ...]:
-    raw = json.dumps({k: _text(v) or "" for k, v in props.items()}, ensure_ascii=False)
+    raw = json.dumps({k: text_value(v) or "" for k, v in props.items()}, ensure_ascii=False)
     reason = " ; ".join(reasons) or None
     return (number, code, name, communes, department, population, raw, reason, geom)
 
@@ -514,7 +463,7 @@ def _resolve_fields(
     frame: gpd.GeoDataFrame, candidates: dict[str, tuple[str, ...]], what: str
 ) -> dict[str, str | None]:
     """Map each role (code, name, ...) to the file's property name, or None when absent."""
-    names = {_normalise(str(c)): str(c) for c in frame.columns if c != frame.geometry.name}
+    names = {normalise_name(str(c)): str(c) for c in frame.columns if c != frame.geometry.name}
     # A Shapefile's field names are cut to 10 characters (code_commune -> code_commu).
     fields = {
         role: next((names[n] for c in options for n in (c, c[:10]) if n in names), None)
@@ -577,55 +526,15 @@ def _guess_crs(frame: gpd.GeoDataFrame, file_name: str) -> int:
 # -- values -----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str | None:
-    """A property as stripped text (lists joined with ", "), or None when missing."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple | np.ndarray):
-        parts = [t for t in (_text(v) for v in value) if t]
-        return ", ".join(parts) or None
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return None
-        if float(value).is_integer():
-            return str(int(value))
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value).strip() or None
-
-
-def _integer(value: Any) -> int | None:
-    """A population figure ("1 234", 1234.0, "1234") as an int, or None when not a number."""
-    raw = _text(value)
-    if raw is None:
-        return None
-    raw = re.sub(r"[\s\u00a0\u202f]", "", raw).replace(",", ".")
-    try:
-        number = float(raw)
-    except ValueError:
-        return None
-    if not math.isfinite(number) or number < 0 or not number.is_integer():
-        return None
-    return int(number)
-
-
-def _insee(value: Any) -> str | None:
-    """An INSEE code, its leading zero restored when a numeric field dropped it."""
-    code = (_text(value) or "").upper()
-    if code.isdigit() and len(code) == 4:
-        code = "0" + code
-    return code or None
-
-
 def _commune_codes(value: Any) -> tuple[list[str], list[str]]:
     """Valid commune codes of a property ("31555, 31069", a list, ...) and the invalid ones."""
     items = value.tolist() if isinstance(value, np.ndarray) else value
     if not isinstance(items, list | tuple):
-        items = re.split(r"[^0-9A-Za-z]+", _text(items) or "")  # also '["31555", "31069"]'
+        items = re.split(r"[^0-9A-Za-z]+", text_value(items) or "")  # also '["31555", "31069"]'
     codes: list[str] = []
     bad: list[str] = []
     for item in items:
-        code = _insee(item)
+        code = insee_code(item)
         if code:
             (codes if INSEE_CODE.match(code) else bad).append(code)
     return list(dict.fromkeys(codes)), bad
@@ -633,7 +542,7 @@ def _commune_codes(value: Any) -> tuple[list[str], list[str]]:
 
 def _department(value: Any, communes: list[str], reasons: list[str]) -> str | None:
     """The département code from its property, else from the first commune code."""
-    department = (_text(value) or "").upper()
+    department = (text_value(value) or "").upper()
     if department.isdigit() and len(department) == 1:
         department = "0" + department
     if not department and communes:
@@ -642,73 +551,3 @@ def _department(value: Any, communes: list[str], reasons: list[str]) -> str | No
         reasons.append(f"Département « {department} » invalide (attendu 01…95, 2A, 2B, 97x ou 98x)")
         return None
     return department or None
-
-
-# -- CSV --------------------------------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV as text columns: encoding (UTF-8 with or without BOM, else Windows-1252) and
-    separator (; , tab |) detected."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"Fichier de population introuvable : {path}")
-    data = path.read_bytes()
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = data.decode("cp1252", errors="replace")
-    header = content.split("\n", 1)[0]
-    separator = max((";", ",", "\t", "|"), key=header.count)
-    try:
-        return pd.read_csv(
-            io.StringIO(content), sep=separator, dtype=str, keep_default_na=False, quotechar='"'
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInput(f"Impossible de lire {path.name} comme un CSV : {exc}") from exc
-
-
-def _insee_codes(table: pd.DataFrame, columns: dict[str, str], file_name: str) -> list[str]:
-    """Commune INSEE codes of an INSEE table: a code column, or département + commune number.
-
-    Overseas, the code is the first two characters of the département followed by the commune
-    number (971 + 101 -> 97101); elsewhere the département followed by the number on 3 digits.
-    """
-    direct = _first_column(columns, ("CODGEO", "DEPCOM", "CODE_INSEE", "CODE_COMMUNE"))
-    if direct is None and "CODCOM" not in columns and "COM" in columns:
-        sample = [_insee(v) or "" for v in table[columns["COM"]].head(50)]
-        if sample and all(INSEE_CODE.match(s) for s in sample):
-            direct = columns["COM"]
-    if direct is not None:
-        return [_insee(v) or "" for v in table[direct]]
-    department = _first_column(columns, ("CODDEP", "DEP", "CODE_DEPARTEMENT"))
-    number = _first_column(columns, ("CODCOM",))
-    if department is None or number is None:
-        raise InvalidInput(
-            f"Colonnes du code commune introuvables dans {file_name} : attendu CODDEP et CODCOM, "
-            f"ou CODGEO ; colonnes lues : {', '.join(map(str, table.columns))}."
-        )
-    codes = []
-    for dep, com in zip(table[department], table[number], strict=True):
-        dep, com = str(dep).strip().upper(), str(com).strip()
-        if not dep or not com:
-            codes.append("")
-        elif dep.startswith("97") and len(dep) == 3:
-            codes.append(dep[:2] + com.zfill(3))
-        else:
-            codes.append(dep.zfill(2) + com.zfill(3))
-    return codes
-
-
-def _normalise(name: str) -> str:
-    """Lower case, accents removed, anything but letters and digits as "_"."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
-
-
-def _column_lookup(columns: Iterable[Any]) -> dict[str, str]:
-    return {_normalise(str(c)).upper(): str(c) for c in columns}
-
-
-def _first_column(columns: dict[str, str], options: Iterable[str]) -> str | None:
-    return next((columns[o] for o in options if o in columns), None)
