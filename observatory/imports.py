@@ -213,9 +213,7 @@ def _summary(batch: Row[Any]) -> BatchSummary:
 
 
 def list_batches(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
-    rows = conn.execute(
-        select(BATCH).order_by(BATCH.c.id.desc()).limit(limit).offset(offset)
-    ).all()
+    rows = conn.execute(select(BATCH).order_by(BATCH.c.id.desc()).limit(limit).offset(offset)).all()
     return [_summary(b) for b in rows]
 
 

@@ -134,3 +134,15 @@ def test_bad_parameter_is_a_french_422_problem(
     body = response.json()
     assert "include_revoked" in body["detail"]
     assert "true ou false" in body["detail"]
+
+
+def test_categories_are_listed_with_their_families(
+    client: TestClient, make_token: Callable[[str], str]
+) -> None:
+    from observatory.categories import CATEGORIES, FAMILIES
+
+    body = client.get("/api/v1/categories", headers=auth(make_token("partner"))).json()
+    assert {c["code"] for c in body} == {c.code for c in CATEGORIES}
+    burglary = next(c for c in body if c["code"] == "cambriolage_logement")
+    assert burglary["etat4001_index"] == 27
+    assert burglary["family_label"] == FAMILIES["vols"]

@@ -10,7 +10,8 @@ def random_cells(n: int, res: int, seed: int = 1) -> np.ndarray:
     lat = rng.uniform(-89, 89, n)
     lon = rng.uniform(-180, 180, n)
     return np.array(
-        [h3.str_to_int(h3.latlng_to_cell(a, o, res)) for a, o in zip(lat, lon)], dtype=np.uint64
+        [h3.str_to_int(h3.latlng_to_cell(a, o, res)) for a, o in zip(lat, lon, strict=True)],
+        dtype=np.uint64,
     ).view(np.int64)
 
 
@@ -19,7 +20,7 @@ def test_indexing_matches_h3_py() -> None:
     lat = rng.uniform(42.0, 51.0, 2000)
     lon = rng.uniform(-5.0, 8.0, 2000)
     got = cells_from_lonlat(lon, lat, 12)
-    expected = [h3.str_to_int(h3.latlng_to_cell(a, o, 12)) for a, o in zip(lat, lon)]
+    expected = [h3.str_to_int(h3.latlng_to_cell(a, o, 12)) for a, o in zip(lat, lon, strict=True)]
     assert got.dtype == np.int64
     assert got.view(np.uint64).tolist() == expected
 
@@ -59,7 +60,7 @@ def test_parents_of_pentagon_children() -> None:
             [h3.get_resolution(h3.int_to_str(int(c))) >= res for c in cells.view(np.uint64)]
         )
         got = parent_cells(cells[mask], res).view(np.uint64).tolist()
-        assert got == [e for e, m in zip(expected, mask) if m]
+        assert got == [e for e, m in zip(expected, mask, strict=True) if m]
 
 
 def test_hex_ids() -> None:

@@ -1,0 +1,1 @@
+"""Performance harness: `python -m benchmarks` (make bench) prints figures and ratios."""

@@ -1,0 +1,318 @@
+"""From raw text chunks to incident rows and rejected rows, column-wise.
+
+Column recognition compares header names without case, accents, spaces, underscores or
+punctuation ("Date des faits" is date_des_faits is datedesfaits); the mapping's ``[columns]``
+wins over recognition. Every row of a chunk ends either in ``rows`` or in ``rejects``, with all
+its problems in one French reason. Mapped columns that have no field of their own
+(commune_name, an unusable commune code) stay in ``attributes`` under their header name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ingest.dates import UTC_DTYPE, parse_dates
+from ingest.mapping import TARGETS, Mapping
+from ingest.places import BBox, CoordinateColumns, clean_address, locate
+from ingest.reading import RawChunk
+from observatory.categories import normalise_label
+from observatory.errors import InvalidInput
+
+# Normalised header names of each target, the preferred first.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "source_ref": (
+        "crimeid", "reference", "ref", "numero", "num", "no", "n", "id", "identifiant",
+        "numeromaincourante", "numerointervention", "numerofiche", "numeroincident",
+        "numerodossier", "idincident", "refincident", "incidentid", "nintervention",
+        "numintervention", "nfiche", "nincident", "ndossier", "nmaincourante", "nevenement",
+    ),
+    "datetime": (
+        "datetime", "dateheure", "dateetheure", "dateheurefaits", "dateheuredesfaits",
+        "dateheuredebut", "occurredat", "horodatage", "timestamp",
+    ),
+    "date": (
+        "date", "datefaits", "datedesfaits", "datefait", "datedufait", "datedebut",
+        "datedebutfaits", "dateintervention", "datedelintervention", "jour", "startdate",
+    ),
+    "time": (
+        "heure", "heurefaits", "heuredesfaits", "heurefait", "heuredebut", "heuredebutfaits",
+        "heureintervention", "time", "hour", "starttime",
+    ),
+    "datetime_end": ("end", "fin", "datetimeend", "dateheurefin", "endedat", "occurreduntil"),
+    "date_end": ("datefin", "datefinfaits", "datedefin", "enddate"),
+    "time_end": ("heurefin", "heurefinfaits", "heuredefin", "endtime"),
+    "month": ("month", "mois"),
+    "category": (
+        "crimetype", "categorie", "category", "nature", "naturefaits", "naturedesfaits",
+        "naturefait", "natureintervention", "typefait", "typefaits", "typeincident",
+        "typeintervention", "type", "motif", "infraction", "qualification",
+    ),
+    "x": ("x", "coordx", "coordonneex", "xl93", "xlambert93", "xlambert", "lambertx", "easting"),
+    "y": ("y", "coordy", "coordonneey", "yl93", "ylambert93", "ylambert", "lamberty", "northing"),
+    "lon": ("longitude", "lon", "lng", "long", "longwgs84", "wgs84lon"),
+    "lat": ("latitude", "lat", "latwgs84", "wgs84lat"),
+    "address": (
+        "adresse", "address", "location", "lieu", "adressefaits", "adressedesfaits",
+        "lieufaits", "lieudesfaits", "localisation", "adressecomplete", "rue", "voie",
+    ),
+    "commune_code": (
+        "codeinsee", "insee", "codecommune", "inseecom", "codeinseecommune", "codegeo",
+        "depcom", "citycode",
+    ),
+    "commune_name": ("commune", "nomcommune", "libellecommune", "libcommune", "ville", "city"),
+}  # fmt: skip
+
+ROW_COLUMNS = (
+    "row_number", "source_ref", "occurred_at", "occurred_until", "category_raw",
+    "lon", "lat", "commune_code", "address", "attributes",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResolvedColumns:
+    """Target field -> header name of the file, after recognition and the mapping's override."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def get(self, target: str) -> str | None:
+        return self.columns.get(target)
+
+    def __contains__(self, target: object) -> bool:
+        return target in self.columns
+
+
+@dataclass
+class ParsedChunk:
+    """Incident rows ready to load, and rejected rows with their reason."""
+
+    rows: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def normalise_header(name: str) -> str:
+    """Lower case, no accents, letters and digits only: "Date des faits" -> "datedesfaits"."""
+    return normalise_label(name).replace(" ", "")
+
+
+def resolve_columns(header: list[str], mapping: Mapping, has_geometry: bool) -> ResolvedColumns:
+    """Which header holds each target field; InvalidInput if no date, category or place."""
+    seen = ", ".join(f'"{h}"' for h in header) or "aucune"
+    by_norm: dict[str, str] = {}
+    for name in header:
+        by_norm.setdefault(normalise_header(name), name)
+    resolved: dict[str, str] = {}
+    for target, wanted in mapping.columns.items():
+        found = wanted if wanted in header else by_norm.get(normalise_header(wanted))
+        if found is None:
+            raise InvalidInput(
+                f'Colonne "{wanted}" (indiquée pour {target} dans la correspondance) absente '
+                f"du fichier ; colonnes lues : {seen}"
+            )
+        resolved[target] = found
+    used = set(resolved.values())
+    for target in TARGETS:
+        if target in resolved:
+            continue
+        for alias in ALIASES[target]:
+            candidate = by_norm.get(alias)
+            if candidate is not None and candidate not in used:
+                resolved[target] = candidate
+                used.add(candidate)
+                break
+    for a, b in (("x", "y"), ("lon", "lat")):
+        if (a in resolved) != (b in resolved):
+            resolved.pop(a, None)
+            resolved.pop(b, None)
+    missing = []
+    if not {"datetime", "date", "month"} & resolved.keys():
+        missing.append("une date (par exemple date, date_faits, date_heure ou mois)")
+    if "category" not in resolved:
+        missing.append("une catégorie (par exemple nature, categorie ou type)")
+    if not (has_geometry or {"x", "lon", "address"} & resolved.keys()):
+        missing.append("un lieu (x et y, longitude et latitude, ou adresse)")
+    if missing:
+        raise InvalidInput(
+            f"Colonnes introuvables : {' ; '.join(missing)}. Colonnes lues : {seen}. "
+            "Renommez-les ou indiquez-les dans [columns] du fichier de correspondance"
+        )
+    return ResolvedColumns(resolved)
+
+
+def _coalesce(*series: pd.Series | None) -> pd.Series | None:
+    present = [s for s in series if s is not None]
+    if not present:
+        return None
+    out = present[0]
+    for s in present[1:]:
+        out = out.where(out.notna(), s)
+    return out
+
+
+def commune_codes(values: pd.Series) -> pd.Series:
+    """INSEE codes: 5 characters, 4-digit codes padded with a leading 0, 2A/2B accepted."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.upper()
+    text = text.where(~text.str.fullmatch(r"\d{4}"), "0" + text)
+    return text.astype(object).where(text.str.fullmatch(r"\d{5}|2[AB]\d{3}"), None)
+
+
+def parse_chunk(
+    chunk: RawChunk,
+    columns: ResolvedColumns,
+    mapping: Mapping,
+    *,
+    timezone: str,
+    territory_bbox: BBox | None = None,
+) -> ParsedChunk:
+    """Parse one chunk; ``timezone`` applies unless the mapping names one."""
+    frame = chunk.frame.reset_index(drop=True).astype(object)
+    frame = frame.where(frame.notna(), None)
+
+    def col(target: str) -> pd.Series | None:
+        name = columns.get(target)
+        return frame[name] if name is not None and name in frame.columns else None
+
+    start = _coalesce(col("datetime"), col("date"), col("month"))
+    dates = parse_dates(
+        start if start is not None else _nones(frame.index),
+        timezone=mapping.timezone or timezone,
+        time=col("time"),
+        end=_coalesce(col("datetime_end"), col("date_end")),
+        end_time=col("time_end"),
+        date_order=mapping.date_order,
+        month_is_interval=mapping.month_is_interval,
+    )
+    category = _text(col("category"), frame.index)
+    address = clean_address(_text(col("address"), frame.index))
+    pairs = []
+    for a, b, crs in (("lon", "lat", None), ("x", "y", mapping.crs)):
+        xs, ys = col(a), col(b)
+        if xs is not None and ys is not None:
+            pairs.append(CoordinateColumns(xs, ys, str(columns.get(a)), str(columns.get(b)), crs))
+    place = locate(
+        pairs,
+        address=address,
+        geometry=chunk.geometry_lonlat,
+        territory=mapping.territory,
+        territory_bbox=territory_bbox,
+    )
+    reasons = pd.DataFrame(
+        {
+            "surplus": _surplus_reasons(chunk, len(frame.columns)),
+            "date": dates.error,
+            "category": _nones(frame.index).where(category.notna(), "catégorie manquante"),
+            "place": place.error,
+        }
+    )
+    rejected = reasons.notna().any(axis=1).to_numpy()
+    row_numbers = np.asarray(chunk.row_numbers, dtype="int64")
+
+    code_column = col("commune_code")
+    if code_column is None and col("commune_name") is not None:
+        code_column = col("commune_name")
+    codes = commune_codes(code_column) if code_column is not None else None
+    keep = ~rejected
+    kept = pd.RangeIndex(int(keep.sum()))
+
+    def objects(values: pd.Series | None) -> pd.Series:
+        values = _nones(frame.index) if values is None else values
+        return pd.Series(values[keep].to_numpy(dtype=object), index=kept, dtype=object)
+
+    def instants(values: pd.Series) -> pd.Series:
+        return values[keep].reset_index(drop=True).astype(UTC_DTYPE)
+
+    rows = pd.DataFrame(
+        {
+            "row_number": pd.Series(row_numbers[keep], index=kept, dtype="int64"),
+            "source_ref": objects(_text(col("source_ref"), frame.index)),
+            "occurred_at": instants(dates.start),
+            "occurred_until": instants(dates.until),
+            "category_raw": objects(category),
+            "lon": pd.Series(place.lon[keep], index=kept, dtype="float64"),
+            "lat": pd.Series(place.lat[keep], index=kept, dtype="float64"),
+            "commune_code": objects(codes),
+            "address": objects(address),
+            "attributes": pd.Series(
+                _attributes(frame, columns, codes, keep), index=kept, dtype=object
+            ),
+        },
+        columns=list(ROW_COLUMNS),
+    )
+    lost = pd.RangeIndex(int(rejected.sum()))
+    reason_text = [
+        " ; ".join(r for r in row if isinstance(r, str))
+        for row in reasons[rejected].itertuples(index=False)
+    ]
+    rejects = pd.DataFrame(
+        {
+            "row_number": pd.Series(row_numbers[rejected], index=lost, dtype="int64"),
+            "raw": pd.Series(_raw(frame, chunk.extra_fields, rejected), index=lost, dtype=object),
+            "reason": pd.Series(reason_text, index=lost, dtype=object),
+        }
+    )
+    return ParsedChunk(rows=rows, rejects=rejects)
+
+
+def _nones(index: pd.Index) -> pd.Series:
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
+    """Stripped strings, None for empty or missing."""
+    if values is None:
+        return _nones(index)
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return text.astype(object).where(text != "", None)
+
+
+def _surplus_reasons(chunk: RawChunk, width: int) -> pd.Series:
+    reasons = _nones(pd.RangeIndex(len(chunk.frame)))
+    if chunk.extra_fields is None:
+        return reasons
+    for i, extra in enumerate(chunk.extra_fields):
+        if extra is not None:
+            reasons[i] = (
+                f"ligne de {width + len(extra)} valeurs pour {width} colonnes d'en-tête "
+                f"(en trop : {', '.join(repr(v) for v in extra)}) : une valeur contient sans "
+                "doute le séparateur sans être entre guillemets"
+            )
+    return reasons
+
+
+def _attributes(
+    frame: pd.DataFrame, columns: ResolvedColumns, codes: pd.Series | None, keep: np.ndarray
+) -> list[dict[str, str]]:
+    """Per kept row, the non-empty values of the columns no field took, by header name."""
+    taken = {v for k, v in columns.columns.items() if k != "commune_name"}
+    names = [c for c in frame.columns if c not in taken]
+    values = [frame[c].to_numpy(dtype=object)[keep] for c in names]
+    code_name = columns.get("commune_code")
+    if codes is not None and code_name is not None:
+        # A commune code that is not an INSEE code stays with the row, under its header.
+        raw = frame[code_name].to_numpy(dtype=object)[keep]
+        names.append(code_name)
+        values.append(np.where(codes[keep].isna().to_numpy(), raw, None))
+    count = int(keep.sum())
+    if not names:
+        return [{} for _ in range(count)]
+    return [
+        {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        for row in zip(*values, strict=True)
+    ]
+
+
+def _raw(frame: pd.DataFrame, extra: np.ndarray | None, rejected: np.ndarray) -> list[dict]:
+    """Per rejected row, its original non-empty values by header name."""
+    names = list(frame.columns)
+    values = [frame[c].to_numpy(dtype=object)[rejected] for c in names]
+    out = [
+        {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        for row in zip(*values, strict=True)
+    ] or [{} for _ in range(int(rejected.sum()))]
+    if extra is not None:
+        for raw, surplus in zip(out, extra[rejected], strict=True):
+            for i, value in enumerate(surplus or (), start=1):
+                raw[f"(valeur en trop {i})"] = value
+    return out

@@ -1,0 +1,398 @@
+"""Reading incident files into chunks of text cells: CSV, XLSX, GeoJSON, GeoPackage, Shapefile.
+
+Every cell comes out as a stripped string, or None when empty. Row numbers are what a person
+finds when opening the file:
+
+- CSV: the line of the file where the record starts, the header being line 1 (first data row:
+  line 2). Line breaks inside quoted values count, so a record after a multi-line value keeps
+  its editor line. Lines without any value (blank, or separators only) are not records: they
+  are skipped, but still counted for the lines after them.
+- XLSX: the spreadsheet row number; empty rows are skipped the same way. A date cell at
+  midnight comes out as a date alone (``2024-01-15``), which the parser reads as the whole day.
+- GeoJSON, GeoPackage, Shapefile: the 1-based feature number.
+
+A CSV record with more fields than the header is kept, its surplus values in
+``RawChunk.extra_fields``, for the parser to reject with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ingest.mapping import Mapping
+from ingest.places import WGS84, detect_crs, to_wgs84
+from observatory.errors import InvalidInput
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
+EXPECTED_CONTENT = "attendu une ligne d'en-tête puis une ligne par fait"
+SEPARATORS = (",", ";", "\t", "|")
+BLOCK = 1 << 22
+
+
+@dataclass
+class RawChunk:
+    """Rows of a file as text, their row numbers and, for vector files, their WGS84 points."""
+
+    frame: pd.DataFrame
+    row_numbers: np.ndarray
+    geometry_lonlat: np.ndarray | None
+    extra_fields: np.ndarray | None = None  # per row: None or the tuple of surplus CSV values
+
+
+def read_table(path: Path, mapping: Mapping, chunk_size: int = 100_000) -> Iterator[RawChunk]:
+    """The file's rows in chunks of at most chunk_size (at least one chunk, maybe empty)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InvalidInput(f"Fichier introuvable : {path}")
+    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES + VECTOR_SUFFIXES:
+        hint = " : enregistrez-le en .xlsx ou en .csv" if suffix in (".xls", ".ods") else ""
+        raise InvalidInput(
+            f"Format non reconnu : « {path.name} »{hint} (attendu {EXPECTED_FORMATS})"
+        )
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"Le fichier « {path.name} » est vide : {EXPECTED_CONTENT}")
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, mapping, chunk_size)
+    if suffix in XLSX_SUFFIXES:
+        return _read_xlsx(path, mapping, chunk_size)
+    return _read_vector(path, mapping, chunk_size)
+
+
+def sniff_csv(path: Path, mapping: Mapping) -> tuple[str, str]:
+    """(encoding, separator) of a CSV file: the mapping's, else sniffed."""
+    encoding = mapping.encoding or _sniff_encoding(Path(path))
+    if mapping.separator:
+        return encoding, mapping.separator
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        sample = f.read(1 << 16)
+    return encoding, _sniff_separator(sample)
+
+
+def _sniff_encoding(path: Path) -> str:
+    """utf-8-sig with a BOM, utf-8 when the whole file decodes as such, else cp1252."""
+    with open(path, "rb") as f:
+        if f.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for block in iter(lambda: f.read(BLOCK), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _sniff_separator(sample: str) -> str:
+    """The candidate found in the header that splits the most lines into as many fields."""
+    lines = [line for line in re.split(r"\r\n|\r|\n", sample)[:-1] or [sample] if line.strip()]
+    lines = [re.sub(r'"[^"]*"', "", line) for line in lines[:50]]
+    if not lines:
+        return ","
+    best, best_score = ",", (0.0, 0)
+    for separator in SEPARATORS:
+        counts = [line.count(separator) for line in lines]
+        if counts[0] == 0:
+            continue
+        score = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        if score > best_score:
+            best, best_score = separator, score
+    return best
+
+
+def _read_header(path: Path, encoding: str, separator: str) -> tuple[list[str], int]:
+    """Header names and the index of the header record (after leading empty records)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        for index, record in enumerate(csv.reader(f, delimiter=separator)):
+            if any(cell.strip() for cell in record):
+                return unique_names(record), index
+    raise InvalidInput(f"Le fichier « {path.name} » ne contient aucune ligne : {EXPECTED_CONTENT}")
+
+
+def unique_names(header: list[Any]) -> list[str]:
+    """Stripped header names, without BOM; blanks named "colonne N", duplicates numbered."""
+    names: list[str] = []
+    for i, raw in enumerate(header, start=1):
+        name = ("" if raw is None else str(raw)).replace("\ufeff", "").strip() or f"colonne {i}"
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base} ({k})", k + 1
+        names.append(name)
+    return names
+
+
+def _max_fields(path: Path, separator: str) -> int:
+    """An upper bound of the fields of any record: separators between unquoted line breaks."""
+    if not separator.isascii():
+        return 0
+    best, current, quotes = 0, 0, 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(BLOCK), b""):
+            data = np.frombuffer(block, dtype=np.uint8)
+            parity = (np.cumsum(data == ord('"')) + quotes) % 2
+            quotes = int(parity[-1])
+            boundary = ((data == 10) | (data == 13)) & (parity == 0)
+            segment = np.cumsum(boundary)
+            counts = np.bincount(segment[data == ord(separator)], minlength=int(segment[-1]) + 1)
+            counts[0] += current
+            best = max(best, int(counts.max()))
+            current = int(counts[-1])
+    return best + 1
+
+
+def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+    encoding, separator = sniff_csv(path, mapping)
+    header, header_index = _read_header(path, encoding, separator)
+    width = len(header)
+    surplus = max(0, _max_fields(path, separator) - width)
+    names = header + [f"\0surplus {i}" for i in range(surplus)]
+    reader = pd.read_csv(
+        path,
+        sep=separator,
+        header=None,
+        names=names,
+        index_col=False,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=False,
+        encoding=encoding,
+        encoding_errors="replace",
+        chunksize=chunk_size,
+    )
+    return _csv_chunks(reader, path, header, header_index)
+
+
+def _csv_chunks(
+    reader: Any, path: Path, header: list[str], header_index: int
+) -> Iterator[RawChunk]:
+    record, breaks = 0, 0  # records and line breaks inside values seen before this chunk
+    yielded = False
+    with reader:
+        try:
+            for raw in reader:
+                inner = np.zeros(len(raw), dtype="int64")
+                for name in raw.columns:
+                    inner += raw[name].str.count(r"\r\n|\r|\n").to_numpy(dtype="int64")
+                index = record + np.arange(len(raw), dtype="int64")
+                lines = 1 + index + breaks + np.cumsum(inner) - inner
+                record, breaks = record + len(raw), breaks + int(inner.sum())
+                cells = raw.apply(lambda s: s.str.strip())
+                keep = (cells != "").any(axis=1).to_numpy() & (index > header_index)
+                chunk = _csv_chunk(cells[keep], lines[keep], header)
+                if len(chunk.frame) or not yielded:
+                    yielded = True
+                    yield chunk
+        except pd.errors.ParserError as exc:
+            raise InvalidInput(_parser_message(path, str(exc))) from exc
+    if not yielded:
+        yield _csv_chunk(pd.DataFrame(columns=header, dtype=str), np.array([]), header)
+
+
+def _csv_chunk(cells: pd.DataFrame, lines: np.ndarray, header: list[str]) -> RawChunk:
+    frame = _none_for_blank(cells[header])
+    extra = None
+    surplus = [c for c in cells.columns if c not in header]
+    if surplus:
+        values = cells[surplus]
+        over = (values != "").any(axis=1).to_numpy()
+        if over.any():
+            extra = np.full(len(cells), None, dtype=object)
+            for i, row in zip(
+                np.flatnonzero(over), values[over].to_numpy(dtype=object), strict=True
+            ):
+                extra[i] = tuple(row[: _last(row)])
+    return RawChunk(frame, np.asarray(lines, dtype="int64"), None, extra)
+
+
+def _last(values: Any) -> int:
+    return max(i + 1 for i, v in enumerate(values) if v != "")
+
+
+def to_object_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """Text cells as an object frame: stripped str, None for empty or missing."""
+    return _none_for_blank(
+        cells.apply(lambda c: c.astype(object).where(c.notna(), "").astype(str).str.strip())
+    )
+
+
+def _none_for_blank(text: pd.DataFrame) -> pd.DataFrame:
+    """Stripped text cells as an object frame with None for the empty ones."""
+    out = {}
+    for name in text.columns:
+        array = text[name].to_numpy(dtype=object, copy=True)
+        array[(text[name] == "").to_numpy()] = None
+        out[name] = array
+    return pd.DataFrame(out, columns=list(text.columns), dtype=object)
+
+
+def _parser_message(path: Path, detail: str) -> str:
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", detail)
+    if unclosed:
+        return (
+            f"Fichier CSV « {path.name} » mal formé : un guillemet ouvre une valeur vers "
+            f"la ligne {int(unclosed.group(1)) + 1} et n'est jamais refermé ; "
+            "fermez ou retirez ce guillemet"
+        )
+    return f"Fichier CSV « {path.name} » mal formé : {detail.strip()}"
+
+
+def _read_xlsx(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"Classeur Excel illisible : « {path.name} » (attendu un fichier .xlsx valide)"
+        ) from exc
+    names = book.sheetnames
+    sheet = mapping.sheet if mapping.sheet is not None else 0
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        sheet = names[sheet]
+    if sheet not in names:
+        book.close()
+        raise InvalidInput(
+            f"Feuille « {mapping.sheet} » absente de {path.name} "
+            f"(feuilles : {', '.join(names)} ; ou un numéro à partir de 0)"
+        )
+    return _xlsx_chunks(book, str(sheet), path, chunk_size)
+
+
+def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator[RawChunk]:
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    yielded = False
+    try:
+        for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not any(cells):
+                continue
+            if header is None:
+                header = unique_names(cells[: _last(cells)])
+                continue
+            rows.append(cells)
+            numbers.append(number)
+            if len(rows) >= chunk_size:
+                yield _table_chunk(rows, numbers, header)
+                yielded, rows, numbers = True, [], []
+    finally:
+        book.close()
+    if header is None:
+        raise InvalidInput(f"La feuille « {sheet} » de {path.name} est vide : {EXPECTED_CONTENT}")
+    if rows or not yielded:
+        yield _table_chunk(rows, numbers, header)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):  # Excel dates are datetimes at midnight
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _table_chunk(rows: list[list[str]], numbers: list[int], header: list[str]) -> RawChunk:
+    width = max([len(header), *map(len, rows)])
+    names = header + [f"\0surplus {i}" for i in range(width - len(header))]
+    table = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=names, dtype=object)
+    return _csv_chunk(table, np.asarray(numbers, dtype="int64"), header)
+
+
+def _read_vector(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    layer = mapping.sheet if path.suffix.lower() == ".gpkg" else None
+    try:
+        source = pyogrio.open_arrow(path, layer=layer, use_pyarrow=True, batch_size=chunk_size)
+        meta, reader = source.__enter__()
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        raise InvalidInput(
+            f"Fichier géographique illisible : « {path.name} » (attendu {EXPECTED_FORMATS})"
+        ) from exc
+    return _vector_chunks(source, meta, reader, mapping)
+
+
+def _vector_chunks(
+    source: Any, meta: dict[str, Any], reader: Any, mapping: Mapping
+) -> Iterator[RawChunk]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    crs = meta.get("crs") or mapping.crs
+    schema = reader.schema
+    geometry = next(
+        (
+            f.name
+            for f in schema
+            if (f.metadata or {}).get(b"ARROW:extension:name") == b"geoarrow.wkb"
+        ),
+        meta.get("geometry_name") or "wkb_geometry",
+    )
+    done = 0
+    try:
+        for batch in reader:
+            n = batch.num_rows
+            cells = {}
+            for field in schema:
+                if field.name == geometry:
+                    continue
+                column = batch.column(field.name)
+                try:
+                    column = pc.cast(column, pa.string())
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    column = pa.array([None if v is None else str(v) for v in column.to_pylist()])
+                cells[field.name] = column.to_pandas()
+            frame = to_object_frame(pd.DataFrame(cells, index=pd.RangeIndex(n)))
+            frame.columns = unique_names(list(frame.columns))
+            if geometry in schema.names:
+                lonlat = _points(batch.column(geometry).to_numpy(zero_copy_only=False), crs)
+            else:
+                lonlat = np.full((n, 2), np.nan)
+            yield RawChunk(frame, np.arange(done + 1, done + n + 1, dtype="int64"), lonlat)
+            done += n
+        if done == 0:
+            empty = pd.DataFrame(columns=[f.name for f in schema if f.name != geometry])
+            yield RawChunk(empty.astype(object), np.array([], dtype="int64"), np.empty((0, 2)))
+    finally:
+        source.__exit__(None, None, None)
+
+
+def _points(wkb: np.ndarray, crs: int | str | None) -> np.ndarray:
+    """WGS84 lon/lat of point geometries (single-part multipoints too); NaN for others."""
+    import shapely
+
+    geoms = shapely.from_wkb(wkb)
+    single = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)
+    geoms = np.where(single, shapely.get_geometry(geoms, 0), geoms)
+    points = np.asarray(geoms, dtype=object).copy()
+    points[(shapely.get_type_id(geoms) != 0) | shapely.is_empty(geoms)] = None
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    finite = np.isfinite(x) & np.isfinite(y)
+    source = crs if crs is not None else detect_crs(x[finite], y[finite])
+    lon, lat = to_wgs84(x, y, source) if source != WGS84 else (x, y)
+    return np.column_stack([lon, lat]).astype("float64")

@@ -1,0 +1,52 @@
+"""The command line, ``observatory …``: the composition root that wires the parts together.
+
+Exit codes: 0 done, 1 the input or the situation was refused (a French message says why),
+2 usage error. Importers and the server are imported lazily, inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from observatory.cli.common import friendly_errors, load_settings
+from observatory.cli.db import db_app
+from observatory.cli.imports import import_app, imports_app, register_demo
+from observatory.cli.tokens import token_app
+
+app = typer.Typer(
+    help="Observatoire de la tranquillité publique.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(imports_app, name="imports")
+app.add_typer(token_app, name="token")
+register_demo(app)
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute")] = 8000,
+) -> None:
+    """Sert l'API et la carte."""
+    settings = load_settings()
+    import uvicorn
+
+    from api.main import create_app
+
+    typer.echo(f"Observatoire servi sur http://{host}:{port}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,275 @@
+"""observatory import … / imports … / demo: loading files and following the batches."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+
+from observatory.cli.common import fail, friendly_errors, load_settings
+from observatory.imports import BatchSummary
+from observatory.settings import PROJECT_ROOT
+
+import_app = typer.Typer(help="Importe un fichier (incidents, QPV, communes).")
+imports_app = typer.Typer(help="Suivi des imports : lots, comptes et lignes rejetées.")
+
+log = logging.getLogger("observatory.import")
+
+SAMPLES = PROJECT_ROOT / "data" / "samples"
+
+STATUS_FR = {"running": "en cours", "succeeded": "réussi", "failed": "échoué"}
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Un objet JSON sur la sortie standard")]
+PathArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Fichier à importer")
+]
+
+
+@contextmanager
+def engine_scope() -> Iterator[Engine]:
+    from observatory.db import make_engine
+
+    settings = load_settings()
+    engine = make_engine(settings.sqlalchemy_url, pool_size=2)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def run_by() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def describe(summary: BatchSummary) -> str:
+    status = STATUS_FR.get(summary.status, summary.status)
+    text = (
+        f"Lot {summary.batch_id} ({summary.kind}, {summary.file_name}) : {status} — "
+        f"{summary.rows_read} lues, {summary.rows_imported} importées, "
+        f"{summary.rows_duplicate} doublons, {summary.rows_rejected} rejetées"
+    )
+    if summary.message:
+        text += f"\n{summary.message}"
+    return text
+
+
+def report(summary: BatchSummary, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(summary.contract(), ensure_ascii=False))
+    else:
+        typer.echo(describe(summary))
+        if summary.rows_rejected:
+            typer.echo(f"Détail des rejets : observatory imports show {summary.batch_id}", err=True)
+
+
+def progress_printer() -> Callable[[int], None]:
+    """Rows done so far: a line rewritten in place on a terminal, log lines otherwise."""
+    done = 0
+    on_terminal = sys.stderr.isatty()
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if on_terminal:
+            sys.stderr.write(f"\r{done:>12,} lignes traitées…".replace(",", " "))
+            sys.stderr.flush()
+        else:
+            log.info("%s lignes traitées", done)
+
+    return advance
+
+
+@import_app.command("incidents")
+@friendly_errors
+def import_incidents_command(
+    path: PathArgument,
+    profile: Annotated[str | None, typer.Option(help="Profil livré : municipal, police-uk")] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Fichier de correspondance TOML"),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Nom de la source (doublons par source)")
+    ] = None,
+    crs: Annotated[int | None, typer.Option(help="EPSG des colonnes X/Y, ex. 2154")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Importe un fichier d'incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)."""
+    from ingest.incidents import import_incidents, resolve_mapping
+
+    settings = load_settings()
+    chosen = resolve_mapping(profile, mapping, crs)
+    with engine_scope() as engine:
+        summary = import_incidents(
+            engine,
+            path,
+            settings=settings,
+            mapping=chosen,
+            source=source,
+            run_by=run_by(),
+            progress=None if as_json else progress_printer(),
+        )
+    if sys.stderr.isatty() and not as_json:
+        sys.stderr.write("\n")
+    report(summary, as_json)
+
+
+@import_app.command("qpv")
+@friendly_errors
+def import_qpv_command(
+    path: PathArgument,
+    generation: Annotated[
+        int | None, typer.Option(help="2015 ou 2024 (déduite des codes sinon)")
+    ] = None,
+    population: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="CSV INSEE des QPV (pop_mun)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Importe les contours des quartiers prioritaires (QPV) d'une génération."""
+    if generation not in (None, 2015, 2024):
+        fail("--generation vaut 2015 ou 2024.", code=2)
+    from ingest.boundaries import import_qpv
+
+    with engine_scope() as engine:
+        summary = import_qpv(
+            engine, path, generation=generation, population=population, run_by=run_by()
+        )
+    report(summary, as_json)
+
+
+@import_app.command("communes")
+@friendly_errors
+def import_communes_command(
+    path: PathArgument,
+    population: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="CSV INSEE des populations légales"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Importe les contours des communes (et leur population INSEE)."""
+    from ingest.boundaries import import_communes
+
+    with engine_scope() as engine:
+        summary = import_communes(engine, path, population=population, run_by=run_by())
+    report(summary, as_json)
+
+
+@imports_app.command("list")
+@friendly_errors
+def imports_list(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Nombre de lots")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Liste les derniers lots d'import."""
+    from observatory.imports import list_batches, reap_interrupted
+
+    with engine_scope() as engine:
+        reap_interrupted(engine)
+        with engine.connect() as conn:
+            batches = list_batches(conn, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([b.as_dict() for b in batches], ensure_ascii=False))
+        return
+    if not batches:
+        typer.echo("Aucun import.")
+    for batch in batches:
+        typer.echo(f"{batch.started_at:%Y-%m-%d %H:%M}  {describe(batch)}")
+
+
+@imports_app.command("show")
+@friendly_errors
+def imports_show(
+    batch_id: Annotated[int, typer.Argument(help="Numéro du lot")],
+    rejects: Annotated[int, typer.Option(min=0, help="Nombre de rejets à montrer")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Montre un lot : ses comptes et ses premières lignes rejetées."""
+    from observatory.imports import get_batch, list_rejects, reap_interrupted
+
+    with engine_scope() as engine:
+        reap_interrupted(engine)
+        with engine.connect() as conn:
+            batch = get_batch(conn, batch_id)
+            total, page = list_rejects(conn, batch_id, limit=rejects)
+    if as_json:
+        body: dict[str, Any] = batch.as_dict()
+        body["rejects"] = page
+        typer.echo(json.dumps(body, ensure_ascii=False))
+        return
+    typer.echo(describe(batch))
+    if total:
+        typer.echo(f"Lignes rejetées ({total}) :")
+        for reject in page:
+            typer.echo(f"  ligne {reject['row_number']} : {reject['reason']}")
+        if total > len(page):
+            typer.echo(f"  … et {total - len(page)} autres (--rejects N pour en voir plus)")
+
+
+def register_demo(app: typer.Typer) -> None:
+    @app.command("demo")
+    @friendly_errors
+    def demo() -> None:
+        """Charge les exemples de data/samples (Toulouse) : communes, QPV, incidents."""
+        from ingest.boundaries import import_communes, import_qpv
+
+        from ingest.incidents import import_incidents
+        from observatory.imports import file_sha256, find_succeeded
+
+        settings = load_settings()
+        with engine_scope() as engine:
+            steps: list[tuple[str, Path, Callable[[], BatchSummary]]] = [
+                (
+                    "communes",
+                    SAMPLES / "communes_toulouse.geojson",
+                    lambda: import_communes(
+                        engine,
+                        SAMPLES / "communes_toulouse.geojson",
+                        population=SAMPLES / "populations_haute_garonne.csv",
+                        run_by="demo",
+                    ),
+                ),
+                (
+                    "qpv",
+                    SAMPLES / "qpv2015_toulouse.geojson",
+                    lambda: import_qpv(
+                        engine,
+                        SAMPLES / "qpv2015_toulouse.geojson",
+                        generation=2015,
+                        population=SAMPLES / "qpv2015_toulouse_insee.csv",
+                        run_by="demo",
+                    ),
+                ),
+                (
+                    "qpv",
+                    SAMPLES / "qpv2024_toulouse.geojson",
+                    lambda: import_qpv(
+                        engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024, run_by="demo"
+                    ),
+                ),
+                (
+                    "incidents",
+                    SAMPLES / "incidents_toulouse.csv",
+                    lambda: import_incidents(
+                        engine, SAMPLES / "incidents_toulouse.csv", settings=settings, run_by="demo"
+                    ),
+                ),
+            ]
+            for kind, path, step in steps:
+                done = find_succeeded(engine, kind, file_sha256(path))
+                if done is not None:
+                    typer.echo(f"{path.name} : déjà chargé (lot {done}).")
+                    continue
+                typer.echo(describe(step()))
