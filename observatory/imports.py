@@ -126,10 +126,11 @@ def reap_interrupted(engine: Engine) -> int:
     """Mark failed the running batches whose importer is gone; return how many."""
     reaped = 0
     with engine.connect() as conn:
-        running = conn.execute(
-            select(ImportBatch.id).where(ImportBatch.status == "running")
-        ).scalars()
-        for batch_id in list(running):
+        running = list(
+            conn.execute(select(ImportBatch.id).where(ImportBatch.status == "running")).scalars()
+        )
+        conn.rollback()
+        for batch_id in running:
             with conn.begin():
                 alive = not conn.execute(
                     text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
