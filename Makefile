@@ -37,6 +37,7 @@ db-stop:
 
 run: setup
 	$(OBS) db upgrade
+	$(OBS) demo
 	$(OBS) serve --host $(HOST) --port $(PORT)
 
 test: setup lint
