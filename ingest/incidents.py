@@ -1,38 +1,43 @@
-"""Import incident files: parse in chunks, load through COPY, enrich in PostGIS, account for all.
+"""Import incident files: parse in chunks, enrich, COPY into `incident`, account for every row.
 
-One batch is one transaction. Rows are parsed chunk by chunk (ingest.parse), their category
-resolved, their H3 cell and local hour-of-week and month computed in numpy, then copied into a
-temporary staging table; one INSERT … SELECT moves them into `incident`, tagging commune and
-QPV by point-in-polygon in PostGIS and skipping the references already known. Every row read
-ends imported, duplicate or rejected (with its reason in `import_reject`).
+One batch is one transaction. Rows are parsed chunk by chunk (ingest.parse); their category is
+resolved, then ingest.incident_rows computes, in numpy, the H3 cell, the local hour of the week
+and month, and the commune and QPV of each point (observatory.areas: the polygons stored in
+PostGIS, tested with GEOS). New rows are copied straight into `incident`; every row read ends
+imported, duplicate or rejected (with its reason in `import_reject`).
 
 Duplicates: the same source reference for the same source, whether in an earlier batch or
-earlier in the same file. A row without a reference gets one derived from what makes it the
-same fact — start, end, category and place rounded to 1e-6° — prefixed "auto:", so that
-re-importing a file without references imports nothing twice either.
+earlier in the same file (the first one is kept). A row without a reference gets one derived
+from what makes it the same fact — start, end, category and place rounded to 1e-6° —
+prefixed "auto:", so that re-importing a file without references imports nothing twice either.
+
+Large loads: when a file is big next to the table (see BULK_RATIO), the spatial index is
+dropped inside the batch's transaction and rebuilt before commit — one build is much cheaper
+than a million insertions; readers of `incident` wait for the batch meanwhile.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.schema import CreateIndex
 
+from ingest.copying import copy_frame, copy_rejects, known_references
+from ingest.incident_rows import INCIDENT_COLUMNS, incident_rows, resolve_categories
 from ingest.mapping import Mapping, load_mapping, load_profile
-from ingest.parse import ParsedChunk, parse_chunk, resolve_columns
-from ingest.reading import RawChunk, read_table
+from ingest.parse import parse_chunk, resolve_columns
+from ingest.reading import read_table
+from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
 from observatory.errors import InvalidInput
-from observatory.grid import cells_from_lonlat
 from observatory.imports import (
     BatchSummary,
     create_batch,
@@ -44,83 +49,33 @@ from observatory.imports import (
     reap_interrupted,
     try_source_lock,
 )
+from observatory.models import Base
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "police-municipale"
-
-STAGING_COLUMNS = (
-    "row_number",
-    "source_ref",
-    "occurred_at",
-    "occurred_until",
-    "category_code",
-    "lon",
-    "lat",
-    "h3",
-    "local_hour_of_week",
-    "local_month",
-    "commune_code",
-    "address",
-    "attributes",
-)
-
-CREATE_STAGING = """
-CREATE TEMP TABLE staging_incident (
-    row_number integer NOT NULL,
-    source_ref text NOT NULL,
-    occurred_at timestamptz NOT NULL,
-    occurred_until timestamptz,
-    category_code text NOT NULL,
-    lon float8 NOT NULL,
-    lat float8 NOT NULL,
-    h3 int8 NOT NULL,
-    local_hour_of_week int2 NOT NULL,
-    local_month date NOT NULL,
-    commune_code text,
-    address text,
-    attributes jsonb NOT NULL
-) ON COMMIT DROP
-"""
-
-MOVE_STAGED = """
-INSERT INTO incident (
-    source, source_ref, occurred_at, occurred_until, category_code, commune_code, geom, h3,
-    local_hour_of_week, local_month, address, qpv_2015, qpv_2024, attributes, batch_id
-)
-SELECT
-    :source, s.source_ref, s.occurred_at, s.occurred_until, s.category_code,
-    COALESCE(
-        s.commune_code,
-        (SELECT c.code FROM commune c WHERE ST_Intersects(c.geom, p.pt) ORDER BY c.code LIMIT 1)
-    ),
-    p.pt, s.h3, s.local_hour_of_week, s.local_month, s.address,
-    (SELECT q.code FROM qpv q
-      WHERE q.generation = 2015 AND ST_Intersects(q.geom, p.pt) ORDER BY q.code LIMIT 1),
-    (SELECT q.code FROM qpv q
-      WHERE q.generation = 2024 AND ST_Intersects(q.geom, p.pt) ORDER BY q.code LIMIT 1),
-    s.attributes, :batch_id
-FROM (
-    SELECT DISTINCT ON (source_ref) * FROM staging_incident ORDER BY source_ref, row_number
-) AS s
-CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS pt) AS p
-ON CONFLICT (source, source_ref) DO NOTHING
-"""
+# A file estimated at more rows than this share of the table loads in bulk mode.
+BULK_RATIO = 0.25
+BULK_MIN_ROWS = 100_000
+BYTES_PER_ROW_ESTIMATE = 90
+INCIDENT_TABLE = Base.metadata.tables["incident"]
+SPATIAL_INDEX = next(i for i in INCIDENT_TABLE.indexes if i.name == "ix_incident_geom")
 
 
 @dataclass
 class Counts:
     rows_read: int = 0
-    rows_staged: int = 0
+    rows_imported: int = 0
+    rows_duplicate: int = 0
     rows_rejected: int = 0
     unknown_categories: dict[str, int] = field(default_factory=dict)
 
-    def as_batch(self, imported: int) -> dict[str, int]:
+    def as_batch(self) -> dict[str, int]:
         return {
             "rows_read": self.rows_read,
-            "rows_imported": imported,
-            "rows_duplicate": self.rows_staged - imported,
+            "rows_imported": self.rows_imported,
+            "rows_duplicate": self.rows_duplicate,
             "rows_rejected": self.rows_rejected,
         }
 
@@ -169,13 +124,11 @@ def import_incidents(
                     "puis relancez (le fichier ne sera pas importé deux fois)."
                 )
             hold_batch_lock(conn, batch_id)
-            counts, imported = _load(
-                conn, path, mapping, source, batch_id, settings, chunk_size, progress
-            )
+            counts = _load(conn, path, mapping, source, batch_id, settings, chunk_size, progress)
             details: dict[str, Any] = {}
             if counts.unknown_categories:
                 details["unknown_categories"] = counts.unknown_categories
-            finish_batch(conn, batch_id, counts.as_batch(imported), details=details)
+            finish_batch(conn, batch_id, counts.as_batch(), details=details)
     except BaseException as exc:
         fail_batch(engine, batch_id, _failure_message(exc))
         raise
@@ -191,7 +144,17 @@ def _failure_message(exc: BaseException) -> str:
     return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
-def _load(
+@dataclass
+class Prepared:
+    """One chunk ready for the database: new-looking rows and rejects."""
+
+    rows: pd.DataFrame
+    rejects: pd.DataFrame
+    read: int
+    duplicates_in_file: int
+
+
+def _prepared_chunks(
     conn: Connection,
     path: Path,
     mapping: Mapping,
@@ -199,13 +162,14 @@ def _load(
     batch_id: int,
     settings: Settings,
     chunk_size: int,
-    progress: Callable[[int], None] | None,
-) -> tuple[Counts, int]:
+    counts: Counts,
+) -> Iterator[Prepared]:
+    """Parse and enrich the file chunk by chunk (no database work but the initial reads)."""
     lookup = category_lookup(conn)
     lookup.update({normalise_label(raw): code for raw, code in mapping.categories.items()})
+    territories = Territories.load(conn)
     timezone = mapping.timezone or settings.timezone
-    conn.execute(text(CREATE_STAGING))
-    counts = Counts()
+    seen: set[str] = set()
     columns = None
     for chunk in read_table(path, mapping, chunk_size=chunk_size):
         if columns is None:
@@ -215,125 +179,110 @@ def _load(
                 has_geometry=chunk.geometry_lonlat is not None,
             )
         parsed = parse_chunk(
-            chunk,
-            columns,
-            mapping,
-            timezone=timezone,
-            territory_bbox=settings.territory_bbox,
+            chunk, columns, mapping, timezone=timezone, territory_bbox=settings.territory_bbox
         )
-        rows, unknown = _resolve_categories(parsed, lookup, chunk)
-        rejects = pd.concat([parsed.rejects, unknown], ignore_index=True)
-        staged = _enrich(rows, settings.h3_resolution, timezone)
-        _copy_frame(conn, "staging_incident", staged, STAGING_COLUMNS)
-        _copy_rejects(conn, batch_id, rejects)
-        counts.rows_read += len(chunk.frame)
-        counts.rows_staged += len(staged)
-        counts.rows_rejected += len(rejects)
-        for value in unknown.get("category_raw", pd.Series(dtype=object)):
+        rows, unknown = resolve_categories(parsed, lookup, chunk)
+        for value in unknown["category_raw"]:
             counts.unknown_categories[value] = counts.unknown_categories.get(value, 0) + 1
-        if progress:
-            progress(len(chunk.frame))
+        rows = incident_rows(
+            rows,
+            source=source,
+            batch_id=batch_id,
+            resolution=settings.h3_resolution,
+            timezone=timezone,
+            territories=territories,
+        )
+        refs = rows["source_ref"]
+        repeated = (refs.duplicated(keep="first") | refs.isin(seen)).to_numpy()
+        seen.update(refs[~repeated])
+        yield Prepared(
+            rows=rows.loc[~repeated],
+            rejects=pd.concat([parsed.rejects, unknown.drop(columns="category_raw")]),
+            read=len(chunk.frame),
+            duplicates_in_file=int(repeated.sum()),
+        )
+
+
+def _write(
+    conn: Connection, prepared: Prepared, source: str, batch_id: int, counts: Counts
+) -> None:
+    """Drop the rows the source already has, COPY the others and the rejects."""
+    rows = prepared.rows
+    known = known_references(conn, source, rows["source_ref"].tolist())
+    if known:
+        rows = rows.loc[~rows["source_ref"].isin(known).to_numpy()]
+    copy_frame(conn, "incident", rows, INCIDENT_COLUMNS)
+    copy_rejects(conn, batch_id, prepared.rejects)
+    counts.rows_read += prepared.read
+    counts.rows_imported += len(rows)
+    counts.rows_duplicate += prepared.duplicates_in_file + len(known)
+    counts.rows_rejected += len(prepared.rejects)
+
+
+def _bulk_mode(conn: Connection, path: Path) -> bool:
+    """True when the file is large next to the table (estimates, not counts)."""
+    estimated = path.stat().st_size // BYTES_PER_ROW_ESTIMATE
+    existing = conn.execute(
+        text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = 'incident'")
+    ).scalar_one()
+    return estimated >= BULK_MIN_ROWS and estimated >= BULK_RATIO * existing
+
+
+def _load(
+    conn: Connection,
+    path: Path,
+    mapping: Mapping,
+    source: str,
+    batch_id: int,
+    settings: Settings,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+) -> Counts:
+    counts = Counts()
+    bulk = _bulk_mode(conn, path)
+    if bulk:
+        conn.execute(text(f'DROP INDEX "{SPATIAL_INDEX.name}"'))
+    chunks = _prepared_chunks(conn, path, mapping, source, batch_id, settings, chunk_size, counts)
+    # Parsing (Python) and writing (the server) overlap: one chunk is written while the next
+    # one is prepared. The connection is used by the writer thread only, meanwhile.
+    pending: queue.Queue[Prepared | None] = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (item := pending.get()) is not None:
+                if not failure:
+                    _write(conn, item, source, batch_id, counts)
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+            while pending.get() is not None:
+                pass
+
+    first = next(chunks, None)  # reads the lookups on conn before the writer owns it
+    thread = threading.Thread(target=writer, name="incident-writer", daemon=True)
+    thread.start()
+    try:
+        item = first
+        while item is not None and not failure:
+            pending.put(item)
+            if progress:
+                progress(item.read)
+            item = next(chunks, None)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
     if counts.rows_read == 0:
         raise InvalidInput(f"Le fichier {path.name} ne contient aucune ligne de données.")
-    imported = conn.execute(text(MOVE_STAGED), {"source": source, "batch_id": batch_id}).rowcount
+    if bulk:
+        conn.execute(CreateIndex(SPATIAL_INDEX))
     log.info(
         "Lot %s : %s lues, %s importées, %s doublons, %s rejetées",
         batch_id,
         counts.rows_read,
-        imported,
-        counts.rows_staged - imported,
+        counts.rows_imported,
+        counts.rows_duplicate,
         counts.rows_rejected,
     )
-    return counts, int(imported)
-
-
-def _resolve_categories(
-    parsed: ParsedChunk, lookup: dict[str, str], chunk: RawChunk
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows with a category_code, and the rejects of unknown categories."""
-    rows = parsed.rows
-    keys = rows["category_raw"].map(normalise_label)
-    codes = keys.map(lookup)
-    known = codes.notna()
-    unknown_rows = rows.loc[~known]
-    unknown = pd.DataFrame(
-        {
-            "row_number": unknown_rows["row_number"].astype("int64"),
-            "raw": _raw_values(chunk, unknown_rows["row_number"].to_numpy()),
-            "reason": [
-                f"Catégorie inconnue « {value} » : ajoutez-la à la table [categories] d'un "
-                "fichier de correspondance (--mapping) ou utilisez un libellé de la nomenclature."
-                for value in unknown_rows["category_raw"]
-            ],
-            "category_raw": unknown_rows["category_raw"],
-        }
-    )
-    kept = rows.loc[known].copy()
-    kept["category_code"] = codes[known]
-    return kept, unknown
-
-
-def _raw_values(chunk: RawChunk, row_numbers: np.ndarray) -> list[dict[str, str]]:
-    """The original non-empty values of some rows of a chunk, header -> text."""
-    positions = pd.Index(chunk.row_numbers).get_indexer(row_numbers)
-    records = chunk.frame.iloc[positions].to_dict("records")
-    return [{str(k): str(v) for k, v in r.items() if v is not None and v == v} for r in records]
-
-
-def _auto_refs(rows: pd.DataFrame) -> pd.Series:
-    """References for rows that have none: a digest of start, end, category and place."""
-
-    def digest(r: Any) -> str:
-        key = f"{r.occurred_at}|{r.occurred_until}|{r.category_code}|{r.lon:.6f}|{r.lat:.6f}"
-        return "auto:" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:24]
-
-    return pd.Series([digest(r) for r in rows.itertuples()], index=rows.index, dtype=object)
-
-
-def _enrich(rows: pd.DataFrame, resolution: int, timezone: str) -> pd.DataFrame:
-    """The staging frame: H3 cell, local hour of week and month, references for all."""
-    out = rows.copy()
-    missing = out["source_ref"].isna()
-    if missing.any():
-        out.loc[missing, "source_ref"] = _auto_refs(out.loc[missing])
-    lon = out["lon"].to_numpy(dtype=np.float64)
-    lat = out["lat"].to_numpy(dtype=np.float64)
-    out["h3"] = cells_from_lonlat(lon, lat, resolution)
-    local = out["occurred_at"].dt.tz_convert(timezone)
-    out["local_hour_of_week"] = (local.dt.day_of_week * 24 + local.dt.hour).astype("int16")
-    months = (local.dt.year.to_numpy() - 1970) * 12 + (local.dt.month.to_numpy() - 1)
-    out["local_month"] = months.astype("datetime64[M]").astype("datetime64[D]")
-    out["attributes"] = [json.dumps(a or {}, ensure_ascii=False) for a in out["attributes"]]
-    return out
-
-
-def _copy_frame(
-    conn: Connection, table: str, frame: pd.DataFrame, columns: tuple[str, ...]
-) -> None:
-    """COPY a frame into a table as CSV (NULL for missing values)."""
-    if frame.empty:
-        return
-    buffer = io.StringIO()
-    frame.loc[:, list(columns)].to_csv(
-        buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S%z"
-    )
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    column_list = ", ".join(columns)
-    statement = f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(buffer.getvalue())
-
-
-def _copy_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> None:
-    if rejects.empty:
-        return
-    frame = pd.DataFrame(
-        {
-            "batch_id": batch_id,
-            "row_number": rejects["row_number"].astype("int64"),
-            "raw": [json.dumps(r or {}, ensure_ascii=False) for r in rejects["raw"]],
-            "reason": rejects["reason"].astype(str),
-        }
-    )
-    _copy_frame(conn, "import_reject", frame, ("batch_id", "row_number", "raw", "reason"))
+    return counts

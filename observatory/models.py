@@ -150,11 +150,10 @@ class Incident(Base):
             "occurred_until IS NULL OR occurred_until >= occurred_at", name="interval_order"
         ),
         CheckConstraint("local_hour_of_week BETWEEN 0 AND 167", name="hour_of_week"),
-        Index("ix_incident_occurred_at", "occurred_at"),
-        Index("ix_incident_category_occurred_at", "category_code", "occurred_at"),
-        Index("ix_incident_commune_occurred_at", "commune_code", "occurred_at"),
-        Index("ix_incident_h3", "h3"),
-        Index("ix_incident_batch", "batch_id"),
+        # Aggregations run on a columnar copy in the API process, not on these indexes: the
+        # table keeps what lookups by reference, period and place need, and stays cheap to
+        # load (benchmarks/RESULTS.md). Rows arrive roughly in time order: BRIN suits them.
+        Index("ix_incident_occurred_at", "occurred_at", postgresql_using="brin"),
         Index("ix_incident_geom", "geom", postgresql_using="gist"),
     )
 

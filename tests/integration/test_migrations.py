@@ -44,6 +44,18 @@ def test_postgis_is_there_and_geometries_are_4326(db: Engine) -> None:
     assert srids == {"commune": 4326, "qpv": 4326, "incident": 4326}
 
 
-def test_analytic_indexes_exist(db: Engine) -> None:
-    indexes = {ix["name"] for ix in inspect(db).get_indexes("incident")}
-    assert {"ix_incident_occurred_at", "ix_incident_h3", "ix_incident_geom"} <= indexes
+def test_incident_indexes_are_the_lean_set(db: Engine) -> None:
+    with db.connect() as conn:
+        rows = dict(
+            conn.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incident'")
+            ).all()
+        )
+    assert set(rows) == {
+        "pk_incident",
+        "uq_incident_source_ref",
+        "ix_incident_occurred_at",
+        "ix_incident_geom",
+    }
+    assert "USING brin" in rows["ix_incident_occurred_at"]
+    assert "USING gist" in rows["ix_incident_geom"]

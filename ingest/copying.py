@@ -1,0 +1,74 @@
+"""Bulk writing into PostgreSQL: COPY of frames as CSV, points as EWKB, reference probes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+# Little-endian EWKB point with an SRID: byte order, type (Point | SRID flag), srid, x, y.
+EWKB_POINT = np.dtype(
+    [("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")]
+)
+EWKB_POINT_TYPE = 0x20000001
+
+
+def ewkb_points(lon: np.ndarray, lat: np.ndarray, srid: int = 4326) -> list[str]:
+    """Hex EWKB of points, built in numpy (PostGIS reads it as geometry text input)."""
+    packed = np.empty(len(lon), dtype=EWKB_POINT)
+    packed["order"] = 1
+    packed["type"] = EWKB_POINT_TYPE
+    packed["srid"] = srid
+    packed["x"] = lon
+    packed["y"] = lat
+    text = packed.tobytes().hex()
+    width = 2 * EWKB_POINT.itemsize
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """COPY a frame into a table as CSV (NULL for missing values). Table and columns are ours."""
+    if frame.empty:
+        return
+    buffer = io.StringIO()
+    frame.loc[:, list(columns)].to_csv(
+        buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S%z"
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(buffer.getvalue())
+
+
+def copy_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> None:
+    """COPY rejected rows (row_number, raw dict, reason) into import_reject."""
+    if rejects.empty:
+        return
+    frame = pd.DataFrame(
+        {
+            "batch_id": batch_id,
+            "row_number": rejects["row_number"].astype("int64").to_numpy(),
+            "raw": [json.dumps(r or {}, ensure_ascii=False) for r in rejects["raw"]],
+            "reason": rejects["reason"].astype(str).to_numpy(),
+        }
+    )
+    copy_frame(conn, "import_reject", frame, ("batch_id", "row_number", "raw", "reason"))
+
+
+def known_references(conn: Connection, source: str, refs: list[str]) -> set[str]:
+    """The references among refs that the source already has in `incident`."""
+    if not refs:
+        return set()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT source_ref FROM incident WHERE source = %s AND source_ref = ANY(%s)",
+            (source, refs),
+        )
+        return {row[0] for row in cursor.fetchall()}
