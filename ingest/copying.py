@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection
 
 # Little-endian EWKB point with an SRID: byte order, type (Point | SRID flag), srid, x, y.
@@ -31,13 +33,17 @@ def ewkb_points(lon: np.ndarray, lat: np.ndarray, srid: int = 4326) -> list[str]
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    """COPY a frame into a table as CSV (NULL for missing values). Table and columns are ours."""
+    """COPY a frame into a table as CSV (NULL for missing values). Table and columns are ours.
+
+    Timestamps are expected as text in UTC (the importer's transaction sets TIME ZONE UTC).
+    """
     if frame.empty:
         return
-    buffer = io.StringIO()
-    frame.loc[:, list(columns)].to_csv(
-        buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S%z"
-    )
+    arrow = pa.Table.from_pandas(frame.loc[:, list(columns)], preserve_index=False)
+    buffer = io.BytesIO()
+    # Strings quoted when needed; a null is an unquoted empty field, which COPY reads as NULL.
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    pacsv.write_csv(arrow, buffer, options)
     raw = conn.connection.driver_connection
     assert raw is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"

@@ -82,6 +82,18 @@ def auto_references(rows: pd.DataFrame) -> list[str]:
     return [digest(r) for r in rows.itertuples()]
 
 
+def utc_text(values: pd.Series | np.ndarray, unit: str = "s") -> np.ndarray:
+    """ISO text of instants (UTC, the session's zone during COPY), None for NaT; vectorised."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        array = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    else:
+        array = np.asarray(values)
+    array = array.astype(f"datetime64[{unit}]")
+    text = np.datetime_as_string(array, unit=unit).astype(object)
+    text[np.isnat(array)] = None
+    return text
+
+
 def attributes_json(values: pd.Series) -> list[str]:
     return [json.dumps(a, ensure_ascii=False) if a else "{}" for a in values]
 
@@ -105,8 +117,8 @@ def incident_rows(
         refs = refs.copy()
         refs[missing] = auto_references(rows.loc[missing])
     out["source_ref"] = refs.to_numpy()
-    out["occurred_at"] = rows["occurred_at"].to_numpy()
-    out["occurred_until"] = rows["occurred_until"]
+    out["occurred_at"] = utc_text(rows["occurred_at"])
+    out["occurred_until"] = utc_text(rows["occurred_until"])
     out["category_code"] = rows["category_code"].to_numpy()
     lon = rows["lon"].to_numpy(dtype=np.float64)
     lat = rows["lat"].to_numpy(dtype=np.float64)
@@ -118,7 +130,7 @@ def incident_rows(
     local = rows["occurred_at"].dt.tz_convert(timezone)
     out["local_hour_of_week"] = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy("int16")
     months = (local.dt.year.to_numpy() - 1970) * 12 + (local.dt.month.to_numpy() - 1)
-    out["local_month"] = months.astype("datetime64[M]").astype("datetime64[D]")
+    out["local_month"] = utc_text(months.astype("datetime64[M]"), unit="D")
     out["address"] = rows["address"].to_numpy()
     out["qpv_2015"] = territories.qpv_of(2015, lon, lat)
     out["qpv_2024"] = territories.qpv_of(2024, lon, lat)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.schema import CreateIndex
@@ -192,9 +193,12 @@ def _prepared_chunks(
             timezone=timezone,
             territories=territories,
         )
-        refs = rows["source_ref"]
-        repeated = (refs.duplicated(keep="first") | refs.isin(seen)).to_numpy()
-        seen.update(refs[~repeated])
+        repeated = np.zeros(len(rows), dtype=bool)
+        for position, ref in enumerate(rows["source_ref"].tolist()):
+            if ref in seen:
+                repeated[position] = True
+            else:
+                seen.add(ref)
         yield Prepared(
             rows=rows.loc[~repeated],
             rejects=pd.concat([parsed.rejects, unknown.drop(columns="category_raw")]),
@@ -239,6 +243,7 @@ def _load(
     progress: Callable[[int], None] | None,
 ) -> Counts:
     counts = Counts()
+    conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))  # the COPY sends naive UTC text
     bulk = _bulk_mode(conn, path)
     if bulk:
         conn.execute(text(f'DROP INDEX "{SPATIAL_INDEX.name}"'))
