@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -82,7 +82,7 @@ def auto_references(rows: pd.DataFrame) -> list[str]:
     return [digest(r) for r in rows.itertuples()]
 
 
-def utc_text(values: pd.Series | np.ndarray, unit: str = "s") -> np.ndarray:
+def utc_text(values: pd.Series | np.ndarray, unit: Literal["s", "D"] = "s") -> np.ndarray:
     """ISO text of instants (UTC, the session's zone during COPY), None for NaT; vectorised."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
         array = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
