@@ -237,3 +237,29 @@ def test_batch_details_name_unknown_categories(db: Engine, settings: Settings) -
     summary = import_incidents(db, SAMPLES / "municipal_messy.csv", settings=settings)
     assert summary.details["unknown_categories"] == {"Chien errant": 1}
     assert json.dumps(summary.contract())
+
+
+def test_geopackage_and_xlsx_exports_import_alike(
+    db: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    frame = pd.read_csv(SAMPLES / "incidents_toulouse.csv", sep=";", dtype=str).head(200)
+    lon = frame["longitude"].str.replace(",", ".").astype(float)
+    lat = frame["latitude"].str.replace(",", ".").astype(float)
+    table = frame.drop(columns=["longitude", "latitude"])
+    points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=4326).to_crs(2154)
+    points.to_file(tmp_path / "export.gpkg", driver="GPKG")
+    gpkg = import_incidents(db, tmp_path / "export.gpkg", settings=settings, source="sig")
+    frame.to_excel(tmp_path / "export.xlsx", index=False)
+    xlsx = import_incidents(db, tmp_path / "export.xlsx", settings=settings, source="tableur")
+    assert (gpkg.rows_imported, xlsx.rows_imported) == (200, 200)
+    with db.connect() as conn:
+        pairs = conn.execute(
+            text(
+                "SELECT max(ST_Distance(a.geom::geography, b.geom::geography)), "
+                "bool_and(a.occurred_at = b.occurred_at AND a.category_code = b.category_code) "
+                "FROM incident a JOIN incident b USING (source_ref) "
+                "WHERE a.source = 'sig' AND b.source = 'tableur'"
+            )
+        ).one()
+    assert pairs[0] < 0.01  # metres: the Lambert-93 round trip lands on the same point
+    assert pairs[1] is True
