@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection
 
@@ -39,7 +40,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
     """
     if frame.empty:
         return
-    arrow = pa.Table.from_pandas(frame.loc[:, list(columns)], preserve_index=False)
+    arrow = _without_nul(pa.Table.from_pandas(frame.loc[:, list(columns)], preserve_index=False))
     buffer = io.BytesIO()
     # Strings quoted when needed; a null is an unquoted empty field, which COPY reads as NULL.
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
@@ -49,6 +50,16 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(buffer.getvalue())
+
+
+def _without_nul(table: pa.Table) -> pa.Table:
+    """PostgreSQL text and jsonb cannot hold NUL: a NUL read from a file becomes U+FFFD."""
+    for position, column in enumerate(table.columns):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            cleaned = pc.replace_substring(column, "\x00", "\ufffd")
+            cleaned = pc.replace_substring(cleaned, "\\u0000", "\\ufffd")  # inside JSON text
+            table = table.set_column(position, table.field(position), cleaned)
+    return table
 
 
 def copy_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> None:

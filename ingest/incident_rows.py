@@ -116,7 +116,8 @@ def incident_rows(
     if missing.any():
         refs = refs.copy()
         refs[missing] = auto_references(rows.loc[missing])
-    out["source_ref"] = refs.to_numpy()
+    # PostgreSQL text cannot hold NUL; the reference must be the same in probes and in COPY.
+    out["source_ref"] = [r.replace("\x00", "\ufffd") for r in refs.tolist()]
     out["occurred_at"] = utc_text(rows["occurred_at"])
     out["occurred_until"] = utc_text(rows["occurred_until"])
     out["category_code"] = rows["category_code"].to_numpy()
