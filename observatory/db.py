@@ -39,21 +39,28 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the migrations, then refresh the reference data (the category nomenclature)."""
+    """Apply the migrations, then refresh the reference data (the nomenclatures)."""
     command.upgrade(alembic_config(url), revision)
     if revision == "head":
         seed_reference_data(url)
 
 
 def seed_reference_data(url: str) -> None:
-    from observatory.categories import seed_categories
-
     engine = make_engine(url, pool_size=1)
     try:
         with make_sessionmaker(engine).begin() as session:
-            seed_categories(session)
+            seed_reference(session)
     finally:
         engine.dispose()
+
+
+def seed_reference(session: Session) -> None:
+    """The nomenclatures: incident categories and the état 4001 index (idempotent upserts)."""
+    from observatory.categories import seed_categories
+    from observatory.etat4001.nomenclature import seed_nomenclature
+
+    seed_categories(session)
+    seed_nomenclature(session)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -9,6 +9,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -169,6 +170,9 @@ class Etat4001(Base):
     index: Mapped[int] = mapped_column(SmallInteger)
     count: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+    direction: Mapped[str | None] = mapped_column(
+        Text, comment="Direction du service (ligne « Périmètres » PN : DCSP, DSPAP, DCPAF…)"
+    )
 
     __table_args__ = (
         UniqueConstraint(
@@ -177,6 +181,58 @@ class Etat4001(Base):
         CheckConstraint("perimeter IN ('PN', 'GN')", name="perimeter"),
         CheckConstraint("index BETWEEN 1 AND 107", name="index_range"),
         Index("ix_etat4001_department_service", "department", "service"),
+    )
+
+
+class Etat4001Index(Base):
+    """The état 4001 nomenclature (observatory/etat4001/nomenclature.csv, seeded)."""
+
+    __tablename__ = "etat4001_index"
+
+    index: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    published_label: Mapped[str] = mapped_column(Text, comment="Libellé tel que publié")
+    label: Mapped[str] = mapped_column(Text, comment="Libellé corrigé, pour l'affichage")
+    unit: Mapped[str] = mapped_column(String(20), comment="Unité de compte")
+    indicator: Mapped[str | None] = mapped_column(String(40), comment="Indicateur SSMSI")
+    family: Mapped[str] = mapped_column(String(40), comment="Famille d'index")
+    unused: Mapped[bool] = mapped_column(Boolean, default=False, comment="Index non utilisé")
+
+    __table_args__ = (CheckConstraint("index BETWEEN 1 AND 107", name="index_range"),)
+
+
+class Etat4001Revision(Base):
+    """A figure that an import changed: its old and new count."""
+
+    __tablename__ = "etat4001_revision"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))
+    perimeter: Mapped[str] = mapped_column(String(2))
+    department: Mapped[str] = mapped_column(String(3))
+    service: Mapped[str] = mapped_column(Text)
+    index: Mapped[int] = mapped_column(SmallInteger)
+    old_count: Mapped[int] = mapped_column(Integer)
+    new_count: Mapped[int] = mapped_column(Integer)
+    old_batch_id: Mapped[int | None] = mapped_column(BigInteger, comment="Lot du chiffre remplacé")
+
+    __table_args__ = (Index("ix_etat4001_revision_batch", "batch_id"),)
+
+
+class ServiceCommune(Base):
+    """Which communes a police service or gendarmerie unit covers (edited by the town)."""
+
+    __tablename__ = "service_commune"
+
+    perimeter: Mapped[str] = mapped_column(String(2), primary_key=True)
+    department: Mapped[str] = mapped_column(String(3), primary_key=True)
+    service: Mapped[str] = mapped_column(Text, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True, comment="Code INSEE")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("perimeter IN ('PN', 'GN')", name="perimeter"),
+        Index("ix_service_commune_commune", "commune_code"),
     )
 
 

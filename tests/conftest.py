@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from observatory.categories import seed_categories
-from observatory.db import make_engine, make_sessionmaker, upgrade
+from observatory.db import make_engine, make_sessionmaker, seed_reference, upgrade
 from observatory.models import Base
 from observatory.settings import Settings
 
@@ -48,7 +47,7 @@ def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     with make_sessionmaker(engine).begin() as session:
-        seed_categories(session)
+        seed_reference(session)
 
 
 @pytest.fixture

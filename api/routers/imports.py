@@ -68,7 +68,7 @@ def upload(
     settings: SettingsDep,
     caller: Admin,
     file: Annotated[UploadFile, File(description="Le fichier")],
-    kind: Annotated[Literal["incidents", "qpv", "communes"], Form()] = "incidents",
+    kind: Annotated[Literal["incidents", "qpv", "communes", "etat4001"], Form()] = "incidents",
     profile: Annotated[str | None, Form()] = None,
     source: Annotated[str | None, Form()] = None,
     crs: Annotated[int | None, Form()] = None,
@@ -99,6 +99,10 @@ def upload(
             )
         elif kind == "qpv":
             summary = import_qpv(engine, target, generation=generation, run_by=who)
+        elif kind == "etat4001":
+            from ingest.etat4001 import import_etat4001
+
+            summary = import_etat4001(engine, target, run_by=who)
         else:
             summary = import_communes(engine, target, run_by=who)
     return summary.as_dict()

@@ -13,6 +13,7 @@ import typer
 
 from observatory.cli.common import friendly_errors, load_settings
 from observatory.cli.db import db_app
+from observatory.cli.etat4001 import etat4001_app, register_import
 from observatory.cli.imports import import_app, imports_app, register_demo
 from observatory.cli.tokens import token_app
 
@@ -23,9 +24,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
+register_import(import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(imports_app, name="imports")
 app.add_typer(token_app, name="token")
+app.add_typer(etat4001_app, name="etat4001")
 register_demo(app)
 
 

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from observatory.cli.common import fail, friendly_errors, load_settings
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
 
-import_app = typer.Typer(help="Importe un fichier (incidents, QPV, communes).")
+import_app = typer.Typer(help="Importe un fichier (incidents, QPV, communes, état 4001).")
 imports_app = typer.Typer(help="Suivi des imports : lots, comptes et lignes rejetées.")
 
 log = logging.getLogger("observatory.import")
@@ -222,9 +223,9 @@ def register_demo(app: typer.Typer) -> None:
     @app.command("demo")
     @friendly_errors
     def demo() -> None:
-        """Charge les exemples de data/samples (Toulouse) : communes, QPV, incidents."""
+        """Charge les exemples de data/samples (Toulouse) : communes, QPV, incidents, état 4001."""
         from ingest.boundaries import import_communes, import_qpv
-
+        from ingest.etat4001 import import_etat4001
         from ingest.incidents import import_incidents
         from observatory.imports import file_sha256, find_succeeded
 
@@ -267,9 +268,37 @@ def register_demo(app: typer.Typer) -> None:
                     ),
                 ),
             ]
+            for name in ETAT4001_SAMPLES:
+                steps.append(
+                    (
+                        "etat4001",
+                        SAMPLES / name,
+                        partial(import_etat4001, engine, SAMPLES / name, run_by="demo"),
+                    )
+                )
             for kind, path, step in steps:
                 done = find_succeeded(engine, kind, file_sha256(path))
                 if done is not None:
                     typer.echo(f"{path.name} : déjà chargé (lot {done}).")
                     continue
                 typer.echo(describe(step()))
+            typer.echo(_demo_services(engine))
+
+
+ETAT4001_SAMPLES = (
+    "etat4001_haute_garonne.xlsx",
+    "etat4001_csp_toulouse_2024.xlsx",
+    "etat4001_tidy.csv",
+)
+
+
+def _demo_services(engine: Engine) -> str:
+    """Map the Toulouse police services of the samples to the commune (idempotent)."""
+    from ingest.etat4001.service_mapping import read_service_mapping
+    from observatory.etat4001.services import load_mappings
+
+    path = SAMPLES / "etat4001_services_toulouse.csv"
+    mappings = read_service_mapping(path)
+    with engine.begin() as conn:
+        load_mappings(conn, mappings)
+    return f"{path.name} : {len(mappings)} services rattachés à leurs communes."

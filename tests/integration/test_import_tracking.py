@@ -96,17 +96,22 @@ def test_cli_boundaries_then_demo_is_idempotent(database_url: str, db: Engine) -
     assert first.returncode == 0, first.stderr
     second = cli(["demo"], database_url)
     assert second.returncode == 0
-    assert second.stdout.count("déjà chargé") == 4
+    assert second.stdout.count("déjà chargé") == 7
     with db.connect() as conn:
         counts = conn.execute(
             text(
                 "SELECT (SELECT count(*) FROM commune), (SELECT count(*) FROM qpv), "
-                "(SELECT count(*) FROM incident), (SELECT count(*) FROM import_batch)"
+                "(SELECT count(*) FROM incident), (SELECT count(*) FROM import_batch), "
+                "(SELECT count(*) FROM etat4001), (SELECT count(*) FROM service_commune)"
             )
         ).one()
     assert counts[0] == 1 and counts[1] == 24
     assert counts[2] == 30_000
-    assert counts[3] == 4
+    assert counts[3] == 7  # communes, 2 × QPV, incidents, 3 × état 4001
+    # the cut: 57 PN columns × 107 index + 45 GN columns × 103 (unused rows empty in GN);
+    # the local extract: 2 sheets × 12 months × 107; the CSV: 6 months × 42 index
+    assert counts[4] == 57 * 107 + 45 * 103 + 2 * 12 * 107 + 6 * 42
+    assert counts[5] == 2
 
 
 # -- atomicity and concurrency -------------------------------------------------------------

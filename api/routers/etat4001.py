@@ -1,0 +1,145 @@
+"""The état 4001: its nomenclature, the dashboard figures and series, the services' communes.
+
+Roles: the nomenclature to any token; figures, series and services to admin, police, analyst
+and partner (aggregates only). Partners see the figures unmasked for now: the secrecy rule of
+small counts (OBS_SECRECY_THRESHOLD) is not applied to the état 4001 yet (its national edition
+is open data; local extracts may not be: to be decided with the partner secrecy work).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api.deps import Caller, CallerDep, require_role
+from observatory.etat4001.nomenclature import describe
+from observatory.etat4001.queries import Filters, make_filters, rows, series
+from observatory.etat4001.services import Mapping, list_services, map_communes
+
+router = APIRouter(tags=["état 4001"])
+
+StatsReader = Annotated[Caller, Depends(require_role("admin", "police", "analyst", "partner"))]
+Admin = Annotated[Caller, Depends(require_role("admin"))]
+
+Department = Annotated[
+    str | None, Query(description="Code(s) de département, séparés par des virgules : 31,2A")
+]
+Service = Annotated[
+    list[str] | None, Query(description="Nom d'un service tel que l'état 4001 l'écrit (répétable)")
+]
+Perimeter = Annotated[Literal["PN", "GN"] | None, Query(description="PN police, GN gendarmerie")]
+IndexParam = Annotated[str | None, Query(description="Index : 27,28,34-38")]
+Family = Annotated[str | None, Query(description="Famille(s) : atteintes_biens, …")]
+Indicator = Annotated[str | None, Query(description="Indicateur(s) SSMSI : vols_vehicules, …")]
+From = Annotated[str | None, Query(alias="from", description="Première période : AAAA ou AAAA-MM")]
+To = Annotated[str | None, Query(description="Dernière période, incluse : AAAA ou AAAA-MM")]
+Commune = Annotated[str | None, Query(description="Code INSEE : les services qui la couvrent")]
+
+
+def _filters(
+    department: Department = None,
+    service: Service = None,
+    perimeter: Perimeter = None,
+    index: IndexParam = None,
+    family: Family = None,
+    indicator: Indicator = None,
+    start: From = None,
+    to: To = None,
+    commune: Commune = None,
+) -> Filters:
+    return make_filters(
+        department=department,
+        service=service,
+        perimeter=perimeter,
+        index=index,
+        family=family,
+        indicator=indicator,
+        start=start,
+        end=to,
+        commune=commune,
+    )
+
+
+FiltersDep = Annotated[Filters, Depends(_filters)]
+
+
+@router.get("/nomenclature/etat4001", summary="Les 107 index, leurs unités et leurs familles")
+def nomenclature(_: CallerDep) -> dict[str, Any]:
+    return describe()
+
+
+@router.get(
+    "/stats/etat4001",
+    summary="Chiffres de l'état 4001, en lignes ordonnées",
+    description=(
+        "Lignes {period, perimeter, department, service, index, label, count, unit, family}. "
+        "by=department donne le chiffre du département (service vide) : son total quand il a "
+        "été importé comme tel, sinon la somme de ses services. Le nombre total de lignes est "
+        "dans l'en-tête X-Total-Count."
+    ),
+)
+def figures(
+    request: Request,
+    response: Response,
+    _: StatsReader,
+    filters: FiltersDep,
+    by: Literal["service", "department"] = "service",
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as conn:
+        total, page = rows(conn, filters, by=by, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return page
+
+
+@router.get(
+    "/stats/etat4001/series",
+    summary="Séries annuelles par famille, évolution et z de Poisson",
+    description=(
+        "Pour un service, un département ou une commune (ses services) : une série par famille "
+        "(group=family), indicateur SSMSI (indicator), index (index) ou pour la sélection "
+        "(selection, refusée si les index n'ont pas la même unité). Une famille qui mêle des "
+        "unités de compte donne une série par unité. Chaque point : year, count, months, "
+        "complete, previous, change, change_pct, z = 2(√C − √P)."
+    ),
+)
+def yearly(
+    request: Request,
+    _: StatsReader,
+    filters: FiltersDep,
+    group: Literal["family", "indicator", "index", "selection"] = "family",
+) -> dict[str, Any]:
+    with request.app.state.engine.connect() as conn:
+        return series(conn, filters, group=group)
+
+
+@router.get("/etat4001/services", summary="Les services et les communes qu'ils couvrent")
+def services(
+    request: Request,
+    _: StatsReader,
+    department: Annotated[str | None, Query(description="Département")] = None,
+    perimeter: Perimeter = None,
+    commune: Commune = None,
+) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as conn:
+        return list_services(conn, department=department, perimeter=perimeter, commune=commune)
+
+
+class ServiceCommunes(BaseModel):
+    perimeter: Literal["PN", "GN"] | None = None
+    department: str = Field(description="Code du département, ex. 31")
+    service: str = Field(description="Nom du service tel que l'état 4001 l'écrit")
+    communes: list[str] = Field(description="Codes INSEE des communes couvertes (la liste entière)")
+
+
+@router.put(
+    "/etat4001/services",
+    summary="Fixe les communes couvertes par un service (administrateur)",
+)
+def set_service_communes(request: Request, _: Admin, body: ServiceCommunes) -> dict[str, Any]:
+    mapping = Mapping(body.perimeter, body.department, body.service, tuple(body.communes))
+    with request.app.state.engine.begin() as conn:
+        return map_communes(conn, mapping, replace=True)

@@ -1,0 +1,13 @@
+"""État 4001 importers: the national workbook, local monthly extracts, the tidy CSV, and the
+drop-folder runner of the scheduled job.
+
+- ``national``, ``local``, ``tidy``: the readers, one per layout (each documents its layout).
+- ``importer``: one file, one batch; figures inserted, revised (and logged) or unchanged.
+- ``dropfolder``: every new file of a folder, a lock, a log, a one-line summary.
+- ``samples``: how the samples of data/samples are made (a cut of the national workbook, a
+  generated local extract and tidy CSV).
+"""
+
+from ingest.etat4001.importer import ImportBusy, import_etat4001
+
+__all__ = ["ImportBusy", "import_etat4001"]
