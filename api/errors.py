@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from observatory.errors import DatabaseUnavailable, InvalidInput, NotFound, ObservatoryError
+from observatory.errors import (
+    DatabaseUnavailable,
+    ImportBusy,
+    InvalidInput,
+    NotFound,
+    ObservatoryError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +136,8 @@ async def _dbapi(request: Request, exc: DBAPIError) -> ProblemResponse:
 async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
     if isinstance(exc, NotFound):
         return problem(404, str(exc), request)
+    if isinstance(exc, ImportBusy):
+        return problem(409, str(exc), request)
     if isinstance(exc, InvalidInput):
         return problem(422, str(exc), request)
     if isinstance(exc, DatabaseUnavailable):

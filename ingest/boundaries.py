@@ -31,25 +31,23 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import psycopg
 import pyogrio
 import shapely
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DataError
 
 from ingest.populations import read_insee_populations, read_qpv_populations
 from ingest.values import INSEE_CODE, insee_code, integer_value, normalise_name, text_value
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
+    batch_transaction,
     create_batch,
     fail_batch,
+    failure_message,
     file_sha256,
     finish_batch,
     get_batch,
-    hold_batch_lock,
     reap_interrupted,
-    try_source_lock,
 )
 
 log = logging.getLogger(__name__)
@@ -302,37 +300,17 @@ def _run(
     )
     try:
         prepared = prepare()
-        with engine.connect() as conn, conn.begin():
-            hold_batch_lock(conn, batch_id)
-            if not try_source_lock(conn, prepared.lock_name):
-                raise InvalidInput(
-                    f"Un import {prepared.label} est déjà en cours : attendez sa fin puis "
-                    "relancez celui-ci."
-                )
-            counts, details = _load(conn, batch_id, prepared)
-            if population is not None:
-                details["population_file"] = Path(population).name
-            finish_batch(conn, batch_id, counts, details=details)
-    except (DataError, psycopg.DataError) as exc:
-        message = (
-            "La base a refusé une valeur du fichier, rien n'a été enregistré : "
-            f"{getattr(exc, 'orig', exc)}"
-        )
-        fail_batch(engine, batch_id, message)
-        raise InvalidInput(message) from exc
     except BaseException as exc:
-        fail_batch(engine, batch_id, _failure_message(exc))
+        fail_batch(engine, batch_id, failure_message(exc))
         raise
+    busy = f"Un import {prepared.label} est déjà en cours : attendez sa fin puis relancez celui-ci."
+    with batch_transaction(engine, batch_id, prepared.lock_name, busy) as conn:
+        counts, details = _load(conn, batch_id, prepared)
+        if population is not None:
+            details["population_file"] = Path(population).name
+        finish_batch(conn, batch_id, counts, details=details)
     with engine.connect() as conn:
         return get_batch(conn, batch_id)
-
-
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, InvalidInput):
-        return str(exc)
-    if isinstance(exc, KeyboardInterrupt):
-        return "Import interrompu : aucune donnée n'a été enregistrée."
-    return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
 def _load(

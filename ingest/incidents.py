@@ -41,14 +41,12 @@ from observatory.categories import category_lookup, normalise_label
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
+    batch_transaction,
     create_batch,
-    fail_batch,
     file_sha256,
     finish_batch,
     get_batch,
-    hold_batch_lock,
     reap_interrupted,
-    try_source_lock,
 )
 from observatory.models import Base
 from observatory.settings import Settings
@@ -117,32 +115,18 @@ def import_incidents(
         source=source,
         run_by=run_by,
     )
-    try:
-        with engine.connect() as conn, conn.begin():
-            if not try_source_lock(conn, f"incidents:{source}"):
-                raise InvalidInput(
-                    f"Un import de la source « {source} » est déjà en cours : attendez sa fin "
-                    "puis relancez (le fichier ne sera pas importé deux fois)."
-                )
-            hold_batch_lock(conn, batch_id)
-            counts = _load(conn, path, mapping, source, batch_id, settings, chunk_size, progress)
-            details: dict[str, Any] = {}
-            if counts.unknown_categories:
-                details["unknown_categories"] = counts.unknown_categories
-            finish_batch(conn, batch_id, counts.as_batch(), details=details)
-    except BaseException as exc:
-        fail_batch(engine, batch_id, _failure_message(exc))
-        raise
+    busy = (
+        f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
+        "relancez (le fichier ne sera pas importé deux fois)."
+    )
+    with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
+        counts = _load(conn, path, mapping, source, batch_id, settings, chunk_size, progress)
+        details: dict[str, Any] = {}
+        if counts.unknown_categories:
+            details["unknown_categories"] = counts.unknown_categories
+        finish_batch(conn, batch_id, counts.as_batch(), details=details)
     with engine.connect() as conn:
         return get_batch(conn, batch_id)
-
-
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, InvalidInput):
-        return str(exc)
-    if isinstance(exc, KeyboardInterrupt):
-        return "Import interrompu : aucune donnée n'a été enregistrée."
-    return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
 @dataclass

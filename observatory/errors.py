@@ -11,6 +11,10 @@ class InvalidInput(ObservatoryError):
     """The input (a file, a parameter) cannot be used as given."""
 
 
+class ImportBusy(InvalidInput):
+    """Another import of the same kind or source holds the lock."""
+
+
 class NotFound(ObservatoryError):
     """The thing asked for does not exist."""
 

@@ -9,13 +9,17 @@ marked failed the next time anyone looks.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy.exc import DataError
 
-from observatory.errors import NotFound
+from observatory.errors import ImportBusy, InvalidInput, NotFound
 from observatory.models import ImportBatch, ImportReject
 
 # Advisory lock key spaces (first int4 of the two-key form).
@@ -110,6 +114,41 @@ def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], **extr
     }
     values.update(extra)
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
+
+
+@contextmanager
+def batch_transaction(
+    engine: Engine, batch_id: int, lock_name: str, busy_message: str
+) -> Iterator[Connection]:
+    """The one transaction of a batch: locks held, the batch failed and nothing kept on error.
+
+    A value the database refuses (a DataError) becomes InvalidInput: the file was at fault.
+    """
+    try:
+        with engine.connect() as conn, conn.begin():
+            hold_batch_lock(conn, batch_id)
+            if not try_source_lock(conn, lock_name):
+                raise ImportBusy(busy_message)
+            yield conn
+    except (DataError, psycopg.DataError) as exc:
+        message = (
+            "La base a refusé une valeur du fichier, rien n'a été enregistré : "
+            f"{getattr(exc, 'orig', exc)}"
+        )
+        fail_batch(engine, batch_id, message)
+        raise InvalidInput(message) from exc
+    except BaseException as exc:
+        fail_batch(engine, batch_id, failure_message(exc))
+        raise
+
+
+def failure_message(exc: BaseException) -> str:
+    """What the batch says of an import that failed."""
+    if isinstance(exc, InvalidInput):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "Import interrompu : aucune donnée n'a été enregistrée."
+    return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
 def fail_batch(engine: Engine, batch_id: int, message: str) -> None:

@@ -8,6 +8,7 @@ drop-folder runner of the scheduled job.
   generated local extract and tidy CSV).
 """
 
-from ingest.etat4001.importer import ImportBusy, import_etat4001
+from ingest.etat4001.importer import import_etat4001
+from observatory.errors import ImportBusy
 
 __all__ = ["ImportBusy", "import_etat4001"]

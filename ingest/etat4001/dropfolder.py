@@ -37,8 +37,8 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
-from ingest.etat4001.importer import EXTENSIONS, KIND, ImportBusy, import_etat4001
-from observatory.errors import InvalidInput
+from ingest.etat4001.importer import EXTENSIONS, KIND, import_etat4001
+from observatory.errors import ImportBusy, InvalidInput
 from observatory.imports import file_sha256, find_succeeded
 
 log = logging.getLogger("observatory.etat4001.depot")

@@ -31,9 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DataError
 
 from ingest.etat4001.cells import EXPECTED, STAGE_COLUMNS, Sheet
 from ingest.etat4001.local import read_local
@@ -42,14 +40,12 @@ from ingest.etat4001.tidy import read_tidy
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
+    batch_transaction,
     create_batch,
-    fail_batch,
     file_sha256,
     finish_batch,
     get_batch,
-    hold_batch_lock,
     reap_interrupted,
-    try_source_lock,
 )
 
 log = logging.getLogger(__name__)
@@ -57,10 +53,6 @@ log = logging.getLogger(__name__)
 KIND = "etat4001"
 EXTENSIONS = (".xlsx", ".csv")
 SAMPLE_SIZE = 20
-
-
-class ImportBusy(InvalidInput):
-    """Another état 4001 import holds the lock: retry later (the file itself is not at fault)."""
 
 
 CREATE_STAGE = """
@@ -255,40 +247,16 @@ def import_etat4001(
     batch_id = create_batch(
         engine, kind=KIND, file_name=path.name, sha256=file_sha256(path), source=None, run_by=run_by
     )
-    try:
-        with engine.connect() as conn, conn.begin():
-            hold_batch_lock(conn, batch_id)
-            if not try_source_lock(conn, KIND):
-                raise ImportBusy(
-                    "Un import de l'état 4001 est déjà en cours : attendez sa fin puis relancez "
-                    "celui-ci."
-                )
-            reading = Reading(path)
-            try:
-                counts, details = _load(conn, batch_id, reading, progress)
-            finally:
-                reading.close()
-            finish_batch(conn, batch_id, counts, details=details)
-    except (DataError, psycopg.DataError) as exc:
-        message = (
-            "La base a refusé une valeur du fichier, rien n'a été enregistré : "
-            f"{getattr(exc, 'orig', exc)}"
-        )
-        fail_batch(engine, batch_id, message)
-        raise InvalidInput(message) from exc
-    except BaseException as exc:
-        fail_batch(engine, batch_id, _failure_message(exc))
-        raise
+    busy = "Un import de l'état 4001 est déjà en cours : attendez sa fin puis relancez celui-ci."
+    with batch_transaction(engine, batch_id, KIND, busy) as conn:
+        reading = Reading(path)
+        try:
+            counts, details = _load(conn, batch_id, reading, progress)
+        finally:
+            reading.close()
+        finish_batch(conn, batch_id, counts, details=details)
     with engine.connect() as conn:
         return get_batch(conn, batch_id)
-
-
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, InvalidInput):
-        return str(exc)
-    if isinstance(exc, KeyboardInterrupt):
-        return "Import interrompu : aucune donnée n'a été enregistrée."
-    return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
 def _load(

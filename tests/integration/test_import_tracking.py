@@ -269,3 +269,20 @@ def test_only_batches_whose_importer_is_gone_are_reaped(db: Engine) -> None:
     with db.connect() as conn:
         status = dict(conn.execute(text("SELECT id, status FROM import_batch")).all())
     assert status == {alive: "running", dead: "failed"}
+
+
+def test_upload_while_the_source_is_busy_is_a_409(
+    client: TestClient, make_token: Callable[[str], str], db: Engine
+) -> None:
+    admin = make_token("admin")
+    with db.connect() as holder, holder.begin():
+        assert try_source_lock(holder, "incidents:police-municipale")
+        with MESSY.open("rb") as handle:
+            response = client.post(
+                "/api/v1/imports",
+                headers=auth(admin),
+                files={"file": ("municipal_messy.csv", handle, "text/csv")},
+            )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "déjà en cours" in response.json()["detail"]
