@@ -10,10 +10,12 @@ its problems in one French reason. Mapped columns that have no field of their ow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
+from ingest.columns import per_value, stripped
 from ingest.dates import UTC_DTYPE, parse_dates
 from ingest.mapping import TARGETS, Mapping
 from ingest.places import BBox, CoordinateColumns, clean_address, locate
@@ -64,6 +66,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "commune_name": ("commune", "nomcommune", "libellecommune", "libcommune", "ville", "city"),
 }  # fmt: skip
+
+NONE = np.array(None)  # compared with cells: != NONE is "is not None" for str and None
 
 ROW_COLUMNS = (
     "row_number", "source_ref", "occurred_at", "occurred_until", "category_raw",
@@ -153,6 +157,10 @@ def _coalesce(*series: pd.Series | None) -> pd.Series | None:
 
 def commune_codes(values: pd.Series) -> pd.Series:
     """INSEE codes: 5 characters, 4-digit codes padded with a leading 0, 2A/2B accepted."""
+    return per_value(_commune_codes, values)
+
+
+def _commune_codes(values: pd.Series) -> pd.Series:
     text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.upper()
     text = text.where(~text.str.fullmatch(r"\d{4}"), "0" + text)
     return text.astype(object).where(text.str.fullmatch(r"\d{5}|2[AB]\d{3}"), None)
@@ -167,8 +175,9 @@ def parse_chunk(
     territory_bbox: BBox | None = None,
 ) -> ParsedChunk:
     """Parse one chunk; ``timezone`` applies unless the mapping names one."""
+    # Missing cells may be None or NaN: the helpers read both as missing, and the values that
+    # go out as they are (attributes, raw values of rejects) are cleaned where they are taken.
     frame = chunk.frame.reset_index(drop=True).astype(object)
-    frame = frame.where(frame.notna(), None)
 
     def col(target: str) -> pd.Series | None:
         name = columns.get(target)
@@ -185,7 +194,8 @@ def parse_chunk(
         month_is_interval=mapping.month_is_interval,
     )
     category = _text(col("category"), frame.index)
-    address = clean_address(_text(col("address"), frame.index))
+    address_column = col("address")  # clean_address strips it, as _text would
+    address = _nones(frame.index) if address_column is None else clean_address(address_column)
     pairs = []
     for a, b, crs in (("lon", "lat", None), ("x", "y", mapping.crs)):
         xs, ys = col(a), col(b)
@@ -263,22 +273,28 @@ def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
     """Stripped strings, None for empty or missing."""
     if values is None:
         return _nones(index)
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    return text.astype(object).where(text != "", None)
+    return per_value(stripped, values)
 
 
 def _surplus_reasons(chunk: RawChunk, width: int) -> pd.Series:
     reasons = _nones(pd.RangeIndex(len(chunk.frame)))
     if chunk.extra_fields is None:
         return reasons
-    for i, extra in enumerate(chunk.extra_fields):
-        if extra is not None:
-            reasons[i] = (
-                f"ligne de {width + len(extra)} valeurs pour {width} colonnes d'en-tête "
-                f"(en trop : {', '.join(repr(v) for v in extra)}) : une valeur contient sans "
-                "doute le séparateur sans être entre guillemets"
-            )
+    rows = [i for i, extra in enumerate(chunk.extra_fields) if extra is not None]
+    reasons.iloc[rows] = [
+        f"ligne de {width + len(extra)} valeurs pour {width} colonnes d'en-tête "
+        f"(en trop : {', '.join(repr(v) for v in extra)}) : une valeur contient sans "
+        "doute le séparateur sans être entre guillemets"
+        for extra in chunk.extra_fields[rows]
+    ]
     return reasons
+
+
+def _cells(frame: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """The cells of some rows of a column, None for missing ones."""
+    values = frame[name].to_numpy(dtype=object)[rows]
+    values[pd.isna(values)] = None
+    return values
 
 
 def _attributes(
@@ -287,30 +303,58 @@ def _attributes(
     """Per kept row, the non-empty values of the columns no field took, by header name."""
     taken = {v for k, v in columns.columns.items() if k != "commune_name"}
     names = [c for c in frame.columns if c not in taken]
-    values = [frame[c].to_numpy(dtype=object)[keep] for c in names]
+    values = [_cells(frame, c, keep) for c in names]
     code_name = columns.get("commune_code")
     if codes is not None and code_name is not None:
         # A commune code that is not an INSEE code stays with the row, under its header.
-        raw = frame[code_name].to_numpy(dtype=object)[keep]
+        unusable = codes[keep].isna().to_numpy()
+        raw = np.full(len(unusable), None, dtype=object)
+        raw[unusable] = _cells(frame, code_name, np.flatnonzero(keep)[unusable])
         names.append(code_name)
-        values.append(np.where(codes[keep].isna().to_numpy(), raw, None))
-    count = int(keep.sum())
-    if not names:
-        return [{} for _ in range(count)]
-    return [
-        {k: v for k, v in zip(names, row, strict=True) if v is not None}
-        for row in zip(*values, strict=True)
-    ]
+        values.append(raw)
+    return _records(names, values, int(keep.sum()))
+
+
+def _records(names: list[str], columns: list[np.ndarray], count: int) -> list[dict[str, str]]:
+    """Per row, its non-None values by name (rows grouped by which values they have)."""
+    if not names or not count:
+        return [{} for _ in repeat(None, count)]
+    pattern = np.zeros(count, dtype="int64")
+    if len(names) <= 62:
+        for bit, column in enumerate(columns):
+            pattern |= np.not_equal(column, NONE).astype("int64") << bit
+    codes, patterns = pd.factorize(pattern)
+    if len(names) > 62 or len(patterns) * 8 > count:  # many kinds of rows: one at a time
+        return [
+            {k: v for k, v in zip(names, row, strict=True) if v is not None}
+            for row in zip(*columns, strict=True)
+        ]
+    out = np.empty(count, dtype=object)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(patterns)))
+    for bits, rows in zip(patterns, np.split(order, bounds[:-1]), strict=True):
+        chosen = [j for j in range(len(names)) if bits >> j & 1]
+        values = [columns[j][rows].tolist() for j in chosen]
+        keys = [names[j] for j in chosen]
+        out[rows] = _dicts(keys, values) if keys else [{} for _ in repeat(None, len(rows))]
+    return out.tolist()
+
+
+def _dicts(keys: list[str], values: list[list[str]]) -> list[dict[str, str]]:
+    """One dict per row of keys -> values (written out for one or two keys: faster)."""
+    if len(keys) == 1:
+        (key,) = keys
+        return [{key: v} for v in values[0]]
+    if len(keys) == 2:
+        first, second = keys
+        return [{first: a, second: b} for a, b in zip(*values, strict=True)]
+    return list(map(dict, map(zip, repeat(keys), zip(*values, strict=True))))
 
 
 def _raw(frame: pd.DataFrame, extra: np.ndarray | None, rejected: np.ndarray) -> list[dict]:
     """Per rejected row, its original non-empty values by header name."""
     names = list(frame.columns)
-    values = [frame[c].to_numpy(dtype=object)[rejected] for c in names]
-    out = [
-        {k: v for k, v in zip(names, row, strict=True) if v is not None}
-        for row in zip(*values, strict=True)
-    ] or [{} for _ in range(int(rejected.sum()))]
+    out = _records(names, [_cells(frame, c, rejected) for c in names], int(rejected.sum()))
     if extra is not None:
         for raw, surplus in zip(out, extra[rejected], strict=True):
             for i, value in enumerate(surplus or (), start=1):

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+
+from ingest.columns import arrow_text, per_value, stripped, stripped_with_text
 
 try:
     import pyarrow as pa
@@ -32,6 +35,7 @@ BBox = tuple[float, float, float, float]  # west, south, east, north (WGS84 degr
 WGS84, LAMBERT93, LAMBERT2E = 4326, 2154, 27572
 SPACES = "[\\s\u00a0\u202f]"  # white space, no-break spaces (literal, for re and RE2)
 ONE_COMMA = r"^([+-]?\d*),(\d+)$"
+PLAIN_NUMBER = r"^[+-]?\d+(?:[.,]\d+)?$"
 NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 
 FRANCE: dict[str, BBox] = {
@@ -76,17 +80,41 @@ class CoordinateColumns:
 
 def to_float(values: pd.Series) -> np.ndarray:
     """Numbers written with a decimal point or comma, spaces between thousands; NaN otherwise."""
-    text = values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=object)
-    if pc is None:
+    return per_value(_to_float, values)
+
+
+def _to_float(values: pd.Series) -> np.ndarray:
+    array = arrow_text(values, strip=False)
+    if array is None:
+        text = values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=object)
+        if pc is not None:
+            return _arrow_float(pa.array(text, type=pa.string()))
         series = pd.Series(text, dtype=object).str.replace(SPACES, "", regex=True)
         series = series.str.replace(ONE_COMMA, r"\1.\2", regex=True)
         series = series.where(series.str.fullmatch(NUMBER))
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-    array = pc.replace_substring_regex(pa.array(text, type=pa.string()), SPACES, "")
+    return _arrow_float(array)
+
+
+def _arrow_float(array: pa.Array) -> np.ndarray:
+    # Plain numbers ("1,4442", "-574321.5") are the common case: no space to remove.
+    plain = pc.match_substring_regex(array, PLAIN_NUMBER)
+    if pc.all(plain).as_py():
+        return _cast(pc.replace_substring(array, ",", "."))
+    out = np.full(len(array), np.nan)
+    simple = np.asarray(plain)
+    out[simple] = _cast(pc.replace_substring(array.filter(plain), ",", "."))
+    array = array.filter(pc.invert(plain))
+    array = pc.replace_substring_regex(array, SPACES, "")
     array = pc.replace_substring_regex(array, ONE_COMMA, r"\1.\2")
     numeric = pc.match_substring_regex(array, f"^{NUMBER}$")
-    array = pc.if_else(numeric, array, None)
-    return np.asarray(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    out[~simple] = _cast(pc.if_else(numeric, array, None))
+    return out
+
+
+def _cast(text: pa.Array) -> np.ndarray:
+    numbers = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(numbers, dtype="float64")
 
 
 def detect_crs(x: np.ndarray, y: np.ndarray) -> int:
@@ -128,13 +156,45 @@ def inside(lon: np.ndarray, lat: np.ndarray, boxes: list[BBox]) -> np.ndarray:
 
 def clean_address(values: pd.Series) -> pd.Series:
     """Stripped addresses; None where empty or a placeholder such as "No Location"."""
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return per_value(_clean_address, values)
+
+
+def _clean_address(values: pd.Series) -> pd.Series:
+    text, arrow = stripped_with_text(values)
+    if arrow is None or not len(arrow):
+        return _placeholders_out(text)
+    # ASCII text folds to its lower case. Other text folds to at least one character for each
+    # character outside the combining accents (U+0300-U+036F), so only short text or text
+    # with such accents may fold to a placeholder: that goes through _placeholders_out.
+    ascii_text = np.asarray(pc.string_is_ascii(arrow))
+    placeholder = np.asarray(pc.is_in(pc.ascii_lower(arrow), pa.array(sorted(NO_ADDRESS))))
+    short = np.asarray(pc.utf8_length(arrow)) <= max(map(len, NO_ADDRESS))
+    maybe = ~ascii_text & short
+    other = ~ascii_text & ~short
+    if other.any():
+        accents = pc.match_substring_regex(arrow.filter(pa.array(other)), "[\u0300-\u036f]")
+        maybe[other] = np.asarray(accents)
+    out = text.to_numpy(dtype=object, copy=True)
+    out[ascii_text & placeholder] = None
+    if maybe.any():
+        out[maybe] = _placeholders_out(text[maybe]).to_numpy(dtype=object)
+    return pd.Series(out, index=text.index, dtype=object)
+
+
+def _placeholders_out(text: pd.Series) -> pd.Series:
+    """None where the text is a placeholder of NO_ADDRESS (compared without case or accents)."""
+    text = text.astype(object).where(text.notna(), "").astype(str).str.strip()
     folded = text.str.lower().str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
     return text.astype(object).where((text != "") & ~folded.isin(NO_ADDRESS), None)
 
 
-def _filled(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip() != ""
+def _filled(values: pd.Series) -> np.ndarray:
+    return stripped(values).notna().to_numpy()
+
+
+def _shown(value: Any) -> Any:
+    """A cell as the reason shows it: "" when missing."""
+    return "" if value is None or value is pd.NA or value != value else value or ""
 
 
 def _fmt(value: float) -> str:
@@ -164,12 +224,13 @@ def locate(
         fill = np.isnan(lon) & readable & np.isfinite(px)
         lon[fill], lat[fill] = px[fill], py[fill]
         # Unusable values are named, unless a later pair places the row.
-        bad = np.isnan(lon) & (_filled(pair.x) | _filled(pair.y)).to_numpy() & ~zero
-        bad &= error.isna().to_numpy()
+        bad = np.isnan(lon) & ~zero & error.isna().to_numpy()
+        if bad.any():
+            bad[bad] = _filled(pair.x[bad]) | _filled(pair.y[bad])
         if bad.any():
             error[bad] = [
-                f'coordonnées illisibles ou hors plage : {pair.x_name}="{a or ""}", '
-                f'{pair.y_name}="{b or ""}" (attendu des degrés WGS84 ou des mètres '
+                f'coordonnées illisibles ou hors plage : {pair.x_name}="{_shown(a)}", '
+                f'{pair.y_name}="{_shown(b)}" (attendu des degrés WGS84 ou des mètres '
                 f"Lambert-93 ; sinon précisez crs dans le fichier de correspondance)"
                 for a, b in zip(pair.x[bad], pair.y[bad], strict=True)
             ]

@@ -1,5 +1,8 @@
 """Reading incident files into chunks of text cells: CSV, XLSX, GeoJSON, GeoPackage, Shapefile.
 
+A CSV file without quotes is cut into fields by ingest.plaincsv, any other by pandas' reader:
+both give the same chunks.
+
 Every cell comes out as a stripped string, or None when empty. Row numbers are what a person
 finds when opening the file:
 
@@ -29,9 +32,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.mapping import Mapping
 from ingest.places import WGS84, detect_crs, to_wgs84
+from ingest.plaincsv import Records, is_plain, records, text_records
 from observatory.errors import InvalidInput
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -145,11 +151,13 @@ def _max_fields(path: Path, separator: str) -> int:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(BLOCK), b""):
             data = np.frombuffer(block, dtype=np.uint8)
-            parity = (np.cumsum(data == ord('"')) + quotes) % 2
-            quotes = int(parity[-1])
-            boundary = ((data == 10) | (data == 13)) & (parity == 0)
-            segment = np.cumsum(boundary)
-            counts = np.bincount(segment[data == ord(separator)], minlength=int(segment[-1]) + 1)
+            separators = np.flatnonzero(data == ord(separator))
+            breaks = np.flatnonzero((data == 10) | (data == 13))
+            quoted = np.flatnonzero(data == ord('"'))
+            if len(quoted):  # line breaks count outside quotes: after an even number of them
+                breaks = breaks[(np.searchsorted(quoted, breaks) + quotes) % 2 == 0]
+                quotes = (quotes + len(quoted)) % 2
+            counts = np.bincount(np.searchsorted(breaks, separators), minlength=len(breaks) + 1)
             counts[0] += current
             best = max(best, int(counts.max()))
             current = int(counts[-1])
@@ -159,6 +167,13 @@ def _max_fields(path: Path, separator: str) -> int:
 def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
     encoding, separator = sniff_csv(path, mapping)
     header, header_index = _read_header(path, encoding, separator)
+    if is_plain(path, encoding, separator):
+        if int(chunk_size) != chunk_size or chunk_size < 1:
+            raise ValueError("'chunksize' must be an integer >=1")  # as pandas' reader says
+        valid_utf8 = mapping.encoding is None and encoding == "utf-8"  # sniffing decoded it all
+        size = int(chunk_size)
+        batches = records(path, encoding, separator, len(header), size, valid_utf8=valid_utf8)
+        return _plain_chunks(batches, header, header_index)
     width = len(header)
     surplus = max(0, _max_fields(path, separator) - width)
     names = header + [f"\0surplus {i}" for i in range(surplus)]
@@ -178,6 +193,18 @@ def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChun
     return _csv_chunks(reader, path, header, header_index)
 
 
+def _plain_chunks(
+    batches: Iterator[Records], header: list[str], header_index: int
+) -> Iterator[RawChunk]:
+    yielded = False
+    for batch in batches:
+        index = batch.first + np.arange(len(batch.fields[0]), dtype="int64")
+        chunk = _text_chunk(batch.fields, index, 1 + index, header, header_index)
+        if len(chunk.frame) or not yielded:
+            yielded = True
+            yield chunk
+
+
 def _csv_chunks(
     reader: Any, path: Path, header: list[str], header_index: int
 ) -> Iterator[RawChunk]:
@@ -186,15 +213,19 @@ def _csv_chunks(
     with reader:
         try:
             for raw in reader:
+                columns = [_arrow_text(raw[name]) for name in raw.columns]
                 inner = np.zeros(len(raw), dtype="int64")
-                for name in raw.columns:
-                    inner += raw[name].str.count(r"\r\n|\r|\n").to_numpy(dtype="int64")
+                for column in columns:
+                    if (
+                        pc.any(pc.match_substring(column, "\n")).as_py()
+                        or pc.any(pc.match_substring(column, "\r")).as_py()
+                    ):
+                        inner += np.asarray(pc.count_substring_regex(column, r"\r\n|\r|\n"))
                 index = record + np.arange(len(raw), dtype="int64")
                 lines = 1 + index + breaks + np.cumsum(inner) - inner
                 record, breaks = record + len(raw), breaks + int(inner.sum())
-                cells = raw.apply(lambda s: s.str.strip())
-                keep = (cells != "").any(axis=1).to_numpy() & (index > header_index)
-                chunk = _csv_chunk(cells[keep], lines[keep], header)
+                fields = [pc.utf8_trim_whitespace(column) for column in columns]
+                chunk = _text_chunk(fields, index, lines, header, header_index)
                 if len(chunk.frame) or not yielded:
                     yielded = True
                     yield chunk
@@ -202,6 +233,23 @@ def _csv_chunks(
             raise InvalidInput(_parser_message(path, str(exc))) from exc
     if not yielded:
         yield _csv_chunk(pd.DataFrame(columns=header, dtype=str), np.array([]), header)
+
+
+def _text_chunk(
+    fields: list[pa.Array],
+    index: np.ndarray,
+    lines: np.ndarray,
+    header: list[str],
+    header_index: int,
+) -> RawChunk:
+    """The records that hold a value and follow the header; fields past the header's aside."""
+    frame, keep, extra = text_records(fields, index > header_index, header)
+    return RawChunk(frame, np.asarray(lines[keep], dtype="int64"), None, extra)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def _csv_chunk(cells: pd.DataFrame, lines: np.ndarray, header: list[str]) -> RawChunk:

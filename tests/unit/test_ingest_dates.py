@@ -246,7 +246,8 @@ def test_mdy_reason_names_the_order() -> None:
 
 
 def test_without_pyarrow_the_results_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ingest.dates
+    import ingest.columns
+    import ingest.datevalues
     import ingest.places
 
     values = pd.Series(
@@ -257,8 +258,8 @@ def test_without_pyarrow_the_results_are_the_same(monkeypatch: pytest.MonkeyPatc
     numbers = pd.Series(["1,4442", " 574 321,5 ", "nan", None, "abc", "1e3", "-0,5", "", "2"])
     arrow = parse_dates(values, time=times, timezone=PARIS, now=NOW)
     arrow_numbers = ingest.places.to_float(numbers)
-    monkeypatch.setattr(ingest.dates, "pc", None)
-    monkeypatch.setattr(ingest.places, "pc", None)
+    for module in (ingest.columns, ingest.datevalues, ingest.places):
+        monkeypatch.setattr(module, "pc", None)
     plain = parse_dates(values, time=times, timezone=PARIS, now=NOW)
     pd.testing.assert_series_equal(plain.start, arrow.start)
     pd.testing.assert_series_equal(plain.until, arrow.until)

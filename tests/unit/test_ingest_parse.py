@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 from pyproj import Transformer
 
 from ingest.mapping import Mapping, load_profile
-from ingest.parse import ROW_COLUMNS, ParsedChunk, parse_chunk, resolve_columns
+from ingest.parse import ROW_COLUMNS, ParsedChunk, _records, parse_chunk, resolve_columns
 from ingest.reading import RawChunk, read_table
 from observatory.errors import InvalidInput
 
@@ -384,3 +384,85 @@ def test_corrupted_cells_never_raise_and_every_row_is_accounted(
     }
     assert visible <= set(numbers)
     assert parsed.rejects["reason"].map(lambda r: isinstance(r, str) and r != "").all()
+
+
+# --- the fast paths agree with the general ones -----------------------------------------------
+
+
+def big_chunk(seed: int, n: int = 12_000) -> RawChunk:
+    """Many rows of repeated, partly broken values: the parser works once per distinct value."""
+    rng = np.random.default_rng(seed)
+    pools: dict[str, list[str | None]] = {
+        "numero": [f"A{i}" for i in range(50)] + ["", None],
+        "date": ["15/01/2024", "16/01/2024", "31/02/2024", "2024-01-15T22:30:00Z", "x", None],
+        "heure": ["22:30", "7h15", "25:00", None, "02:30"],
+        "nature": ["Tapage", " Rixe ", "", None],
+        "adresse": ["12 rue du Taur", "No Location", "Non renseigné", None, "Place du Capitole"],
+        "code_insee": ["31555", "1555", "2A004", "TOULOUSE", None],
+        "longitude": ["1,4442", "1,45", "", "abc", "0", None],
+        "latitude": ["43,6045", "43,61", "", "0", None],
+        "obs": ["", "note", None],
+    }
+    frame = pd.DataFrame(
+        {k: [v[i] for i in rng.integers(0, len(v), n)] for k, v in pools.items()}, dtype=object
+    )
+    return RawChunk(frame, np.arange(2, n + 2, dtype="int64"), None)
+
+
+def parsed_as_list(chunk: RawChunk) -> list[object]:
+    columns = resolve_columns(list(chunk.frame.columns), Mapping(), False)
+    parsed = parse_chunk(chunk, columns, Mapping(), timezone="Europe/Paris")
+    return [parsed.rows.to_dict("list"), parsed.rejects.to_dict("list")]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_values_parsed_once_give_what_each_row_gives(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    import ingest.columns
+
+    chunk = big_chunk(seed)
+    once = parsed_as_list(chunk)
+    monkeypatch.setattr(ingest.columns, "SAMPLE", 10**9)  # every row on its own
+    assert once == parsed_as_list(chunk)
+    rows, rejects = once
+    assert isinstance(rows, dict) and isinstance(rejects, dict)
+    assert len(rows["row_number"]) > 100 and len(rejects["row_number"]) > 100
+
+
+def test_missing_cells_may_be_nan() -> None:
+    chunk = big_chunk(3, n=300)
+    nan = RawChunk(chunk.frame.fillna(np.nan), chunk.row_numbers, None)
+    assert parsed_as_list(chunk) == parsed_as_list(nan)
+
+
+def test_records_by_presence_pattern() -> None:
+    names = ["a", "b", "c"]
+    columns = [
+        np.array(["x", None, "y", None, None], dtype=object),
+        np.array([None, None, "z", "w", None], dtype=object),
+        np.array(["1", None, "2", "3", "4"], dtype=object),
+    ]
+    expected = [
+        {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        for row in zip(*columns, strict=True)
+    ]
+    got = _records(names, columns, 5)
+    assert got == expected == [{"a": "x", "c": "1"}, {}, {"a": "y", "b": "z", "c": "2"},
+                               {"b": "w", "c": "3"}, {"c": "4"}]  # fmt: skip
+    assert got[1] is not _records(names, columns, 5)[1]
+    assert _records([], [], 2) == [{}, {}]
+
+
+@pytest.mark.parametrize(("width", "count"), [(1, 500), (2, 500), (3, 500), (8, 200), (70, 50)])
+def test_records_of_any_width(width: int, count: int) -> None:
+    rng = np.random.default_rng(width)
+    names = [f"c{i}" for i in range(width)]
+    columns = [
+        np.where(rng.random(count) < 0.3, None, rng.choice(["x", "y"], count)).astype(object)
+        for _ in names
+    ]
+    assert _records(names, columns, count) == [
+        {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        for row in zip(*columns, strict=True)
+    ]

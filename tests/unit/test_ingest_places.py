@@ -14,6 +14,7 @@ from ingest.places import (
     LAMBERT93,
     WGS84,
     CoordinateColumns,
+    _placeholders_out,
     clean_address,
     detect_crs,
     inside,
@@ -186,3 +187,49 @@ def test_france_excludes_elsewhere(lon: float, lat: float) -> None:
 def test_address_placeholders_are_no_address() -> None:
     got = clean_address(texts(" 12 rue du Taur ", "No Location", "Non renseigné", "", None, "-"))
     assert got.tolist() == ["12 rue du Taur", None, None, None, None, None]
+
+
+# --- the fast paths agree with the general ones -----------------------------------------------
+
+NUMBERS = ["1,4442", "-574321.5", "+1,5", " 574 321,5 ", "6\u00a0279\u202f620,7", ",5", "1,",
+           "1.", ".5", "1e3", "1E-2", "-0,5", "nan", "inf", "abc", "", None, "1,2,3", "1.2,3",
+           "٣١", "0"]  # fmt: skip
+
+
+def test_plain_numbers_read_as_the_general_path_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ingest.columns
+    import ingest.places
+
+    values = texts(*NUMBERS)
+    fast = to_float(values)
+    plain = to_float(texts("1,4442", "-574321.5", "+1,5", "0"))
+    for module in (ingest.columns, ingest.places):
+        monkeypatch.setattr(module, "pc", None)
+    np.testing.assert_array_equal(fast, to_float(values))
+    np.testing.assert_array_equal(plain, to_float(texts("1,4442", "-574321.5", "+1,5", "0")))
+
+
+ADDRESSES = ["No Location", "NO LOCATION", " n/a ", "N/A", "Non renseigné", "NON RENSEIGNE",
+             "non renseigne\u0301", "Non Communiqué", "ＮＯ ＬＯＣＡＴＩＯＮ", "ñc", "-", "?",
+             "Adresse inconnue", "adresse inconnu\u0301e", "12 rue du Taur",
+             "Rue de l'Université", "inconnu" + "\u0301" * 30,
+             "Place Saint-Pierre, près de la Garonne", "", None, "ﬁ"]  # fmt: skip
+
+
+def test_address_placeholders_fast_path_agrees() -> None:
+    values = texts(*ADDRESSES)
+    got = clean_address(values)
+    assert got.tolist() == _placeholders_out(values).tolist()
+    assert got.isna().sum() == 17
+
+
+def test_folding_keeps_a_character_for_each_character_but_accents() -> None:
+    """What the fast path of clean_address rests on: a long text without combining accents
+    (U+0300-U+036F) never folds to a short placeholder."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    chars = [c for c in chars if not "\u0300" <= c <= "\u036f"]
+    text = pd.Series(chars, dtype=object).astype(str)
+    folded = text.str.lower().str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    assert (folded.str.len() >= 1).all()
