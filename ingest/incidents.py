@@ -69,6 +69,7 @@ class Counts:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     unknown_categories: dict[str, int] = field(default_factory=dict)
+    source_is_new: bool = False
 
     def as_batch(self) -> dict[str, int]:
         return {
@@ -153,6 +154,10 @@ def _prepared_chunks(
     lookup = category_lookup(conn)
     lookup.update({normalise_label(raw): code for raw, code in mapping.categories.items()})
     territories = Territories.load(conn)
+    # A source seen for the first time needs no probe for known references.
+    counts.source_is_new = not conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM incident WHERE source = :source)"), {"source": source}
+    ).scalar_one()
     timezone = mapping.timezone or settings.timezone
     seen: set[str] = set()
     columns = None
@@ -196,7 +201,11 @@ def _write(
 ) -> None:
     """Drop the rows the source already has, COPY the others and the rejects."""
     rows = prepared.rows
-    known = known_references(conn, source, rows["source_ref"].tolist())
+    known = (
+        set()
+        if counts.source_is_new
+        else known_references(conn, source, rows["source_ref"].tolist())
+    )
     if known:
         rows = rows.loc[~rows["source_ref"].isin(known).to_numpy()]
     copy_frame(conn, "incident", rows, INCIDENT_COLUMNS)

@@ -131,7 +131,10 @@ class Incident(Base):
     source_ref: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     occurred_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    # No foreign keys on category_code and batch_id: their per-row triggers doubled the cost
+    # of a bulk load (benchmarks/RESULTS.md). The importer, the only writer, resolves every
+    # category against the `category` table inside the batch's transaction.
+    category_code: Mapped[str] = mapped_column(String(40))
     commune_code: Mapped[str | None] = mapped_column(String(5))
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     h3: Mapped[int] = mapped_column(BigInteger, comment="Cellule H3 à la résolution de stockage")
@@ -143,7 +146,7 @@ class Incident(Base):
     qpv_2015: Mapped[str | None] = mapped_column(String(16))
     qpv_2024: Mapped[str | None] = mapped_column(String(16))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, comment="Lot d'import d'origine")
 
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_incident_source_ref"),
