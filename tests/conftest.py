@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,3 +93,7 @@ def make_token(db: Engine, settings: Settings) -> Callable[[str], str]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# The public files of ../shared/data (beside the checkout, in CI too): the tests need them.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

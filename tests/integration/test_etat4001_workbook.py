@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +17,13 @@ from sqlalchemy import Engine, text
 from ingest.etat4001 import import_etat4001
 from observatory.etat4001.nomenclature import entry
 from observatory.imports import BatchSummary
-from tests.conftest import _truncate_all
+from tests.conftest import SHARED_DATA, _truncate_all
 
-WORKBOOK = Path(
-    "/work/shared/data/etat4001/"
-    "crimes-et-delits-enregistres-par-les-services-de-gendarmerie-et-de-police-depuis-2012.xlsx"
+WORKBOOK = (
+    SHARED_DATA
+    / "etat4001"
+    / "crimes-et-delits-enregistres-par-les-services-de-gendarmerie-et-de-police-depuis-2012.xlsx"
 )
-
-pytestmark = pytest.mark.skipif(not WORKBOOK.is_file(), reason="classeur national absent")
 
 
 class Truth:

@@ -16,15 +16,15 @@ import ingest.boundaries as boundaries
 from ingest.boundaries import import_communes, import_qpv
 from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary, try_source_lock
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 QPV_2024 = DATA / "qpv" / "qpv2024_simplified.geojson"
 QPV_2015 = DATA / "qpv" / "qpv2015_occitanie.geojson"
 QPV_2015_INSEE = DATA / "qpv" / "qpv2015_occitanie_insee.csv"
 COMMUNES = DATA / "communes" / "communes_occitanie_with_qpv.geojson"
 INSEE_POPULATIONS = DATA / "communes" / "insee_populations_legales_communes.csv"
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="données publiques absentes")
 # Writing a Shapefile cuts field names to 10 characters, as real ones are: the importer copes.
 SHAPEFILE_WARNINGS = pytest.mark.filterwarnings(
     "ignore:Column names longer than 10", "ignore:Normalized/laundered field name"

@@ -16,9 +16,10 @@ from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents, resolve_mapping
 from observatory.errors import InvalidInput
 from observatory.settings import PROJECT_ROOT, Settings
+from tests.conftest import SHARED_DATA
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
-SHARED = PROJECT_ROOT.parent / "shared" / "data"
+SHARED = SHARED_DATA
 POLICE_UK = sorted((SHARED / "incidents" / "police_uk_city_of_london").glob("*.csv"))
 
 

@@ -9,14 +9,13 @@ import pytest
 
 from ingest.populations import read_insee_populations, read_qpv_populations
 from observatory.errors import InvalidInput
+from tests.conftest import SHARED_DATA
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 INSEE_POPULATIONS = DATA / "communes" / "insee_populations_legales_communes.csv"
 QPV_2015_INSEE = DATA / "qpv" / "qpv2015_occitanie_insee.csv"
-real_data = pytest.mark.skipif(not DATA.is_dir(), reason="données publiques absentes")
 
 
-@real_data
 def test_real_insee_file_codes_and_whole_cities() -> None:
     table = pd.read_csv(INSEE_POPULATIONS, sep=";", dtype=str, encoding="utf-8")
     table["PMUN"] = table.PMUN.astype(int)
@@ -88,7 +87,6 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
         read_qpv_populations(path)
 
 
-@real_data
 def test_real_qpv_figures() -> None:
     table = pd.read_csv(QPV_2015_INSEE, encoding="utf-8-sig", dtype={"code_qp": str})
 

@@ -6,7 +6,6 @@ import csv
 import math
 import re
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,9 @@ from observatory.etat4001.nomenclature import (
 )
 from observatory.etat4001.series import poisson_z, yearly_points
 from observatory.etat4001.values import department_code, index_list, perimeter_code, period_code
+from tests.conftest import SHARED_DATA
 
-SHARED = Path("/work/shared/data")
+SHARED = SHARED_DATA
 SSMSI = "donnee-dep-data.gouv-2022-geographie2023-produit-le2023-07-17.csv"
 
 
@@ -65,8 +65,6 @@ def test_units_stated_by_the_ssmsi() -> None:
 def test_indicators_match_the_units_of_the_ssmsi_base() -> None:
     """The unité.de.compte of the SSMSI départemental base, class by class."""
     path = SHARED / "ssmsi" / SSMSI
-    if not path.is_file():
-        pytest.skip("données partagées absentes")
     with open(path, encoding="utf-8-sig", newline="") as handle:
         units = {r["classe"]: r["unité.de.compte"] for r in csv.DictReader(handle, delimiter=";")}
     expected = {

@@ -16,8 +16,9 @@ from ingest.mapping import Mapping, load_profile
 from ingest.parse import ROW_COLUMNS, ParsedChunk, _records, parse_chunk, resolve_columns
 from ingest.reading import RawChunk, read_table
 from observatory.errors import InvalidInput
+from tests.conftest import SHARED_DATA
 
-POLICE_UK = Path("/work/shared/data/incidents/police_uk_city_of_london")
+POLICE_UK = SHARED_DATA / "incidents" / "police_uk_city_of_london"
 CAPITOLE = (1.4442, 43.6045)
 
 
