@@ -58,6 +58,7 @@ from ingest.datevalues import (
 __all__ = ["UTC_DTYPE", "ParsedDates", "localize", "parse_dates", "sniff_date_order"]
 
 EARLIEST = pd.Timestamp("1990-01-01")
+LAST_LOCALIZABLE = pd.Timestamp("9000-01-01")
 UTC_DTYPE: Final = "datetime64[us, UTC]"
 ONE_DAY = np.timedelta64(1, "D").astype("timedelta64[us]")
 ONE_SECOND = np.timedelta64(1, "s").astype("timedelta64[us]")
@@ -84,6 +85,9 @@ class ParsedDates:
 def localize(naive: pd.Series, timezone: str) -> pd.Series:
     """Local wall times to UTC with the gap/overlap rule of the module docstring."""
     naive = naive.astype("datetime64[us]")
+    # Far-future wall times (a night ending after 9999-12-31 23:59) have no zone rules: such
+    # rows are rejected as out of range by the caller, their instant is left empty here.
+    naive = naive.where(naive < LAST_LOCALIZABLE)
     local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
     utc = local.dt.tz_convert("UTC").astype(UTC_DTYPE)
     odd = local.isna() & naive.notna()
@@ -159,7 +163,9 @@ def parse_dates(
         (first.status == UNREADABLE, _say(unreadable.replace("{what}", "Date"), start)),
         (first.status == IMPOSSIBLE, _say(impossible.replace("{what}", "Date"), start)),
         (
-            (first.naive < earliest) | (begin > latest_utc),
+            (first.naive < earliest)
+            | (first.naive >= _instant(LAST_LOCALIZABLE))
+            | (begin > latest_utc),
             _say(out_of_range.replace("{what}", "Date"), start),
         ),
         (start_time.status == UNREADABLE, _say(bad_time.replace("{what}", "Heure"), time)),

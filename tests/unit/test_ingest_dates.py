@@ -265,3 +265,16 @@ def test_without_pyarrow_the_results_are_the_same(monkeypatch: pytest.MonkeyPatc
     pd.testing.assert_series_equal(plain.until, arrow.until)
     assert plain.error.tolist() == arrow.error.tolist()
     np.testing.assert_array_equal(ingest.places.to_float(numbers), arrow_numbers)
+
+
+def test_a_night_ending_after_year_9999_is_rejected_not_raised() -> None:
+    from ingest.dates import parse_dates
+
+    parsed = parse_dates(
+        pd.Series(["31/12/9999"]),
+        time=pd.Series(["23:30"]),
+        end_time=pd.Series(["01:00"]),
+        timezone="Europe/Paris",
+    )
+    assert parsed.error[0]
+    assert "hors période" in str(parsed.error[0])
