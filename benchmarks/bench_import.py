@@ -116,3 +116,8 @@ def run(rows: int) -> None:
     print(f"rapport (référence / observatoire) : {baseline / elapsed:.2f}×  (objectif ≥ 2×)")
     print(f"objectif ≥ 200 000 lignes/s : {'atteint' if rate >= 200_000 else 'NON atteint'}")
     print(f"objectif pic ≤ 1,5 Go : {'atteint' if peak_mb <= 1536 else 'NON atteint'}")
+    from benchmarks import bench_territories
+
+    engine = make_engine(url)
+    bench_territories.run(engine)
+    engine.dispose()
