@@ -3,12 +3,8 @@
 Files are read with pyogrio (GeoJSON, GeoPackage, Shapefile), reprojected to EPSG:4326, checked
 field by field in Python, copied into a temporary staging table, then repaired and classified in
 PostGIS: ST_MakeValid, polygonal part kept (ST_CollectionExtract(…, 3)), ST_Multi. One upsert
-moves the accepted features, touching a row only when something changed.
-
-CRS rule: a file that declares its CRS is reprojected from it. A file that declares none (a
-Shapefile without .prj, a GeoPackage with an undefined SRS) is taken as EPSG:4326 when its
-coordinates fit longitudes/latitudes, as Lambert-93 (EPSG:2154) when they fit the Lambert-93
-extent of France, and refused otherwise.
+moves the accepted features, touching a row only when something changed. The CRS rule of
+files that declare none is in ingest/vectors.py.
 
 Population: from the population file when one is given, else from a population property of the
 feature. A feature with none gets NULL when new, and keeps its stored population when it
@@ -31,12 +27,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from sqlalchemy import Connection, Engine, text
 
 from ingest.populations import read_insee_populations, read_qpv_populations
 from ingest.values import INSEE_CODE, insee_code, integer_value, normalise_name, text_value
+from ingest.vectors import read_boundaries
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
@@ -82,10 +78,6 @@ COMMUNE_FIELDS: dict[str, tuple[str, ...]] = {
     "population": ("population", "pmun", "pop"),
 }
 
-
-# Coordinates of a file without CRS: (xmin, ymin, xmax, ymax) of each plausible system.
-LONLAT_EXTENT = (-180.0, -90.0, 180.0, 90.0)
-LAMBERT93_EXTENT = (-400_000.0, 5_900_000.0, 1_500_000.0, 7_300_000.0)
 
 STAGE_COLUMNS = (
     "feature_no, code, name, commune_codes, department, population, raw, reason, geom_in"
@@ -251,29 +243,6 @@ def import_communes(
         )
 
     return _run(engine, Path(path), "communes", run_by, prepare, population)
-
-
-def read_boundaries(path: Path) -> gpd.GeoDataFrame:
-    """Read the first polygon layer of a GeoJSON / GeoPackage / Shapefile, in EPSG:4326."""
-    try:
-        layers = pyogrio.list_layers(path)
-        polygonal = [name for name, kind in layers if kind and "POLYGON" in str(kind).upper()]
-        layer = polygonal[0] if polygonal else (layers[0][0] if len(layers) else None)
-        frame = gpd.read_file(path, engine="pyogrio", layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InvalidInput(
-            f"Impossible de lire {path.name} : attendu un fichier GeoJSON, GeoPackage ou "
-            f"Shapefile ({exc})."
-        ) from exc
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        raise InvalidInput(f"{path.name} ne contient aucune géométrie : ce n'est pas un contour.")
-    if frame.empty:
-        raise InvalidInput(f"{path.name} ne contient aucune entité : rien à importer.")
-    if frame.crs is None:
-        frame = frame.set_crs(_guess_crs(frame, path.name))
-    if frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
-    return frame
 
 
 # -- batch life -------------------------------------------------------------------------------
@@ -481,24 +450,6 @@ def _resolve_generation(given: int | None, found: set[int]) -> int:
             "(2024) reconnu. Précisez --generation 2015 ou 2024."
         )
     return found.pop()
-
-
-def _guess_crs(frame: gpd.GeoDataFrame, file_name: str) -> int:
-    bounds = frame.geometry.dropna().total_bounds
-    if len(frame.geometry.dropna()) == 0 or np.isnan(bounds).any():
-        return 4326
-    for epsg, (xmin, ymin, xmax, ymax) in ((4326, LONLAT_EXTENT), (2154, LAMBERT93_EXTENT)):
-        if bounds[0] >= xmin and bounds[1] >= ymin and bounds[2] <= xmax and bounds[3] <= ymax:
-            log.info(
-                "%s sans système de coordonnées : EPSG:%s déduit de l'étendue", file_name, epsg
-            )
-            return epsg
-    raise InvalidInput(
-        f"{file_name} n'indique pas son système de coordonnées et ses coordonnées "
-        f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne "
-        "sont ni des longitudes/latitudes ni du Lambert-93 : joignez le fichier .prj ou "
-        "reprojetez en EPSG:4326."
-    )
 
 
 # -- values -----------------------------------------------------------------------------------

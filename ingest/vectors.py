@@ -1,0 +1,65 @@
+"""Reading boundary files (GeoJSON, GeoPackage, Shapefile) into WGS84 polygons.
+
+CRS rule: a file that declares its CRS is reprojected from it. A file that declares none (a
+Shapefile without .prj, a GeoPackage with an undefined SRS) is taken as EPSG:4326 when its
+coordinates fit longitudes/latitudes, as Lambert-93 (EPSG:2154) when they fit the Lambert-93
+extent of France, and refused otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+
+from observatory.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+# Coordinates of a file without CRS: (xmin, ymin, xmax, ymax) of each plausible system.
+LONLAT_EXTENT = (-180.0, -90.0, 180.0, 90.0)
+LAMBERT93_EXTENT = (-400_000.0, 5_900_000.0, 1_500_000.0, 7_300_000.0)
+
+
+def read_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """Read the first polygon layer of a GeoJSON / GeoPackage / Shapefile, in EPSG:4326."""
+    try:
+        layers = pyogrio.list_layers(path)
+        polygonal = [name for name, kind in layers if kind and "POLYGON" in str(kind).upper()]
+        layer = polygonal[0] if polygonal else (layers[0][0] if len(layers) else None)
+        frame = gpd.read_file(path, engine="pyogrio", layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InvalidInput(
+            f"Impossible de lire {path.name} : attendu un fichier GeoJSON, GeoPackage ou "
+            f"Shapefile ({exc})."
+        ) from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise InvalidInput(f"{path.name} ne contient aucune géométrie : ce n'est pas un contour.")
+    if frame.empty:
+        raise InvalidInput(f"{path.name} ne contient aucune entité : rien à importer.")
+    if frame.crs is None:
+        frame = frame.set_crs(guess_crs(frame, path.name))
+    if frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    return frame
+
+
+def guess_crs(frame: gpd.GeoDataFrame, file_name: str) -> int:
+    bounds = frame.geometry.dropna().total_bounds
+    if len(frame.geometry.dropna()) == 0 or np.isnan(bounds).any():
+        return 4326
+    for epsg, (xmin, ymin, xmax, ymax) in ((4326, LONLAT_EXTENT), (2154, LAMBERT93_EXTENT)):
+        if bounds[0] >= xmin and bounds[1] >= ymin and bounds[2] <= xmax and bounds[3] <= ymax:
+            log.info(
+                "%s sans système de coordonnées : EPSG:%s déduit de l'étendue", file_name, epsg
+            )
+            return epsg
+    raise InvalidInput(
+        f"{file_name} n'indique pas son système de coordonnées et ses coordonnées "
+        f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne "
+        "sont ni des longitudes/latitudes ni du Lambert-93 : joignez le fichier .prj ou "
+        "reprojetez en EPSG:4326."
+    )
