@@ -57,4 +57,4 @@ bench: setup
 	$(PY) -m benchmarks
 
 clean: db-stop
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts benchmarks/out
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts benchmarks/out
