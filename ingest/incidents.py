@@ -40,6 +40,7 @@ from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
 from observatory.errors import InvalidInput
 from observatory.imports import (
+    COUNT_KEYS,
     BatchSummary,
     batch_transaction,
     create_batch,
@@ -69,15 +70,21 @@ class Counts:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     unknown_categories: dict[str, int] = field(default_factory=dict)
-    source_is_new: bool = False
 
     def as_batch(self) -> dict[str, int]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_imported": self.rows_imported,
-            "rows_duplicate": self.rows_duplicate,
-            "rows_rejected": self.rows_rejected,
-        }
+        return {key: getattr(self, key) for key in COUNT_KEYS}
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one import works on, from its first chunk to its last."""
+
+    path: Path
+    mapping: Mapping
+    source: str
+    batch_id: int
+    settings: Settings
+    chunk_size: int
 
 
 def resolve_mapping(profile: str | None, mapping_path: Path | None, crs: int | None) -> Mapping:
@@ -121,7 +128,8 @@ def import_incidents(
         "relancez (le fichier ne sera pas importé deux fois)."
     )
     with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
-        counts = _load(conn, path, mapping, source, batch_id, settings, chunk_size, progress)
+        job = Job(path, mapping, source, batch_id, settings, chunk_size)
+        counts = _load(conn, job, progress)
         details: dict[str, Any] = {}
         if counts.unknown_categories:
             details["unknown_categories"] = counts.unknown_categories
@@ -140,28 +148,16 @@ class Prepared:
     duplicates_in_file: int
 
 
-def _prepared_chunks(
-    conn: Connection,
-    path: Path,
-    mapping: Mapping,
-    source: str,
-    batch_id: int,
-    settings: Settings,
-    chunk_size: int,
-    counts: Counts,
-) -> Iterator[Prepared]:
+def _prepared_chunks(conn: Connection, job: Job, counts: Counts) -> Iterator[Prepared]:
     """Parse and enrich the file chunk by chunk (no database work but the initial reads)."""
+    mapping, settings = job.mapping, job.settings
     lookup = category_lookup(conn)
     lookup.update({normalise_label(raw): code for raw, code in mapping.categories.items()})
     territories = Territories.load(conn)
-    # A source seen for the first time needs no probe for known references.
-    counts.source_is_new = not conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM incident WHERE source = :source)"), {"source": source}
-    ).scalar_one()
     timezone = mapping.timezone or settings.timezone
     seen: set[str] = set()
     columns = None
-    for chunk in read_table(path, mapping, chunk_size=chunk_size):
+    for chunk in read_table(job.path, mapping, chunk_size=job.chunk_size):
         if columns is None:
             columns = resolve_columns(
                 [str(c) for c in chunk.frame.columns],
@@ -176,8 +172,8 @@ def _prepared_chunks(
             counts.unknown_categories[value] = counts.unknown_categories.get(value, 0) + 1
         rows = incident_rows(
             rows,
-            source=source,
-            batch_id=batch_id,
+            source=job.source,
+            batch_id=job.batch_id,
             resolution=settings.h3_resolution,
             timezone=timezone,
             territories=territories,
@@ -196,20 +192,14 @@ def _prepared_chunks(
         )
 
 
-def _write(
-    conn: Connection, prepared: Prepared, source: str, batch_id: int, counts: Counts
-) -> None:
-    """Drop the rows the source already has, COPY the others and the rejects."""
+def _write(conn: Connection, prepared: Prepared, job: Job, probe: bool, counts: Counts) -> None:
+    """Drop the rows the source already has (when it has any), COPY the others and the rejects."""
     rows = prepared.rows
-    known = (
-        set()
-        if counts.source_is_new
-        else known_references(conn, source, rows["source_ref"].tolist())
-    )
+    known = known_references(conn, job.source, rows["source_ref"].tolist()) if probe else set()
     if known:
         rows = rows.loc[~rows["source_ref"].isin(known).to_numpy()]
     copy_frame(conn, "incident", rows, INCIDENT_COLUMNS)
-    copy_rejects(conn, batch_id, prepared.rejects)
+    copy_rejects(conn, job.batch_id, prepared.rejects)
     counts.rows_read += prepared.read
     counts.rows_imported += len(rows)
     counts.rows_duplicate += prepared.duplicates_in_file + len(known)
@@ -225,22 +215,20 @@ def _bulk_mode(conn: Connection, path: Path) -> bool:
     return estimated >= BULK_MIN_ROWS and estimated >= BULK_RATIO * existing
 
 
-def _load(
-    conn: Connection,
-    path: Path,
-    mapping: Mapping,
-    source: str,
-    batch_id: int,
-    settings: Settings,
-    chunk_size: int,
-    progress: Callable[[int], None] | None,
-) -> Counts:
+def _load(conn: Connection, job: Job, progress: Callable[[int], None] | None) -> Counts:
     counts = Counts()
     conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))  # the COPY sends naive UTC text
-    bulk = _bulk_mode(conn, path)
+    # A source seen for the first time needs no probe for known references.
+    probe = bool(
+        conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM incident WHERE source = :source)"),
+            {"source": job.source},
+        ).scalar_one()
+    )
+    bulk = _bulk_mode(conn, job.path)
     if bulk:
         conn.execute(text(f'DROP INDEX "{SPATIAL_INDEX.name}"'))
-    chunks = _prepared_chunks(conn, path, mapping, source, batch_id, settings, chunk_size, counts)
+    chunks = _prepared_chunks(conn, job, counts)
     # Parsing (Python) and writing (the server) overlap: one chunk is written while the next
     # one is prepared. The connection is used by the writer thread only, meanwhile.
     pending: queue.Queue[Prepared | None] = queue.Queue(maxsize=2)
@@ -250,7 +238,7 @@ def _load(
         try:
             while (item := pending.get()) is not None:
                 if not failure:
-                    _write(conn, item, source, batch_id, counts)
+                    _write(conn, item, job, probe, counts)
         except BaseException as exc:  # handed to the main thread below
             failure.append(exc)
             while pending.get() is not None:
@@ -272,12 +260,12 @@ def _load(
     if failure:
         raise failure[0]
     if counts.rows_read == 0:
-        raise InvalidInput(f"Le fichier {path.name} ne contient aucune ligne de données.")
+        raise InvalidInput(f"Le fichier {job.path.name} ne contient aucune ligne de données.")
     if bulk:
         conn.execute(CreateIndex(SPATIAL_INDEX))
     log.info(
         "Lot %s : %s lues, %s importées, %s doublons, %s rejetées",
-        batch_id,
+        job.batch_id,
         counts.rows_read,
         counts.rows_imported,
         counts.rows_duplicate,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from observatory.categories import normalise_label
 
 INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
@@ -55,5 +56,4 @@ def insee_code(value: Any) -> str | None:
 
 def normalise_name(name: str) -> str:
     """Lower case, accents removed, anything but letters and digits as "_"."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    return normalise_label(name).replace(" ", "_")

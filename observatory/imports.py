@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ BATCH_LOCK_SPACE = 7301
 SOURCE_LOCK_SPACE = 7302
 
 BATCH = ImportBatch.__table__
+# The counts of every batch: rows_read = imported + duplicate + rejected.
+COUNT_KEYS = ("rows_read", "rows_imported", "rows_duplicate", "rows_rejected")
 
 INTERRUPTED = "Import interrompu avant la fin : aucune donnée n'a été enregistrée. Relancez-le."
 
@@ -104,14 +106,8 @@ def try_source_lock(conn: Connection, name: str) -> bool:
 
 def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], **extra: Any) -> None:
     """Record the counts and success, inside the data transaction (they commit together)."""
-    values: dict[str, Any] = {
-        "status": "succeeded",
-        "finished_at": func.now(),
-        "rows_read": counts["rows_read"],
-        "rows_imported": counts["rows_imported"],
-        "rows_duplicate": counts["rows_duplicate"],
-        "rows_rejected": counts["rows_rejected"],
-    }
+    values: dict[str, Any] = {"status": "succeeded", "finished_at": func.now()}
+    values.update({key: counts[key] for key in COUNT_KEYS})
     values.update(extra)
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
 
@@ -213,10 +209,7 @@ class BatchSummary:
         return {
             "batch_id": self.batch_id,
             "status": self.status,
-            "rows_read": self.rows_read,
-            "rows_imported": self.rows_imported,
-            "rows_duplicate": self.rows_duplicate,
-            "rows_rejected": self.rows_rejected,
+            **{key: getattr(self, key) for key in COUNT_KEYS},
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -234,22 +227,9 @@ class BatchSummary:
 
 
 def _summary(batch: Row[Any]) -> BatchSummary:
-    return BatchSummary(
-        batch_id=batch.id,
-        kind=batch.kind,
-        file_name=batch.file_name,
-        source=batch.source,
-        status=batch.status,
-        started_at=batch.started_at,
-        finished_at=batch.finished_at,
-        rows_read=batch.rows_read,
-        rows_imported=batch.rows_imported,
-        rows_duplicate=batch.rows_duplicate,
-        rows_rejected=batch.rows_rejected,
-        run_by=batch.run_by,
-        message=batch.message,
-        details=batch.details or {},
-    )
+    values = {f.name: getattr(batch, f.name) for f in fields(BatchSummary) if f.name != "batch_id"}
+    values["details"] = values["details"] or {}
+    return BatchSummary(batch_id=batch.id, **values)
 
 
 def list_batches(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
