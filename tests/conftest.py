@@ -38,7 +38,16 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+    # A runaway statement fails on its own after two minutes instead of holding its locks while
+    # pytest-timeout abandons the test, which would block every test after it.
+    engine = make_engine(
+        database_url,
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": "observatory-tests",
+            "options": "-c statement_timeout=120000",
+        },
+    )
     yield engine
     engine.dispose()
 
