@@ -38,6 +38,7 @@ from ingest.parse import parse_chunk, resolve_columns
 from ingest.reading import read_table
 from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
+from observatory.changes import mark_batch, record_batch
 from observatory.errors import InvalidInput
 from observatory.imports import (
     COUNT_KEYS,
@@ -129,11 +130,14 @@ def import_incidents(
     )
     with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
         job = Job(path, mapping, source, batch_id, settings, chunk_size)
+        mark_batch(conn, batch_id)
         counts = _load(conn, job, progress)
         details: dict[str, Any] = {}
         if counts.unknown_categories:
             details["unknown_categories"] = counts.unknown_categories
         finish_batch(conn, batch_id, counts.as_batch(), details=details)
+        if counts.rows_imported:
+            record_batch(conn, batch_id)  # last: the version row stays locked until commit
     with engine.connect() as conn:
         return get_batch(conn, batch_id)
 

@@ -159,6 +159,8 @@ class Incident(Base):
         # load (benchmarks/RESULTS.md). Rows arrive roughly in time order: BRIN suits them.
         Index("ix_incident_occurred_at", "occurred_at", postgresql_using="brin"),
         Index("ix_incident_geom", "geom", postgresql_using="gist"),
+        # The API's columnar copy loads a new batch's rows by batch (observatory/changes.py).
+        Index("ix_incident_batch_id", "batch_id", postgresql_using="brin"),
     )
 
 
@@ -237,6 +239,28 @@ class ServiceCommune(Base):
         CheckConstraint("perimeter IN ('PN', 'GN')", name="perimeter"),
         Index("ix_service_commune_commune", "commune_code"),
     )
+
+
+class DataVersion(Base):
+    """One row: the version of the incident data, raised by every committed change."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class DataChange(Base):
+    """What each version changed: a batch of new incidents, or anything else (reload all)."""
+
+    __tablename__ = "data_change"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), comment="insert (un lot) ou change (tout)")
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ApiToken(Base):

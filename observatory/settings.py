@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     h3_resolution: int = Field(default=12, ge=6, le=15)
     secrecy_threshold: int = Field(default=5, ge=1)
+    time_slots: dict[str, str] = Field(
+        default={"matin": "6-12", "après-midi": "12-18", "soirée": "18-22", "nuit": "22-6"},
+        description="Named time slots (local hours, as the `hours` filter writes them); "
+        "the slot named « nuit » gives the night share.",
+    )
     tile_url: str = Field(
         default="",
         description="Base-map tile URL template ({z}/{x}/{y}); empty: no base map, layers only.",
@@ -63,6 +68,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"fuseau horaire inconnu : {value!r}") from exc
+        return value
+
+    @field_validator("time_slots")
+    @classmethod
+    def _valid_slots(cls, value: dict[str, str]) -> dict[str, str]:
+        from observatory.analytics.filters import parse_hours
+
+        for name, hours in value.items():
+            try:
+                parse_hours(hours)
+            except Exception as exc:
+                raise ValueError(f"créneau « {name} » : {exc}") from exc
         return value
 
     @model_validator(mode="after")

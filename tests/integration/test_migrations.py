@@ -56,6 +56,8 @@ def test_incident_indexes_are_the_lean_set(db: Engine) -> None:
         "uq_incident_source_ref",
         "ix_incident_occurred_at",
         "ix_incident_geom",
+        "ix_incident_batch_id",
     }
     assert "USING brin" in rows["ix_incident_occurred_at"]
+    assert "USING brin" in rows["ix_incident_batch_id"]
     assert "USING gist" in rows["ix_incident_geom"]

@@ -1,0 +1,132 @@
+"""What the layers and statistics routers share: the filter, the snapshot, small-count secrecy.
+
+Roles: admin, police and analyst read every aggregate; a partner reads them too, but any count
+under the secrecy threshold (OBS_SECRECY_THRESHOLD, 5 by default) comes back as null with
+``suppressed: true`` (DESIGN.md, "Privacy and roles").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import select
+
+from api.deps import Caller, SessionDep, SettingsDep, require_role
+from observatory.analytics.filters import Filter, parse_filter
+from observatory.analytics.store import IncidentStore, Snapshot
+from observatory.categories import FAMILIES
+from observatory.models import Category
+
+AggregateReader = Annotated[Caller, Depends(require_role("admin", "police", "analyst", "partner"))]
+
+
+@dataclass(frozen=True)
+class Nomenclature:
+    """Category codes with their labels and families, as the category table has them."""
+
+    label: dict[str, str]
+    family: dict[str, str]
+
+    def family_label(self, family: str) -> str:
+        return FAMILIES.get(family, family)
+
+
+def get_nomenclature(session: SessionDep) -> Nomenclature:
+    rows = session.execute(select(Category.code, Category.label, Category.family)).all()
+    return Nomenclature({r.code: r.label for r in rows}, {r.code: r.family for r in rows})
+
+
+NomenclatureDep = Annotated[Nomenclature, Depends(get_nomenclature)]
+
+
+def get_filter(
+    nomenclature: NomenclatureDep,
+    start: Annotated[
+        str | None, Query(alias="from", description="Premier jour, inclus (AAAA-MM-JJ, local)")
+    ] = None,
+    to: Annotated[str | None, Query(description="Dernier jour, inclus (AAAA-MM-JJ, local)")] = None,
+    categories: Annotated[
+        str | None, Query(description="Codes de catégories ou de familles : vols,tapage")
+    ] = None,
+    hours: Annotated[str | None, Query(description="Heures locales : 22-6, 7-9,17-19")] = None,
+    weekdays: Annotated[str | None, Query(description="Jours, lundi 1 … dimanche 7 : 6,7")] = None,
+    commune: Annotated[str | None, Query(description="Code INSEE de la commune")] = None,
+    qpv: Annotated[str | None, Query(description="in, out ou un code de QPV")] = None,
+    generation: Annotated[
+        str | None, Query(description="Géographie prioritaire : 2015 ou 2024 (défaut 2024)")
+    ] = None,
+    bbox: Annotated[str | None, Query(description="ouest,sud,est,nord (WGS84)")] = None,
+) -> Filter:
+    params = {
+        "from": start,
+        "to": to,
+        "categories": categories,
+        "hours": hours,
+        "weekdays": weekdays,
+        "commune": commune,
+        "qpv": qpv,
+        "generation": generation,
+        "bbox": bbox,
+    }
+    return parse_filter(params, categories=nomenclature.family)
+
+
+FilterDep = Annotated[Filter, Depends(get_filter)]
+
+
+def get_store(request: Request, settings: SettingsDep) -> IncidentStore:
+    state = request.app.state
+    store = getattr(state, "store", None)
+    if store is None:
+        store = state.store = IncidentStore(state.engine, settings.timezone)
+    return store
+
+
+def get_snapshot(request: Request, settings: SettingsDep) -> Snapshot:
+    """The incidents as of the latest committed import."""
+    return get_store(request, settings).snapshot()
+
+
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+
+
+@dataclass(frozen=True)
+class Secrecy:
+    """Small-count suppression for the caller: a threshold for partners, none for others."""
+
+    threshold: int | None
+
+    def count(self, value: float | int) -> float | int | None:
+        if self.threshold is not None and 0 < value < self.threshold:
+            return None
+        return value
+
+    def hides(self, value: float | int) -> bool:
+        return self.threshold is not None and 0 < value < self.threshold
+
+    def describe(self) -> dict[str, Any]:
+        return {"suppression_threshold": self.threshold}
+
+
+def get_secrecy(caller: AggregateReader, settings: SettingsDep) -> Secrecy:
+    return Secrecy(settings.secrecy_threshold if caller.role == "partner" else None)
+
+
+SecrecyDep = Annotated[Secrecy, Depends(get_secrecy)]
+
+
+def describe_filter(f: Filter) -> dict[str, Any]:
+    """The filter as it was understood, echoed in every answer."""
+    return {
+        "from": f.date_from.isoformat() if f.date_from else None,
+        "to": f.date_to.isoformat() if f.date_to else None,
+        "categories": sorted(f.categories) if f.categories is not None else None,
+        "hours": sorted(f.hours) if f.hours is not None else None,
+        "weekdays": sorted(f.weekdays) if f.weekdays is not None else None,
+        "commune": f.commune,
+        "qpv": f.qpv,
+        "generation": f.generation,
+        "bbox": list(f.bbox) if f.bbox else None,
+    }

@@ -1,0 +1,1 @@
+"""Analytics on incidents: counts, time slots, trends, territories."""

@@ -1,0 +1,411 @@
+"""The columnar copy of the incidents that the API aggregates from (DESIGN.md, "Speed").
+
+PostgreSQL stays the system of record; a GROUP BY over millions of rows is too slow there for a
+map that refilters at every click. The store keeps, per incident, only what the analyses need,
+in numpy arrays sorted by local day (a period is then a slice), about 34 bytes an incident:
+
+====================  =======  ==================================================
+local day             int16    days since 2000-01-01, local time
+hour of the week      uint8    0 = Monday 0 h … 167, local time of the start
+category              uint8    position in ``categories``
+commune               uint16   position in ``communes`` + 1 (0: unknown)
+QPV 2015 / 2024       uint16   position in ``qpvs`` + 1 (0: outside every QPV)
+cell                  int32    position of the resolution-11 parent in ``cells``
+lon, lat              float64  the point, for bbox filters
+interval              int32    position in the interval facts' segments (-1: none)
+====================  =======  ==================================================
+
+Coarser cells are parents of the resolution-11 cells, mapped once per snapshot, so counting at
+any resolution is two ``bincount`` calls. A snapshot never changes: a request works on the one
+it got while the next is built. After each committed import (observatory/changes.py) only the
+new batches are read and merged in; anything else rebuilds the snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, text
+
+from observatory.analytics.localtime import Clock, Segments, interval_segments
+from observatory.changes import changes_since
+from observatory.grid import parent_cells
+
+log = logging.getLogger(__name__)
+
+FINEST_RESOLUTION = 11
+RESOLUTIONS = range(6, FINEST_RESOLUTION + 1)
+GENERATIONS = (2015, 2024)
+DAY_ZERO = date(2000, 1, 1)
+DAY_ZERO_ORDINAL = DAY_ZERO.toordinal()
+EPOCH_DAYS_TO_DAY_ZERO = 10957  # days from 1970-01-01 to 2000-01-01
+PG_EPOCH_SECONDS = 946684800  # PostgreSQL timestamps count microseconds from 2000-01-01 UTC
+
+CODES = """
+SELECT coalesce(array_agg(DISTINCT commune_code) FILTER (WHERE commune_code IS NOT NULL), '{}'),
+       coalesce(array_agg(DISTINCT qpv_2015) FILTER (WHERE qpv_2015 IS NOT NULL), '{}'),
+       coalesce(array_agg(DISTINCT qpv_2024) FILTER (WHERE qpv_2024 IS NOT NULL), '{}')
+FROM incident
+"""
+
+# Fixed-width binary rows (no NULL: every column is coalesced), parsed by numpy in one go.
+ROWS = """
+COPY (
+    SELECT i.h3, i.occurred_at, coalesce(i.occurred_until, i.occurred_at),
+           i.local_hour_of_week, coalesce(k.n, 0)::int4, coalesce(c.n, 0)::int4,
+           coalesce(q15.n, 0)::int4, coalesce(q24.n, 0)::int4,
+           ST_X(i.geom), ST_Y(i.geom)
+    FROM incident AS i
+    LEFT JOIN unnest(%(categories)s::text[]) WITH ORDINALITY AS k(code, n)
+        ON k.code = i.category_code
+    LEFT JOIN unnest(%(communes)s::text[]) WITH ORDINALITY AS c(code, n)
+        ON c.code = i.commune_code
+    LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q15(code, n) ON q15.code = i.qpv_2015
+    LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q24(code, n) ON q24.code = i.qpv_2024
+    {where}
+) TO STDOUT (FORMAT binary)
+"""
+
+_FIELDS = [
+    ("h3", ">i8"),
+    ("at", ">i8"),
+    ("until", ">i8"),
+    ("how", ">i2"),
+    ("category", ">i4"),
+    ("commune", ">i4"),
+    ("qpv_2015", ">i4"),
+    ("qpv_2024", ">i4"),
+    ("lon", ">f8"),
+    ("lat", ">f8"),
+]
+ROW_DTYPE = np.dtype(
+    [("fields", ">i2")]
+    + [item for name, kind in _FIELDS for item in ((f"{name}_len", ">i4"), (name, kind))]
+)
+COPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, always 0 here)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every incident of one data version, column by column, sorted by local day."""
+
+    version: int
+    zone: str
+    day: np.ndarray
+    how: np.ndarray
+    category: np.ndarray
+    commune: np.ndarray
+    qpv: dict[int, np.ndarray]
+    cell: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    interval: np.ndarray
+    segments: Segments
+    categories: tuple[str, ...]
+    communes: tuple[str, ...]
+    qpvs: tuple[str, ...]
+    cells: np.ndarray  # the distinct resolution-11 cells, sorted
+    parents: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.day.size)
+
+    def nbytes(self) -> int:
+        """Memory held by the per-incident arrays and the interval segments."""
+        arrays = [self.day, self.how, self.category, self.commune, self.cell, self.lon]
+        arrays += [self.lat, self.interval, *self.qpv.values()]
+        arrays += [self.segments.fact, self.segments.start_how, self.segments.hours]
+        arrays += [self.segments.weight]
+        return sum(a.nbytes for a in arrays)
+
+    @property
+    def interval_count(self) -> int:
+        return int(self.interval.max()) + 1 if self.size else 0
+
+    def parent_index(self, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the distinct cells at the resolution, the position of each res-11 cell's parent)."""
+        return self.parents[resolution]
+
+    def first_day(self) -> date | None:
+        return day_to_date(int(self.day[0])) if self.size else None
+
+    def last_day(self) -> date | None:
+        return day_to_date(int(self.day[-1])) if self.size else None
+
+
+def date_to_day(value: date) -> int:
+    return value.toordinal() - DAY_ZERO_ORDINAL
+
+
+def day_to_date(day: int) -> date:
+    return date.fromordinal(day + DAY_ZERO_ORDINAL)
+
+
+@dataclass
+class _Columns:
+    """Rows read from the database, before sorting (positions refer to the code lists)."""
+
+    day: np.ndarray
+    how: np.ndarray
+    category: np.ndarray
+    commune: np.ndarray
+    qpv_2015: np.ndarray
+    qpv_2024: np.ndarray
+    cell11: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    start_s: np.ndarray
+    until_s: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.day.size)
+
+
+def _decode(chunks: Iterable[bytes]) -> np.ndarray:
+    """The rows of a binary COPY stream, as a structured array, read piece by piece."""
+    parts: list[np.ndarray] = []
+    pending = bytearray()
+    header = True
+    for chunk in chunks:
+        pending += chunk
+        if header:
+            if len(pending) < COPY_HEADER:
+                continue
+            del pending[:COPY_HEADER]
+            header = False
+        whole = len(pending) // ROW_DTYPE.itemsize * ROW_DTYPE.itemsize
+        if whole >= 1 << 22:
+            parts.append(np.frombuffer(bytes(pending[:whole]), dtype=ROW_DTYPE))
+            del pending[:whole]
+    whole = (len(pending) - 2) // ROW_DTYPE.itemsize * ROW_DTYPE.itemsize
+    if whole > 0:
+        parts.append(np.frombuffer(bytes(pending[:whole]), dtype=ROW_DTYPE))
+        del pending[:whole]
+    if not header and bytes(pending) != b"\xff\xff":
+        raise RuntimeError("flux COPY binaire inattendu : lignes de largeur variable ?")
+    return np.concatenate(parts) if parts else np.empty(0, ROW_DTYPE)
+
+
+def _columns(rows: np.ndarray, zone: str) -> _Columns:
+    """Columns from decoded rows: local days and cells computed, positions made 0-based."""
+    start_s = rows["at"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
+    until_s = rows["until"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
+    # An interval is at least one second long; a point keeps until == start.
+    until_s = np.where(rows["until"] > rows["at"], np.maximum(until_s, start_s + 1), start_s)
+    clock = Clock.covering(zone, start_s)
+    return _Columns(
+        day=(clock.local_days(start_s) - EPOCH_DAYS_TO_DAY_ZERO).astype(np.int16),
+        how=rows["how"].astype(np.uint8),
+        category=(rows["category"] - 1).astype(np.uint8),
+        commune=rows["commune"].astype(np.uint16),
+        qpv_2015=rows["qpv_2015"].astype(np.uint16),
+        qpv_2024=rows["qpv_2024"].astype(np.uint16),
+        cell11=parent_cells(rows["h3"].astype(np.int64), FINEST_RESOLUTION),
+        lon=rows["lon"].astype(np.float64),
+        lat=rows["lat"].astype(np.float64),
+        start_s=start_s,
+        until_s=until_s,
+    )
+
+
+def _read(
+    conn: Connection,
+    zone: str,
+    categories: Sequence[str],
+    communes: Sequence[str],
+    qpvs: Sequence[str],
+    batches: Sequence[int] | None,
+) -> _Columns:
+    where = "WHERE i.batch_id = ANY(%(batches)s::int8[])" if batches is not None else ""
+    params: dict[str, Any] = {
+        "categories": list(categories),
+        "communes": list(communes),
+        "qpvs": list(qpvs),
+        "batches": list(batches or []),
+    }
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(ROWS.format(where=where), params) as copy:
+        rows = _decode(copy)
+    return _columns(rows, zone)
+
+
+def _merge_codes(known: tuple[str, ...], found: Iterable[str]) -> tuple[str, ...]:
+    """Known codes keep their positions; new ones go at the end."""
+    seen = set(known)
+    return known + tuple(sorted({c for c in found if c not in seen}))
+
+
+class IncidentStore:
+    """Keeps the current Snapshot, following the data version at each ``snapshot()`` call."""
+
+    def __init__(self, engine: Engine, zone: str) -> None:
+        self.engine = engine
+        self.zone = zone
+        self._current: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the latest committed data (reads the new batches first if any)."""
+        with self._lock:
+            with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                self._current = self._refresh(conn, self._current)
+                conn.rollback()
+            return self._current
+
+    def _refresh(self, conn: Connection, current: Snapshot | None) -> Snapshot:
+        seen = current.version if current is not None else -1
+        changes = changes_since(conn, max(seen, 0))
+        if current is not None and changes.version == seen:
+            return current
+        if current is None or changes.batches is None:
+            snapshot = self._load_all(conn, changes.version)
+            log.info("Copie en mémoire rechargée : %s faits", snapshot.size)
+            return snapshot
+        return self._append(conn, current, changes.version, changes.batches)
+
+    def _code_lists(
+        self, conn: Connection, where: str, params: dict[str, Any], base: Snapshot | None
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        categories = conn.execute(text("SELECT code FROM category ORDER BY code")).scalars()
+        qpv_codes = conn.execute(text("SELECT code FROM qpv ORDER BY code")).scalars()
+        communes, q15, q24 = conn.execute(text(CODES + where), params).one()
+        known = base or None
+        return (
+            _merge_codes(known.categories if known else (), categories),
+            _merge_codes(known.communes if known else (), communes),
+            _merge_codes(known.qpvs if known else (), [*qpv_codes, *q15, *q24]),
+        )
+
+    def _load_all(self, conn: Connection, version: int) -> Snapshot:
+        categories, communes, qpvs = self._code_lists(conn, "", {}, None)
+        columns = _read(conn, self.zone, categories, communes, qpvs, None)
+        return _build(version, self.zone, columns, categories, communes, qpvs)
+
+    def _append(
+        self, conn: Connection, base: Snapshot, version: int, batches: Sequence[int]
+    ) -> Snapshot:
+        where = " WHERE batch_id = ANY(:batches)"
+        categories, communes, qpvs = self._code_lists(conn, where, {"batches": list(batches)}, base)
+        columns = _read(conn, self.zone, categories, communes, qpvs, batches)
+        log.info("Copie en mémoire : %s faits ajoutés (lots %s)", columns.size, list(batches))
+        return _merged(base, version, columns, categories, communes, qpvs)
+
+
+def _segments_of(columns: _Columns, zone: str, first_id: int) -> tuple[np.ndarray, Segments]:
+    """Interval ids (-1 for points) and the segments of the columns' interval facts."""
+    is_interval = columns.until_s > columns.start_s
+    ids = np.full(columns.size, -1, dtype=np.int32)
+    count = int(is_interval.sum())
+    ids[is_interval] = np.arange(first_id, first_id + count, dtype=np.int32)
+    start, until = columns.start_s[is_interval], columns.until_s[is_interval]
+    segments = interval_segments(start, until, Clock.covering(zone, start, until))
+    return ids, Segments(
+        fact=(segments.fact + first_id).astype(np.int32),
+        start_how=segments.start_how,
+        hours=segments.hours.astype(np.int32),
+        weight=segments.weight,
+    )
+
+
+def _cells_and_parents(
+    cells11: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    cells, codes = np.unique(cells11, return_inverse=True)
+    parents: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for resolution in RESOLUTIONS:
+        up, position = np.unique(parent_cells(cells, resolution), return_inverse=True)
+        parents[resolution] = (up, position.astype(np.int32))
+    return cells, codes.astype(np.int32), parents
+
+
+def _build(
+    version: int,
+    zone: str,
+    columns: _Columns,
+    categories: tuple[str, ...],
+    communes: tuple[str, ...],
+    qpvs: tuple[str, ...],
+) -> Snapshot:
+    order = np.argsort(columns.day, kind="stable")
+    interval, segments = _segments_of(columns, zone, 0)
+    cells, codes, parents = _cells_and_parents(columns.cell11)
+    return Snapshot(
+        version=version,
+        zone=zone,
+        day=columns.day[order],
+        how=columns.how[order],
+        category=columns.category[order],
+        commune=columns.commune[order],
+        qpv={2015: columns.qpv_2015[order], 2024: columns.qpv_2024[order]},
+        cell=codes[order],
+        lon=columns.lon[order],
+        lat=columns.lat[order],
+        interval=interval[order],
+        segments=segments,
+        categories=categories,
+        communes=communes,
+        qpvs=qpvs,
+        cells=cells,
+        parents=parents,
+    )
+
+
+def _merged(
+    base: Snapshot,
+    version: int,
+    columns: _Columns,
+    categories: tuple[str, ...],
+    communes: tuple[str, ...],
+    qpvs: tuple[str, ...],
+) -> Snapshot:
+    """The base snapshot with new rows inserted at their place in day order."""
+    if columns.size == 0:
+        return Snapshot(**{**base.__dict__, "version": version})
+    order = np.argsort(columns.day, kind="stable")
+    at = np.searchsorted(base.day, columns.day[order], side="right")
+    first_id = base.interval_count
+    interval, segments = _segments_of(columns, base.zone, first_id)
+    all_cells = np.concatenate([base.cells, columns.cell11])
+    cells, _, parents = _cells_and_parents(all_cells)
+    old_codes = np.searchsorted(cells, base.cells).astype(np.int32)
+    new_codes = np.searchsorted(cells, columns.cell11).astype(np.int32)
+
+    def put(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        return np.insert(old, at, new[order].astype(old.dtype))
+
+    return Snapshot(
+        version=version,
+        zone=base.zone,
+        day=put(base.day, columns.day),
+        how=put(base.how, columns.how),
+        category=put(base.category, columns.category),
+        commune=put(base.commune, columns.commune),
+        qpv={
+            2015: put(base.qpv[2015], columns.qpv_2015),
+            2024: put(base.qpv[2024], columns.qpv_2024),
+        },
+        cell=put(old_codes[base.cell], new_codes),
+        lon=put(base.lon, columns.lon),
+        lat=put(base.lat, columns.lat),
+        interval=put(base.interval, interval),
+        segments=Segments(
+            fact=np.concatenate([base.segments.fact, segments.fact]),
+            start_how=np.concatenate([base.segments.start_how, segments.start_how]),
+            hours=np.concatenate([base.segments.hours, segments.hours]),
+            weight=np.concatenate([base.segments.weight, segments.weight]),
+        ),
+        categories=categories,
+        communes=communes,
+        qpvs=qpvs,
+        cells=cells,
+        parents=parents,
+    )

@@ -1,0 +1,99 @@
+"""Versions of the incident data, so that the API's columnar copy follows every commit.
+
+Each committed change of `incident` raises `data_version.version` by one and logs what it did in
+`data_change`: ``insert`` with the batch whose rows were added (the importer records it itself,
+as the last statement of its transaction), or ``change`` for anything else (an update, a delete,
+a truncation, rows inserted by hand), caught by a statement trigger. The version row is updated
+inside the writing transaction and stays locked until it commits, so versions are handed out in
+commit order: a reader that has seen version v and finds v+1 … w in the log knows every change in
+between, and loads only the new batches when all of them are inserts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+# The importer sets this (SET LOCAL) so that the trigger leaves the recording to it.
+BATCH_SETTING = "observatory.batch"
+
+BUMP = """
+INSERT INTO data_version (id, version) VALUES (1, 1)
+ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1
+RETURNING version
+"""
+
+TRIGGER_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION observatory_incident_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v bigint;
+BEGIN
+    IF TG_OP = 'INSERT' AND coalesce(current_setting('{BATCH_SETTING}', true), '') <> '' THEN
+        RETURN NULL;
+    END IF;
+    {BUMP.strip()} INTO v;
+    INSERT INTO data_change (version, kind) VALUES (v, 'change');
+    RETURN NULL;
+END
+$$
+"""  # noqa: S608 - built from this module's constants only
+
+TRIGGER = """
+CREATE TRIGGER incident_changed
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON incident
+FOR EACH STATEMENT EXECUTE FUNCTION observatory_incident_changed()
+"""
+
+
+def mark_batch(conn: Connection, batch_id: int) -> None:
+    """Say, for this transaction, that the incidents inserted belong to a batch."""
+    conn.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": BATCH_SETTING, "value": str(batch_id)},
+    )
+
+
+def record_batch(conn: Connection, batch_id: int) -> int:
+    """Log the batch's new incidents as the next version (call last, just before commit)."""
+    version = int(conn.execute(text(BUMP)).scalar_one())
+    conn.execute(
+        text("INSERT INTO data_change (version, kind, batch_id) VALUES (:v, 'insert', :b)"),
+        {"v": version, "b": batch_id},
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What happened since a version: the new version, and the batches to add if that is all."""
+
+    version: int
+    batches: tuple[int, ...] | None  # None: something else changed, reload everything
+
+
+def current_version(conn: Connection) -> int:
+    return int(
+        conn.execute(text("SELECT coalesce(max(version), 0) FROM data_version")).scalar_one()
+    )
+
+
+def changes_since(conn: Connection, seen: int) -> Changes:
+    """The changes after version ``seen``: new batches only, or a full reload."""
+    version = current_version(conn)
+    if version == seen:
+        return Changes(version, ())
+    if version < seen:  # the log was reset (a restored or emptied database)
+        return Changes(version, None)
+    rows = conn.execute(
+        text(
+            "SELECT version, kind, batch_id FROM data_change "
+            "WHERE version > :seen AND version <= :now ORDER BY version"
+        ),
+        {"seen": seen, "now": version},
+    ).all()
+    complete = [r.version for r in rows] == list(range(seen + 1, version + 1))
+    if not complete or any(r.kind != "insert" for r in rows):
+        return Changes(version, None)
+    return Changes(version, tuple(int(r.batch_id) for r in rows))
