@@ -9,6 +9,9 @@ extension.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import h3
 import numpy as np
 from h3ronpy.vector import coordinates_to_cells
 
@@ -60,3 +63,15 @@ def parent_sql(column: str, resolution: int) -> str:
 def to_hex(cells: np.ndarray) -> list[str]:
     """Hexadecimal string ids, the form the API gives."""
     return [format(int(c), "x") for c in np.asarray(cells, dtype=np.int64).view(np.uint64)]
+
+
+@lru_cache(maxsize=300_000)
+def cell_geojson(cell: int) -> str:
+    """The cell's outline as a GeoJSON Polygon text: lon/lat, closed ring, 6 decimals.
+
+    Cached: a map asks for the same cells again and again, and the outline never changes.
+    """
+    ring = [(lng, lat) for lat, lng in h3.api.basic_int.cell_to_boundary(int(cell))]
+    ring.append(ring[0])
+    points = ",".join(f"[{lng:.6f},{lat:.6f}]" for lng, lat in ring)
+    return f'{{"type":"Polygon","coordinates":[[{points}]]}}'

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Annotated
 
-import h3
 from fastapi import APIRouter, Query, Response
 
 from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
 from observatory.analytics.engine import hexagon_counts
+from observatory.grid import cell_geojson
 
 router = APIRouter(tags=["couches"])
 
 GEOJSON = "application/geo+json"
-
-
-@lru_cache(maxsize=300_000)
-def hexagon_geometry(cell: int) -> str:
-    """The cell's outline as a GeoJSON Polygon (closed ring, lon/lat, 6 decimals)."""
-    ring = [(lng, lat) for lat, lng in h3.api.basic_int.cell_to_boundary(cell)]
-    ring.append(ring[0])
-    points = ",".join(f"[{lng:.6f},{lat:.6f}]" for lng, lat in ring)
-    return f'{{"type":"Polygon","coordinates":[[{points}]]}}'
 
 
 @router.get(
@@ -52,7 +42,7 @@ def hexagons(
         features.append(
             f'{{"type":"Feature","properties":{{"h3":"{cell:x}","count":{shown},'
             f'"suppressed":{"true" if hidden else "false"}}},'
-            f'"geometry":{hexagon_geometry(cell)}}}'
+            f'"geometry":{cell_geojson(cell)}}}'
         )
     meta = {
         "resolution": res,

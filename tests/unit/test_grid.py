@@ -66,3 +66,24 @@ def test_parents_of_pentagon_children() -> None:
 def test_hex_ids() -> None:
     cell = h3.latlng_to_cell(43.6045, 1.4442, 9)
     assert to_hex(np.array([h3.str_to_int(cell)], dtype=np.uint64).view(np.int64)) == [cell]
+
+
+@pytest.mark.parametrize("res", [6, 9, 11])
+def test_cell_geojson_is_the_h3_outline_in_lon_lat(res: int) -> None:
+    import json
+
+    import shapely
+
+    from observatory.grid import cell_geojson
+
+    cell = h3.latlng_to_cell(43.6045, 1.4440, res)  # Toulouse, Capitole
+    geometry = json.loads(cell_geojson(h3.str_to_int(cell)))
+
+    ring = geometry["coordinates"][0]
+    assert geometry["type"] == "Polygon"
+    assert ring[0] == ring[-1] and len(ring) == 7
+    expected = [(round(lng, 6), round(lat, 6)) for lat, lng in h3.cell_to_boundary(cell)]
+    assert [tuple(p) for p in ring[:-1]] == expected
+    polygon = shapely.geometry.shape(geometry)
+    assert polygon.is_valid
+    assert polygon.contains(shapely.Point(1.4440, 43.6045))
