@@ -6,9 +6,13 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import text
 
 from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.deps import CallerDep, SessionDep
 from observatory.analytics.engine import hexagon_counts
+from observatory.analytics.filters import GENERATIONS, parse_commune
+from observatory.errors import InvalidInput
 from observatory.grid import cell_geojson
 
 router = APIRouter(tags=["couches"])
@@ -57,4 +61,71 @@ def hexagons(
         f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
         f'"features":[{",".join(features)}]}}'
     )
+    return Response(body, media_type=GEOJSON)
+
+
+BOUNDARIES = {
+    "qpv": """
+        SELECT json_build_object(
+            'type', 'FeatureCollection',
+            'features', coalesce(json_agg(json_build_object(
+                'type', 'Feature',
+                'properties', json_build_object(
+                    'code', code, 'name', name, 'generation', generation,
+                    'communes', commune_codes, 'population', population),
+                'geometry', ST_AsGeoJSON(geom, 6)::json) ORDER BY code), '[]'::json))::text
+        FROM qpv
+        WHERE generation = :generation
+          AND (CAST(:commune AS text) IS NULL OR CAST(:commune AS varchar(5)) = ANY(commune_codes))
+    """,
+    "communes": """
+        SELECT json_build_object(
+            'type', 'FeatureCollection',
+            'features', coalesce(json_agg(json_build_object(
+                'type', 'Feature',
+                'properties', json_build_object(
+                    'code', code, 'name', name, 'population', population),
+                'geometry', ST_AsGeoJSON(geom, 6)::json) ORDER BY code), '[]'::json))::text
+        FROM commune
+        WHERE CAST(:commune AS text) IS NULL OR code = :commune
+    """,
+}
+
+
+@router.get(
+    "/layers/qpv",
+    summary="Contours des QPV d'une géographie (2015 ou 2024)",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def qpv_layer(
+    _: CallerDep,
+    session: SessionDep,
+    generation: Annotated[int, Query(description="2015 ou 2024")] = 2024,
+    commune: Annotated[str | None, Query(description="Code INSEE : ses QPV seulement")] = None,
+) -> Response:
+    if generation not in GENERATIONS:
+        raise InvalidInput(f"« generation » vaut 2015 ou 2024, reçu « {generation} ».")
+    body = session.execute(
+        text(BOUNDARIES["qpv"]), {"generation": generation, "commune": parse_commune(commune)}
+    ).scalar_one()
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get(
+    "/layers/communes",
+    summary="Contours des communes importées",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def commune_layer(
+    _: CallerDep,
+    session: SessionDep,
+    commune: Annotated[
+        str | None, Query(description="Code INSEE : cette commune seulement")
+    ] = None,
+) -> Response:
+    body = session.execute(
+        text(BOUNDARIES["communes"]), {"commune": parse_commune(commune)}
+    ).scalar_one()
     return Response(body, media_type=GEOJSON)

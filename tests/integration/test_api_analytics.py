@@ -354,3 +354,20 @@ def test_counts_by_category_match_the_file(
     expected = Counter(categories[i % 5] for i in range(40) if i % 24 >= 22 or i % 24 < 6)
     assert {c["code"]: c["count"] for c in body["categories"]} == dict(expected)
     assert body["total"] == sum(expected.values())
+
+
+def test_boundary_layers(client: TestClient, boundaries: Engine, reader: dict[str, str]) -> None:
+    expected = gpd.read_file(SAMPLES / "qpv2015_toulouse.geojson")
+
+    qpv = client.get("/api/v1/layers/qpv", params={"generation": 2015}, headers=reader)
+    communes = client.get("/api/v1/layers/communes", headers=reader).json()
+    wrong = client.get("/api/v1/layers/qpv", params={"generation": 2020}, headers=reader)
+
+    assert qpv.headers["content-type"].startswith("application/geo+json")
+    features = qpv.json()["features"]
+    assert {f["properties"]["code"] for f in features} == set(expected.code_qp)
+    assert all(f["geometry"]["type"] == "MultiPolygon" for f in features)
+    shapes = gpd.GeoDataFrame.from_features(features)
+    assert shapes.geometry.is_valid.all() and shapes.total_bounds[0] > 1.3  # lon first
+    assert [f["properties"]["code"] for f in communes["features"]] == ["31555"]
+    assert wrong.status_code == 422
