@@ -192,15 +192,21 @@ def series(
         keys = ["total"]
         column = np.zeros(max(len(snapshot.categories), 1), dtype=np.int64)
     else:
+        # Categories the mapping does not name are not counted (column -1).
         keys = sorted(set(key_of_category.values()))
         column = np.array(
-            [keys.index(key_of_category.get(c, keys[0])) for c in snapshot.categories],
+            [
+                keys.index(key_of_category[c]) if c in key_of_category else -1
+                for c in snapshot.categories
+            ]
+            or [-1],
             dtype=np.int64,
         )
     chosen = select(snapshot, f.but(date_from=first, date_to=last))
     period = index(chosen.take(snapshot.day)) - low
-    key = column[chosen.take(snapshot.category)] if len(snapshot.categories) else period * 0
-    flat = np.bincount(period * len(keys) + key, minlength=periods * len(keys))
+    key = column[chosen.take(snapshot.category)]
+    counted = key >= 0
+    flat = np.bincount(period[counted] * len(keys) + key[counted], minlength=periods * len(keys))
     starts = [_period_start(step, low + i) for i in range(periods)]
     complete = [s >= first and _period_end(step, s) <= last for s in starts]
     return Series(step, starts, complete, keys, flat.reshape(periods, len(keys)))
@@ -261,11 +267,16 @@ def territory_counts(
         if code in snapshot.communes:
             wanted[snapshot.communes.index(code) + 1] = True
     in_commune = wanted[commune]
-    everywhere = np.ones(qpv.size, dtype=bool)
-    by_qpv = table(qpv, snapshot.qpvs, everywhere & (qpv > 0))
+    by_qpv = table(qpv, snapshot.qpvs, qpv > 0)
     outside = table(commune, snapshot.communes, in_commune & (qpv == 0))
     total = table(commune, snapshot.communes, in_commune)
-    return by_qpv, outside, total
+    # Keys: the QPV that hold facts of this generation, and every commune asked for.
+    by_qpv = {code: counts for code, counts in by_qpv.items() if counts}
+    return (
+        by_qpv,
+        {code: outside.get(code, {}) for code in communes},
+        {code: total.get(code, {}) for code in communes},
+    )
 
 
 def matrix_rows(values: np.ndarray) -> list[list[float]]:

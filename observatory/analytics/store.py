@@ -197,8 +197,8 @@ def _decode(chunks: Iterable[bytes]) -> np.ndarray:
 def _columns(rows: np.ndarray, zone: str) -> _Columns:
     """Columns from decoded rows: local days and cells computed, positions made 0-based."""
     start_s = rows["at"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
-    until_s = rows["until"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
-    # An interval is at least one second long; a point keeps until == start.
+    # The end rounds up: the hour block holding a fractional end counts (localtime.py).
+    until_s = -(-rows["until"].astype(np.int64) // 1_000_000) + PG_EPOCH_SECONDS
     until_s = np.where(rows["until"] > rows["at"], np.maximum(until_s, start_s + 1), start_s)
     clock = Clock.covering(zone, start_s)
     return _Columns(
