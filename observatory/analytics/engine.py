@@ -113,6 +113,25 @@ def hexagon_counts(snapshot: Snapshot, f: Filter, resolution: int) -> tuple[np.n
     return cells[keep], counts[keep]
 
 
+def _study_positions(
+    snapshot: Snapshot, chosen: Selection, resolution: int, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the chosen facts: position of their cell in the sorted study cells, and whether in."""
+    parents, parent = snapshot.parent_index(resolution)
+    mine = parents[parent[chosen.take(snapshot.cell)]]
+    position = np.searchsorted(cells, mine)
+    inside = position < cells.size
+    inside[inside] = cells[position[inside]] == mine[inside]
+    return position, inside
+
+
+def study_counts(snapshot: Snapshot, f: Filter, resolution: int, cells: np.ndarray) -> np.ndarray:
+    """Counts of the filter in each of the study area's cells (sorted ids), zeros included."""
+    chosen = select(snapshot, f)
+    position, inside = _study_positions(snapshot, chosen, resolution, cells)
+    return np.bincount(position[inside], minlength=cells.size).astype(np.int64)
+
+
 def category_counts(snapshot: Snapshot, f: Filter) -> dict[str, int]:
     """Incidents per category code (categories with none left out)."""
     chosen = select(snapshot, f)
@@ -210,6 +229,29 @@ def series(
     starts = [_period_start(step, low + i) for i in range(periods)]
     complete = [s >= first and _period_end(step, s) <= last for s in starts]
     return Series(step, starts, complete, keys, flat.reshape(periods, len(keys)))
+
+
+def cube(
+    snapshot: Snapshot, f: Filter, resolution: int, cells: np.ndarray, step: str
+) -> tuple[Series, np.ndarray]:
+    """A space-time cube: counts per study cell (sorted ids) × period, zeros included.
+
+    The periods are those of ``series`` for the same filter (first to last day).
+    """
+    periods = series(snapshot, f, step, None)
+    out = np.zeros((cells.size, len(periods.starts)), dtype=np.int64)
+    if not periods.starts:
+        return periods, out
+    first = periods.starts[0]
+    last = f.date_to or snapshot.last_day()
+    chosen = select(snapshot, f.but(date_from=first if f.date_from else None, date_to=last))
+    index = _month_index if step == "month" else _week_index
+    low = int(index(np.array([date_to_day(first)]))[0])
+    period = index(chosen.take(snapshot.day)) - low
+    position, inside = _study_positions(snapshot, chosen, resolution, cells)
+    keep = inside & (period >= 0) & (period < out.shape[1])
+    flat = np.bincount(position[keep] * out.shape[1] + period[keep], minlength=out.size)
+    return periods, flat.reshape(out.shape)
 
 
 # -- CompStat ----------------------------------------------------------------------------------

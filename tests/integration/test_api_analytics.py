@@ -118,8 +118,8 @@ def test_hexagons_are_the_cells_of_the_points(
     body = answer.json()
     got = {f["properties"]["h3"]: f["properties"]["count"] for f in body["features"]}
     expected = {
-        h3.latlng_to_cell(CAPITOLE[1], CAPITOLE[0], 9): 7,
-        h3.latlng_to_cell(MIRAIL[1], MIRAIL[0], 9): 3,
+        h3.cell_to_parent(h3.latlng_to_cell(CAPITOLE[1], CAPITOLE[0], 12), 9): 7,
+        h3.cell_to_parent(h3.latlng_to_cell(MIRAIL[1], MIRAIL[0], 12), 9): 3,
     }
     assert got == expected
     assert body["metadata"]["total"] == 10
@@ -150,8 +150,8 @@ def test_partners_see_small_counts_suppressed(
         for f in cells["features"]
     }
     assert shown == {
-        h3.latlng_to_cell(CAPITOLE[1], CAPITOLE[0], 10): (6, False),
-        h3.latlng_to_cell(MIRAIL[1], MIRAIL[0], 10): (None, True),
+        h3.cell_to_parent(h3.latlng_to_cell(CAPITOLE[1], CAPITOLE[0], 12), 10): (6, False),
+        h3.cell_to_parent(h3.latlng_to_cell(MIRAIL[1], MIRAIL[0], 12), 10): (None, True),
     }
     assert cells["metadata"]["total"] == 6  # the hidden 2 cannot be worked out from it
     by_code = {c["code"]: c for c in summary["categories"]}
