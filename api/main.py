@@ -10,7 +10,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import categories, etat4001, health, home, imports, layers, stats, tokens
+from api.routers import (
+    categories,
+    etat4001,
+    health,
+    home,
+    hotspots,
+    imports,
+    layers,
+    stats,
+    tokens,
+)
 from api.routers.home import STATIC_DIR
 from observatory import __version__
 from observatory.db import make_engine, make_sessionmaker
@@ -51,5 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(etat4001.router, prefix="/api/v1")
     app.include_router(layers.router, prefix="/api/v1")
     app.include_router(stats.router, prefix="/api/v1")
+    app.include_router(hotspots.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -53,9 +53,10 @@ def select(snapshot: Snapshot, f: Filter) -> Selection:
     """The incidents the filter keeps."""
     start, stop = 0, snapshot.size
     if f.date_from is not None:
-        start = int(np.searchsorted(snapshot.day, date_to_day(f.date_from), side="left"))
+        # The day as the column's own int16: a Python int would convert the whole column.
+        start = int(np.searchsorted(snapshot.day, np.int16(date_to_day(f.date_from)), "left"))
     if f.date_to is not None:
-        stop = int(np.searchsorted(snapshot.day, date_to_day(f.date_to), side="right"))
+        stop = int(np.searchsorted(snapshot.day, np.int16(date_to_day(f.date_to)), "right"))
     if stop <= start:
         return _empty(snapshot)
     part = slice(start, stop)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -169,29 +169,43 @@ class _Columns:
         return int(self.day.size)
 
 
-def _decode(chunks: Iterable[bytes]) -> np.ndarray:
-    """The rows of a binary COPY stream, as a structured array, read piece by piece."""
-    parts: list[np.ndarray] = []
-    pending = bytearray()
+def _decode(
+    chunks: Iterable[bytes | memoryview], rows_per_part: int = 1 << 17
+) -> Iterator[np.ndarray]:
+    """The rows of a binary COPY stream, as structured arrays of about ``rows_per_part`` rows.
+
+    libpq hands a COPY over one row at a time: the loop only gathers them, and numpy decodes
+    each gathered part in one go.
+    """
+    gathered: list[bytes | memoryview] = []
+    pending = b""
     header = True
+    size = ROW_DTYPE.itemsize
+
+    def decode(data: bytes, last: bool) -> tuple[np.ndarray | None, bytes]:
+        body = len(data) - 2 if last else len(data)
+        whole = body // size * size
+        rows = np.frombuffer(data, dtype=ROW_DTYPE, count=whole // size) if whole else None
+        return rows, data[whole:]
+
     for chunk in chunks:
-        pending += chunk
-        if header:
-            if len(pending) < COPY_HEADER:
-                continue
-            del pending[:COPY_HEADER]
-            header = False
-        whole = len(pending) // ROW_DTYPE.itemsize * ROW_DTYPE.itemsize
-        if whole >= 1 << 22:
-            parts.append(np.frombuffer(bytes(pending[:whole]), dtype=ROW_DTYPE))
-            del pending[:whole]
-    whole = (len(pending) - 2) // ROW_DTYPE.itemsize * ROW_DTYPE.itemsize
-    if whole > 0:
-        parts.append(np.frombuffer(bytes(pending[:whole]), dtype=ROW_DTYPE))
-        del pending[:whole]
-    if not header and bytes(pending) != b"\xff\xff":
+        gathered.append(chunk)
+        if len(gathered) >= rows_per_part:
+            data = pending + b"".join(gathered)
+            gathered.clear()
+            if header:
+                data, header = data[COPY_HEADER:], False
+            rows, pending = decode(data, last=False)
+            if rows is not None:
+                yield rows
+    data = pending + b"".join(gathered)
+    if header and data:
+        data, header = data[COPY_HEADER:], False
+    rows, pending = decode(data, last=True)
+    if rows is not None:
+        yield rows
+    if not header and pending != b"\xff\xff":
         raise RuntimeError("flux COPY binaire inattendu : lignes de largeur variable ?")
-    return np.concatenate(parts) if parts else np.empty(0, ROW_DTYPE)
 
 
 def _columns(rows: np.ndarray, zone: str) -> _Columns:
@@ -216,6 +230,19 @@ def _columns(rows: np.ndarray, zone: str) -> _Columns:
     )
 
 
+def _concatenate(parts: list[_Columns]) -> _Columns:
+    if not parts:
+        return _columns(np.empty(0, ROW_DTYPE), "UTC")
+    if len(parts) == 1:
+        return parts[0]
+    return _Columns(
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in _Columns.__dataclass_fields__
+        }
+    )
+
+
 def _read(
     conn: Connection,
     zone: str,
@@ -234,8 +261,8 @@ def _read(
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(ROWS.format(where=where), params) as copy:
-        rows = _decode(copy)
-    return _columns(rows, zone)
+        parts = [_columns(rows, zone) for rows in _decode(copy)]
+    return _concatenate(parts)
 
 
 def _merge_codes(known: tuple[str, ...], found: Iterable[str]) -> tuple[str, ...]:

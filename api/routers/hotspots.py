@@ -1,0 +1,358 @@
+"""Hot spots (Gi* with FDR), emerging hot spots (space-time cube) and near repeats (Knox).
+
+The study area of Gi*: with a ``commune`` filter, the cells whose centres fall inside the
+commune's outline; without one, the cells of the filtered incidents grown by k rings. Every
+cell of the area is returned, empty ones included: they are part of what the z-scores compare.
+Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/hotspots.py,
+``choose_resolution_and_k``, after Esri's Optimized Hot Spot Analysis) and the answer says why.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.deps import SessionDep
+from observatory.analytics import engine
+from observatory.analytics.emerging import emerging_hotspots
+from observatory.analytics.filters import Filter
+from observatory.analytics.hotspots import (
+    KS,
+    RESOLUTIONS,
+    choose_resolution_and_k,
+    grown_cells,
+    hotspots,
+    study_area_cells,
+)
+from observatory.analytics.nearrepeat import knox_test
+from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
+from observatory.errors import InvalidInput
+from observatory.grid import cell_geojson
+
+router = APIRouter(tags=["points chauds"])
+
+GEOJSON = "application/geo+json"
+MAX_CELLS = 400_000
+MAX_EVENTS = 50_000
+MIN_STEPS = 6
+
+Resolution = Annotated[
+    int | None, Query(ge=6, le=11, description="Résolution H3 (6 à 11) ; absente : choisie")
+]
+Ring = Annotated[
+    int | None, Query(ge=1, le=6, description="Voisinage : anneaux H3 autour de la cellule")
+]
+Fdr = Annotated[bool, Query(description="Correction du taux de fausses découvertes (FDR)")]
+Step = Annotated[Literal["month", "week"], Query(description="Pas de temps du cube")]
+
+
+def _commune_outline(session: Session, code: str) -> Any:
+    wkb = session.execute(
+        text("SELECT ST_AsBinary(geom) FROM commune WHERE code = :code"), {"code": code}
+    ).scalar_one_or_none()
+    if wkb is None:
+        raise InvalidInput(
+            f"Commune {code} inconnue : importez son contour (observatory import communes) "
+            "pour en faire la zone d'étude."
+        )
+    return shapely.from_wkb(bytes(wkb))
+
+
+def _incident_cells(snapshot: Snapshot, f: Filter) -> np.ndarray:
+    """The filtered incidents' cells at the finest resolution, one per incident."""
+    chosen = engine.select(snapshot, f)
+    parents, parent = snapshot.parent_index(FINEST_RESOLUTION)
+    return parents[parent[chosen.take(snapshot.cell)]]
+
+
+def _study_area(
+    session: Session, snapshot: Snapshot, f: Filter, res: int | None, k: int | None
+) -> tuple[int, int, np.ndarray, str]:
+    """(resolution, k, the area's sorted cells, how they were chosen)."""
+    outline = _commune_outline(session, f.commune) if f.commune else None
+    reason = "résolution et voisinage donnés par la requête"
+    if res is None or k is None:
+        finest = _incident_cells(snapshot, f)
+        if finest.size == 0:
+            raise InvalidInput("Aucun fait pour ce filtre : pas de points chauds à chercher.")
+        area = study_area_cells(outline, res or 10) if outline is not None else None
+        res, k, reason = choose_resolution_and_k(
+            finest,
+            area_cells=area,
+            resolutions=(res,) if res is not None else RESOLUTIONS,
+            ks=(k,) if k is not None else KS,
+        )
+    if outline is not None:
+        cells = study_area_cells(outline, res)
+    else:
+        nonempty, _ = engine.hexagon_counts(snapshot, f, res)
+        cells = grown_cells(nonempty, k)
+    if cells.size > MAX_CELLS:
+        raise InvalidInput(
+            f"Zone d'étude trop grande à la résolution {res} ({cells.size} hexagones) : "
+            "choisissez une résolution plus grossière ou une commune."
+        )
+    if cells.size < 3:
+        raise InvalidInput(
+            "Zone d'étude trop petite (moins de 3 hexagones) : élargissez le filtre."
+        )
+    return res, k, cells, reason
+
+
+def _collection(meta: dict[str, Any], features: list[str]) -> Response:
+    body = (
+        '{"type":"FeatureCollection",'
+        f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
+        f'"features":[{",".join(features)}]}}'
+    )
+    return Response(body, media_type=GEOJSON)
+
+
+def _float(value: float) -> str:
+    return "null" if not np.isfinite(value) else f"{value:.6g}"
+
+
+@router.get(
+    "/layers/hotspots",
+    summary="Points chauds : Gi* de Getis–Ord, avec correction FDR",
+    description=(
+        "Chaque hexagone de la zone d'étude, vides compris : h3, count, gi_z, gi_p, class "
+        "(hot_99 … cold_99, not_significant) et label. Poids binaires sur les k anneaux, la "
+        "cellule comprise ; p analytique (ou par permutations si permutations > 0) ; classes "
+        "à 90, 95 et 99 % de confiance, corrigées par FDR (Benjamini–Hochberg) par défaut. "
+        "alpha ne garde que les classes de confiance au moins 1 − alpha."
+    ),
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def hotspot_layer(
+    _: AggregateReader,
+    f: FilterDep,
+    snapshot: SnapshotDep,
+    secrecy: SecrecyDep,
+    session: SessionDep,
+    res: Resolution = None,
+    k: Ring = None,
+    alpha: Annotated[float, Query(gt=0, le=0.1, description="0,10 ; 0,05 ou 0,01")] = 0.1,
+    fdr: Fdr = True,
+    permutations: Annotated[int, Query(ge=0, le=9999, description="0 : p analytique")] = 0,
+    seed: Annotated[int, Query(ge=0, description="Graine des permutations")] = 0,
+) -> Response:
+    res, k, cells, reason = _study_area(session, snapshot, f, res, k)
+    counts = engine.study_counts(snapshot, f, res, cells)
+    result = hotspots(cells, counts, k, fdr=fdr, permutations=permutations, seed=seed)
+    floor = {0.1: 1, 0.05: 2, 0.01: 3}
+    level = max((lvl for a, lvl in floor.items() if alpha <= a), default=1)
+    features = []
+    for cell, count, z, p, code, label in zip(
+        result.cells.tolist(),
+        counts.tolist(),
+        result.z.tolist(),
+        result.p.tolist(),
+        result.code.tolist(),
+        result.label.tolist(),
+        strict=True,
+    ):
+        if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
+            code, label = "not_significant", "non significatif"
+        hidden = secrecy.hides(count)
+        features.append(
+            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
+            f'"count":{"null" if hidden else count},"suppressed":{str(hidden).lower()},'
+            f'"gi_z":{_float(z)},"gi_p":{_float(p)},"class":"{code}",'
+            f'"label":{json.dumps(label, ensure_ascii=False)}}},'
+            f'"geometry":{cell_geojson(cell)}}}'
+        )
+    classes: dict[str, int] = {}
+    for feature_code in result.code.tolist():
+        classes[feature_code] = classes.get(feature_code, 0) + 1
+    meta = {
+        "method": "Gi* de Getis–Ord, poids binaires (anneaux H3, cellule comprise)",
+        "resolution": res,
+        "k": k,
+        "alpha": alpha,
+        "fdr": fdr,
+        "permutations": permutations,
+        "seed": seed if permutations else None,
+        "chosen_because": reason,
+        "study_area": "commune " + f.commune if f.commune else "faits filtrés et leurs anneaux",
+        "cells": int(cells.size),
+        "classes": classes,
+        "filter": describe_filter(f),
+        "data_version": snapshot.version,
+        **secrecy.describe(),
+    }
+    return _collection(meta, features)
+
+
+@router.get(
+    "/layers/emerging-hotspots",
+    summary="Points chauds émergents : cube espace-temps, Gi* par pas, Mann–Kendall",
+    description=(
+        "Le cube hexagone × mois (ou semaine) sur la période du filtre, périodes complètes "
+        "seulement ; Gi* à chaque pas ; tendance de Mann–Kendall des z de chaque hexagone ; "
+        "les classes d'Esri (nouveau, consécutif, intensifié, persistant, en déclin, "
+        "sporadique, oscillant, ancien ; chaud et froid ; aucune tendance)."
+    ),
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def emerging_layer(
+    _: AggregateReader,
+    f: FilterDep,
+    snapshot: SnapshotDep,
+    secrecy: SecrecyDep,
+    session: SessionDep,
+    res: Resolution = None,
+    k: Ring = None,
+    step: Step = "month",
+    alpha: Annotated[float, Query(gt=0, le=0.1, description="Seuil de chaque pas")] = 0.05,
+    fdr: Fdr = True,
+) -> Response:
+    res, k, cells, reason = _study_area(session, snapshot, f, res, k)
+    periods, cube = engine.cube(snapshot, f, res, cells, step)
+    complete = np.array(periods.complete, dtype=bool)
+    if int(complete.sum()) < MIN_STEPS:
+        raise InvalidInput(
+            f"Il faut au moins {MIN_STEPS} périodes complètes pour parler d'émergence "
+            f"(ici {int(complete.sum())}) : élargissez la période."
+        )
+    cube = cube[:, complete]
+    starts = [s for s, c in zip(periods.starts, periods.complete, strict=True) if c]
+    result = emerging_hotspots(cells, cube, k=k, alpha=alpha, fdr=fdr)
+    totals = cube.sum(axis=1)
+    features = []
+    for cell, total, pattern, label, tz, tp in zip(
+        cells.tolist(),
+        totals.tolist(),
+        result.pattern.tolist(),
+        result.label.tolist(),
+        result.trend_z.tolist(),
+        result.trend_p.tolist(),
+        strict=True,
+    ):
+        hidden = secrecy.hides(total)
+        features.append(
+            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
+            f'"count":{"null" if hidden else total},"suppressed":{str(hidden).lower()},'
+            f'"pattern":"{pattern}","label":{json.dumps(label, ensure_ascii=False)},'
+            f'"trend_z":{_float(tz)},"trend_p":{_float(tp)}}},'
+            f'"geometry":{cell_geojson(cell)}}}'
+        )
+    patterns: dict[str, int] = {}
+    for pattern in result.pattern.tolist():
+        patterns[pattern] = patterns.get(pattern, 0) + 1
+    meta = {
+        "method": "analyse des points chauds émergents (cube espace-temps, Gi*, Mann–Kendall)",
+        "resolution": res,
+        "k": k,
+        "step": step,
+        "alpha": alpha,
+        "fdr": fdr,
+        "periods": [s.isoformat() for s in starts],
+        "chosen_because": reason,
+        "cells": int(cells.size),
+        "patterns": patterns,
+        "filter": describe_filter(f),
+        "data_version": snapshot.version,
+        **secrecy.describe(),
+    }
+    return _collection(meta, features)
+
+
+def _edges(value: str, name: str) -> list[float]:
+    try:
+        edges = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise InvalidInput(
+            f"« {name} » attend des bornes croissantes séparées par des virgules (reçu "
+            f"« {value} »)."
+        ) from None
+    if len(edges) < 2 or any(b <= a for a, b in pairwise(edges)):
+        raise InvalidInput(
+            f"« {name} » attend au moins deux bornes strictement croissantes (reçu « {value} »)."
+        )
+    if edges[0] < 0:
+        raise InvalidInput(f"« {name} » : les bornes sont positives (reçu « {value} »).")
+    return edges
+
+
+@router.get(
+    "/stats/near-repeat",
+    summary="Répétitions proches : test de Knox (distance × délai), p par Monte-Carlo",
+    description=(
+        "Les paires de faits du filtre rangées par distance (mètres, Lambert-93) et par délai "
+        "(jours) ; comparées aux mêmes paires quand les dates sont mélangées entre les faits "
+        "(permutations). Un rapport de Knox > 1 avec p < 0,05 dans les premières cases : après "
+        "un fait, un autre suit près de là plus souvent que le hasard ne le voudrait."
+    ),
+)
+def near_repeat(
+    _: AggregateReader,
+    f: FilterDep,
+    snapshot: SnapshotDep,
+    secrecy: SecrecyDep,
+    distances: Annotated[str, Query(description="Bornes en mètres : 0,100,200,400")] = (
+        "0,100,200,400"
+    ),
+    days: Annotated[str, Query(description="Bornes en jours : 0,7,14,28")] = "0,7,14,28",
+    permutations: Annotated[int, Query(ge=19, le=9999)] = 999,
+    seed: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    distance_edges = _edges(distances, "distances")
+    day_edges = _edges(days, "days")
+    chosen = engine.select(snapshot, f)
+    if chosen.count > MAX_EVENTS:
+        raise InvalidInput(
+            f"{chosen.count} faits : le test de Knox en prend au plus {MAX_EVENTS}. Choisissez "
+            "une catégorie (cambriolages, par exemple) ou une période plus courte."
+        )
+    if chosen.count < 2:
+        raise InvalidInput("Il faut au moins deux faits pour chercher des répétitions proches.")
+    table = knox_test(
+        chosen.take(snapshot.lon),
+        chosen.take(snapshot.lat),
+        chosen.take(snapshot.day).astype(np.int64),
+        distance_edges,
+        day_edges,
+        permutations=permutations,
+        seed=seed,
+    )
+    cells = []
+    for i in range(len(distance_edges) - 1):
+        for j in range(len(day_edges) - 1):
+            observed = int(table.observed[i, j])
+            hidden = secrecy.hides(observed)
+            cells.append(
+                {
+                    "distance": [distance_edges[i], distance_edges[i + 1]],
+                    "days": [day_edges[j], day_edges[j + 1]],
+                    "observed": None if hidden else observed,
+                    "expected": round(float(table.expected[i, j]), 3),
+                    "ratio": None
+                    if hidden or not np.isfinite(table.ratio[i, j])
+                    else round(float(table.ratio[i, j]), 3),
+                    "p": round(float(table.p[i, j]), 4),
+                    "significant": bool(table.significant[i, j]),
+                }
+            )
+    return {
+        "filter": describe_filter(f),
+        "events": table.events,
+        "pairs": table.pairs,
+        "permutations": table.permutations,
+        "seed": table.seed,
+        "distance_edges": distance_edges,
+        "day_edges": day_edges,
+        "cells": cells,
+        "data_version": snapshot.version,
+        **secrecy.describe(),
+    }
