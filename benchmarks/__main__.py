@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_import
+from benchmarks import bench_engine, bench_import
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mesures de performance de l'observatoire")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="lignes du fichier généré")
+    parser.add_argument(
+        "which", nargs="?", choices=("all", "import", "engine"), default="all", help="mesure"
+    )
+    parser.add_argument(
+        "--rows", type=int, help="lignes générées (import : 1 000 000, engine : 5 000 000)"
+    )
     args = parser.parse_args()
-    bench_import.run(rows=args.rows)
+    if args.which in ("all", "import"):
+        bench_import.run(rows=args.rows or 1_000_000)
+    if args.which in ("all", "engine"):
+        bench_engine.run(rows=args.rows or bench_engine.ROWS)
 
 
 if __name__ == "__main__":
