@@ -86,7 +86,7 @@ def get_store(request: Request, settings: SettingsDep) -> IncidentStore:
 
 def get_snapshot(request: Request, settings: SettingsDep) -> Snapshot:
     """The incidents as of the latest committed import."""
-    return get_store(request, settings).snapshot()
+    return get_store(request, settings).snapshot(wait=False)
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]

@@ -279,25 +279,54 @@ class IncidentStore:
         self.zone = zone
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
+        self._reloading: threading.Thread | None = None
 
-    def snapshot(self) -> Snapshot:
-        """The snapshot of the latest committed data (reads the new batches first if any)."""
+    def snapshot(self, wait: bool = True) -> Snapshot:
+        """The snapshot of the latest committed data.
+
+        New batches are read at once (a few milliseconds per thousand facts). A change that
+        needs a full reload (a deletion, an update) is read at once too when ``wait``; else the
+        reload runs in the background and the previous snapshot is served until it is ready,
+        so that a purge of millions of rows does not stall every map for seconds.
+        """
+        with self._lock:
+            running = self._reloading
+            if running is not None and not wait and self._current is not None:
+                return self._current
+        if running is not None:
+            running.join()
         with self._lock:
             with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-                self._current = self._refresh(conn, self._current)
+                current = self._current
+                seen = current.version if current is not None else -1
+                changes = changes_since(conn, max(seen, 0))
+                if current is not None and changes.version == seen:
+                    return current
+                if current is not None and changes.batches is not None:
+                    self._current = self._append(conn, current, changes.version, changes.batches)
+                elif current is None or wait:
+                    self._current = self._load_all(conn, changes.version)
+                else:
+                    self._reloading = threading.Thread(
+                        target=self._reload_in_background, name="snapshot-reload", daemon=True
+                    )
+                    self._reloading.start()
                 conn.rollback()
+            assert self._current is not None
             return self._current
 
-    def _refresh(self, conn: Connection, current: Snapshot | None) -> Snapshot:
-        seen = current.version if current is not None else -1
-        changes = changes_since(conn, max(seen, 0))
-        if current is not None and changes.version == seen:
-            return current
-        if current is None or changes.batches is None:
-            snapshot = self._load_all(conn, changes.version)
-            log.info("Copie en mémoire rechargée : %s faits", snapshot.size)
-            return snapshot
-        return self._append(conn, current, changes.version, changes.batches)
+    def _reload_in_background(self) -> None:
+        try:
+            with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                snapshot = self._load_all(conn, changes_since(conn, 0).version)
+                conn.rollback()
+            with self._lock:
+                self._current = snapshot
+        except Exception:  # the next request tries again; the old snapshot keeps serving
+            log.exception("Rechargement de la copie en mémoire impossible")
+        finally:
+            with self._lock:
+                self._reloading = None
 
     def _code_lists(
         self, conn: Connection, where: str, params: dict[str, Any], base: Snapshot | None
@@ -315,7 +344,9 @@ class IncidentStore:
     def _load_all(self, conn: Connection, version: int) -> Snapshot:
         categories, communes, qpvs = self._code_lists(conn, "", {}, None)
         columns = _read(conn, self.zone, categories, communes, qpvs, None)
-        return _build(version, self.zone, columns, categories, communes, qpvs)
+        snapshot = _build(version, self.zone, columns, categories, communes, qpvs)
+        log.info("Copie en mémoire chargée : %s faits (version %s)", snapshot.size, version)
+        return snapshot
 
     def _append(
         self, conn: Connection, base: Snapshot, version: int, batches: Sequence[int]

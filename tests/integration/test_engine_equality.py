@@ -433,7 +433,7 @@ def test_the_store_follows_an_import_then_a_delete(
         ).rowcount
     assert deleted > 0
     reloaded = world.store.snapshot()
-    assert "rechargée" in caplog.text  # a change other than an import: a full reload
+    assert "Copie en mémoire chargée" in caplog.text  # not an import: a full reload
     assert reloaded.size == grown.size - deleted
     with world.engine.connect() as conn:
         kept = set(conn.execute(text("SELECT source_ref FROM incident")).scalars())

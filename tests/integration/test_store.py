@@ -1,0 +1,59 @@
+"""The in-memory copy follows the database: new batches at once, other changes reloaded."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from ingest.incidents import import_incidents
+from observatory.analytics.store import IncidentStore
+from observatory.settings import Settings
+
+HEADER = "numero;date_faits;heure_faits;nature;code_insee;longitude;latitude"
+
+
+def _csv(path: Path, prefix: str, n: int) -> Path:
+    rows = [
+        f"{prefix}-{i};0{1 + i % 9}/05/2024;10:00;tapage;31555;1.44{i % 10};43.60" for i in range(n)
+    ]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_deletion_reloads_in_the_background_while_the_old_copy_serves(
+    db: Engine, tmp_path: Path
+) -> None:
+    settings = Settings(environment="test")
+    import_incidents(db, _csv(tmp_path / "a.csv", "A", 40), settings=settings, source="s")
+    store = IncidentStore(db, "Europe/Paris")
+    first = store.snapshot()
+    assert first.size == 40
+
+    with db.begin() as conn:
+        conn.execute(text("DELETE FROM incident WHERE source_ref LIKE 'A-1%'"))
+    served = store.snapshot(wait=False)
+    deadline = time.monotonic() + 10
+    latest = served
+    while latest.size == 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        latest = store.snapshot(wait=False)
+
+    assert served.size in (40, 29)  # the old copy, unless the reload was already done
+    assert latest.size == 40 - 11  # A-1 and A-10 … A-19
+    assert latest.version > first.version
+
+
+def test_new_batches_are_appended_in_day_order(db: Engine, tmp_path: Path) -> None:
+    settings = Settings(environment="test")
+    import_incidents(db, _csv(tmp_path / "a.csv", "A", 20), settings=settings, source="s")
+    store = IncidentStore(db, "Europe/Paris")
+    before = store.snapshot()
+    import_incidents(db, _csv(tmp_path / "b.csv", "B", 30), settings=settings, source="s")
+
+    after = store.snapshot(wait=False)
+
+    assert (before.size, after.size) == (20, 50)
+    assert (after.day[:-1] <= after.day[1:]).all()
+    assert after.version == before.version + 1
