@@ -24,8 +24,9 @@ new batches are read and merged in; anything else rebuilds the snapshot.
 from __future__ import annotations
 
 import logging
+import struct
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -54,13 +55,16 @@ SELECT coalesce(array_agg(DISTINCT commune_code) FILTER (WHERE commune_code IS N
 FROM incident
 """
 
-# Fixed-width binary rows (no NULL: every column is coalesced), parsed by numpy in one go.
-ROWS = """
+# One COPY row per range of ids: each column as an array (array_agg runs in C on the server).
+# libpq hands a COPY over row by row and psycopg's loop costs microseconds a row, so a million
+# rows one by one would spend seconds in Python; a few wide rows spend nothing.
+COLUMNS = """
 COPY (
-    SELECT i.h3, i.occurred_at, coalesce(i.occurred_until, i.occurred_at),
-           i.local_hour_of_week, coalesce(k.n, 0)::int4, coalesce(c.n, 0)::int4,
-           coalesce(q15.n, 0)::int4, coalesce(q24.n, 0)::int4,
-           ST_X(i.geom), ST_Y(i.geom)
+    SELECT array_agg(i.h3), array_agg(i.occurred_at),
+           array_agg(coalesce(i.occurred_until, i.occurred_at)), array_agg(i.local_hour_of_week),
+           array_agg(coalesce(k.n, 0)::int4), array_agg(coalesce(c.n, 0)::int4),
+           array_agg(coalesce(q15.n, 0)::int4), array_agg(coalesce(q24.n, 0)::int4),
+           array_agg(ST_X(i.geom)), array_agg(ST_Y(i.geom))
     FROM incident AS i
     LEFT JOIN unnest(%(categories)s::text[]) WITH ORDINALITY AS k(code, n)
         ON k.code = i.category_code
@@ -68,11 +72,11 @@ COPY (
         ON c.code = i.commune_code
     LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q15(code, n) ON q15.code = i.qpv_2015
     LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q24(code, n) ON q24.code = i.qpv_2024
-    {where}
+    WHERE {where}
 ) TO STDOUT (FORMAT binary)
 """
-
-_FIELDS = [
+# Name and big-endian type of each array, in the order of COLUMNS.
+ARRAYS = (
     ("h3", ">i8"),
     ("at", ">i8"),
     ("until", ">i8"),
@@ -83,11 +87,8 @@ _FIELDS = [
     ("qpv_2024", ">i4"),
     ("lon", ">f8"),
     ("lat", ">f8"),
-]
-ROW_DTYPE = np.dtype(
-    [("fields", ">i2")]
-    + [item for name, kind in _FIELDS for item in ((f"{name}_len", ">i4"), (name, kind))]
 )
+IDS_PER_QUERY = 250_000
 COPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, always 0 here)
 
 
@@ -169,47 +170,39 @@ class _Columns:
         return int(self.day.size)
 
 
-def _decode(
-    chunks: Iterable[bytes | memoryview], rows_per_part: int = 1 << 17
-) -> Iterator[np.ndarray]:
-    """The rows of a binary COPY stream, as structured arrays of about ``rows_per_part`` rows.
+def _decode(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of a binary COPY of COLUMNS (each row: one array per column, no NULL inside).
 
-    libpq hands a COPY over one row at a time: the loop only gathers them, and numpy decodes
-    each gathered part in one go.
+    A binary array is: dimensions, a has-null flag, the element type, then per dimension its
+    size and lower bound, then each element as a 4-byte length and its bytes.
     """
-    gathered: list[bytes | memoryview] = []
-    pending = b""
-    header = True
-    size = ROW_DTYPE.itemsize
-
-    def decode(data: bytes, last: bool) -> tuple[np.ndarray | None, bytes]:
-        body = len(data) - 2 if last else len(data)
-        whole = body // size * size
-        rows = np.frombuffer(data, dtype=ROW_DTYPE, count=whole // size) if whole else None
-        return rows, data[whole:]
-
-    for chunk in chunks:
-        gathered.append(chunk)
-        if len(gathered) >= rows_per_part:
-            data = pending + b"".join(gathered)
-            gathered.clear()
-            if header:
-                data, header = data[COPY_HEADER:], False
-            rows, pending = decode(data, last=False)
-            if rows is not None:
-                yield rows
-    data = pending + b"".join(gathered)
-    if header and data:
-        data, header = data[COPY_HEADER:], False
-    rows, pending = decode(data, last=True)
-    if rows is not None:
-        yield rows
-    if not header and pending != b"\xff\xff":
-        raise RuntimeError("flux COPY binaire inattendu : lignes de largeur variable ?")
+    view = memoryview(data)
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name, _ in ARRAYS}
+    at = COPY_HEADER if data else 0
+    while at < len(data):
+        (fields,) = struct.unpack_from(">h", view, at)
+        at += 2
+        if fields == -1:
+            break
+        for name, kind in ARRAYS:
+            (length,) = struct.unpack_from(">i", view, at)
+            at += 4
+            if length == -1:  # no row in this range: array_agg gives NULL
+                continue
+            dims, _nulls, _oid = struct.unpack_from(">iii", view, at)
+            count = struct.unpack_from(">i", view, at + 12)[0] if dims else 0
+            start = at + 12 + 8 * dims
+            element = np.dtype([("length", ">i4"), ("value", kind)])
+            pieces[name].append(np.frombuffer(view, element, count, start)["value"])
+            at += length
+    return {
+        name: np.concatenate(parts) if parts else np.empty(0, kind)
+        for (name, kind), parts in zip(ARRAYS, pieces.values(), strict=True)
+    }
 
 
-def _columns(rows: np.ndarray, zone: str) -> _Columns:
-    """Columns from decoded rows: local days and cells computed, positions made 0-based."""
+def _columns(rows: dict[str, np.ndarray], zone: str) -> _Columns:
+    """Columns from the decoded arrays: local days and cells computed, positions 0-based."""
     start_s = rows["at"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
     # The end rounds up: the hour block holding a fractional end counts (localtime.py).
     until_s = -(-rows["until"].astype(np.int64) // 1_000_000) + PG_EPOCH_SECONDS
@@ -230,19 +223,6 @@ def _columns(rows: np.ndarray, zone: str) -> _Columns:
     )
 
 
-def _concatenate(parts: list[_Columns]) -> _Columns:
-    if not parts:
-        return _columns(np.empty(0, ROW_DTYPE), "UTC")
-    if len(parts) == 1:
-        return parts[0]
-    return _Columns(
-        **{
-            name: np.concatenate([getattr(p, name) for p in parts])
-            for name in _Columns.__dataclass_fields__
-        }
-    )
-
-
 def _read(
     conn: Connection,
     zone: str,
@@ -251,18 +231,45 @@ def _read(
     qpvs: Sequence[str],
     batches: Sequence[int] | None,
 ) -> _Columns:
-    where = "WHERE i.batch_id = ANY(%(batches)s::int8[])" if batches is not None else ""
-    params: dict[str, Any] = {
+    """The incidents (all, or the batches'), one range of ids per query, in one transaction."""
+    params: dict[str, object] = {
         "categories": list(categories),
         "communes": list(communes),
         "qpvs": list(qpvs),
-        "batches": list(batches or []),
     }
+    if batches is not None:
+        wheres: list[tuple[str, dict[str, object]]] = [
+            ("i.batch_id = ANY(%(batches)s::int8[])", {"batches": list(batches)})
+        ]
+    else:
+        low, high = conn.execute(text("SELECT min(id), max(id) FROM incident")).one()
+        wheres = [
+            ("i.id >= %(low)s AND i.id < %(high)s", {"low": a, "high": a + IDS_PER_QUERY})
+            for a in range(int(low or 0), int(high or -1) + 1, IDS_PER_QUERY)
+        ]
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(ROWS.format(where=where), params) as copy:
-        parts = [_columns(rows, zone) for rows in _decode(copy)]
-    return _concatenate(parts)
+    parts: list[_Columns] = []
+    for where, extra in wheres:
+        statement = COLUMNS.format(where=where)
+        with raw.cursor() as cursor, cursor.copy(statement, {**params, **extra}) as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        parts.append(_columns(_decode(data), zone))  # compact at once: the bytes go
+        del data
+    return _concatenate(parts, zone)
+
+
+def _concatenate(parts: list[_Columns], zone: str) -> _Columns:
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return _columns(_decode(b""), zone)
+    return _Columns(
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in _Columns.__dataclass_fields__
+        }
+    )
 
 
 def _merge_codes(known: tuple[str, ...], found: Iterable[str]) -> tuple[str, ...]:
