@@ -8,8 +8,9 @@ OBS     := $(VENV)/bin/observatory
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
 
-.PHONY: help setup system-deps run test lint format bench clean db-start db-stop
+.PHONY: help setup system-deps browser run test lint format bench clean db-start db-stop
 
 help:
 	@echo "make run    installe tout, démarre la base locale, charge les exemples, sert http://$(HOST):$(PORT)/"
@@ -19,14 +20,23 @@ help:
 	@echo "make clean  arrête la base locale et efface l'environnement et les données locales"
 
 ## One idempotent set-up shared by every target.
-setup: system-deps $(INSTALLED)
+setup: system-deps $(INSTALLED) $(NODE_INSTALLED)
 
 system-deps:
 	@scripts/ensure-system-deps.sh
 
+# The end-to-end tests drive Debian's Chromium; `make run` does not need it.
+browser:
+	@scripts/ensure-system-deps.sh --browser
+
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Leaflet, leaflet.markercluster and Chart.js, exactly as the lock file says; served by the API.
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 db-start: setup
@@ -40,7 +50,7 @@ run: setup
 	$(OBS) demo
 	$(OBS) serve --host $(HOST) --port $(PORT)
 
-test: setup lint
+test: setup browser lint
 	$(PY) -m pytest
 
 lint: setup
@@ -57,4 +67,4 @@ bench: setup
 	$(PY) -m benchmarks
 
 clean: db-stop
-	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts benchmarks/out
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts benchmarks/out node_modules

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.routers import (
@@ -17,11 +16,11 @@ from api.routers import (
     home,
     hotspots,
     imports,
+    incidents,
     layers,
     stats,
     tokens,
 )
-from api.routers.home import STATIC_DIR
 from observatory import __version__
 from observatory.db import make_engine, make_sessionmaker
 from observatory.settings import Settings, get_settings
@@ -60,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(categories.router, prefix="/api/v1")
     app.include_router(etat4001.router, prefix="/api/v1")
     app.include_router(layers.router, prefix="/api/v1")
+    app.include_router(incidents.router, prefix="/api/v1")
     app.include_router(stats.router, prefix="/api/v1")
     app.include_router(hotspots.router, prefix="/api/v1")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    home.mount_assets(app)
     return app

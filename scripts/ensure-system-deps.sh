@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the project needs from the system's packages when it is missing:
-# python3-venv, PostgreSQL and PostGIS. Idempotent and quiet when everything is there.
+# python3-venv, PostgreSQL and PostGIS, Node.js and npm (the map's JavaScript libraries come
+# from the npm registry); with --browser, Chromium too (the end-to-end tests drive it; `make run`
+# does not need it). Idempotent and quiet when everything is there.
 set -euo pipefail
+
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=1 ;;
+    *) echo "Option inconnue : $arg (seule --browser existe)" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 
@@ -26,14 +36,23 @@ else
   [ -f "$sharedir/extension/postgis.control" ] || need+=("postgresql-$pg_version-postgis-3")
 fi
 
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+
+# Debian's Chromium (Playwright's own browser download cannot work on a closed network).
+if [ "$browser" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium)
+fi
+
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "Paquets système manquants : ${need[*]}." >&2
-  echo "Installez PostgreSQL (15 ou plus) et PostGIS 3 avec le gestionnaire de paquets de" >&2
-  echo "votre système, ou définissez DATABASE_URL vers une base PostGIS existante." >&2
+  echo "Installez-les avec le gestionnaire de paquets de votre système : PostgreSQL (15 ou" >&2
+  echo "plus) et PostGIS 3 (ou définissez DATABASE_URL vers une base PostGIS existante)," >&2
+  echo "Node.js et npm, et Chromium pour les tests de bout en bout." >&2
   exit 1
 fi
 

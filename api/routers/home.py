@@ -1,17 +1,76 @@
-"""The home page (the map arrives with the front end)."""
+"""The map page (`/`), its settings inlined, and the JavaScript libraries served from npm.
+
+Leaflet, leaflet.markercluster and Chart.js come from the npm registry (package.json and its
+lock file, installed by `npm ci`) and are served from node_modules under /vendor: the page
+fetches nothing from the internet. Without a tile URL (OBS_TILE_URL) it adds no base map.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
+
+from observatory import __version__
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+
+# URL prefix -> the only folder of each package the page needs.
+VENDOR = {
+    "/vendor/leaflet": NODE_MODULES / "leaflet" / "dist",
+    "/vendor/leaflet.markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
+    "/vendor/chart.js": NODE_MODULES / "chart.js" / "dist",
+}
+
+CONFIG_MARK = "<!--CONFIG-->"
 
 router = APIRouter(include_in_schema=False)
 
 
+def page_config(request: Request) -> dict[str, object]:
+    """What the page needs to know before signing in: base map, time slots, thresholds."""
+    settings = request.app.state.settings
+    return {
+        "tile_url": settings.tile_url,
+        "tile_attribution": settings.tile_attribution,
+        "time_slots": settings.time_slots,
+        "secrecy_threshold": settings.secrecy_threshold,
+        "timezone": settings.timezone,
+        "version": __version__,
+    }
+
+
 @router.get("/")
-def index() -> FileResponse:
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+def index(request: Request) -> HTMLResponse:
+    # "<" escaped so that no setting can close the script element.
+    config = json.dumps(page_config(request), ensure_ascii=False).replace("<", "\\u003c")
+    inline = f'<script type="application/json" id="configuration">{config}</script>'
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace(CONFIG_MARK, inline)
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+class RevalidatedFiles(StaticFiles):
+    """Static files that the browser revalidates (ETag) before each use.
+
+    The ES modules import one another by plain names: without this, a browser's heuristic
+    cache could mix the modules of two versions after an upgrade.
+    """
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response
+
+
+def mount_assets(app: FastAPI) -> None:
+    """Serve the page's own files under /static and the npm packages' dist folders."""
+    app.mount("/static", RevalidatedFiles(directory=STATIC_DIR), name="static")
+    for prefix, folder in VENDOR.items():
+        # check_dir=False: without `npm ci` the API still starts; the page then says so.
+        app.mount(prefix, RevalidatedFiles(directory=folder, check_dir=False), name=prefix[1:])

@@ -1,0 +1,405 @@
+// Les couches de la carte. Chacune sait ce dont elle dépend (cle), se charge, et dit sa légende.
+
+import { annulee, api } from "./api.js";
+import { CLASSES_GI, METHODES, classer, couleurDe, couleurMotif, ordreMotif } from "./classes.js";
+import { h, horodatage, nombre } from "./dom.js";
+
+const CONTOURS = "Contours : IGN, INSEE, ANCT (Licence Ouverte)";
+
+class Couche {
+  constructor(id, titre) {
+    this.id = id;
+    this.titre = titre;
+    this.etat = "vide"; // vide, chargement, pret, indisponible, erreur
+    this.message = "";
+    this.cleChargee = null;
+    this.cleEnCours = null;
+    this.controleur = null;
+    this.promesse = null;
+  }
+
+  /** Ce qui, s'il change, oblige à recharger la couche. */
+  cle(_contexte) {
+    return "";
+  }
+
+  /** Charge la couche si ses entrées ont changé ; un même chargement en cours est partagé. */
+  actualiser(contexte) {
+    const cle = this.cle(contexte);
+    if (cle === this.cleEnCours) return this.promesse;
+    if (cle === this.cleChargee && ["pret", "indisponible"].includes(this.etat)) return Promise.resolve();
+    this.controleur?.abort();
+    const controleur = new AbortController();
+    this.controleur = controleur;
+    this.cleEnCours = cle;
+    this.etat = "chargement";
+    this.promesse = this.charger(contexte, controleur.signal).then(
+      () => {
+        this.etat = "pret";
+        this.message = "";
+        this.cleChargee = cle;
+      },
+      (e) => {
+        if (annulee(e)) return;
+        this.groupe.clearLayers();
+        this.cleChargee = null;
+        if (e.statut === 404 && this.facultative) {
+          this.etat = "indisponible";
+          this.cleChargee = cle;
+        } else {
+          this.etat = "erreur";
+          this.message = e.detail || String(e);
+        }
+      },
+    ).finally(() => {
+      if (this.controleur === controleur) {
+        this.controleur = null;
+        this.cleEnCours = null;
+      }
+    });
+    return this.promesse;
+  }
+
+  legende() {
+    const titre = h("h3", {}, this.titre);
+    if (this.etat === "indisponible") return [titre, h("p", { class: "indisponible" }, "couche indisponible")];
+    if (this.etat === "erreur") return [titre, h("p", { class: "erreur", role: "alert" }, this.message)];
+    if (this.etat === "chargement" && !this.cleChargee) return [titre, h("p", { class: "note" }, "Chargement…")];
+    return [titre, this.contenuLegende()];
+  }
+
+  contenuLegende() {
+    return null;
+  }
+}
+
+function pastille(couleur, extra = {}) {
+  return h("span", { class: "pastille", style: `background:${couleur}`, "aria-hidden": "true", ...extra });
+}
+
+/** Nombre de faits par hexagone H3 : choroplèthe séquentielle classée, bornes en légende. */
+export class Hexagones extends Couche {
+  constructor() {
+    super("hexagones", "Faits par hexagone");
+    this.classes = [];
+    this.methode = "quantiles";
+    this.donnees = null;
+    this.groupe = L.geoJSON(null, {
+      pane: "hexagones",
+      attribution: "Grille H3",
+      style: (f) => this.style(f),
+      onEachFeature: (feature, couche) => {
+        const p = feature.properties;
+        couche.bindTooltip(() => (p.suppressed ? "Moins de faits que le seuil de secret (masqué)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`), { sticky: true });
+        // Les tests et les outils d'accessibilité lisent le compte de chaque hexagone dessiné.
+        couche.on("add", () => {
+          const el = couche.getElement();
+          if (el) {
+            el.dataset.count = p.suppressed ? "" : String(p.count);
+            el.dataset.h3 = p.h3;
+          }
+        });
+      },
+    });
+  }
+
+  cle(c) {
+    return JSON.stringify([c.filtres, c.res]);
+  }
+
+  async charger(c, signal) {
+    const donnees = await api("/layers/hexagons", { parametres: { ...c.filtres, res: c.res }, signal });
+    this.donnees = donnees;
+    this.classer(c.classes);
+    this.groupe.clearLayers();
+    this.groupe.addData(donnees);
+  }
+
+  classer(methode) {
+    this.methode = methode;
+    const comptes = (this.donnees?.features || []).filter((f) => !f.properties.suppressed).map((f) => f.properties.count);
+    this.classes = classer(comptes, methode);
+  }
+
+  /** Autre méthode de classes : pas besoin de recharger. */
+  restyler(methode) {
+    if (methode === this.methode || !this.donnees) return;
+    this.classer(methode);
+    this.groupe.setStyle((f) => this.style(f));
+  }
+
+  style(f) {
+    const p = f.properties;
+    if (p.suppressed) return { color: "#8a8a8a", weight: 0.4, opacity: 0.6, fillColor: "#c8c8c8", fillOpacity: 0.45 };
+    return { color: "#6b4a2f", weight: 0.5, opacity: 0.6, fillColor: couleurDe(this.classes, p.count), fillOpacity: 0.78 };
+  }
+
+  get total() {
+    return this.donnees?.metadata?.total ?? null;
+  }
+
+  contenuLegende() {
+    const features = this.donnees?.features || [];
+    if (!features.length) return h("p", { class: "note" }, "Aucun fait pour ces filtres.");
+    const masques = features.filter((f) => f.properties.suppressed).length;
+    const seuil = this.donnees.metadata?.suppression_threshold;
+    return [
+      h(
+        "ul",
+        { "aria-label": `Classes par ${METHODES[this.methode]}` },
+        this.classes.map((c) =>
+          h("li", {}, pastille(c.couleur), c.min === c.max ? nombre(c.min) : `${nombre(c.min)} – ${nombre(c.max)}`),
+        ),
+        masques ? h("li", {}, pastille("#c8c8c8"), `moins de ${seuil ?? "?"} (masqué)`) : null,
+      ),
+      h("p", { class: "note" }, `Classes par ${METHODES[this.methode]}. ${nombre(this.total)} faits, ${nombre(features.length)} hexagones.`),
+    ];
+  }
+}
+
+/** Points chauds et froids (Gi*) : les 7 classes de confiance, rouges et bleues. */
+export class PointsChauds extends Couche {
+  constructor() {
+    super("chauds", "Points chauds (Gi*)");
+    this.facultative = true; // l'API peut ne pas l'offrir encore
+    this.donnees = null;
+    const couleurs = Object.fromEntries(CLASSES_GI.map((c) => [c.code, c.couleur]));
+    this.groupe = L.geoJSON(null, {
+      pane: "chauds",
+      style: (f) => {
+        const code = f.properties.class;
+        return {
+          color: "#555",
+          weight: 0.4,
+          opacity: 0.5,
+          fillColor: couleurs[code] || "#dddddd",
+          fillOpacity: code === "not_significant" ? 0.25 : 0.8,
+        };
+      },
+      onEachFeature: (f, couche) => {
+        const p = f.properties;
+        couche.bindTooltip(
+          () => `${libelleClasse(p)} — z = ${nombre(p.gi_z, 2)}, p = ${nombre(p.gi_p, 2)}${p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : ""}`,
+          { sticky: true },
+        );
+      },
+    });
+  }
+
+  cle(c) {
+    return JSON.stringify([c.filtres, c.res]);
+  }
+
+  async charger(c, signal) {
+    // k (le voisinage) est laissé au choix de l'API, qui dit pourquoi dans metadata.
+    this.donnees = await api("/layers/hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
+    this.groupe.clearLayers();
+    this.groupe.addData(this.donnees);
+  }
+
+  contenuLegende() {
+    const presentes = new Map();
+    for (const f of this.donnees?.features || []) presentes.set(f.properties.class, (presentes.get(f.properties.class) || 0) + 1);
+    const meta = this.donnees?.metadata || {};
+    const parametres = [
+      meta.k !== undefined ? `voisinage k = ${meta.k}` : null,
+      meta.fdr ? "correction FDR (Benjamini–Hochberg)" : null,
+      meta.permutations ? `${nombre(meta.permutations)} permutations` : null,
+    ].filter(Boolean);
+    return [
+      h(
+        "ul",
+        {},
+        CLASSES_GI.map((c) =>
+          h("li", {}, pastille(c.couleur), `${c.libelle} (${nombre(presentes.get(c.code) || 0)})`),
+        ),
+      ),
+      parametres.length ? h("p", { class: "note" }, `Getis–Ord Gi*, ${parametres.join(", ")}.`) : null,
+    ];
+  }
+}
+
+function libelleClasse(p) {
+  const connue = CLASSES_GI.find((c) => c.code === p.class);
+  return connue ? connue.libelle : p.class_label || p.label || p.class;
+}
+
+/** Points chauds émergents : le motif de chaque hexagone dans le temps. */
+export class Emergents extends Couche {
+  constructor() {
+    super("emergents", "Points chauds émergents");
+    this.facultative = true;
+    this.donnees = null;
+    this.groupe = L.geoJSON(null, {
+      pane: "chauds",
+      filter: (f) => couleurMotif(f.properties.pattern) !== null,
+      style: (f) => ({ color: "#444", weight: 0.5, opacity: 0.6, fillColor: couleurMotif(f.properties.pattern), fillOpacity: 0.8 }),
+      onEachFeature: (f, couche) => {
+        const p = f.properties;
+        couche.bindTooltip(() => `${libelleMotif(p)} — tendance z = ${nombre(p.trend_z, 2)}, p = ${nombre(p.trend_p, 2)}`, { sticky: true });
+      },
+    });
+  }
+
+  cle(c) {
+    return JSON.stringify([c.filtres, c.res]);
+  }
+
+  async charger(c, signal) {
+    this.donnees = await api("/layers/emerging-hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
+    this.groupe.clearLayers();
+    this.groupe.addData(this.donnees);
+  }
+
+  contenuLegende() {
+    const motifs = new Map();
+    for (const f of this.donnees?.features || []) {
+      const p = f.properties;
+      if (couleurMotif(p.pattern) === null) continue;
+      const vu = motifs.get(p.pattern) || { libelle: libelleMotif(p), n: 0 };
+      vu.n += 1;
+      motifs.set(p.pattern, vu);
+    }
+    if (!motifs.size) return h("p", { class: "note" }, "Aucun motif significatif pour ces filtres.");
+    return h(
+      "ul",
+      {},
+      [...motifs.entries()]
+        .sort((a, b) => ordreMotif(a[0]) - ordreMotif(b[0]))
+        .map(([code, m]) => h("li", {}, pastille(couleurMotif(code)), `${m.libelle} (${nombre(m.n)})`)),
+    );
+  }
+}
+
+function libelleMotif(p) {
+  const texte = p.pattern_label || p.label || p.pattern || "";
+  return texte.charAt(0).toUpperCase() + texte.slice(1);
+}
+
+/** Contours des quartiers prioritaires, de la géographie choisie (2015 ou 2024). */
+export class Qpv extends Couche {
+  constructor() {
+    super("qpv", "Quartiers prioritaires (QPV)");
+    this.generation = null;
+    this.groupe = L.geoJSON(null, {
+      pane: "contours",
+      attribution: CONTOURS,
+      style: { color: "#5b2c83", weight: 2, dashArray: "6 4", fill: false },
+      onEachFeature: (f, couche) => couche.bindTooltip(`${f.properties.name} (${f.properties.code})`, { sticky: true }),
+    });
+  }
+
+  cle(c) {
+    return c.generation;
+  }
+
+  async charger(c, signal) {
+    const donnees = await api("/layers/qpv", { parametres: { generation: c.generation }, signal });
+    this.generation = c.generation;
+    this.nombre = donnees.features.length;
+    this.groupe.clearLayers();
+    this.groupe.addData(donnees);
+  }
+
+  contenuLegende() {
+    return h("ul", {}, h("li", {}, h("span", { class: "trait", style: "border-top:2px dashed #5b2c83", "aria-hidden": "true" }), `Géographie ${this.generation} (${nombre(this.nombre)} QPV)`));
+  }
+}
+
+/** Contours des communes importées. */
+export class Communes extends Couche {
+  constructor() {
+    super("communes", "Communes");
+    this.groupe = L.geoJSON(null, {
+      pane: "contours",
+      attribution: CONTOURS,
+      style: { color: "#222", weight: 2.5, opacity: 0.8, fill: false },
+      onEachFeature: (f, couche) => couche.bindTooltip(`${f.properties.name} (${f.properties.code})`, { sticky: true }),
+    });
+  }
+
+  cle() {
+    return "communes";
+  }
+
+  async charger(_c, signal) {
+    const donnees = await api("/layers/communes", { signal });
+    this.groupe.clearLayers();
+    this.groupe.addData(donnees);
+  }
+
+  contenuLegende() {
+    return h("ul", {}, h("li", {}, h("span", { class: "trait", "aria-hidden": "true" }), "Limite communale"));
+  }
+}
+
+export const PAGE_FAITS = 5000;
+
+/** Les faits un par un (police et administrateur), regroupés, dans l'emprise de la carte. */
+export class Faits extends Couche {
+  constructor() {
+    super("faits", "Faits (points)");
+    this.meta = null;
+    this.groupe = L.markerClusterGroup({
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      maxClusterRadius: 50,
+      // Grappes violettes : ni jaune ni rouge, pour ne pas se confondre avec les hexagones.
+      iconCreateFunction: (grappe) => {
+        const n = grappe.getChildCount();
+        const taille = n < 10 ? 30 : n < 100 ? 36 : 44;
+        return L.divIcon({
+          html: `<span>${n}</span>`,
+          className: "grappe",
+          iconSize: [taille, taille],
+        });
+      },
+    });
+  }
+
+  cle(c) {
+    return JSON.stringify([c.filtres, c.bbox]);
+  }
+
+  async charger(c, signal) {
+    const donnees = await api("/layers/incidents", {
+      parametres: { ...c.filtres, bbox: c.bbox, limit: PAGE_FAITS },
+      signal,
+    });
+    this.meta = donnees.metadata;
+    const marqueurs = donnees.features.map((f) => {
+      const [lon, lat] = f.geometry.coordinates;
+      const marqueur = L.circleMarker([lat, lon], { radius: 6, color: "#fff", weight: 1.5, fillColor: "#3b1f6b", fillOpacity: 0.9 });
+      marqueur.bindPopup(() => infobulle(f.properties));
+      return marqueur;
+    });
+    this.groupe.clearLayers();
+    this.groupe.addLayers(marqueurs);
+  }
+
+  contenuLegende() {
+    if (!this.meta) return null;
+    const { total, returned } = this.meta;
+    const texte = returned < total
+      ? `${nombre(returned)} faits affichés sur ${nombre(total)} dans la vue : rapprochez-vous ou resserrez les filtres pour les voir tous.`
+      : `${nombre(total)} faits dans la vue.`;
+    return [
+      h("ul", {}, h("li", {}, pastille("#3b1f6b", { style: "background:#3b1f6b;border-radius:50%" }), "un fait ; les cercles numérotés en regroupent plusieurs")),
+      h("p", { class: "note" }, texte),
+      h("p", { class: "note" }, "Chaque consultation des faits est inscrite au journal d'audit."),
+    ];
+  }
+}
+
+function infobulle(p) {
+  const lignes = [
+    ["Fait", p.category_label],
+    ["Date", p.occurred_until ? `entre le ${horodatage(p.occurred_at)} et le ${horodatage(p.occurred_until)}` : `le ${horodatage(p.occurred_at)}`],
+    ["Adresse", p.address || "non renseignée"],
+    ["Commune", p.commune_name ? `${p.commune_name} (${p.commune})` : p.commune || "—"],
+    ["QPV 2024", p.qpv_2024 || "hors QPV"],
+    ["QPV 2015", p.qpv_2015 || "hors QPV"],
+    ["N° interne", String(p.id)],
+  ];
+  return h("div", { class: "infobulle-fait" }, h("dl", {}, lignes.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])));
+}

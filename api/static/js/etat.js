@@ -1,0 +1,116 @@
+// L'état de la page (filtres, couches, vue), gardé dans l'adresse pour qu'un lien se partage.
+
+import { anneesAvant, decaler, jour } from "./dom.js";
+
+export const PERIODES = {
+  "7j": "7 derniers jours",
+  "28j": "28 derniers jours",
+  "12m": "12 derniers mois",
+  tout: "Toute la période",
+  perso: "Personnalisée",
+};
+
+export const DEFAUTS = Object.freeze({
+  page: "carte",
+  periode: "28j",
+  from: "",
+  to: "",
+  categories: "",
+  hours: "",
+  weekdays: "",
+  commune: "",
+  qpv: "",
+  generation: "2024",
+  res: "9",
+  classes: "quantiles",
+  couches: "hexagones,qpv,communes",
+  vue: "",
+});
+
+/** Les champs qui changent les chiffres : toute couche et tout panneau les suit. */
+export const FILTRES = ["periode", "from", "to", "categories", "hours", "weekdays", "commune", "qpv", "generation"];
+
+let etat = lire(location.search);
+const abonnes = new Set();
+
+export function lire(recherche) {
+  const params = new URLSearchParams(recherche);
+  const lu = { ...DEFAUTS };
+  for (const cle of Object.keys(DEFAUTS)) {
+    if (params.has(cle)) lu[cle] = params.get(cle);
+  }
+  if (!(lu.periode in PERIODES)) lu.periode = DEFAUTS.periode;
+  if (!["2015", "2024"].includes(lu.generation)) lu.generation = DEFAUTS.generation;
+  if (!/^(6|7|8|9|10|11)$/.test(lu.res)) lu.res = DEFAUTS.res;
+  return lu;
+}
+
+export function ecrire(e) {
+  const params = new URLSearchParams();
+  for (const [cle, defaut] of Object.entries(DEFAUTS)) {
+    if (e[cle] !== defaut) params.set(cle, e[cle]);
+  }
+  const texte = params.toString();
+  return texte ? `?${texte}` : location.pathname;
+}
+
+export function etatCourant() {
+  return etat;
+}
+
+/** Change l'état, l'écrit dans l'adresse et prévient les abonnés. */
+export function modifier(changements, { historique = false } = {}) {
+  const avant = etat;
+  etat = { ...etat, ...changements };
+  const url = ecrire(etat);
+  if (historique) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
+  for (const abonne of abonnes) abonne(etat, avant);
+}
+
+export function abonner(fonction) {
+  abonnes.add(fonction);
+}
+
+window.addEventListener("popstate", () => {
+  const avant = etat;
+  etat = lire(location.search);
+  for (const abonne of abonnes) abonne(etat, avant);
+});
+
+/** Vrai quand un des champs a changé entre deux états. */
+export function change(a, b, champs) {
+  return champs.some((c) => a[c] !== b[c]);
+}
+
+/** Les bornes de la période (dates locales AAAA-MM-JJ), relatives au dernier jour des données. */
+export function bornes(e, dernierJour) {
+  if (e.periode === "perso") return { from: e.from, to: e.to };
+  if (e.periode === "tout" || !dernierJour) return { from: "", to: "" };
+  const jours = { "7j": 7, "28j": 28 }[e.periode];
+  if (jours) return { from: decaler(dernierJour, 1 - jours), to: dernierJour };
+  return { from: decaler(anneesAvant(dernierJour, 1), 1), to: dernierJour };
+}
+
+/** Les filtres communs de l'API (from, to, categories, hours, weekdays, commune, qpv, generation). */
+export function filtresApi(e, dernierJour) {
+  const { from, to } = bornes(e, dernierJour);
+  return {
+    from,
+    to,
+    categories: e.categories,
+    hours: e.hours,
+    weekdays: e.weekdays,
+    commune: e.commune,
+    qpv: e.qpv,
+    generation: e.generation,
+  };
+}
+
+/** « 28 derniers jours (du 4 au 31 décembre 2025) » */
+export function textePeriode(e, dernierJour) {
+  const { from, to } = bornes(e, dernierJour);
+  if (!from && !to) return PERIODES.tout.toLowerCase();
+  const etendue = from && to ? `du ${jour(from)} au ${jour(to)}` : from ? `depuis le ${jour(from)}` : `jusqu'au ${jour(to)}`;
+  return e.periode === "perso" ? etendue : `${PERIODES[e.periode].toLowerCase()} (${etendue})`;
+}

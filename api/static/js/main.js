@@ -1,0 +1,273 @@
+// Point d'entrée : connexion, puis la carte, ses filtres et ses panneaux, l'état 4001 et les imports.
+
+import { annulee, api } from "./api.js";
+import { Carte } from "./carte.js";
+import { erreur, h, nombre, remplir } from "./dom.js";
+import * as donnees from "./donnees.js";
+import { FILTRES, abonner, change, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
+import { Filtres, texteHeures, texteJours } from "./filtres.js";
+import { PageEtat4001 } from "./pages/etat4001.js";
+import { PageImports } from "./pages/imports.js";
+import { Compstat } from "./panneaux/compstat.js";
+import { Creneaux } from "./panneaux/creneaux.js";
+import { Tendance } from "./panneaux/tendance.js";
+import { Territoires } from "./panneaux/territoires.js";
+import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
+
+const config = JSON.parse(document.getElementById("configuration")?.textContent || "{}");
+const ROLES = { admin: "administrateur", police: "police", analyst: "analyste", partner: "partenaire" };
+const PAGES = ["carte", "etat4001", "imports"];
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  moi: null,
+  dernierJour: null,
+  categories: [],
+  communes: null,
+  filtres: null,
+  carte: null,
+  panneaux: [],
+  controleur: null,
+  premiereCarte: false,
+  donneesChangees: false,
+  pageEtat4001: null,
+  pageImports: null,
+};
+
+function montrerConnexion(message = "") {
+  $("demarrage").hidden = true;
+  $("connexion").hidden = false;
+  $("connexion-erreur").textContent = message;
+  $("jeton").focus();
+}
+
+$("form-connexion").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const valeur = $("jeton").value.trim();
+  if (!valeur) {
+    $("connexion-erreur").textContent = "Saisissez le jeton d'accès que l'administrateur vous a remis.";
+    $("jeton").focus();
+    return;
+  }
+  enregistrer(valeur);
+  $("jeton").value = "";
+  await demarrer();
+});
+
+$("deconnexion").addEventListener("click", () => deconnecter());
+
+async function demarrer() {
+  if (typeof L === "undefined" || typeof L.markerClusterGroup !== "function" || typeof Chart === "undefined") {
+    $("demarrage").hidden = false;
+    $("demarrage").className = "erreur";
+    $("demarrage").textContent = "Les bibliothèques de la carte (Leaflet, Chart.js) ne sont pas installées sur le serveur : lancez « npm ci » à la racine du projet (make run le fait).";
+    return;
+  }
+  if (!jeton()) {
+    montrerConnexion(messageEnAttente());
+    return;
+  }
+  try {
+    app.moi = await api("/me");
+  } catch (e) {
+    if (e.statut !== 401) montrerConnexion(e.detail); // 401 : la page se recharge sur la connexion
+    return;
+  }
+  $("connexion").hidden = true;
+  $("demarrage").hidden = false;
+  $("demarrage").textContent = "Chargement des données…";
+  try {
+    await ouvrir();
+  } catch (e) {
+    if (e.statut === 401) return;
+    $("demarrage").className = "erreur";
+    $("demarrage").textContent = e.detail || String(e);
+  }
+}
+
+/** Le dernier jour des données : les périodes « 7 derniers jours »… finissent là. */
+async function chercherDernierJour() {
+  const d = await api("/stats/compstat", { parametres: { by: "total" } });
+  return d.at;
+}
+
+async function ouvrir() {
+  const role = app.moi.role;
+  document.body.dataset.role = role;
+  remplir($("qui"), h("span", {}, app.moi.name), ` (${ROLES[role] || role})`);
+  $("utilisateur").hidden = false;
+  $("navigation").hidden = false;
+
+  const [categories, communes, dernierJour] = await Promise.all([
+    donnees.categories(),
+    donnees.communes(),
+    chercherDernierJour(),
+  ]);
+  app.categories = categories;
+  app.communes = communes;
+  app.dernierJour = dernierJour;
+
+  const e = etatCourant();
+  app.filtres = new Filtres($("form-filtres"), { config, categories, communes, role });
+  app.carte = new Carte($("carte"), {
+    config,
+    role,
+    communes,
+    visibles: e.couches.split(","),
+    vue: e.vue,
+    quandVue: (changements) => modifier(changements),
+  });
+  const filtrer = (changements) => modifier(changements);
+  app.panneaux = [
+    new Creneaux($("panneau-creneaux"), { filtrer }),
+    new Tendance($("panneau-tendance")),
+    new Compstat($("panneau-compstat")),
+    new Territoires($("panneau-qpv")),
+  ];
+  app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes });
+  app.pageImports = new PageImports($("page-imports"), {
+    role,
+    quandImport: () => {
+      app.donneesChangees = true;
+    },
+  });
+
+  for (const lien of document.querySelectorAll("#navigation a")) {
+    lien.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      modifier({ page: lien.dataset.page }, { historique: true });
+    });
+  }
+  $("bouton-filtres").addEventListener("click", () => {
+    const replie = $("filtres").classList.toggle("replie");
+    $("bouton-filtres").setAttribute("aria-expanded", String(!replie));
+  });
+
+  $("demarrage").hidden = true;
+  abonner(surChangement);
+  surChangement(etatCourant(), null);
+}
+
+function surChangement(e, avant) {
+  app.filtres.synchroniser(e, app.dernierJour);
+  if (!avant || e.page !== avant.page) montrerPage(e.page);
+  if (avant && e.couches !== avant.couches) app.carte.appliquerCouches(e.couches.split(","));
+  if (!avant || change(e, avant, FILTRES)) actualiserPanneaux(e);
+  if (!avant || change(e, avant, [...FILTRES, "res", "classes", "vue", "couches"])) actualiserCarte(e);
+}
+
+function montrerPage(page) {
+  const choisie = PAGES.includes(page) ? page : "carte";
+  for (const p of PAGES) $(`page-${p}`).hidden = p !== choisie;
+  for (const lien of document.querySelectorAll("#navigation a")) {
+    if (lien.dataset.page === choisie) lien.setAttribute("aria-current", "page");
+    else lien.removeAttribute("aria-current");
+  }
+  if (choisie === "carte") {
+    app.carte.redimensionner();
+    if (app.donneesChangees) rechargerApresImport();
+  } else if (choisie === "etat4001") {
+    app.pageEtat4001.montrer();
+  } else {
+    app.pageImports.montrer();
+  }
+}
+
+/** Un import a eu lieu : nouvelles bornes, nouvelles couches, nouveaux chiffres. */
+async function rechargerApresImport() {
+  app.donneesChangees = false;
+  donnees.oublier();
+  try {
+    app.dernierJour = await chercherDernierJour();
+  } catch {
+    // Les chiffres diront l'erreur.
+  }
+  for (const c of app.carte.couches) c.cleChargee = null;
+  const e = etatCourant();
+  app.filtres.synchroniser(e, app.dernierJour);
+  actualiserPanneaux(e);
+  actualiserCarte(e);
+}
+
+function contexte(e) {
+  return { filtres: filtresApi(e, app.dernierJour), res: e.res, classes: e.classes, generation: e.generation };
+}
+
+let tourCarte = 0;
+
+async function actualiserCarte(e) {
+  const zone = $("carte");
+  zone.dataset.etat = "chargement";
+  tourCarte += 1;
+  const tour = tourCarte;
+  await app.carte.actualiser(contexte(e));
+  if (tour !== tourCarte) return; // une mise à jour plus récente est en cours
+  zone.dataset.etat = "pret";
+  if (!app.premiereCarte && app.carte.couche("hexagones").etat === "pret") {
+    app.premiereCarte = true;
+    // Mesure lue par les tests de bout en bout : de l'ouverture de la page aux hexagones dessinés.
+    performance.mark("observatoire:hexagones-dessines");
+  }
+}
+
+async function actualiserPanneaux(e) {
+  app.controleur?.abort();
+  const controleur = new AbortController();
+  app.controleur = controleur;
+  const filtres = filtresApi(e, app.dernierJour);
+  const resume = $("resume");
+  resume.classList.add("chargement");
+  const travaux = [
+    api("/stats/summary", { parametres: filtres, signal: controleur.signal }).then((s) => ecrireResume(e, s)),
+    ...app.panneaux.map(async (panneau) => {
+      const contenu = panneau.contenu;
+      contenu.classList.add("chargement");
+      try {
+        await panneau.actualiser(filtres, controleur.signal);
+      } catch (err) {
+        if (!annulee(err)) erreur(contenu, err.detail || String(err));
+      } finally {
+        if (app.controleur === controleur) contenu.classList.remove("chargement");
+      }
+    }),
+  ];
+  try {
+    await Promise.all(travaux);
+  } catch (err) {
+    if (!annulee(err)) erreur(resume, err.detail || String(err));
+  } finally {
+    if (app.controleur === controleur) resume.classList.remove("chargement");
+  }
+}
+
+function ecrireResume(e, s) {
+  const morceaux = [textePeriode(e, app.dernierJour)];
+  if (e.hours) morceaux.push(`de ${texteHeures(e.hours)}`);
+  if (e.weekdays) morceaux.push(texteJours(e.weekdays));
+  if (e.categories) morceaux.push(texteCategories(e.categories));
+  if (e.commune) {
+    const c = app.communes.features.find((f) => f.properties.code === e.commune);
+    morceaux.push(c ? c.properties.name : e.commune);
+  }
+  if (e.qpv === "in") morceaux.push(`dans les QPV (${e.generation})`);
+  else if (e.qpv === "out") morceaux.push(`hors QPV (${e.generation})`);
+  else if (e.qpv) morceaux.push(`QPV ${e.qpv}`);
+  const secret = s.suppression_threshold ? ` Les nombres inférieurs à ${s.suppression_threshold} sont masqués.` : "";
+  remplir(
+    $("resume"),
+    h("strong", { id: "total-faits", dataset: { total: String(s.total) } }, `${nombre(s.total)} fait${s.total > 1 ? "s" : ""}`),
+    ` · ${morceaux.join(" · ")}.${secret}`,
+  );
+}
+
+function texteCategories(valeur) {
+  const libelles = new Map();
+  for (const c of app.categories) {
+    libelles.set(c.code, c.label.toLowerCase());
+    libelles.set(c.family, c.family_label.toLowerCase());
+  }
+  const noms = valeur.split(",").map((code) => libelles.get(code) || code);
+  return noms.length > 3 ? `${noms.slice(0, 3).join(", ")} et ${noms.length - 3} autre(s)` : noms.join(", ");
+}
+
+demarrer();

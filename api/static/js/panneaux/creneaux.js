@@ -1,0 +1,82 @@
+// La matrice 7 × 24 (jour × heure locale) et les créneaux nommés ; un clic filtre un jour ou une heure.
+
+import { api } from "../api.js";
+import { palette } from "../classes.js";
+import { h, nombre, pourcent, remplir } from "../dom.js";
+import { texteHeures } from "../filtres.js";
+
+const COULEURS = palette(7);
+
+export class Creneaux {
+  constructor(section, { filtrer }) {
+    this.contenu = section.querySelector(".contenu");
+    this.filtrer = filtrer;
+  }
+
+  async actualiser(filtres, signal) {
+    const d = await api("/stats/timeslots", { parametres: filtres, signal });
+    const valeurs = d.matrix.flat().filter((v) => v !== null);
+    const max = Math.max(0, ...valeurs);
+    const entete = h(
+      "tr",
+      {},
+      h("th", { scope: "col" }, h("span", { class: "visuellement-cache" }, "Jour")),
+      d.hours.map((heure) =>
+        h(
+          "th",
+          { scope: "col" },
+          h("button", { type: "button", title: `Ne garder que ${heure} h – ${heure + 1} h`, onclick: () => this.filtrer({ hours: String(heure) }) }, String(heure)),
+        ),
+      ),
+    );
+    const lignes = d.matrix.map((ligne, j) =>
+      h(
+        "tr",
+        {},
+        h(
+          "th",
+          { scope: "row" },
+          h(
+            "button",
+            { type: "button", title: `Ne garder que les ${d.weekdays[j]}s`, "aria-label": `${d.weekdays[j]} : ne garder que ce jour`, onclick: () => this.filtrer({ weekdays: String(j + 1) }) },
+            `${d.weekdays[j].slice(0, 3)}.`,
+          ),
+        ),
+        ligne.map((v, heure) => {
+          const rang = v === null || max === 0 ? -1 : Math.min(6, Math.floor((v / max) * 7));
+          const texte = v === null ? `<${d.suppression_threshold}` : nombre(v);
+          return h(
+            "td",
+            {
+              class: rang >= 5 ? "fonce" : "clair",
+              style: v === null ? "background:#d9d9d9" : v === 0 ? "background:#fbfbf8" : `background:${COULEURS[rang]}`,
+              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `moins de ${d.suppression_threshold} faits (masqué)` : `${nombre(v, 1)} faits`}`,
+            },
+            texte,
+          );
+        }),
+      ),
+    );
+    remplir(
+      this.contenu,
+      h(
+        "div",
+        { class: "defilement" },
+        h(
+          "table",
+          { class: "matrice", id: "matrice-creneaux" },
+          h("caption", {}, `Faits par jour et heure de début (${d.timezone}). Un fait connu seulement dans un intervalle est réparti sur les heures qu'il couvre. Cliquez un jour ou une heure pour filtrer.`),
+          h("thead", {}, entete),
+          h("tbody", {}, lignes),
+        ),
+      ),
+      h(
+        "ul",
+        { class: "creneaux" },
+        d.slots.map((s) =>
+          h("li", {}, h("strong", {}, `${s.name} (${texteHeures(s.hours)})`), ` : ${pourcent(s.share)} des faits`),
+        ),
+      ),
+    );
+  }
+}

@@ -1,0 +1,241 @@
+"""End-to-end fixtures: the real API on a free port, the samples loaded, Debian's Chromium.
+
+The server runs the app of `create_app` under uvicorn in a thread, against the test database
+(the `database_url` of tests/conftest.py, so OBS_TEST_DB_NAME applies). The samples are loaded
+once for the package and the tables emptied after it, as the `db` fixture does after a test.
+Chromium is Debian's (`chromium` on the PATH), driven by Playwright with `executable_path`:
+Playwright's own browser download cannot work on a closed network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from observatory.db import make_sessionmaker
+from observatory.settings import Settings
+from tests.conftest import TEST_SECRET, _truncate_all
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+VENDOR_CHECK = ROOT / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+
+# A closed network floods a default Chromium with refused connections (NOTES.md).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+MEASURES: list[str] = []
+PAGE_ERRORS: dict[int, list[str]] = {}
+
+
+def page_errors(page: Any) -> list[str]:
+    """The JavaScript errors the page raised (uncaught exceptions)."""
+    return PAGE_ERRORS.get(id(page), [])
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The first-paint figures, in the test log whether the tests passed or not."""
+    if MEASURES:
+        terminalreporter.section("Carte : mesures du navigateur (tests e2e)")
+        for line in MEASURES:
+            terminalreporter.write_line(line)
+
+
+def record_measure(line: str) -> None:
+    MEASURES.append(line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / "mesures.txt", "a", encoding="utf-8") as out:
+        out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+
+
+def chromium_executable() -> str:
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if found is None:
+        pytest.fail(
+            "Chromium est introuvable (paquet Debian « chromium ») : les tests de bout en bout "
+            "en ont besoin. « make test » l'installe (scripts/ensure-system-deps.sh --browser), "
+            "ou : apt-get install chromium.",
+            pytrace=False,
+        )
+    return found
+
+
+@dataclass
+class Site:
+    """The served app: its address, the tokens of each role, the settings it runs with."""
+
+    url: str
+    tokens: dict[str, str]
+    settings: Settings
+    engine: Engine
+    external: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load_samples(engine: Engine, settings: Settings) -> None:
+    from ingest.boundaries import import_communes, import_qpv
+    from ingest.etat4001 import import_etat4001
+    from ingest.incidents import import_incidents
+    from observatory.etat4001.services import Mapping, map_communes
+
+    import_communes(
+        engine,
+        SAMPLES / "communes_toulouse.geojson",
+        population=SAMPLES / "populations_haute_garonne.csv",
+    )
+    import_qpv(
+        engine,
+        SAMPLES / "qpv2015_toulouse.geojson",
+        generation=2015,
+        population=SAMPLES / "qpv2015_toulouse_insee.csv",
+    )
+    import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
+    summary = import_incidents(engine, SAMPLES / "incidents_toulouse.csv", settings=settings)
+    assert summary.rows_imported == 30_000, summary
+    import_etat4001(engine, SAMPLES / "etat4001_csp_toulouse_2024.xlsx")
+    with engine.begin() as conn:
+        map_communes(conn, Mapping("PN", "31", "CSP TOULOUSE", ("31555",)), replace=True)
+
+
+@pytest.fixture(scope="package")
+def site(database_url: str, engine: Engine) -> Iterator[Site]:
+    """The API serving the map on a free port, the samples loaded, one token per role."""
+    if not VENDOR_CHECK.exists():
+        pytest.fail(
+            "Les bibliothèques JavaScript ne sont pas installées : lancez « npm ci » à la racine "
+            "du projet (« make test » le fait).",
+            pytrace=False,
+        )
+    from api.main import create_app
+    from observatory.tokens import create_token
+
+    # No base map: the page must work with no network at all.
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        tile_url="",
+        tile_attribution="",
+    )
+    _truncate_all(engine)
+    _load_samples(engine, settings)
+    with make_sessionmaker(engine).begin() as session:
+        tokens = {
+            role: create_token(session, f"e2e-{role}", role, settings.secret_key)
+            for role in ("admin", "police", "analyst", "partner")
+        }
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("Le serveur de l'API n'a pas démarré pour les tests e2e.", pytrace=False)
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        _truncate_all(engine)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(
+    browser: Any, site: Site, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """A fresh browser context per page (its own sessionStorage); screenshots kept at the end."""
+    contexts: list[Any] = []
+    pages: list[Any] = []
+
+    def make(width: int = 1366, height: int = 900) -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="fr-FR", timezone_id="UTC"
+        )
+        context.set_default_timeout(20_000)
+        errors: list[str] = []
+        page = context.new_page()
+
+        def watch(req: Any) -> None:
+            parts = urlsplit(req.url)
+            if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1":
+                site.external.append(req.url)
+
+        context.on("request", watch)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        PAGE_ERRORS[id(page)] = errors
+        contexts.append(context)
+        pages.append(page)
+        return page
+
+    yield make
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for i, page in enumerate(pages):
+        suffix = f"-{i + 1}" if len(pages) > 1 else ""
+        try:
+            page.screenshot(path=ARTIFACTS / f"{request.node.name}{suffix}.png", full_page=True)
+        except Exception as exc:  # a closed page must not hide the test's own outcome
+            print(f"capture impossible pour {request.node.name}: {exc}")
+    for page in pages:
+        PAGE_ERRORS.pop(id(page), None)
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Any, site: Site, role: str, path: str = "/") -> None:
+    """Open the page and sign in with the role's token, then wait for the map to be drawn."""
+    page.goto(site.url + path)
+    page.fill("#jeton", site.tokens[role])
+    page.press("#jeton", "Enter")
+    wait_for_map(page)
+
+
+def wait_for_map(page: Any) -> None:
+    page.wait_for_function(
+        "() => document.querySelector('#carte')?.dataset.etat === 'pret'"
+        " && document.querySelector('#total-faits') !== null"
+        " && !document.querySelector('#resume').classList.contains('chargement')"
+    )
