@@ -76,17 +76,14 @@ def get_filter(
 FilterDep = Annotated[Filter, Depends(get_filter)]
 
 
-def get_store(request: Request, settings: SettingsDep) -> IncidentStore:
-    state = request.app.state
-    store = getattr(state, "store", None)
-    if store is None:
-        store = state.store = IncidentStore(state.engine, settings.timezone)
+def get_store(request: Request) -> IncidentStore:
+    store: IncidentStore = request.app.state.store
     return store
 
 
-def get_snapshot(request: Request, settings: SettingsDep) -> Snapshot:
+def get_snapshot(request: Request) -> Snapshot:
     """The incidents as of the latest committed import."""
-    return get_store(request, settings).snapshot(wait=False)
+    return get_store(request).snapshot(wait=False)
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]

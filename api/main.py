@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import numpy as np
 from fastapi import FastAPI
 
 from api import errors
@@ -22,10 +24,21 @@ from api.routers import (
     tokens,
 )
 from observatory import __version__
+from observatory.analytics.hotspots import ring_weights
+from observatory.analytics.store import IncidentStore
 from observatory.db import make_engine, make_sessionmaker
 from observatory.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+def _warm(store: IncidentStore) -> None:
+    """Load the in-memory copy and the H3 libraries at start, not on the first map."""
+    try:
+        ring_weights(np.array([0x8939601A5CBFFFF], dtype=np.int64), 1)
+        store.snapshot()
+    except Exception as exc:  # the database may be down: the first request will say so
+        log.warning("Copie en mémoire non chargée au démarrage : %s", exc)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.sqlalchemy_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.store = IncidentStore(engine, settings.timezone)
+        threading.Thread(target=_warm, args=(app.state.store,), daemon=True).start()
         try:
             yield
         finally:

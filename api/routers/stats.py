@@ -84,6 +84,10 @@ def summary(
             {"code": fam, "label": nomenclature.family_label(fam), "count": n}
             for fam, n in sorted(families.items(), key=lambda item: (-item[1], item[0]))
         ],
+        "data_range": {
+            "first": first.isoformat() if (first := snapshot.first_day()) else None,
+            "last": last.isoformat() if (last := snapshot.last_day()) else None,
+        },
         "data_version": snapshot.version,
         **secrecy.describe(),
     }

@@ -354,6 +354,7 @@ def test_counts_by_category_match_the_file(
     expected = Counter(categories[i % 5] for i in range(40) if i % 24 >= 22 or i % 24 < 6)
     assert {c["code"]: c["count"] for c in body["categories"]} == dict(expected)
     assert body["total"] == sum(expected.values())
+    assert body["data_range"] == {"first": "2024-06-03", "last": "2024-06-03"}
 
 
 def test_boundary_layers(client: TestClient, boundaries: Engine, reader: dict[str, str]) -> None:
