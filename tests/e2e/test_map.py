@@ -305,6 +305,7 @@ def test_admin_upload_shows_on_the_import_page_and_on_the_map(
     page.wait_for_selector("#import-resultat .ok")
     assert "2 importées" in page.inner_text("#import-resultat")
     row = page.locator("#table-lots tbody tr", has_text="export_e2e.csv")
+    row.first.wait_for()  # the list of batches is reloaded after the upload answers
     assert row.count() == 1
     assert "1" in row.locator("td").nth(7).inner_text()  # one rejected row
     page.wait_for_selector("#rejets table")
