@@ -40,6 +40,7 @@ class Caller:
 
 
 def get_caller(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -48,8 +49,18 @@ def get_caller(
         raise HTTPException(
             401, "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."
         )
+    failures = getattr(request.app.state, "auth_failures", None)
+    client = request.client.host if request.client else "?"
+    if failures is not None and (wait := failures.wait_seconds(client)):
+        raise HTTPException(
+            429,
+            f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     token = authenticate(session, credentials.credentials, settings.secret_key)
     if token is None:
+        if failures is not None:
+            failures.record(client)
         raise HTTPException(401, "Jeton inconnu ou révoqué.")
     return Caller(token_id=token.id, name=token.name, role=token.role)
 

@@ -119,7 +119,10 @@ async def _http(request: Request, exc: StarletteHTTPException) -> ProblemRespons
     )
     if exc.status_code == 404 and isinstance(exc.detail, str) and exc.detail != "Not Found":
         detail = exc.detail
-    return problem(exc.status_code, detail or TITLES.get(exc.status_code, "Erreur"), request)
+    response = problem(exc.status_code, detail or TITLES.get(exc.status_code, "Erreur"), request)
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
 
 
 async def _database(request: Request, exc: Exception) -> ProblemResponse:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import numpy as np
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, security
 from api.routers import (
     categories,
     etat4001,
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    security.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)
     app.include_router(tokens.router, prefix="/api/v1")

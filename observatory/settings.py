@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     tile_attribution: str = ""
     max_upload_mb: int = Field(default=200, ge=1, description="Largest file accepted by upload.")
+    cors_origins: list[str] = Field(
+        default=[], description="Origins allowed to call the API from a browser; empty: none."
+    )
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Failed sign-ins from one address before a pause."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from observatory.errors import InvalidInput, NotFound
 from observatory.models import ROLES, ApiToken
 
+LAST_USED_PRECISION = timedelta(minutes=1)
 TOKEN_PREFIX = "obs_"  # noqa: S105 - a visible marker, not a secret
 
 
@@ -47,9 +48,10 @@ def authenticate(session: Session, raw: str, secret_key: str) -> ApiToken | None
     ).one_or_none()
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
-    session.execute(
-        update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=datetime.now(UTC))
-    )
+    now = datetime.now(UTC)
+    # At most one write a minute per token: a busy map must not queue on the token's row.
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
 
 
