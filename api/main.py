@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api import errors, security
 from api.routers import (
+    audit,
     categories,
     etat4001,
     health,
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(incidents.router, prefix="/api/v1")
     app.include_router(stats.router, prefix="/api/v1")
     app.include_router(hotspots.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
     home.mount_assets(app)
     return app

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from observatory.cli.audit import audit
 from observatory.cli.common import friendly_errors, load_settings
 from observatory.cli.db import db_app
 from observatory.cli.etat4001 import etat4001_app, register_import
@@ -30,6 +31,7 @@ app.add_typer(imports_app, name="imports")
 app.add_typer(token_app, name="token")
 app.add_typer(etat4001_app, name="etat4001")
 register_demo(app)
+app.command("audit")(audit)
 
 
 @app.command("serve")

@@ -1,0 +1,34 @@
+"""The audit log of reads of individual incidents (admin only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import AdminDep, SessionDep, SettingsDep
+from observatory.analytics.filters import parse_day
+from observatory.audit import entries
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/audit",
+    summary="Journal des consultations de faits individuels",
+    description="Qui a lu quels faits, quand, avec quel filtre et combien de lignes (admin).",
+)
+def audit_log(
+    _: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    since: Annotated[str | None, Query(description="Depuis ce jour (AAAA-MM-JJ)")] = None,
+    actor: Annotated[str | None, Query(description="Nom du jeton")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    day: date | None = parse_day(since, "since")
+    start = datetime.combine(day, time(0), settings.zone) if day else None
+    rows = entries(session, since=start, actor=actor, limit=limit, offset=offset)
+    return {"entries": rows, "limit": limit, "offset": offset}
