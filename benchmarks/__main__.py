@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_engine, bench_import
+from benchmarks import bench_engine, bench_hotspots, bench_import
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mesures de performance de l'observatoire")
     parser.add_argument(
-        "which", nargs="?", choices=("all", "import", "engine"), default="all", help="mesure"
+        "which",
+        nargs="?",
+        choices=("all", "import", "engine", "hotspots"),
+        default="all",
+        help="mesure",
     )
     parser.add_argument(
         "--rows", type=int, help="lignes générées (import : 1 000 000, engine : 5 000 000)"
@@ -20,6 +24,8 @@ def main() -> None:
         bench_import.run(rows=args.rows or 1_000_000)
     if args.which in ("all", "engine"):
         bench_engine.run(rows=args.rows or bench_engine.ROWS)
+    if args.which in ("all", "hotspots"):
+        bench_hotspots.run()
 
 
 if __name__ == "__main__":
