@@ -21,6 +21,7 @@ from api.routers import (
     imports,
     incidents,
     layers,
+    reports,
     stats,
     tokens,
 )
@@ -80,5 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router, prefix="/api/v1")
     app.include_router(hotspots.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
     home.mount_assets(app)
     return app

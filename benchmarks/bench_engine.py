@@ -426,14 +426,23 @@ def _freshness(client: httpx.Client, url: str, folder: Path) -> dict[str, float]
             visible = float("inf")
             break
         time.sleep(0.05)
-    # A delete is not an import: the snapshot is rebuilt from scratch at the next request.
+    # A delete is not an import: the snapshot is rebuilt from scratch in the background while
+    # the previous one keeps serving; measured until the answers show the deletion.
     engine = make_engine(url)
     _forget_fresh(engine)
     engine.dispose()
     started = time.perf_counter()
-    after = client.get("/api/v1/stats/summary").json()["total"]
+    first_answer = None
+    while True:
+        after = client.get("/api/v1/stats/summary").json()["total"]
+        if first_answer is None:
+            first_answer = time.perf_counter() - started
+        if after == before or time.perf_counter() - started > 120:
+            break
+        time.sleep(0.05)
     reload_s = time.perf_counter() - started
     return {
+        "reload_first_answer_s": first_answer,
         "fresh_s": visible,
         "fresh_rows": imported,
         "fresh_polls": polls,
@@ -546,9 +555,11 @@ def _report(
         "",
         f"Loading the snapshot in process: {memory['load_s']:.1f} s. In the server: the first "
         f"request (snapshot load included) {http['first_s']:.1f} s, RSS +"
-        f"{http['server_rss_mb']:.0f} MB; after a DELETE (not an import) the next request "
-        f"rebuilds the snapshot: {http['reload_s']:.1f} s"
-        f"{'' if http['reload_ok'] else ' (**total wrong after the reload**)'}.",
+        f"{http['server_rss_mb']:.0f} MB; after a DELETE (not an import) the snapshot is "
+        f"rebuilt in the background: the next request answered in "
+        f"{http['reload_first_answer_s']:.2f} s (from the previous snapshot) and the deletion "
+        f"showed after {http['reload_s']:.1f} s"
+        f"{'' if http['reload_ok'] else ' (**total still wrong after 120 s**)'}.",
         "",
     ]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs from the system's packages when it is missing:
 # python3-venv, PostgreSQL and PostGIS, Node.js and npm (the map's JavaScript libraries come
-# from the npm registry); with --browser, Chromium too (the end-to-end tests drive it; `make run`
-# does not need it). Idempotent and quiet when everything is there.
+# from the npm registry); with --browser, Chromium and poppler-utils too (the end-to-end tests
+# drive Chromium, the pack tests read PDFs with pdftotext; `make run` needs neither).
+# Idempotent and quiet when everything is there.
 set -euo pipefail
 
 browser=0
@@ -43,6 +44,10 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "$browser" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi
+# pdftotext, pdfinfo and pdfimages: the tests read the CLSPD pack's PDF with them.
+if [ "$browser" -eq 1 ] && ! command -v pdftotext >/dev/null 2>&1; then
+  need+=(poppler-utils)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -52,7 +57,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "Paquets système manquants : ${need[*]}." >&2
   echo "Installez-les avec le gestionnaire de paquets de votre système : PostgreSQL (15 ou" >&2
   echo "plus) et PostGIS 3 (ou définissez DATABASE_URL vers une base PostGIS existante)," >&2
-  echo "Node.js et npm, et Chromium pour les tests de bout en bout." >&2
+  echo "Node.js et npm, Chromium et poppler-utils pour les tests." >&2
   exit 1
 fi
 

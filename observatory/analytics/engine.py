@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from observatory.analytics.filters import Filter
-from observatory.analytics.localtime import HOURS_PER_WEEK, week_matrix
+from observatory.analytics.localtime import HOURS_PER_WEEK, Segments, week_matrix
 from observatory.analytics.store import (
     DAY_ZERO,
     Snapshot,
@@ -149,9 +149,25 @@ def week_hours(snapshot: Snapshot, f: Filter) -> np.ndarray:
     how = chosen.take(snapshot.how)
     interval = chosen.take(snapshot.interval)
     points = interval < 0
-    selected = np.zeros(snapshot.interval_count, dtype=bool)
-    selected[interval[~points]] = True
-    return week_matrix(how[points], snapshot.segments, selected)
+    ids = interval[~points]
+    if ids.size == 0:
+        return week_matrix(how[points])
+    # Interval ids follow the days (store.py): only the segments of the ids' run are looked at.
+    low, high = int(ids.min()), int(ids.max())
+    segments = snapshot.segments
+    part = slice(
+        int(np.searchsorted(segments.fact, low, side="left")),
+        int(np.searchsorted(segments.fact, high, side="right")),
+    )
+    selected = np.zeros(high - low + 1, dtype=bool)
+    selected[ids - low] = True
+    run = Segments(
+        fact=segments.fact[part] - low,
+        start_how=segments.start_how[part],
+        hours=segments.hours[part],
+        weight=segments.weight[part],
+    )
+    return week_matrix(how[points], run, selected)
 
 
 # -- series ------------------------------------------------------------------------------------

@@ -401,20 +401,24 @@ def _build(
     qpvs: tuple[str, ...],
 ) -> Snapshot:
     order = np.argsort(columns.day, kind="stable")
+    columns = _Columns(
+        **{name: getattr(columns, name)[order] for name in _Columns.__dataclass_fields__}
+    )
+    # Interval ids in day order: a period's intervals are then a run of ids and of segments.
     interval, segments = _segments_of(columns, zone, 0)
     cells, codes, parents = _cells_and_parents(columns.cell11)
     return Snapshot(
         version=version,
         zone=zone,
-        day=columns.day[order],
-        how=columns.how[order],
-        category=columns.category[order],
-        commune=columns.commune[order],
-        qpv={2015: columns.qpv_2015[order], 2024: columns.qpv_2024[order]},
-        cell=codes[order],
-        lon=columns.lon[order],
-        lat=columns.lat[order],
-        interval=interval[order],
+        day=columns.day,
+        how=columns.how,
+        category=columns.category,
+        commune=columns.commune,
+        qpv={2015: columns.qpv_2015, 2024: columns.qpv_2024},
+        cell=codes,
+        lon=columns.lon,
+        lat=columns.lat,
+        interval=interval,
         segments=segments,
         categories=categories,
         communes=communes,

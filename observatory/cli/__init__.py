@@ -16,6 +16,7 @@ from observatory.cli.common import friendly_errors, load_settings
 from observatory.cli.db import db_app
 from observatory.cli.etat4001 import etat4001_app, register_import
 from observatory.cli.imports import import_app, imports_app, register_demo
+from observatory.cli.report import register_report
 from observatory.cli.tokens import token_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(etat4001_app, name="etat4001")
 register_demo(app)
 app.command("audit")(audit)
+register_report(app)
 
 
 @app.command("serve")

@@ -47,7 +47,17 @@ def test_help_lists_only_the_working_commands() -> None:
         for line in result.stdout.split("Commands:")[1].splitlines()
         if line.strip() and line.startswith("  ")
     }
-    assert listed == {"db", "demo", "etat4001", "import", "imports", "token", "serve"}
+    assert listed == {
+        "audit",
+        "db",
+        "demo",
+        "etat4001",
+        "import",
+        "imports",
+        "report",
+        "token",
+        "serve",
+    }
 
 
 def test_usage_error_exits_2() -> None:

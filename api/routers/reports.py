@@ -1,0 +1,71 @@
+"""The CLSPD meeting pack as a file: GET /api/v1/reports/pack (HTML offline map or A4 PDF).
+
+Roles: admin, analyst and police get the full pack (aggregates they already read through the
+API; the pack holds no individual incident); a partner gets the partner pack, every count from
+1 to OBS_SECRECY_THRESHOLD − 1 hidden and totals adding up the shown counts only. Any role may
+ask for the partner pack with ``level=partner`` (to hand it out); a partner asking for the
+full one is refused (403).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+
+from api.deps import Caller, SettingsDep, require_role
+from observatory.errors import InvalidInput
+from observatory.reports import MEDIA_TYPES, build_pack, make_request
+
+router = APIRouter(tags=["pack CLSPD"])
+
+PackReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police", "partner"))]
+
+
+@router.get(
+    "/reports/pack",
+    summary="Pack de réunion du CLSPD : carte hors ligne (HTML) ou dossier A4 (PDF)",
+    description=(
+        "Un fichier à emporter en réunion : HTML autonome (carte interactive sans réseau : "
+        "hexagones, points chauds, QPV ; créneaux, évolution, CompStat, QPV, état 4001) ou PDF "
+        "A4 (page de titre, cartes statiques, mêmes tableaux, pages numérotées). Mois entiers : "
+        "from=2025-01&to=2025-12 va du 1er janvier au 31 décembre 2025. Un partenaire reçoit "
+        "la version partenaires (comptes sous le seuil de secret masqués)."
+    ),
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
+def pack(
+    request: Request,
+    caller: PackReader,
+    settings: SettingsDep,
+    commune: Annotated[str, Query(description="Code INSEE de la commune, ex. 31555")],
+    start: Annotated[str, Query(alias="from", description="Premier mois, AAAA-MM")],
+    to: Annotated[str, Query(description="Dernier mois, inclus, AAAA-MM")],
+    format: Annotated[str, Query(description="html ou pdf")] = "pdf",
+    level: Annotated[
+        str | None,
+        Query(
+            description="full (complet) ou partner (secret statistique) ; défaut : selon le rôle"
+        ),
+    ] = None,
+    generation: Annotated[int, Query(description="Géographie prioritaire : 2015 ou 2024")] = 2024,
+) -> Response:
+    if level not in (None, "full", "partner"):
+        raise InvalidInput(f"« level » vaut full ou partner (reçu « {level} »).")
+    if caller.role == "partner" and level == "full":
+        raise HTTPException(
+            403, "Un partenaire reçoit la version partenaires du pack (level=partner)."
+        )
+    partner = caller.role == "partner" or level == "partner"
+    wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
+    snapshot = request.app.state.store.snapshot(wait=False)
+    data = build_pack(request.app.state.engine, snapshot, wanted, settings)
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[wanted.format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{wanted.filename()}"',
+            "Cache-Control": "no-store",
+        },
+    )

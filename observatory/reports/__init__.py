@@ -1,0 +1,51 @@
+"""The CLSPD meeting pack: an offline HTML file or a printable A4 PDF (no HTTP in here).
+
+- ``request``: what is asked (commune, whole months, format, partner level), checked.
+- ``gather``: the figures, from the engine functions the API uses, secrecy applied once.
+- ``content``: the French words and tables both formats share.
+- ``maps`` and ``charts``: PNG drawn by matplotlib (Lambert-93, scale bar, north arrow).
+- ``html`` (folium, assets inlined by ``offline``) and ``pdf`` (reportlab): the two formats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from observatory.analytics.store import Snapshot
+from observatory.reports.request import PackRequest, make_request
+from observatory.settings import Settings
+
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+__all__ = ["MEDIA_TYPES", "PackRequest", "build_pack", "make_request"]
+
+
+def build_pack(
+    engine: Engine,
+    snapshot: Snapshot,
+    request: PackRequest,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+) -> bytes:
+    """The pack's file content, HTML or PDF as the request says."""
+    from observatory.reports.gather import gather
+
+    figures = gather(
+        engine,
+        snapshot,
+        request,
+        timezone=settings.timezone,
+        secrecy_threshold=settings.secrecy_threshold,
+        time_slots=settings.time_slots,
+        now=now,
+    )
+    if request.format == "html":
+        from observatory.reports.html import render_html
+
+        return render_html(figures)
+    from observatory.reports.pdf import render_pdf
+
+    return render_pdf(figures)

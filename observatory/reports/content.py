@@ -1,0 +1,328 @@
+"""The words and tables of a pack, written once for the HTML and the PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from observatory.reports.model import Change, PackFigures
+from observatory.reports.request import MONTHS_FR, day_label
+from observatory.reports.style import (
+    DASH,
+    GI_CLASSES,
+    NBSP,
+    WEEKDAYS,
+    count_text,
+    fr_int,
+    fr_number,
+    fr_percent,
+    fr_share,
+    fr_signed,
+    hidden_text,
+)
+
+TITLE = "Pack de réunion du CLSPD"
+OBSERVATORY = "Observatoire de la tranquillité publique"
+RESTRICTED = "Document de travail — diffusion restreinte"
+TREND_WORDS = {"hausse": "en hausse", "baisse": "en baisse", "stable": "sans tendance nette"}
+
+SECTIONS = (
+    ("hexagones", "Carte des faits par hexagone"),
+    ("points-chauds", "Points chauds"),
+    ("creneaux", "Créneaux horaires"),
+    ("evolution", "Évolution mensuelle"),
+    ("compstat", "Tableau CompStat"),
+    ("qpv", "QPV et reste de la commune"),
+    ("etat4001", "État 4001 des services de la commune"),
+)
+SECTION_TITLE = dict(SECTIONS)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as text: a header, rows, and what the renderers need to style it."""
+
+    header: list[str]
+    rows: list[list[str]]
+    groups: list[tuple[str, int]] = field(default_factory=list)  # (title, columns spanned)
+    strong: set[int] = field(default_factory=set)  # rows in bold (totals)
+    text_columns: int = 1  # leading columns of words; the others are numbers, right-aligned
+    z_columns: set[int] = field(default_factory=set)  # columns holding a Poisson z
+    caption: str = ""
+
+
+def z_level(text: str) -> int:
+    """−3..3 from a z written in French: how strongly to colour its cell."""
+    try:
+        z = float(text.replace(NBSP, "").replace("−", "-").replace(",", "."))
+    except ValueError:
+        return 0
+    level = 3 if abs(z) >= 3 else 2 if abs(z) >= 2 else 1 if abs(z) >= 1 else 0
+    return level if z > 0 else -level
+
+
+def _change_cells(change: Change, threshold: int | None) -> list[str]:
+    return [
+        count_text(change.current, threshold),
+        count_text(change.previous, threshold, hidden=change.previous_hidden),
+        fr_percent(change.percent),
+        fr_signed(change.z, 2),
+    ]
+
+
+def period_text(figures: PackFigures) -> str:
+    r = figures.request
+    return f"du {day_label(r.first)} au {day_label(r.last)}"
+
+
+def filters_text(figures: PackFigures) -> str:
+    """The filters, stated as a reader of the paper needs them."""
+    c = figures.commune
+    return (
+        f"Commune de {c.name} (INSEE {c.code}) ; faits commencés {period_text(figures)} "
+        f"(jours et heures en heure locale, {figures.timezone}) ; toutes catégories ; "
+        f"toutes heures et tous jours ; géographie prioritaire {figures.request.generation}."
+    )
+
+
+def level_text(figures: PackFigures) -> str:
+    if figures.threshold is None:
+        return "Version complète (analystes) : tous les comptes sont donnés."
+    t = figures.threshold
+    return (
+        f"Version partenaires (secret statistique) : tout compte de 1 à {t - 1} est masqué "
+        f"({hidden_text(t)}) ; les totaux n'additionnent que les comptes affichés."
+    )
+
+
+def produced_text(figures: PackFigures) -> str:
+    at = figures.produced_at
+    return f"Produit le {day_label(at.date())} à {at:%H:%M} ({figures.timezone})."
+
+
+def data_text(figures: PackFigures) -> str:
+    if figures.data_range is None:
+        return "La base ne contient encore aucun fait."
+    first, last = figures.data_range
+    text = f"Faits présents dans la base : du {day_label(first)} au {day_label(last)}."
+    if last < figures.request.last:
+        text += (
+            " La période va au-delà : ses derniers jours ne comptent que les faits déjà importés."
+        )
+    return text
+
+
+def summary_text(figures: PackFigures) -> str:
+    total = figures.total
+    count = total.current or 0
+    text = f"{fr_int(count)} fait{'s' if count > 1 else ''} sur la période"
+    if total.previous is not None:
+        text += (
+            f", contre {fr_int(total.previous)} un an plus tôt ({fr_percent(total.percent)}, "
+            f"z = {fr_signed(total.z, 2)})"
+        )
+    return text + "."
+
+
+def families_table(figures: PackFigures) -> Table:
+    rows = [[label, count_text(n, figures.threshold)] for label, n in figures.families]
+    return Table(["Famille de faits", "Faits"], rows)
+
+
+def hexagon_text(figures: PackFigures) -> str:
+    layer = figures.hexagons
+    shown = [c for c in layer.counts if c is not None]
+    text = (
+        f"{fr_int(len(layer.counts))} hexagones H3 de résolution {layer.resolution} ont au "
+        f"moins un fait sur la période (le plus chargé : {fr_int(max(shown, default=0))})."
+    )
+    hidden = len(layer.counts) - len(shown)
+    if hidden:
+        text += f" {fr_int(hidden)} hexagones ont moins de {figures.threshold} faits : masqués."
+    return text + " Classes par quantiles successifs, comme la carte de l'observatoire."
+
+
+def hotspot_text(figures: PackFigures) -> str:
+    layer = figures.hotspots
+    if layer is None:
+        return figures.hotspots_note or "Pas de points chauds."
+    return (
+        f"Gi* de Getis–Ord sur les {fr_int(layer.cells.size)} hexagones dont le centre est dans "
+        f"la commune (vides compris), poids binaires sur {layer.k} anneau(x) autour de chaque "
+        "hexagone, lui compris ; p bilatéral de la loi normale ; classes à 90, 95 et 99 % de "
+        "confiance corrigées du taux de fausses découvertes (Benjamini–Hochberg). Choix de la "
+        f"grille : {layer.reason}."
+    )
+
+
+def hotspot_table(figures: PackFigures) -> Table:
+    layer = figures.hotspots
+    found = layer.classes() if layer is not None else {}
+    rows = [[label, fr_int(found.get(code, 0))] for code, label, _c in GI_CLASSES]
+    return Table(["Classe", "Hexagones"], rows)
+
+
+def hours_text(spec: str) -> str:
+    """« 22-6 » as « 22 h – 6 h », « 7-9,17-19 » as « 7 h – 9 h, 17 h – 19 h »."""
+    parts = []
+    for item in spec.split(","):
+        bounds = [b.strip() for b in item.split("-")]
+        parts.append(" – ".join(f"{b}{NBSP}h" for b in bounds))
+    return ", ".join(parts)
+
+
+def timeslot_table(figures: PackFigures) -> Table:
+    slots = figures.timeslots.slots
+    rows = [
+        [
+            s.name,
+            hours_text(s.hours),
+            count_text(None if s.value is None else round(s.value), figures.threshold),
+            fr_share(s.share),
+        ]
+        for s in slots
+    ]
+    return Table(["Créneau", "Heures", "Faits", "Part"], rows)
+
+
+def timeslot_text(figures: PackFigures) -> str:
+    return (
+        f"{fr_int(figures.timeslots.total)} faits répartis selon le jour et l'heure locale où "
+        "ils ont commencé. Un fait connu seulement dans un intervalle (un cambriolage constaté "
+        "le matin) est partagé à parts égales entre les heures qu'il couvre (méthode "
+        "aoristique) : les valeurs peuvent être décimales."
+    )
+
+
+def matrix_table(figures: PackFigures) -> Table:
+    rows = [
+        [day.capitalize()]
+        + [hidden_text(figures.threshold) if v is None else fr_number(v, 0) for v in row]
+        for day, row in zip(WEEKDAYS, figures.timeslots.matrix, strict=True)
+    ]
+    return Table(["Jour", *[f"{h}h" for h in range(24)]], rows)
+
+
+def trend_table(figures: PackFigures) -> Table:
+    t = figures.threshold
+    rows = [
+        [f"{MONTHS_FR[p.start.month - 1]} {p.start.year}", *_change_cells(p.change, t)]
+        for p in figures.trend.months
+    ]
+    rows.append(["Période", *_change_cells(figures.trend.total, t)])
+    return Table(
+        ["Mois", "Faits", "Un an plus tôt", "Évolution", "z"],
+        rows,
+        strong={len(rows) - 1},
+        z_columns={4},
+    )
+
+
+def trend_text(figures: PackFigures) -> str:
+    trend = figures.trend
+    if trend.mk_n < 3:
+        return "Trop peu de mois pour un test de tendance (il en faut 3 au moins)."
+    slope = fr_signed(trend.mk_slope, 1)
+    return (
+        f"Test de Mann–Kendall sur les {trend.mk_n} mois de la période : "
+        f"{TREND_WORDS.get(trend.mk_trend, trend.mk_trend)} (p = {fr_number(trend.mk_p, 3)} ; "
+        f"pente de Sen : {slope} faits par mois). z = 2(√C − √P) compare chaque mois au même "
+        "mois un an plus tôt : au-delà de ±2, l'écart est peu vraisemblable sous un même rythme."
+    )
+
+
+def compstat_tables(figures: PackFigures) -> list[tuple[str, Table]]:
+    """One table per CompStat period: each family against the same dates a year before."""
+    cs = figures.compstat
+    out = []
+    for i, (name, start, end, _ps, _pe) in enumerate(cs.windows):
+        rows = [[row.label, *_change_cells(row.changes[i], figures.threshold)] for row in cs.rows]
+        title = f"{name.capitalize()} (du {start:%d/%m/%Y} au {end:%d/%m/%Y})"
+        out.append(
+            (
+                title,
+                Table(
+                    ["Famille", "Faits", "Un an plus tôt", "Évolution", "z"],
+                    rows,
+                    strong={0},
+                    z_columns={4},
+                ),
+            )
+        )
+    return out
+
+
+def compstat_text(figures: PackFigures) -> str:
+    cs = figures.compstat
+    if cs.at is None:
+        return "Aucun fait dans la base jusqu'à la fin de la période : pas de tableau CompStat."
+    spans = " ; ".join(
+        f"{name} : du {s:%d/%m/%Y} au {e:%d/%m/%Y} contre du {ps:%d/%m/%Y} au {pe:%d/%m/%Y}"
+        for name, s, e, ps, pe in cs.windows
+    )
+    return (
+        f"Périodes arrêtées au {day_label(cs.at)}, comparées aux mêmes dates un an plus tôt "
+        f"({spans}). z = 2(√C − √P) : |z| > 2 mérite un regard, quelle que soit la taille des "
+        "comptes."
+    )
+
+
+def territory_table(figures: PackFigures) -> Table:
+    rows = []
+    strong = set()
+    for i, row in enumerate(figures.territories):
+        name = row.name if row.kind != "qpv" else f"{row.name} ({row.code})"
+        if row.kind == "commune":
+            name = f"Commune entière ({row.name})"
+            strong.add(i)
+        rows.append(
+            [
+                name,
+                count_text(row.count, figures.threshold),
+                fr_share(row.share),
+                fr_int(row.population),
+                fr_number(row.rate, 1),
+            ]
+        )
+    return Table(
+        ["Territoire", "Faits", "Part", "Population", "Pour 1 000 hab."], rows, strong=strong
+    )
+
+
+def territory_text(figures: PackFigures) -> str:
+    return (
+        f"Quartiers prioritaires de la géographie {figures.request.generation} : tous les faits "
+        "de chaque QPV, même quand il déborde sur une commune voisine ; le reste de la commune "
+        "est hors de tout QPV. Taux pour 1 000 habitants là où la population est connue (les "
+        "fichiers des QPV 2024 n'en donnent pas ; la population hors QPV n'est donnée que si "
+        "celle de chaque QPV l'est)."
+    )
+
+
+def etat4001_table(figures: PackFigures) -> Table:
+    t = figures.threshold
+    rows = [
+        [
+            r.family,
+            r.unit,
+            str(r.year),
+            "12" if r.complete else str(r.months),
+            *_change_cells(r.change, t),
+        ]
+        for r in figures.etat4001.rows
+    ]
+    return Table(
+        ["Famille", "Unité", "Année", "Mois", "Chiffre", "Année préc.", "Évolution", "z"],
+        rows,
+        z_columns={7},
+        text_columns=2,
+    )
+
+
+def etat4001_text(figures: PackFigures) -> str:
+    table = figures.etat4001
+    services = ", ".join(table.services) if table.services else DASH
+    return (
+        f"Services rattachés à la commune : {services}. Chiffres annuels par famille "
+        "d'indicateurs et par unité de compte, comparés à l'année précédente (aux mêmes mois "
+        f"pour une année incomplète). {table.note}"
+    )

@@ -1,0 +1,197 @@
+"""The figures of a pack, as plain values: secrecy is already applied (None is a hidden count)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+
+from observatory.reports.request import PackRequest
+
+
+@dataclass(frozen=True)
+class Secrecy:
+    """Small-count suppression of a partner pack (api/analytics.py has the API's twin)."""
+
+    threshold: int | None
+
+    def hides(self, value: float | int) -> bool:
+        return self.threshold is not None and 0 < value < self.threshold
+
+    def count(self, value: int) -> int | None:
+        return None if self.hides(value) else value
+
+    def amount(self, value: float) -> float | None:
+        return None if self.hides(value) else value
+
+
+# Outlines are drawn at about 5 m: the maps need no more, and the HTML pack stays small.
+DRAWN_TOLERANCE_DEGREES = 0.00005
+
+
+@dataclass(frozen=True)
+class Area:
+    """A commune or a QPV: code, name, population if known, outline (shapely, WGS84)."""
+
+    code: str
+    name: str
+    population: int | None
+    geometry: Any
+    communes: tuple[str, ...] = ()
+
+    def drawn(self) -> Any:
+        """The outline simplified for drawing (the analyses use the outline as stored)."""
+        return shapely.simplify(self.geometry, DRAWN_TOLERANCE_DEGREES, preserve_topology=True)
+
+
+@dataclass(frozen=True)
+class HexagonLayer:
+    """The non-empty cells of the period at one resolution; a None count is hidden."""
+
+    resolution: int
+    cells: np.ndarray
+    counts: list[int | None]
+
+
+@dataclass(frozen=True)
+class HotspotLayer:
+    """Gi* over the commune's cells, zeros included, classed with FDR (as the API does)."""
+
+    resolution: int
+    k: int
+    reason: str
+    cells: np.ndarray
+    counts: list[int | None]
+    z: np.ndarray
+    p: np.ndarray
+    codes: list[str]
+    labels: list[str]
+
+    def classes(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for code in self.codes:
+            out[code] = out.get(code, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    hours: str
+    value: float | None
+    share: float | None
+
+
+@dataclass(frozen=True)
+class TimeSlots:
+    """The 7 × 24 local weekday × hour matrix (Monday first) and the named slots."""
+
+    matrix: list[list[float | None]]
+    slots: list[Slot]
+    total: float
+
+
+@dataclass(frozen=True)
+class Change:
+    """A count against the one it is compared with: percent change and z = 2(√C − √P)."""
+
+    current: int | None
+    previous: int | None
+    percent: float | None
+    z: float | None
+    previous_hidden: bool = False
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    start: date
+    change: Change
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The period month by month against the same months a year earlier; Mann–Kendall."""
+
+    months: list[MonthPoint]
+    total: Change
+    mk_trend: str
+    mk_p: float
+    mk_slope: float
+    mk_n: int
+
+
+@dataclass(frozen=True)
+class CompStatRow:
+    label: str
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class CompStat:
+    """Last 7 days, 28 days and year to date at ``at``, each against the year before."""
+
+    at: date | None
+    windows: list[tuple[str, date, date, date, date]]
+    rows: list[CompStatRow]
+
+
+@dataclass(frozen=True)
+class TerritoryRow:
+    """A QPV, the rest of the commune or the whole commune."""
+
+    kind: str
+    code: str
+    name: str
+    count: int | None
+    share: float | None
+    population: int | None
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class Etat4001Row:
+    family: str
+    unit: str
+    year: int
+    months: int
+    complete: bool
+    change: Change
+
+
+@dataclass(frozen=True)
+class Etat4001Table:
+    """The yearly family figures of the services that cover the commune."""
+
+    services: list[str]
+    rows: list[Etat4001Row]
+    note: str
+
+
+@dataclass(frozen=True)
+class PackFigures:
+    """Everything a pack shows, computed once for both formats."""
+
+    request: PackRequest
+    produced_at: datetime
+    timezone: str
+    threshold: int | None
+    commune: Area
+    qpvs: list[Area]
+    data_range: tuple[date, date] | None
+    total: Change
+    families: list[tuple[str, int | None]]
+    hexagons: HexagonLayer
+    hotspots: HotspotLayer | None
+    hotspots_note: str | None
+    timeslots: TimeSlots
+    trend: Trend
+    compstat: CompStat
+    territories: list[TerritoryRow]
+    etat4001: Etat4001Table
+
+    @property
+    def partner(self) -> bool:
+        return self.threshold is not None
