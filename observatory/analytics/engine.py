@@ -10,6 +10,7 @@ import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -184,9 +185,17 @@ class Series:
     counts: np.ndarray  # periods × keys
 
 
-def _month_index(days: np.ndarray) -> np.ndarray:
+@lru_cache(maxsize=1)
+def _months_of_days() -> np.ndarray:
+    """Month (since 1970-01) of every int16 day (days since 2000-01-01), as a lookup table."""
+    days = np.arange(-(1 << 15), 1 << 15, dtype=np.int64)
     months = (np.datetime64(DAY_ZERO, "D") + days.astype("timedelta64[D]")).astype("datetime64[M]")
-    return months.astype(np.int64)  # months since 1970-01
+    return months.astype(np.int32)
+
+
+def _month_index(days: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of int16 days: one table lookup, not a calendar conversion."""
+    return _months_of_days()[days.astype(np.int64) + (1 << 15)].astype(np.int64)
 
 
 def _week_index(days: np.ndarray) -> np.ndarray:
