@@ -53,10 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.store = IncidentStore(engine, settings.timezone)
-        threading.Thread(target=_warm, args=(app.state.store,), daemon=True).start()
+        warming = threading.Thread(target=_warm, args=(app.state.store,), daemon=True)
+        if settings.warm_start:
+            warming.start()
         try:
             yield
         finally:
+            if warming.is_alive():  # let its transaction end before the engine goes
+                warming.join(timeout=60)
             engine.dispose()
 
     app = FastAPI(

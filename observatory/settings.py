@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     )
     tile_attribution: str = ""
     max_upload_mb: int = Field(default=200, ge=1, description="Largest file accepted by upload.")
+    warm_start: bool = Field(
+        default=True, description="Load the in-memory copy of the incidents when the API starts."
+    )
     cors_origins: list[str] = Field(
         default=[], description="Origins allowed to call the API from a browser; empty: none."
     )

@@ -75,7 +75,10 @@ def session(db: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET)
+    # No snapshot loaded at start-up: a test's own truncation must not race with it.
+    return Settings(
+        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
+    )
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ def test_the_tile_server_is_allowed_for_images_only(database_url: str, db: Engin
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET,
+        warm_start=False,
         tile_url="https://tiles.example.org/{z}/{x}/{y}.png",
     )
     with TestClient(create_app(settings)) as client:
@@ -53,6 +54,7 @@ def cors_client(database_url: str, db: Engine) -> Iterator[TestClient]:
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET,
+        warm_start=False,
         cors_origins=["https://sig.ville.fr"],
         auth_failures_per_minute=3,
     )

@@ -77,7 +77,9 @@ def load_samples(engine: Engine, settings: Settings) -> None:
 
 
 def pack_settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET)
+    return Settings(
+        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
+    )
 
 
 @pytest.fixture(scope="module")
