@@ -293,7 +293,7 @@ def _say(template: str, values: pd.Series | None) -> Reason:
 
 def _end_before_start(start: pd.Series, end: pd.Series, end_time: pd.Series | None) -> Reason:
     def build(hit: np.ndarray) -> list[str]:
-        ends = end.where(end.notna(), end_time) if end_time is not None else end
+        ends = end.astype(object).where(end.notna(), end_time) if end_time is not None else end
         return [
             f"fin avant le début : début {s}, fin {e} (vérifiez les colonnes de début et de fin)"
             for s, e in zip(_quoted(start, hit), _quoted(ends, hit), strict=True)

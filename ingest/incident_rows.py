@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from ingest.copying import ewkb_points
-from ingest.parse import ParsedChunk
+from ingest.parse import NONE, ParsedChunk
+from ingest.pgbinary import ewkb_points, without_nul
 from ingest.reading import RawChunk
 from observatory.areas import Territories
 from observatory.categories import normalise_label
@@ -45,12 +46,17 @@ def resolve_categories(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows with a category_code, and the rejects of unknown categories."""
     rows = parsed.rows
-    labels = pd.Series(rows["category_raw"].unique())
-    by_label = dict(zip(labels, labels.map(normalise_label).map(lookup), strict=True))
-    codes = rows["category_raw"].map(by_label)
-    known = codes.notna().to_numpy()
-    unknown_rows = rows.loc[~known]
-    unknown = pd.DataFrame(
+    labels, distinct = pd.factorize(rows["category_raw"].to_numpy(dtype=object))
+    by_label = [lookup.get(normalise_label(label)) for label in distinct]
+    codes = np.array([*by_label, None], dtype=object)[labels]  # label -1 (missing): None
+    known = np.not_equal(codes, NONE)
+    kept = rows if known.all() else rows.loc[known]
+    code_column = pd.Series(codes[known], index=kept.index, dtype=object)
+    return kept.assign(category_code=code_column), _unknown(rows.loc[~known], chunk)
+
+
+def _unknown(unknown_rows: pd.DataFrame, chunk: RawChunk) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "row_number": unknown_rows["row_number"].astype("int64").to_numpy(),
             "raw": raw_values(chunk, unknown_rows["row_number"].to_numpy()),
@@ -58,9 +64,6 @@ def resolve_categories(
             "category_raw": unknown_rows["category_raw"].to_numpy(),
         }
     )
-    kept = rows.loc[known].copy()
-    kept["category_code"] = codes[known].to_numpy()
-    return kept, unknown
 
 
 def raw_values(chunk: RawChunk, row_numbers: np.ndarray) -> list[dict[str, str]]:
@@ -68,7 +71,7 @@ def raw_values(chunk: RawChunk, row_numbers: np.ndarray) -> list[dict[str, str]]
     if len(row_numbers) == 0:
         return []
     positions = pd.Index(chunk.row_numbers).get_indexer(row_numbers)
-    records = chunk.frame.iloc[positions].to_dict("records")
+    records = chunk.rows(positions).to_dict("records")
     return [{str(k): str(v) for k, v in r.items() if v is not None and v == v} for r in records]
 
 
@@ -82,20 +85,33 @@ def auto_references(rows: pd.DataFrame) -> list[str]:
     return [digest(r) for r in rows.itertuples()]
 
 
-def utc_text(values: pd.Series | np.ndarray, unit: Literal["s", "D"] = "s") -> np.ndarray:
-    """ISO text of instants (UTC, the session's zone during COPY), None for NaT; vectorised."""
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
-        array = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    else:
-        array = np.asarray(values)
-    array = array.astype(f"datetime64[{unit}]")
-    text = np.datetime_as_string(array, unit=unit).astype(object)
-    text[np.isnat(array)] = None
-    return text
+def attributes_json(values: pd.Series) -> pa.Array:
+    """The attributes of each row as JSON text ("{}" when it has none)."""
+    dicts = values.to_numpy(dtype=object)
+    filled = np.flatnonzero(np.fromiter(map(bool, dicts), dtype=bool, count=len(dicts)))
+    if not len(filled):
+        return _constant("{}", len(dicts))
+    text = np.full(len(dicts), "{}", dtype=object)
+    text[filled] = [json.dumps(a, ensure_ascii=False) for a in dicts[filled]]
+    return pa.array(text, type=pa.string())
 
 
-def attributes_json(values: pd.Series) -> list[str]:
-    return [json.dumps(a, ensure_ascii=False) if a else "{}" for a in values]
+def local_hour_and_month(occurred_at: pd.Series, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local hour of the week (0 = Monday 0h) and first day of the local month of instants."""
+    wall = occurred_at.dt.tz_convert(timezone).dt.tz_localize(None).to_numpy("datetime64[us]")
+    days = wall.astype("datetime64[D]")
+    weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday
+    hour = (wall - days).astype("timedelta64[h]").astype("int64")
+    month = wall.astype("datetime64[M]").astype("datetime64[D]")
+    return (weekday * 24 + hour).astype("int16"), month
+
+
+def _text(values: np.ndarray | pd.Series) -> pa.Array:
+    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), pa.array([value]))
 
 
 def incident_rows(
@@ -106,35 +122,38 @@ def incident_rows(
     resolution: int,
     timezone: str,
     territories: Territories,
-) -> pd.DataFrame:
-    """The frame to COPY into `incident` (INCIDENT_COLUMNS), plus row_number."""
-    out = pd.DataFrame(index=rows.index)
-    out["row_number"] = rows["row_number"].to_numpy()
-    out["source"] = source
-    refs = rows["source_ref"].astype(object)
-    missing = refs.isna().to_numpy()
+) -> pa.Table:
+    """The rows to COPY into `incident` (INCIDENT_COLUMNS), typed as their columns are."""
+    n = len(rows)
+    refs = rows["source_ref"].to_numpy(dtype=object, copy=True)
+    missing = pd.isna(refs)
     if missing.any():
-        refs = refs.copy()
         refs[missing] = auto_references(rows.loc[missing])
     # PostgreSQL text cannot hold NUL; the reference must be the same in probes and in COPY.
-    out["source_ref"] = [r.replace("\x00", "\ufffd") for r in refs.tolist()]
-    out["occurred_at"] = utc_text(rows["occurred_at"])
-    out["occurred_until"] = utc_text(rows["occurred_until"])
-    out["category_code"] = rows["category_code"].to_numpy()
+    references = without_nul(_text(refs))
     lon = rows["lon"].to_numpy(dtype=np.float64)
     lat = rows["lat"].to_numpy(dtype=np.float64)
-    given = rows["commune_code"].astype(object).to_numpy()
-    found = territories.communes_of(lon, lat) if pd.isna(given).any() else given
-    out["commune_code"] = np.where(pd.isna(given), found, given)
-    out["geom"] = ewkb_points(lon, lat)
-    out["h3"] = cells_from_lonlat(lon, lat, resolution)
-    local = rows["occurred_at"].dt.tz_convert(timezone)
-    out["local_hour_of_week"] = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy("int16")
-    months = (local.dt.year.to_numpy() - 1970) * 12 + (local.dt.month.to_numpy() - 1)
-    out["local_month"] = utc_text(months.astype("datetime64[M]"), unit="D")
-    out["address"] = rows["address"].to_numpy()
-    out["qpv_2015"] = territories.qpv_of(2015, lon, lat)
-    out["qpv_2024"] = territories.qpv_of(2024, lon, lat)
-    out["attributes"] = attributes_json(rows["attributes"])
-    out["batch_id"] = batch_id
-    return out
+    given = rows["commune_code"].to_numpy(dtype=object)
+    unknown = pd.isna(given)
+    communes = given
+    if unknown.any():
+        communes = np.where(unknown, territories.communes_of(lon, lat), given)
+    hour_of_week, month = local_hour_and_month(rows["occurred_at"], timezone)
+    columns = {
+        "source": _constant(source, n),
+        "source_ref": references,
+        "occurred_at": pa.array(rows["occurred_at"]),
+        "occurred_until": pa.array(rows["occurred_until"]),
+        "category_code": _text(rows["category_code"]),
+        "commune_code": _text(communes),
+        "geom": ewkb_points(lon, lat),
+        "h3": pa.array(cells_from_lonlat(lon, lat, resolution), type=pa.int64()),
+        "local_hour_of_week": pa.array(hour_of_week, type=pa.int16()),
+        "local_month": pa.array(month, type=pa.date32()),
+        "address": _text(rows["address"]),
+        "qpv_2015": _text(territories.qpv_of(2015, lon, lat)),
+        "qpv_2024": _text(territories.qpv_of(2024, lon, lat)),
+        "attributes": attributes_json(rows["attributes"]),
+        "batch_id": pa.array(np.full(n, batch_id, dtype=np.int64)),
+    }
+    return pa.table([columns[name] for name in INCIDENT_COLUMNS], names=list(INCIDENT_COLUMNS))

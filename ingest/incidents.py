@@ -3,8 +3,10 @@
 One batch is one transaction. Rows are parsed chunk by chunk (ingest.parse); their category is
 resolved, then ingest.incident_rows computes, in numpy, the H3 cell, the local hour of the week
 and month, and the commune and QPV of each point (observatory.areas: the polygons stored in
-PostGIS, tested with GEOS). New rows are copied straight into `incident`; every row read ends
-imported, duplicate or rejected (with its reason in `import_reject`).
+PostGIS, tested with GEOS). New rows are copied straight into `incident` in PostgreSQL's binary
+COPY format (ingest.pgbinary); every row read ends imported, duplicate or rejected (with its
+reason in `import_reject`). Reading, parsing, enriching and copying overlap, each stage in its
+thread (ingest.ahead); only the copying one uses the batch's connection.
 
 Duplicates: the same source reference for the same source, whether in an earlier batch or
 earlier in the same file (the first one is kept). A row without a reference gets one derived
@@ -19,8 +21,6 @@ than a million insertions; readers of `incident` wait for the batch meanwhile.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +28,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.schema import CreateIndex
 
-from ingest.copying import copy_frame, copy_rejects, known_references
-from ingest.incident_rows import INCIDENT_COLUMNS, incident_rows, resolve_categories
+from ingest.ahead import Ahead
+from ingest.copying import copy_incidents, copy_rejects, encode_incidents, known_references
+from ingest.incident_rows import incident_rows, resolve_categories
 from ingest.mapping import Mapping, load_mapping, load_profile
-from ingest.parse import parse_chunk, resolve_columns
-from ingest.reading import read_table
+from ingest.parse import ParsedChunk, parse_chunk, resolve_columns
+from ingest.pgbinary import Encoded
+from ingest.places import BBox
+from ingest.reading import RawChunk, read_table
 from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
 from observatory.changes import mark_batch, record_batch
@@ -60,6 +65,7 @@ DEFAULT_SOURCE = "police-municipale"
 BULK_RATIO = 0.25
 BULK_MIN_ROWS = 100_000
 BYTES_PER_ROW_ESTIMATE = 90
+COPY_ROWS = 25_000  # rows per COPY statement
 INCIDENT_TABLE = Base.metadata.tables["incident"]
 SPATIAL_INDEX = next(i for i in INCIDENT_TABLE.indexes if i.name == "ix_incident_geom")
 
@@ -115,94 +121,163 @@ def import_incidents(
         raise InvalidInput(f"Fichier introuvable : {path}")
     mapping = mapping or load_profile("municipal")
     source = source or mapping.source or DEFAULT_SOURCE
-    reap_interrupted(engine)
-    batch_id = create_batch(
-        engine,
-        kind="incidents",
-        file_name=path.name,
-        sha256=file_sha256(path),
-        source=source,
-        run_by=run_by,
+    # The file is read and parsed from now on, in two threads, while the batch is created;
+    # an error (an unreadable file, missing columns) is raised where the chunks are taken,
+    # inside the batch's transaction.
+    timezone = mapping.timezone or settings.timezone
+    chunks = Ahead(_read(path, mapping, chunk_size), "incident-reader")
+    parsed = Ahead(
+        _parsed_chunks(chunks, mapping, timezone, settings.territory_bbox), "incident-parser"
     )
-    busy = (
-        f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
-        "relancez (le fichier ne sera pas importé deux fois)."
-    )
-    with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
-        job = Job(path, mapping, source, batch_id, settings, chunk_size)
-        mark_batch(conn, batch_id)
-        counts = _load(conn, job, progress)
-        details: dict[str, Any] = {}
-        if counts.unknown_categories:
-            details["unknown_categories"] = counts.unknown_categories
-        finish_batch(conn, batch_id, counts.as_batch(), details=details)
-        if counts.rows_imported:
-            record_batch(conn, batch_id)  # last: the version row stays locked until commit
+    try:
+        reap_interrupted(engine)
+        batch_id = create_batch(
+            engine,
+            kind="incidents",
+            file_name=path.name,
+            sha256=file_sha256(path),
+            source=source,
+            run_by=run_by,
+        )
+        busy = (
+            f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
+            "relancez (le fichier ne sera pas importé deux fois)."
+        )
+        with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
+            job = Job(path, mapping, source, batch_id, settings, chunk_size)
+            mark_batch(conn, batch_id)
+            counts = _load(conn, job, parsed, progress)
+            details: dict[str, Any] = {}
+            if counts.unknown_categories:
+                details["unknown_categories"] = counts.unknown_categories
+            finish_batch(conn, batch_id, counts.as_batch(), details=details)
+            if counts.rows_imported:
+                record_batch(conn, batch_id)  # last: the version row stays locked until commit
+    finally:
+        parsed.close()
+        chunks.close()
     with engine.connect() as conn:
         return get_batch(conn, batch_id)
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """What every chunk is checked and enriched against, read once before the first."""
+
+    categories: dict[str, str]
+    territories: Territories
+    timezone: str
+
+
+@dataclass
+class Parsed:
+    """One chunk as read and as parsed."""
+
+    chunk: RawChunk
+    parsed: ParsedChunk
+
+
 @dataclass
 class Prepared:
-    """One chunk ready for the database: new-looking rows and rejects."""
+    """One chunk ready for the database: new-looking rows in binary form, and rejects."""
 
-    rows: pd.DataFrame
+    rows: Encoded
+    refs: pa.Array
     rejects: pd.DataFrame
     read: int
     duplicates_in_file: int
 
 
-def _prepared_chunks(conn: Connection, job: Job, counts: Counts) -> Iterator[Prepared]:
-    """Parse and enrich the file chunk by chunk (no database work but the initial reads)."""
-    mapping, settings = job.mapping, job.settings
+def _lookups(conn: Connection, job: Job) -> Lookups:
     lookup = category_lookup(conn)
-    lookup.update({normalise_label(raw): code for raw, code in mapping.categories.items()})
-    territories = Territories.load(conn)
-    timezone = mapping.timezone or settings.timezone
-    seen: set[str] = set()
+    lookup.update({normalise_label(raw): code for raw, code in job.mapping.categories.items()})
+    timezone = job.mapping.timezone or job.settings.timezone
+    return Lookups(lookup, Territories.load(conn), timezone)
+
+
+def _read(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+    """The file's chunks; a file that cannot be read fails on the first one."""
+    yield from read_table(path, mapping, chunk_size=chunk_size)
+
+
+def _parsed_chunks(
+    chunks: Iterator[RawChunk], mapping: Mapping, timezone: str, territory_bbox: BBox | None
+) -> Iterator[Parsed]:
+    """Parse the file's chunks (no database work)."""
     columns = None
-    for chunk in read_table(job.path, mapping, chunk_size=job.chunk_size):
+    for chunk in chunks:
         if columns is None:
             columns = resolve_columns(
-                [str(c) for c in chunk.frame.columns],
+                [str(c) for c in chunk.columns],
                 mapping,
                 has_geometry=chunk.geometry_lonlat is not None,
             )
         parsed = parse_chunk(
-            chunk, columns, mapping, timezone=timezone, territory_bbox=settings.territory_bbox
+            chunk, columns, mapping, timezone=timezone, territory_bbox=territory_bbox
         )
-        rows, unknown = resolve_categories(parsed, lookup, chunk)
+        yield Parsed(chunk, parsed)
+
+
+def _prepared_chunks(
+    parsed: Iterator[Parsed], job: Job, lookups: Lookups, counts: Counts
+) -> Iterator[Prepared]:
+    """Resolve categories, enrich, drop the references repeated in the file, encode for COPY."""
+    seen: set[str] = set()
+    for item in parsed:
+        known, unknown = resolve_categories(item.parsed, lookups.categories, item.chunk)
         for value in unknown["category_raw"]:
             counts.unknown_categories[value] = counts.unknown_categories.get(value, 0) + 1
-        rows = incident_rows(
-            rows,
-            source=job.source,
-            batch_id=job.batch_id,
-            resolution=settings.h3_resolution,
-            timezone=timezone,
-            territories=territories,
-        )
-        repeated = np.zeros(len(rows), dtype=bool)
-        for position, ref in enumerate(rows["source_ref"].tolist()):
-            if ref in seen:
-                repeated[position] = True
-            else:
-                seen.add(ref)
-        yield Prepared(
-            rows=rows.loc[~repeated],
-            rejects=pd.concat([parsed.rejects, unknown.drop(columns="category_raw")]),
-            read=len(chunk.frame),
-            duplicates_in_file=int(repeated.sum()),
-        )
+        rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw")])
+        # In slices, so that the first COPY starts early and the last one ends soon after
+        # the parsing; the chunk's rejects and count go with its last slice.
+        starts = range(0, max(len(known), 1), COPY_ROWS)
+        for start in starts:
+            stop = min(start + COPY_ROWS, len(known))
+            rows = incident_rows(
+                known.iloc[start:stop],
+                source=job.source,
+                batch_id=job.batch_id,
+                resolution=job.settings.h3_resolution,
+                timezone=lookups.timezone,
+                territories=lookups.territories,
+            )
+            repeated = _repeated(rows.column("source_ref"), seen)
+            if repeated.any():
+                rows = rows.filter(pa.array(~repeated))
+            last = start == starts[-1]
+            yield Prepared(
+                rows=encode_incidents(rows),
+                refs=rows.column("source_ref").combine_chunks(),
+                rejects=rejects if last else rejects.iloc[:0],
+                read=len(item.chunk) if last else 0,
+                duplicates_in_file=int(repeated.sum()),
+            )
+
+
+def _repeated(refs: pa.ChunkedArray, seen: set[str]) -> np.ndarray:
+    """Where a reference was seen before (in this chunk or an earlier one); adds the new ones."""
+    values = refs.to_numpy(zero_copy_only=False)
+    fresh = set(values.tolist())
+    if len(fresh) == len(values) and seen.isdisjoint(fresh):  # the usual case: no repeat
+        seen |= fresh
+        return np.zeros(len(values), dtype=bool)
+    repeated = np.zeros(len(values), dtype=bool)
+    for position, ref in enumerate(values.tolist()):
+        if ref in seen:
+            repeated[position] = True
+        else:
+            seen.add(ref)
+    return repeated
 
 
 def _write(conn: Connection, prepared: Prepared, job: Job, probe: bool, counts: Counts) -> None:
     """Drop the rows the source already has (when it has any), COPY the others and the rejects."""
     rows = prepared.rows
-    known = known_references(conn, job.source, rows["source_ref"].tolist()) if probe else set()
+    known = known_references(conn, job.source, prepared.refs.to_pylist()) if probe else set()
     if known:
-        rows = rows.loc[~rows["source_ref"].isin(known).to_numpy()]
-    copy_frame(conn, "incident", rows, INCIDENT_COLUMNS)
+        have = pc.is_in(prepared.refs, value_set=pa.array(sorted(known), type=pa.string()))
+        rows = rows.filter(~have.to_numpy(zero_copy_only=False))
+    copy_incidents(conn, rows)
     copy_rejects(conn, job.batch_id, prepared.rejects)
     counts.rows_read += prepared.read
     counts.rows_imported += len(rows)
@@ -219,9 +294,13 @@ def _bulk_mode(conn: Connection, path: Path) -> bool:
     return estimated >= BULK_MIN_ROWS and estimated >= BULK_RATIO * existing
 
 
-def _load(conn: Connection, job: Job, progress: Callable[[int], None] | None) -> Counts:
+def _load(
+    conn: Connection,
+    job: Job,
+    parsed: Iterator[Parsed],
+    progress: Callable[[int], None] | None,
+) -> Counts:
     counts = Counts()
-    conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))  # the COPY sends naive UTC text
     # A source seen for the first time needs no probe for known references.
     probe = bool(
         conn.execute(
@@ -232,37 +311,19 @@ def _load(conn: Connection, job: Job, progress: Callable[[int], None] | None) ->
     bulk = _bulk_mode(conn, job.path)
     if bulk:
         conn.execute(text(f'DROP INDEX "{SPATIAL_INDEX.name}"'))
-    chunks = _prepared_chunks(conn, job, counts)
-    # Parsing (Python) and writing (the server) overlap: one chunk is written while the next
-    # one is prepared. The connection is used by the writer thread only, meanwhile.
-    pending: queue.Queue[Prepared | None] = queue.Queue(maxsize=2)
-    failure: list[BaseException] = []
-
-    def writer() -> None:
-        try:
-            while (item := pending.get()) is not None:
-                if not failure:
-                    _write(conn, item, job, probe, counts)
-        except BaseException as exc:  # handed to the main thread below
-            failure.append(exc)
-            while pending.get() is not None:
-                pass
-
-    first = next(chunks, None)  # reads the lookups on conn before the writer owns it
-    thread = threading.Thread(target=writer, name="incident-writer", daemon=True)
-    thread.start()
+    lookups = _lookups(conn, job)
+    # The stages overlap, each in its thread: reading a chunk, parsing the one before,
+    # enriching and encoding the one before that, and copying (here, the only user of the
+    # connection) the previous one. Much of each runs outside the GIL, and the server works
+    # on the second core.
+    prepared = Ahead(_prepared_chunks(parsed, job, lookups, counts), "incident-rows")
     try:
-        item = first
-        while item is not None and not failure:
-            pending.put(item)
-            if progress:
+        for item in prepared:
+            _write(conn, item, job, probe, counts)
+            if progress and item.read:
                 progress(item.read)
-            item = next(chunks, None)
     finally:
-        pending.put(None)
-        thread.join()
-    if failure:
-        raise failure[0]
+        prepared.close()
     if counts.rows_read == 0:
         raise InvalidInput(f"Le fichier {job.path.name} ne contient aucune ligne de données.")
     if bulk:

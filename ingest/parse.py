@@ -149,6 +149,8 @@ def _coalesce(*series: pd.Series | None) -> pd.Series | None:
     present = [s for s in series if s is not None]
     if not present:
         return None
+    if len(present) > 1:  # filled from one another: as objects (not categories, say)
+        present = [s.astype(object) for s in present]
     out = present[0]
     for s in present[1:]:
         out = out.where(out.notna(), s)
@@ -177,15 +179,16 @@ def parse_chunk(
     """Parse one chunk; ``timezone`` applies unless the mapping names one."""
     # Missing cells may be None or NaN: the helpers read both as missing, and the values that
     # go out as they are (attributes, raw values of rejects) are cleaned where they are taken.
-    frame = chunk.frame.reset_index(drop=True).astype(object)
+    names = chunk.columns
+    index = pd.RangeIndex(len(chunk))
 
     def col(target: str) -> pd.Series | None:
         name = columns.get(target)
-        return frame[name] if name is not None and name in frame.columns else None
+        return chunk.column(name) if name is not None and name in names else None
 
     start = _coalesce(col("datetime"), col("date"), col("month"))
     dates = parse_dates(
-        start if start is not None else _nones(frame.index),
+        start if start is not None else _nones(index),
         timezone=mapping.timezone or timezone,
         time=col("time"),
         end=_coalesce(col("datetime_end"), col("date_end")),
@@ -193,9 +196,9 @@ def parse_chunk(
         date_order=mapping.date_order,
         month_is_interval=mapping.month_is_interval,
     )
-    category = _text(col("category"), frame.index)
+    category = _text(col("category"), index)
     address_column = col("address")  # clean_address strips it, as _text would
-    address = _nones(frame.index) if address_column is None else clean_address(address_column)
+    address = _nones(index) if address_column is None else clean_address(address_column)
     pairs = []
     for a, b, crs in (("lon", "lat", None), ("x", "y", mapping.crs)):
         xs, ys = col(a), col(b)
@@ -210,9 +213,9 @@ def parse_chunk(
     )
     reasons = pd.DataFrame(
         {
-            "surplus": _surplus_reasons(chunk, len(frame.columns)),
+            "surplus": _surplus_reasons(chunk, len(names)),
             "date": dates.error,
-            "category": _nones(frame.index).where(category.notna(), "catégorie manquante"),
+            "category": _nones(index).where(category.notna(), "catégorie manquante"),
             "place": place.error,
         }
     )
@@ -227,7 +230,7 @@ def parse_chunk(
     kept = pd.RangeIndex(int(keep.sum()))
 
     def objects(values: pd.Series | None) -> pd.Series:
-        values = _nones(frame.index) if values is None else values
+        values = _nones(index) if values is None else values
         return pd.Series(values[keep].to_numpy(dtype=object), index=kept, dtype=object)
 
     def instants(values: pd.Series) -> pd.Series:
@@ -236,7 +239,7 @@ def parse_chunk(
     rows = pd.DataFrame(
         {
             "row_number": pd.Series(row_numbers[keep], index=kept, dtype="int64"),
-            "source_ref": objects(_text(col("source_ref"), frame.index)),
+            "source_ref": objects(_text(col("source_ref"), index)),
             "occurred_at": instants(dates.start),
             "occurred_until": instants(dates.until),
             "category_raw": objects(category),
@@ -245,7 +248,7 @@ def parse_chunk(
             "commune_code": objects(codes),
             "address": objects(address),
             "attributes": pd.Series(
-                _attributes(frame, columns, codes, keep), index=kept, dtype=object
+                _attributes(chunk, columns, codes, keep), index=kept, dtype=object
             ),
         },
         columns=list(ROW_COLUMNS),
@@ -258,7 +261,7 @@ def parse_chunk(
     rejects = pd.DataFrame(
         {
             "row_number": pd.Series(row_numbers[rejected], index=lost, dtype="int64"),
-            "raw": pd.Series(_raw(frame, chunk.extra_fields, rejected), index=lost, dtype=object),
+            "raw": pd.Series(_raw(chunk, rejected), index=lost, dtype=object),
             "reason": pd.Series(reason_text, index=lost, dtype=object),
         }
     )
@@ -277,7 +280,7 @@ def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
 
 
 def _surplus_reasons(chunk: RawChunk, width: int) -> pd.Series:
-    reasons = _nones(pd.RangeIndex(len(chunk.frame)))
+    reasons = _nones(pd.RangeIndex(len(chunk)))
     if chunk.extra_fields is None:
         return reasons
     rows = [i for i, extra in enumerate(chunk.extra_fields) if extra is not None]
@@ -290,28 +293,29 @@ def _surplus_reasons(chunk: RawChunk, width: int) -> pd.Series:
     return reasons
 
 
-def _cells(frame: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
-    """The cells of some rows of a column, None for missing ones."""
-    values = frame[name].to_numpy(dtype=object)[rows]
-    values[pd.isna(values)] = None
-    return values
+def _cells(values: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The cells of some rows (a mask or positions) of a column, None for missing ones."""
+    cells = values.iloc[rows].to_numpy(dtype=object, copy=True)
+    cells[pd.isna(cells)] = None
+    return cells
 
 
 def _attributes(
-    frame: pd.DataFrame, columns: ResolvedColumns, codes: pd.Series | None, keep: np.ndarray
+    chunk: RawChunk, columns: ResolvedColumns, codes: pd.Series | None, keep: np.ndarray
 ) -> list[dict[str, str]]:
     """Per kept row, the non-empty values of the columns no field took, by header name."""
     taken = {v for k, v in columns.columns.items() if k != "commune_name"}
-    names = [c for c in frame.columns if c not in taken]
-    values = [_cells(frame, c, keep) for c in names]
+    names = [c for c in chunk.columns if c not in taken]
+    values = [_cells(chunk.column(c), keep) for c in names]
     code_name = columns.get("commune_code")
     if codes is not None and code_name is not None:
         # A commune code that is not an INSEE code stays with the row, under its header.
         unusable = codes[keep].isna().to_numpy()
-        raw = np.full(len(unusable), None, dtype=object)
-        raw[unusable] = _cells(frame, code_name, np.flatnonzero(keep)[unusable])
-        names.append(code_name)
-        values.append(raw)
+        if unusable.any():
+            raw = np.full(len(unusable), None, dtype=object)
+            raw[unusable] = _cells(chunk.column(code_name), np.flatnonzero(keep)[unusable])
+            names.append(code_name)
+            values.append(raw)
     return _records(names, values, int(keep.sum()))
 
 
@@ -351,10 +355,13 @@ def _dicts(keys: list[str], values: list[list[str]]) -> list[dict[str, str]]:
     return list(map(dict, map(zip, repeat(keys), zip(*values, strict=True))))
 
 
-def _raw(frame: pd.DataFrame, extra: np.ndarray | None, rejected: np.ndarray) -> list[dict]:
+def _raw(chunk: RawChunk, rejected: np.ndarray) -> list[dict]:
     """Per rejected row, its original non-empty values by header name."""
-    names = list(frame.columns)
-    out = _records(names, [_cells(frame, c, rejected) for c in names], int(rejected.sum()))
+    if not rejected.any():
+        return []
+    names = chunk.columns
+    out = _records(names, [_cells(chunk.column(c), rejected) for c in names], int(rejected.sum()))
+    extra = chunk.extra_fields
     if extra is not None:
         for raw, surplus in zip(out, extra[rejected], strict=True):
             for i, value in enumerate(surplus or (), start=1):

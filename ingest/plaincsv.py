@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ingest.columns import filled, objects
+from ingest.columns import filled
 
 BLOCK = 1 << 22
 PLAIN_SEPARATORS = (",", ";", "\t", "|")
@@ -226,21 +225,17 @@ def _split_any(segment: bytes, ends: np.ndarray, separator: str, width: int) -> 
 
 def text_records(
     fields: list[pa.Array], candidates: np.ndarray, header: list[str]
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
-    """The candidate records that hold a value: their object frame (None for ""), which they
-    are, and per kept record None or its surplus values (past the header) up to the last."""
+) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray | None]:
+    """The candidate records that hold a value: their text by header name ("" when empty),
+    which they are, and per kept record None or its surplus values (past the header) up to
+    the last."""
     keep = candidates.copy()
     if len(fields):
         keep &= np.logical_or.reduce([filled(field) for field in fields])
     if not keep.all():
         fields = [field.filter(pa.array(keep)) for field in fields]
-    frame = pd.DataFrame(
-        {name: objects(field) for name, field in zip(header, fields, strict=False)},
-        columns=header,
-        dtype=object,
-        copy=False,
-    )
-    return frame, keep, _surplus(fields[len(header) :])
+    text = dict(zip(header, fields, strict=False))
+    return text, keep, _surplus(fields[len(header) :])
 
 
 def _surplus(fields: list[pa.Array]) -> np.ndarray | None:

@@ -26,7 +26,6 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.columns import objects, text_series
 from ingest.mapping import Mapping
 from ingest.places import WGS84, detect_crs, to_wgs84
 from ingest.plaincsv import Records, is_plain, records, text_records
@@ -49,14 +49,71 @@ SEPARATORS = (",", ";", "\t", "|")
 BLOCK = 1 << 22
 
 
-@dataclass
 class RawChunk:
-    """Rows of a file as text, their row numbers and, for vector files, their WGS84 points."""
+    """Rows of a file as text, their row numbers and, for vector files, their WGS84 points.
 
-    frame: pd.DataFrame
-    row_numbers: np.ndarray
-    geometry_lonlat: np.ndarray | None
-    extra_fields: np.ndarray | None = None  # per row: None or the tuple of surplus CSV values
+    ``frame`` holds the cells as objects. A chunk read from CSV keeps them as Arrow text
+    (stripped, "" when empty) and builds ``frame`` only if asked: the parser takes its columns
+    one by one (``column``), as Series that need no Python string per row.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None,
+        row_numbers: np.ndarray,
+        geometry_lonlat: np.ndarray | None,
+        extra_fields: np.ndarray | None = None,  # per row: None or the surplus CSV values
+        *,
+        text: dict[str, pa.Array] | None = None,
+    ) -> None:
+        if frame is None and text is None:
+            raise ValueError("a chunk needs its frame or its text")
+        self._frame = frame
+        self._text = text
+        self._columns: dict[str, pd.Series] = {}
+        self.row_numbers = row_numbers
+        self.geometry_lonlat = geometry_lonlat
+        self.extra_fields = extra_fields
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            assert self._text is not None
+            self._frame = pd.DataFrame(
+                {name: objects(field) for name, field in self._text.items()},
+                columns=list(self._text),
+                dtype=object,
+                copy=False,
+            )
+        return self._frame
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._text) if self._frame is None and self._text else list(self.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def column(self, name: str) -> pd.Series:
+        """One column, indexed 0..n-1: objects (None or NaN when empty), or for CSV chunks
+        categorical or Arrow text, which ingest.columns reads alike."""
+        if name not in self._columns:
+            if self._frame is None and self._text is not None:
+                self._columns[name] = text_series(self._text[name])
+            else:
+                self._columns[name] = self.frame[name].reset_index(drop=True).astype(object)
+        return self._columns[name]
+
+    def rows(self, positions: np.ndarray) -> pd.DataFrame:
+        """Some rows (by position) as an object frame."""
+        if self._frame is None and self._text is not None:
+            chosen = pa.array(positions, type=pa.int64())
+            return pd.DataFrame(
+                {name: objects(field.take(chosen)) for name, field in self._text.items()},
+                columns=list(self._text),
+                dtype=object,
+            )
+        return self.frame.iloc[positions]
 
 
 def read_table(path: Path, mapping: Mapping, chunk_size: int = 100_000) -> Iterator[RawChunk]:
@@ -200,7 +257,7 @@ def _plain_chunks(
     for batch in batches:
         index = batch.first + np.arange(len(batch.fields[0]), dtype="int64")
         chunk = _text_chunk(batch.fields, index, 1 + index, header, header_index)
-        if len(chunk.frame) or not yielded:
+        if len(chunk) or not yielded:
             yielded = True
             yield chunk
 
@@ -226,7 +283,7 @@ def _csv_chunks(
                 record, breaks = record + len(raw), breaks + int(inner.sum())
                 fields = [pc.utf8_trim_whitespace(column) for column in columns]
                 chunk = _text_chunk(fields, index, lines, header, header_index)
-                if len(chunk.frame) or not yielded:
+                if len(chunk) or not yielded:
                     yielded = True
                     yield chunk
         except pd.errors.ParserError as exc:
@@ -243,8 +300,8 @@ def _text_chunk(
     header_index: int,
 ) -> RawChunk:
     """The records that hold a value and follow the header; fields past the header's aside."""
-    frame, keep, extra = text_records(fields, index > header_index, header)
-    return RawChunk(frame, np.asarray(lines[keep], dtype="int64"), None, extra)
+    text, keep, extra = text_records(fields, index > header_index, header)
+    return RawChunk(None, np.asarray(lines[keep], dtype="int64"), None, extra, text=text)
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
