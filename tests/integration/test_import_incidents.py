@@ -277,3 +277,24 @@ def test_geopackage_and_xlsx_exports_import_alike(
         ).one()
     assert pairs[0] < 0.01  # metres: the Lambert-93 round trip lands on the same point
     assert pairs[1] is True
+
+
+def test_fractions_of_a_second_are_kept(db: Engine, settings: Settings, tmp_path: Path) -> None:
+    # An interval within one second keeps its length; an end at 11:00:00.5 stays after 11 h.
+    path = tmp_path / "fractions.csv"
+    path.write_text(
+        "numero;date_debut;date_fin;nature;longitude;latitude\n"
+        "F1;2024-03-05T10:00:00.2;2024-03-05T10:00:00.7;Tapage;1,4442;43,6045\n"
+        "F2;2024-03-05T10:30:00;2024-03-05T11:00:00.5;Tapage;1,4442;43,6046\n",
+        encoding="utf-8",
+    )
+    summary = import_incidents(db, path, settings=settings)
+    assert summary.rows_imported == 2
+    with db.connect() as conn:
+        rows = conn.execute(
+            text("SELECT source_ref, occurred_at, occurred_until FROM incident ORDER BY 1")
+        ).all()
+    # Paris is UTC+1 in March.
+    assert rows[0].occurred_at == datetime(2024, 3, 5, 9, 0, 0, 200_000, tzinfo=UTC)
+    assert rows[0].occurred_until == datetime(2024, 3, 5, 9, 0, 0, 700_000, tzinfo=UTC)
+    assert rows[1].occurred_until == datetime(2024, 3, 5, 10, 0, 0, 500_000, tzinfo=UTC)
