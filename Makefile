@@ -34,7 +34,7 @@ $(INSTALLED): pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-# Leaflet, leaflet.markercluster and Chart.js, exactly as the lock file says; served by the API.
+# Leaflet, leaflet.markercluster, Leaflet.VectorGrid and Chart.js, exactly as the lock file says; served by the API.
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@

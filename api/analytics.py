@@ -3,6 +3,12 @@
 Roles: admin, police and analyst read every aggregate; a partner reads them too, but any count
 under the secrecy threshold (OBS_SECRECY_THRESHOLD, 5 by default) comes back as null with
 ``suppressed: true`` (DESIGN.md, "Privacy and roles").
+
+No hidden count can be recovered from the same answer: every total, sum, share, rate or change
+shown beside hidden counts is computed from the counts shown only (hidden ones count as 0), and
+a statistic that would need a hidden count (a change against a hidden month, a trend test over a
+series with hidden months) is withheld. Tables with two margins (the QPV table: territories ×
+categories) hide a category in every row when it is hidden in one.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import Depends, Query, Request
 from sqlalchemy import select
 
@@ -102,6 +109,22 @@ class Secrecy:
 
     def hides(self, value: float | int) -> bool:
         return self.threshold is not None and 0 < value < self.threshold
+
+    def hidden(self, values: np.ndarray) -> np.ndarray:
+        """Where an array's values are hidden (all False when nothing is)."""
+        values = np.asarray(values)
+        if self.threshold is None:
+            return np.zeros(values.shape, dtype=bool)
+        return (values > 0) & (values < self.threshold)
+
+    def shown(self, values: np.ndarray) -> np.ndarray:
+        """The values, the hidden ones as 0: what sums shown beside them must add up."""
+        values = np.asarray(values)
+        return np.where(self.hidden(values), 0, values)
+
+    @property
+    def applies(self) -> bool:
+        return self.threshold is not None
 
     def describe(self) -> dict[str, Any]:
         return {"suppression_threshold": self.threshold}

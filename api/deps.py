@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from observatory.settings import Settings
 from observatory.tokens import authenticate
 
+# The largest id or offset PostgreSQL takes (bigint): a larger one fails in the database.
+BIGINT_MAX = 2**63 - 1
+
 bearer = HTTPBearer(auto_error=False, description="Jeton créé par « observatory token create »")
 
 
@@ -27,7 +30,11 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# Committed when the endpoint returns, before the response leaves (scope "function"): a commit
+# that fails (the database going down) is then a 503 like any other database error, not an
+# error after the first bytes (a reset connection), and nothing the response shows (an audit
+# row) can be lost after the client has it; the connection also goes back to the pool sooner.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)

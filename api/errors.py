@@ -38,6 +38,12 @@ TITLES = {
     503: "Service indisponible",
 }
 
+# FastAPI's only 400: a request body it cannot decode (JSON not in UTF-8, a broken multipart).
+BODY_UNREADABLE = (
+    "Corps de la requête illisible : envoyez du JSON en UTF-8, ou un formulaire multipart "
+    "pour un téléversement."
+)
+
 DB_DOWN = (
     "La base de données est indisponible pour le moment ; réessayez dans quelques instants. "
     "Si le problème persiste, prévenez l'administrateur."
@@ -68,6 +74,53 @@ VALIDATION_MESSAGES = {
 
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM
+
+
+# The body of every error, declared once in the OpenAPI components (install).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "Une erreur (RFC 9457) ; « detail » dit en français quoi faire.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "description": "Les paramètres refusés (422)",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "type", "message"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "type": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of these error statuses: problem+json bodies."""
+    return {
+        status: {
+            "description": TITLES[status],
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+# What any /api/v1 operation may answer: no or unknown token, a role that may not, a bad
+# parameter, too many unknown tokens from the address, the database down.
+API_ERRORS = problem_responses(401, 403, 422, 429, 503)
+# Beside them, for an operation that reads a body.
+BODY_ERRORS = problem_responses(400)
 
 
 def problem(
@@ -119,6 +172,8 @@ async def _http(request: Request, exc: StarletteHTTPException) -> ProblemRespons
     )
     if exc.status_code == 404 and isinstance(exc.detail, str) and exc.detail != "Not Found":
         detail = exc.detail
+    if exc.status_code == 400:
+        detail = BODY_UNREADABLE
     response = problem(exc.status_code, detail or TITLES.get(exc.status_code, "Erreur"), request)
     for name, value in (getattr(exc, "headers", None) or {}).items():
         response.headers[name] = value
@@ -154,9 +209,19 @@ async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers once, on the app."""
+    """Register the handlers once, on the app, and the problem+json schema in its OpenAPI."""
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _dbapi)  # type: ignore[arg-type]
     app.add_exception_handler(ObservatoryError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = default_openapi()  # built once: FastAPI keeps it on app.openapi_schema
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -12,9 +12,11 @@ from fastapi import FastAPI
 
 from api import errors, security
 from api.routers import (
+    actions,
     audit,
     categories,
     etat4001,
+    exports,
     health,
     home,
     hotspots,
@@ -23,6 +25,7 @@ from api.routers import (
     layers,
     reports,
     stats,
+    tiles,
     tokens,
 )
 from observatory import __version__
@@ -52,7 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.sqlalchemy_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.store = IncidentStore(engine, settings.timezone)
+        # The store's own small pool: a request asks it for the snapshot while its session
+        # holds a connection of the main pool; sharing that pool, as many concurrent requests
+        # as it has connections would each wait for one more, until its timeout (a 500).
+        # The store uses one connection at a time (under its lock), two during a reload.
+        store_engine = make_engine(settings.sqlalchemy_url, pool_size=2, max_overflow=1)
+        app.state.store = IncidentStore(store_engine, settings.timezone)
         warming = threading.Thread(target=_warm, args=(app.state.store,), daemon=True)
         if settings.warm_start:
             warming.start()
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if warming.is_alive():  # let its transaction end before the engine goes
                 warming.join(timeout=60)
+            store_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -76,15 +85,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)
-    app.include_router(tokens.router, prefix="/api/v1")
-    app.include_router(imports.router, prefix="/api/v1")
-    app.include_router(categories.router, prefix="/api/v1")
-    app.include_router(etat4001.router, prefix="/api/v1")
-    app.include_router(layers.router, prefix="/api/v1")
-    app.include_router(incidents.router, prefix="/api/v1")
-    app.include_router(stats.router, prefix="/api/v1")
-    app.include_router(hotspots.router, prefix="/api/v1")
-    app.include_router(audit.router, prefix="/api/v1")
-    app.include_router(reports.router, prefix="/api/v1")
+    for module in (
+        tokens,
+        imports,
+        categories,
+        etat4001,
+        layers,
+        incidents,
+        exports,
+        stats,
+        hotspots,
+        audit,
+        reports,
+        actions,
+        tiles,
+    ):
+        app.include_router(module.router, prefix="/api/v1", responses=errors.API_ERRORS)
     home.mount_assets(app)
     return app

@@ -19,7 +19,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, Row, func, select, text, update
 from sqlalchemy.exc import DataError
 
-from observatory.errors import ImportBusy, InvalidInput, NotFound
+from observatory.errors import DatabaseUnavailable, ImportBusy, InvalidInput, NotFound
 from observatory.models import ImportBatch, ImportReject
 
 # Advisory lock key spaces (first int4 of the two-key form).
@@ -31,6 +31,11 @@ BATCH = ImportBatch.__table__
 COUNT_KEYS = ("rows_read", "rows_imported", "rows_duplicate", "rows_rejected")
 
 INTERRUPTED = "Import interrompu avant la fin : aucune donnée n'a été enregistrée. Relancez-le."
+STORAGE_FULL = (
+    "Import annulé, aucune donnée n'a été enregistrée : le disque du serveur de base de données "
+    "est plein (ou un de ses fichiers a atteint la taille permise). Libérez de l'espace sur ce "
+    "disque, ou faites-le faire par l'administrateur de la base, puis relancez l'import."
+)
 
 
 def lock_key(name: str) -> int:
@@ -134,14 +139,31 @@ def batch_transaction(
         fail_batch(engine, batch_id, message)
         raise InvalidInput(message) from exc
     except BaseException as exc:
-        fail_batch(engine, batch_id, failure_message(exc))
+        message = failure_message(exc)
+        fail_batch(engine, batch_id, message)
+        if storage_full(exc):
+            raise DatabaseUnavailable(message) from exc
         raise
+
+
+def storage_full(exc: BaseException) -> bool:
+    """True when PostgreSQL could not write for want of disk space (or of file size)."""
+    error = getattr(exc, "orig", None) or exc
+    if not isinstance(error, psycopg.Error):
+        return False
+    # 53100 disk_full; a write refused with EFBIG (a file-size limit) comes as 54000 with the
+    # same hint, from the same place (relation extension).
+    hint = (error.diag.message_hint or "") if error.diag else ""
+    return error.sqlstate == "53100" or hint.startswith("Check free disk space")
 
 
 def failure_message(exc: BaseException) -> str:
     """What the batch says of an import that failed."""
     if isinstance(exc, InvalidInput):
         return str(exc)
+    if storage_full(exc):
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return STORAGE_FULL + f" (PostgreSQL : {detail})"
     if isinstance(exc, KeyboardInterrupt):
         return "Import interrompu : aucune donnée n'a été enregistrée."
     return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"

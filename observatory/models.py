@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -261,6 +262,41 @@ class DataChange(Base):
     kind: Mapped[str] = mapped_column(String(16), comment="insert (un lot) ou change (tout)")
     batch_id: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Action(Base):
+    """A STSPD « fiche action » to evaluate: where, since when, against which categories."""
+
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text, comment="Référence de la fiche action")
+    kind: Mapped[str] = mapped_column(String(30), comment="Nature de l'action")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, comment="Vide : action en cours")
+    place_kind: Mapped[str] = mapped_column(String(10), comment="point, line ou polygon")
+    # The place as given (a point, a line, a polygon) and the width that made it an area.
+    place = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
+    place_buffer_m: Mapped[float | None] = mapped_column(
+        Float, comment="Rayon (point) ou demi-largeur (ligne), en mètres"
+    )
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    control_geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    commune_code: Mapped[str | None] = mapped_column(
+        String(5), comment="Commune qui contient l'essentiel du lieu"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period_order"),
+        CheckConstraint("place_kind IN ('point', 'line', 'polygon')", name="place_kind"),
+        CheckConstraint("place_buffer_m IS NULL OR place_buffer_m > 0", name="buffer_positive"),
+        Index("ix_action_commune_code", "commune_code"),
+    )
 
 
 class ApiToken(Base):

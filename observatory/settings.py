@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Failed sign-ins from one address before a pause."
     )
+    retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="Months of incidents kept: `observatory purge` deletes older ones; "
+        "unset: keep everything.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

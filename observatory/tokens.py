@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,9 @@ from observatory.models import ROLES, ApiToken
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 TOKEN_PREFIX = "obs_"  # noqa: S105 - a visible marker, not a secret
+# A token's name, as the audit log shows it: letters (accents too), digits, spaces, . _ - @ : '
+TOKEN_NAME = re.compile(r"^[\w .@:'-]{1,100}$")
+TOKEN_NAME_RULE = "lettres, chiffres, espaces et . _ - @ : ' seulement, 100 caractères au plus"  # noqa: S105
 
 
 def hash_token(raw: str, secret_key: str) -> str:
@@ -29,6 +33,8 @@ def create_token(session: Session, name: str, role: str, secret_key: str) -> str
         raise InvalidInput(f"Rôle inconnu « {role} » : choisir parmi {', '.join(ROLES)}.")
     if not name.strip():
         raise InvalidInput("Le nom du jeton ne peut pas être vide.")
+    if not TOKEN_NAME.match(name):
+        raise InvalidInput(f"Nom de jeton « {name} » refusé : {TOKEN_NAME_RULE}.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(name=name, role=role, token_hash=hash_token(raw, secret_key), prefix=raw[:10])

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminDep, SessionDep, SettingsDep
+from api.deps import BIGINT_MAX, AdminDep, SessionDep, SettingsDep
 from observatory.analytics.filters import parse_day
 from observatory.audit import entries
+from observatory.errors import InvalidInput
+from observatory.tokens import TOKEN_NAME, TOKEN_NAME_RULE
 
 router = APIRouter(tags=["audit"])
 
@@ -28,6 +30,10 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
+    if actor is not None and not TOKEN_NAME.match(actor):
+        raise InvalidInput(
+            f"Paramètre « actor » : « {actor} » n'est pas un nom de jeton ({TOKEN_NAME_RULE})."
+        )
     day: date | None = parse_day(since, "since")
     start = datetime.combine(day, time(0), settings.zone) if day else None
     rows = entries(session, since=start, actor=actor, limit=limit, offset=offset)

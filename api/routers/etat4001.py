@@ -1,9 +1,11 @@
 """The état 4001: its nomenclature, the dashboard figures and series, the services' communes.
 
 Roles: the nomenclature to any token; figures, series and services to admin, police, analyst
-and partner (aggregates only). Partners see the figures unmasked for now: the secrecy rule of
-small counts (OBS_SECRECY_THRESHOLD) is not applied to the état 4001 yet (its national edition
-is open data; local extracts may not be: to be decided with the partner secrecy work).
+and partner (aggregates only). A partner gets the secrecy rule of small counts
+(OBS_SECRECY_THRESHOLD) on the état 4001 too: the national edition is open data, but the monthly
+extracts a local service sends are not, and one figure of 1 to 4 facts in a month (a homicide,
+a rape) can point at people. Each hidden figure is null with ``suppressed: true``; a yearly point
+whose count or year-before count is hidden loses its change and z.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
-from api.deps import Caller, CallerDep, require_role
+from api.analytics import Secrecy, SecrecyDep
+from api.deps import BIGINT_MAX, Caller, CallerDep, require_role
+from api.errors import BODY_ERRORS
+from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import describe
 from observatory.etat4001.queries import Filters, make_filters, rows, series
 from observatory.etat4001.services import Mapping, list_services, map_communes
@@ -84,14 +90,20 @@ def figures(
     request: Request,
     response: Response,
     _: StatsReader,
+    secrecy: SecrecyDep,
     filters: FiltersDep,
     by: Literal["service", "department"] = "service",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> list[dict[str, Any]]:
     with request.app.state.engine.connect() as conn:
+        _known_services(conn, filters)
         total, page = rows(conn, filters, by=by, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
+    for row in page:
+        row["suppressed"] = secrecy.hides(row["count"])
+        if row["suppressed"]:
+            row["count"] = None
     return page
 
 
@@ -109,11 +121,46 @@ def figures(
 def yearly(
     request: Request,
     _: StatsReader,
+    secrecy: SecrecyDep,
     filters: FiltersDep,
     group: Literal["family", "indicator", "index", "selection"] = "family",
 ) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
-        return series(conn, filters, group=group)
+        _known_services(conn, filters)
+        found = series(conn, filters, group=group)
+    if secrecy.applies:
+        for item in found["series"]:
+            for point in item["points"]:
+                _hide_point(point, secrecy)
+    return found
+
+
+def _known_services(conn: Connection, filters: Filters) -> None:
+    """An unknown service name is refused, with the names there are (a typo, most often)."""
+    if not filters.services:
+        return
+    known = {s["service"] for s in list_services(conn)}
+    unknown = [name for name in filters.services if name not in known]
+    if unknown:
+        shown = ", ".join(sorted(known)[:8]) + (" …" if len(known) > 8 else "")
+        raise InvalidInput(
+            f"Paramètre « service » : « {unknown[0]} » inconnu ; services connus : "
+            f"{shown or 'aucun (importez un état 4001)'}. Voir GET /api/v1/etat4001/services."
+        )
+
+
+def _hide_point(point: dict[str, Any], secrecy: Secrecy) -> None:
+    """A yearly point for a partner: hidden counts as null, and no change computed from one."""
+    count_hidden = secrecy.hides(point["count"])
+    previous = point["previous"]
+    previous_hidden = previous is not None and secrecy.hides(previous)
+    point["suppressed"] = count_hidden
+    if count_hidden:
+        point["count"] = None
+    if previous_hidden:
+        point["previous"] = None
+    if count_hidden or previous_hidden:
+        point["change"] = point["change_pct"] = point["z"] = None
 
 
 @router.get("/etat4001/services", summary="Les services et les communes qu'ils couvrent")
@@ -124,6 +171,8 @@ def services(
     perimeter: Perimeter = None,
     commune: Commune = None,
 ) -> list[dict[str, Any]]:
+    # The same checks as the figures' filters (département code, INSEE code).
+    make_filters(department=department, commune=commune)
     with request.app.state.engine.connect() as conn:
         return list_services(conn, department=department, perimeter=perimeter, commune=commune)
 
@@ -138,6 +187,7 @@ class ServiceCommunes(BaseModel):
 @router.put(
     "/etat4001/services",
     summary="Fixe les communes couvertes par un service (administrateur)",
+    responses=BODY_ERRORS,
 )
 def set_service_communes(request: Request, _: Admin, body: ServiceCommunes) -> dict[str, Any]:
     mapping = Mapping(body.perimeter, body.department, body.service, tuple(body.communes))

@@ -1,8 +1,9 @@
 """The map page (`/`), its settings inlined, and the JavaScript libraries served from npm.
 
-Leaflet, leaflet.markercluster and Chart.js come from the npm registry (package.json and its
-lock file, installed by `npm ci`) and are served from node_modules under /vendor: the page
-fetches nothing from the internet. Without a tile URL (OBS_TILE_URL) it adds no base map.
+Leaflet, leaflet.markercluster, Leaflet.VectorGrid and Chart.js come from the npm registry
+(package.json and its lock file, installed by `npm ci`) and are served from node_modules under
+/vendor: the page fetches nothing from the internet. Without a tile URL (OBS_TILE_URL) it adds
+no base map.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR = {
     "/vendor/leaflet": NODE_MODULES / "leaflet" / "dist",
     "/vendor/leaflet.markercluster": NODE_MODULES / "leaflet.markercluster" / "dist",
+    "/vendor/leaflet.vectorgrid": NODE_MODULES / "leaflet.vectorgrid" / "dist",
     "/vendor/chart.js": NODE_MODULES / "chart.js" / "dist",
 }
 

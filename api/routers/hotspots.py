@@ -344,10 +344,12 @@ def near_repeat(
                     "significant": bool(table.significant[i, j]),
                 }
             )
+    # The pairs counted would give a hidden cell back when the bands cover them all.
+    any_hidden = any(c["observed"] is None for c in cells)
     return {
         "filter": describe_filter(f),
-        "events": table.events,
-        "pairs": table.pairs,
+        "events": secrecy.count(table.events),
+        "pairs": None if any_hidden else table.pairs,
         "permutations": table.permutations,
         "seed": table.seed,
         "distance_edges": distance_edges,

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from pydantic import BaseModel
 
-from api.deps import Caller, SettingsDep, require_role
+from api.deps import BIGINT_MAX, Caller, SettingsDep, require_role
+from api.errors import BODY_ERRORS, problem_responses
 from observatory.imports import (
     count_batches,
     get_batch,
@@ -28,6 +30,7 @@ Admin = Annotated[Caller, Depends(require_role("admin"))]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Taille de la page")]
 Offset = Annotated[int, Query(ge=0, description="Décalage")]
+BatchId = Annotated[int, PathParam(le=BIGINT_MAX, description="Numéro du lot")]
 
 
 class Page(BaseModel):
@@ -47,22 +50,36 @@ def batches(request: Request, _: Reader, limit: Limit = 50, offset: Offset = 0) 
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{batch_id}", summary="Un lot : ses comptes (mêmes clés que import --json)")
-def batch(request: Request, _: Reader, batch_id: int) -> dict[str, Any]:
+@router.get(
+    "/{batch_id}",
+    summary="Un lot : ses comptes (mêmes clés que import --json)",
+    responses=problem_responses(404),
+)
+def batch(request: Request, _: Reader, batch_id: BatchId) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
         return get_batch(conn, batch_id).as_dict()
 
 
-@router.get("/{batch_id}/rejects", summary="Les lignes rejetées d'un lot, avec leur raison")
+@router.get(
+    "/{batch_id}/rejects",
+    summary="Les lignes rejetées d'un lot, avec leur raison",
+    responses=problem_responses(404),
+)
 def rejects(
-    request: Request, _: RejectReader, batch_id: int, limit: Limit = 100, offset: Offset = 0
+    request: Request, _: RejectReader, batch_id: BatchId, limit: Limit = 100, offset: Offset = 0
 ) -> Page:
     with request.app.state.engine.connect() as conn:
         total, items = list_rejects(conn, batch_id, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("", status_code=201, summary="Importe un fichier téléversé (administrateur)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Importe un fichier téléversé (administrateur)",
+    # 409: an import of the same source is running; 413: the file is too large.
+    responses={**BODY_ERRORS, **problem_responses(409, 413)},
+)
 def upload(
     request: Request,
     settings: SettingsDep,

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.analytics import FilterDep, describe_filter
-from api.deps import Caller, SessionDep, SettingsDep, require_role
+from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
 from observatory.analytics.plainsql import where_clause
 from observatory.models import AuditLog
 
@@ -79,9 +79,10 @@ def incidents(
     session: SessionDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Taille de la page")] = 1000,
-    offset: Annotated[int, Query(ge=0, description="Décalage")] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX, description="Décalage")] = 0,
     after: Annotated[
-        int | None, Query(ge=0, description="Après cet identifiant (pagination par clé)")
+        int | None,
+        Query(ge=0, le=BIGINT_MAX, description="Après cet identifiant (pagination par clé)"),
     ] = None,
 ) -> Response:
     where, params = where_clause(f, settings.timezone)

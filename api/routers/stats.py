@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ from api.analytics import (
 from api.deps import SessionDep, SettingsDep
 from observatory.analytics import engine
 from observatory.analytics.filters import parse_day, parse_hours
+from observatory.analytics.secrecy import shown_total_row, suppressed
 from observatory.analytics.trendstats import mann_kendall, percent_change, poisson_z, year_over_year
 from observatory.errors import InvalidInput
 
@@ -109,7 +111,10 @@ def timeslots(
     secrecy: SecrecyDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    hours = engine.week_hours(snapshot, f)
+    raw = engine.week_hours(snapshot, f)
+    hidden = secrecy.hidden(raw)
+    # Slots and total add up the hours shown only: no hidden hour follows by subtraction.
+    hours = secrecy.shown(raw)
     total = float(hours.sum())
     by_hour = hours.reshape(7, 24).sum(axis=0)
     slots = []
@@ -119,8 +124,8 @@ def timeslots(
             {
                 "name": name,
                 "hours": spec,
-                "value": _number(secrecy.count(value)),
-                "share": _number(value / total) if total and not secrecy.hides(value) else None,
+                "value": _number(value),
+                "share": _number(value / total) if total else None,
             }
         )
     night = next((s for s in slots if s["name"] == "nuit"), None)
@@ -129,7 +134,13 @@ def timeslots(
         "timezone": settings.timezone,
         "weekdays": WEEKDAYS,
         "hours": list(range(24)),
-        "matrix": [[_number(secrecy.count(v)) for v in row] for row in engine.matrix_rows(hours)],
+        "matrix": [
+            [None if h else _number(v) for v, h in zip(row, hidden_row, strict=True)]
+            for row, hidden_row in zip(
+                engine.matrix_rows(raw), hidden.reshape(7, 24).tolist(), strict=True
+            )
+        ],
+        "suppressed_cells": int(hidden.sum()),
         "slots": slots,
         "night_share": night["share"] if night else None,
         "total": _number(total),
@@ -166,16 +177,30 @@ def trends(
         counts = result.counts[:, i].astype(np.float64)
         if by != "total" and not counts.any():
             continue
+        hidden = secrecy.hidden(counts)
         change = year_over_year(counts, per_year)
-        test = mann_kendall(counts[complete])
+        # A change against a hidden period, or from one, would give it back.
+        compared = hidden | np.concatenate([np.zeros(per_year, bool), hidden])[: len(hidden)]
+        withheld = bool(hidden[complete].any())
         series.append(
             {
                 "key": key,
                 "label": labels.get(key, key),
-                "counts": [secrecy.count(int(c)) for c in counts],
-                "yoy_percent": [_number(v, 2) for v in change.percent],
-                "yoy_z": [_number(v, 3) for v in change.z],
-                "mann_kendall": test.as_dict(),
+                "counts": [None if h else int(c) for c, h in zip(counts, hidden, strict=True)],
+                "yoy_percent": [
+                    None if h else _number(v, 2)
+                    for v, h in zip(change.percent, compared, strict=True)
+                ],
+                "yoy_z": [
+                    None if h else _number(v, 3) for v, h in zip(change.z, compared, strict=True)
+                ],
+                "mann_kendall": None if withheld else mann_kendall(counts[complete]).as_dict(),
+                "withheld": (
+                    "Tendance non publiée : des périodes ont moins de "
+                    f"{secrecy.threshold} faits (secret statistique)."
+                    if withheld
+                    else None
+                ),
             }
         )
     return {
@@ -215,16 +240,22 @@ def compstat(
         return {"filter": describe_filter(f), "at": None, "periods": [], "rows": []}
     key_of, labels = _keys(by, nomenclature)
     windows = engine.compstat_windows(end)
-    figures: dict[str, list[tuple[int, int]]] = {}
-    for _name, start, stop, prev_start, prev_stop in windows:
-        now = engine.window_counts(snapshot, f, start, stop)
-        before = engine.window_counts(snapshot, f, prev_start, prev_stop)
-        grouped_now = _group(now, key_of)
-        grouped_before = _group(before, key_of)
-        for key in set(grouped_now) | set(grouped_before) | {"total"}:
-            figures.setdefault(key, [])
-        for key in figures:
-            figures[key].append((grouped_now.get(key, 0), grouped_before.get(key, 0)))
+    grouped = [
+        (
+            _group(engine.window_counts(snapshot, f, start, stop), key_of),
+            _group(engine.window_counts(snapshot, f, prev_start, prev_stop), key_of),
+        )
+        for _name, start, stop, prev_start, prev_stop in windows
+    ]
+    # Every key has one figure per window, zeros included, so that the columns line up.
+    keys = {"total"}.union(*(set(now) | set(before) for now, before in grouped))
+    figures: dict[str, list[tuple[int, int]]] = {
+        key: [(now.get(key, 0), before.get(key, 0)) for now, before in grouped] for key in keys
+    }
+    if secrecy.applies and key_of is not None:
+        # Beside hidden rows, the total row adds up the rows' counts shown only.
+        parts = [v for k, v in figures.items() if k != "total"]
+        figures["total"] = shown_total_row(parts, secrecy.threshold) or figures["total"]
     rows = []
     order = ["total", *sorted(k for k in figures if k != "total")]
     for key in order:
@@ -325,31 +356,28 @@ def territories(
     by_qpv, outside, whole = engine.territory_counts(snapshot, f, f.generation, codes)
     out = []
     for commune in communes:
-        total = sum(whole.get(commune.code, {}).values())
         own = [q for q in qpvs if commune.code in q.commune_codes]
         rest_population = None
         if commune.population is not None and all(
             q.population is not None and len(q.commune_codes) == 1 for q in own
         ):
             rest_population = commune.population - sum(q.population for q in own)
+        rows = [
+            Territory(whole.get(commune.code, {}), commune.population),
+            Territory(outside.get(commune.code, {}), rest_population),
+            *(Territory(by_qpv.get(q.code, {}), q.population) for q in own),
+        ]
+        _protect(rows, secrecy)
+        whole_row, rest_row, *qpv_rows = (row.as_dict(rows[0]) for row in rows)
         out.append(
             {
                 "code": commune.code,
                 "name": commune.name,
-                "whole": _territory(
-                    whole.get(commune.code, {}), total, commune.population, secrecy
-                ),
-                "outside_qpv": _territory(
-                    outside.get(commune.code, {}), total, rest_population, secrecy
-                ),
+                "whole": whole_row,
+                "outside_qpv": rest_row,
                 "qpvs": [
-                    {
-                        "code": q.code,
-                        "name": q.name,
-                        "communes": list(q.commune_codes),
-                        **_territory(by_qpv.get(q.code, {}), total, q.population, secrecy),
-                    }
-                    for q in own
+                    {"code": q.code, "name": q.name, "communes": list(q.commune_codes), **row}
+                    for q, row in zip(own, qpv_rows, strict=True)
                 ],
             }
         )
@@ -362,19 +390,64 @@ def territories(
     }
 
 
-def _territory(
-    by_category: dict[str, int], commune_total: int, population: int | None, secrecy: Secrecy
-) -> dict[str, Any]:
-    count = sum(by_category.values())
-    hidden = secrecy.hides(count)
-    return {
-        "count": secrecy.count(count),
-        "share": None if hidden or not commune_total else _number(count / commune_total),
-        "population": population,
-        "rate_per_1000": (
-            None if hidden or not population else _number(1000 * count / population, 2)
-        ),
-        "by_category": {
-            code: secrecy.count(n) for code, n in sorted(by_category.items(), key=lambda i: -i[1])
-        },
-    }
+@dataclass
+class Territory:
+    """One row of the QPV table: its counts by category, what a partner may see of them."""
+
+    by_category: dict[str, int]
+    population: int | None
+    hidden: bool = False
+    hidden_categories: set[str] = field(default_factory=set)
+    detailed: bool = True
+
+    @property
+    def count(self) -> int:
+        return sum(self.by_category.values())
+
+    def as_dict(self, whole: Territory) -> dict[str, Any]:
+        count = None if self.hidden else self.count
+        total = None if whole.hidden else whole.count
+        return {
+            "count": count,
+            "suppressed": self.hidden,
+            "share": _number(count / total) if count is not None and total else None,
+            "population": self.population,
+            "rate_per_1000": (
+                _number(1000 * count / self.population, 2)
+                if count is not None and self.population
+                else None
+            ),
+            "by_category": (
+                {
+                    code: None if self.hidden or code in self.hidden_categories else n
+                    for code, n in sorted(self.by_category.items(), key=lambda i: -i[1])
+                }
+                if self.detailed
+                else None
+            ),
+        }
+
+
+def _protect(rows: list[Territory], secrecy: Secrecy) -> None:
+    """Partner secrecy of one commune's table (rows: the commune, the rest, its QPV).
+
+    The commune is the rest plus its QPV, and the sum of its categories: two tables with a
+    total shown, each protected by complementary suppression (observatory.analytics.secrecy).
+    The rest and the QPV lose their categories, which would make a third, crossed table.
+    """
+    if not secrecy.applies:
+        return
+    whole, parts = rows[0], rows[1:]
+    hidden_rows, whole_hidden = suppressed([row.count for row in parts], secrecy.threshold)
+    codes = sorted(whole.by_category)
+    hidden_codes, whole_hidden_too = suppressed(
+        [whole.by_category[c] for c in codes], secrecy.threshold
+    )
+    for i, row in enumerate(parts):
+        row.hidden = i in hidden_rows
+        row.detailed = False
+    whole.hidden_categories = {codes[i] for i in hidden_codes}
+    if whole_hidden or whole_hidden_too or secrecy.hides(whole.count):
+        # A table too small to protect: nothing of it is shown.
+        for row in rows:
+            row.hidden = True

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from observatory.errors import ObservatoryError
 from observatory.settings import Settings, get_settings
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(message, err=True)
@@ -49,9 +51,7 @@ def load_settings() -> Settings:
             f"{'.'.join(str(p) for p in e['loc']) or 'réglage'} : {e['msg']}" for e in exc.errors()
         )
         fail(f"Réglages invalides (variables OBS_… ou fichier .env) : {problems}")
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     if settings.log_level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings

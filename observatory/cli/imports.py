@@ -8,9 +8,10 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from sqlalchemy import Engine
@@ -283,6 +284,7 @@ def register_demo(app: typer.Typer) -> None:
                     continue
                 typer.echo(describe(step()))
             typer.echo(_demo_services(engine))
+            typer.echo(_demo_actions(engine))
 
 
 ETAT4001_SAMPLES = (
@@ -290,6 +292,68 @@ ETAT4001_SAMPLES = (
     "etat4001_csp_toulouse_2024.xlsx",
     "etat4001_tidy.csv",
 )
+
+
+class DemoAction(NamedTuple):
+    title: str
+    reference: str
+    kind: str
+    start: date
+    lon: float
+    lat: float
+    radius: float
+    categories: list[str]
+
+
+# Two fiches action of a made-up STSPD over the sample's two years, to show the evaluation.
+DEMO_ACTIONS = (
+    DemoAction(
+        "Vidéoprotection place du Capitole",
+        "FA-2.3 (exemple)",
+        "videoprotection",
+        date(2025, 1, 1),
+        1.4442,
+        43.6045,
+        200,
+        ["vol_dans_vehicule", "degradation_vehicule"],
+    ),
+    DemoAction(
+        "Médiation de nuit, Arnaud-Bernard",
+        "FA-4.1 (exemple)",
+        "mediation",
+        date(2025, 1, 1),
+        1.4395,
+        43.6100,
+        250,
+        ["tapage", "ivresse_publique"],
+    ),
+)
+
+
+def _demo_actions(engine: Engine) -> str:
+    """Record the demo's actions once (by title)."""
+    from observatory.actions.places import point_place
+    from observatory.actions.records import check_new_action, create_action, list_actions
+
+    added = 0
+    with engine.begin() as conn:
+        known = {a.title for a in list_actions(conn)}
+        for demo in DEMO_ACTIONS:
+            if demo.title in known:
+                continue
+            action = check_new_action(
+                conn,
+                title=demo.title,
+                kind=demo.kind,
+                start=demo.start,
+                place=point_place(demo.lon, demo.lat, demo.radius),
+                reference=demo.reference,
+                categories=demo.categories,
+                note="Action fictive des données d'exemple.",
+            )
+            create_action(conn, action, created_by="demo")
+            added += 1
+    return f"Actions d'exemple du CLSPD : {added} ajoutée(s), {len(DEMO_ACTIONS) - added} déjà là."
 
 
 def _demo_services(engine: Engine) -> str:

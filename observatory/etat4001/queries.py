@@ -20,6 +20,7 @@ Counting rules:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,10 @@ class Filters:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
+# A département as a caller writes it: the code alone ("31", "2A", "974"), nothing after it.
+STRICT_DEPARTMENT = re.compile(r"^(\d{1,3}|2[ABab])$")
+
+
 def make_filters(
     *,
     department: str | None = None,
@@ -80,7 +85,7 @@ def make_filters(
     """Checked filters from the parameters a caller gives; French InvalidInput otherwise."""
     departments = []
     for raw in _split(department):
-        code = department_code(raw)
+        code = department_code(raw) if STRICT_DEPARTMENT.match(raw) else None
         if code is None:
             raise InvalidInput(
                 f"Paramètre « department » : « {raw} » n'est pas un code de département "

@@ -219,6 +219,11 @@ def trend_table(figures: PackFigures) -> Table:
 
 def trend_text(figures: PackFigures) -> str:
     trend = figures.trend
+    if trend.withheld:
+        return (
+            f"Test de tendance non publié : des mois ont moins de {figures.threshold} faits "
+            "(secret statistique)."
+        )
     if trend.mk_n < 3:
         return "Trop peu de mois pour un test de tendance (il en faut 3 au moins)."
     slope = fr_signed(trend.mk_slope, 1)
@@ -277,7 +282,10 @@ def territory_table(figures: PackFigures) -> Table:
         rows.append(
             [
                 name,
-                count_text(row.count, figures.threshold),
+                # A row hidden to protect another may hold more than the threshold.
+                count_text(row.count, None, hidden=row.count is None)
+                if figures.threshold
+                else count_text(row.count, None),
                 fr_share(row.share),
                 fr_int(row.population),
                 fr_number(row.rate, 1),
@@ -295,6 +303,13 @@ def territory_text(figures: PackFigures) -> str:
         "est hors de tout QPV. Taux pour 1 000 habitants là où la population est connue (les "
         "fichiers des QPV 2024 n'en donnent pas ; la population hors QPV n'est donnée que si "
         "celle de chaque QPV l'est)."
+        + (
+            f" Secret statistique : un territoire de moins de {figures.threshold} faits est "
+            "masqué, et avec lui le plus petit autre, pour que la commune moins les autres ne "
+            "le redonne pas."
+            if figures.threshold
+            else ""
+        )
     )
 
 

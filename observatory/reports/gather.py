@@ -12,12 +12,14 @@ from sqlalchemy import Connection, Engine, text
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
 from observatory.analytics.hotspots import choose_resolution_and_k, hotspots, study_area_cells
+from observatory.analytics.secrecy import shown_total_row, suppressed
 from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.analytics.trendstats import mann_kendall, percent_change, poisson_z
 from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput
 from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
+from observatory.reports.actionpages import gather_actions
 from observatory.reports.model import (
     Area,
     Change,
@@ -98,6 +100,7 @@ def gather(
         compstat=_compstat(snapshot, f, secrecy, family_of),
         territories=_territories(snapshot, f, secrecy, commune, qpvs),
         etat4001=etat,
+        actions=gather_actions(engine, snapshot, request, secrecy.threshold),
     )
 
 
@@ -177,7 +180,9 @@ def _hotspots(
 def _timeslots(
     snapshot: Snapshot, f: Filter, secrecy: Secrecy, time_slots: dict[str, str]
 ) -> TimeSlots:
-    hours = stats.week_hours(snapshot, f)
+    raw = stats.week_hours(snapshot, f)
+    # Slots and total add up the hours shown only (partner pack): no hour follows from them.
+    hours = secrecy.shown(raw)
     total = float(hours.sum())
     by_hour = hours.reshape(7, 24).sum(axis=0)
     slots = []
@@ -186,7 +191,7 @@ def _timeslots(
         hidden = secrecy.hides(value)
         share = value / total if total and not hidden else None
         slots.append(Slot(name, spec, secrecy.amount(value), share))
-    matrix = [[secrecy.amount(v) for v in row] for row in stats.matrix_rows(hours)]
+    matrix = [[secrecy.amount(v) for v in row] for row in stats.matrix_rows(raw)]
     return TimeSlots(matrix, slots, total)
 
 
@@ -224,7 +229,8 @@ def _trend(snapshot: Snapshot, f: Filter, secrecy: Secrecy) -> Trend:
     if secrecy.threshold is not None:
         current_total, previous_total = shown, shown_before
     total = _change(current_total, previous_total if comparable and points else None, secrecy)
-    return Trend(points, total, test.trend, test.p, test.slope, test.n)
+    withheld = any(secrecy.hides(int(n)) for n in period)
+    return Trend(points, total, test.trend, test.p, test.slope, test.n, withheld=withheld)
 
 
 def _compstat(
@@ -237,14 +243,22 @@ def _compstat(
     if last is None or (f.date_from is not None and at < f.date_from):
         return CompStat(None, [], [])
     windows = stats.compstat_windows(at)
-    figures: dict[str, list[tuple[int, int]]] = {"total": []}
-    for _name, start, stop, prev_start, prev_stop in windows:
-        now = _by_family(stats.window_counts(snapshot, f, start, stop), family_of)
-        before = _by_family(stats.window_counts(snapshot, f, prev_start, prev_stop), family_of)
-        for key in set(now) | set(before):
-            figures.setdefault(key, [])
-        for key, values in figures.items():
-            values.append((now.get(key, 0), before.get(key, 0)))
+    grouped = [
+        (
+            _by_family(stats.window_counts(snapshot, f, start, stop), family_of),
+            _by_family(stats.window_counts(snapshot, f, prev_start, prev_stop), family_of),
+        )
+        for _name, start, stop, prev_start, prev_stop in windows
+    ]
+    # Every family has one figure per window, zeros included, so that the columns line up.
+    keys = {"total"}.union(*(set(now) | set(before) for now, before in grouped))
+    figures = {
+        key: [(now.get(key, 0), before.get(key, 0)) for now, before in grouped] for key in keys
+    }
+    if secrecy.threshold is not None:
+        # Beside hidden families, the total row adds up the families' counts shown only.
+        parts = [v for k, v in figures.items() if k != "total"]
+        figures["total"] = shown_total_row(parts, secrecy.threshold) or figures["total"]
     order = ["total", *list(FAMILIES)]
     rows = [
         CompStatRow(
@@ -275,23 +289,29 @@ def _territories(
         q.population is not None and len(q.communes) == 1 for q in qpvs
     ):
         rest_population = commune.population - sum(q.population or 0 for q in qpvs)
+    parts = [sum(by_qpv.get(q.code, {}).values()) for q in qpvs]
+    parts.append(sum(outside.get(commune.code, {}).values()))
+    # Partner pack: the commune is its QPV plus the rest, so a hidden row must not follow
+    # from the others (complementary suppression, as the API's QPV table does).
+    hidden, total_hidden = suppressed(parts, secrecy.threshold)
+    total_hidden = total_hidden or secrecy.hides(total)
 
-    def row(kind: str, area: Area, count: int, population: int | None) -> TerritoryRow:
-        hidden = secrecy.hides(count)
+    def row(kind: str, area: Area, count: int, population: int | None, hide: bool) -> TerritoryRow:
+        hide = hide or total_hidden
         return TerritoryRow(
             kind,
             area.code,
             area.name,
-            secrecy.count(count),
-            None if hidden or not total else count / total,
+            None if hide else count,
+            None if hide or total_hidden or not total else count / total,
             population,
-            None if hidden or not population else 1000 * count / population,
+            None if hide or not population else 1000 * count / population,
         )
 
-    rows = [row("qpv", q, sum(by_qpv.get(q.code, {}).values()), q.population) for q in qpvs]
+    rows = [row("qpv", q, parts[i], q.population, i in hidden) for i, q in enumerate(qpvs)]
     rest = Area(commune.code, "Reste de la commune (hors QPV)", None, None)
-    rows.append(row("reste", rest, sum(outside.get(commune.code, {}).values()), rest_population))
-    rows.append(row("commune", commune, total, commune.population))
+    rows.append(row("reste", rest, parts[-1], rest_population, len(qpvs) in hidden))
+    rows.append(row("commune", commune, total, commune.population, False))
     return rows
 
 

@@ -19,7 +19,7 @@ from jinja2 import Template
 from matplotlib.colors import Normalize, to_hex
 
 from observatory.grid import cell_geojson
-from observatory.reports import content
+from observatory.reports import actionpages, content
 from observatory.reports.charts import HEAT, trend_chart
 from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import attribution
@@ -308,9 +308,8 @@ def _p(text: str, css_class: str = "") -> str:
 
 def _intro(figures: PackFigures) -> str:
     c = figures.commune
-    toc = "".join(
-        f'<li><a href="#{key}">{escape(title)}</a></li>' for key, title in content.SECTIONS
-    )
+    sections = [*content.SECTIONS, *([actionpages.SECTION] if figures.actions else [])]
+    toc = "".join(f'<li><a href="#{key}">{escape(title)}</a></li>' for key, title in sections)
     return (
         f"<header><p class=sous-titre>{escape(content.OBSERVATORY)}</p>"
         f"<h1>{escape(content.TITLE)} — {escape(c.name)} (INSEE {escape(c.code)})</h1>"
@@ -364,6 +363,7 @@ def _sections(figures: PackFigures) -> str:
         f'<h2 id="etat4001">{escape(SECTION_TITLE["etat4001"])}</h2>',
         _p(content.etat4001_text(figures)),
         _table(content.etat4001_table(figures)),
+        *actionpages.html_section(figures.actions, _table, _p),
         f"<footer>{_p(content.RESTRICTED, 'restreint')}</footer>",
     ]
     return "".join(parts)

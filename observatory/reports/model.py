@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from observatory.reports.request import PackRequest
+
+if TYPE_CHECKING:
+    from observatory.reports.actionpages import ActionPage
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,12 @@ class Secrecy:
 
     def amount(self, value: float) -> float | None:
         return None if self.hides(value) else value
+
+    def shown(self, values: np.ndarray) -> np.ndarray:
+        """The values, the hidden ones as 0: what a total beside them may add up."""
+        if self.threshold is None:
+            return values
+        return np.where((values > 0) & (values < self.threshold), 0, values)
 
 
 # Outlines are drawn at about 5 m: the maps need no more, and the HTML pack stays small.
@@ -121,6 +130,7 @@ class Trend:
     mk_p: float
     mk_slope: float
     mk_n: int
+    withheld: bool = False  # the test would need months hidden from a partner
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,7 @@ class PackFigures:
     compstat: CompStat
     territories: list[TerritoryRow]
     etat4001: Etat4001Table
+    actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
 
     @property
     def partner(self) -> bool:

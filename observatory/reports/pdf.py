@@ -33,7 +33,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from observatory.reports import content
+from observatory.reports import actionpages, content
+from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
 from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import hexagon_map, hotspot_map
@@ -216,6 +217,8 @@ def _cover(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]
     ]
     for page, (_key, title) in enumerate(content.SECTIONS, start=2):
         story.append(_p(f"{title} — page {page}", s["body"]))
+    if figures.actions:
+        story.append(_p(f"{SECTION[1]} — page {len(content.SECTIONS) + 2}", s["body"]))
     return story
 
 
@@ -269,6 +272,21 @@ def render_pdf(figures: PackFigures) -> bytes:
         _p(content.etat4001_text(figures), s["body"]),
         _table(content.etat4001_table(figures), font_size=7),
     )
+    for number, page in enumerate(figures.actions):
+        story += [PageBreak(), _p(SECTION[1], s["h1"])] if number == 0 else [PageBreak()]
+        story += [_p(page.heading, s["h2"]), _p(actionpages.description(page), s["body"])]
+        if page.evaluation is not None:
+            header, rows = actionpages.counts_rows(page)
+            stats = actionpages.statistics_rows(page)
+            story += [
+                _image(actionpages.action_chart(page), WIDTH * 0.8),
+                _table(content.Table(header, rows)),
+                Spacer(1, 0.2 * cm),
+                _table(content.Table(["Indicateur", "Valeur"], stats, text_columns=2), 7.5),
+                Spacer(1, 0.3 * cm),
+            ]
+        story += [_p(text, s["body"]) for text in actionpages.reading(page)]
+        story.append(_p(actionpages.NOTE, s["small"]))
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,

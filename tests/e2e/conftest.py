@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from observatory.db import make_sessionmaker
 from observatory.settings import Settings
 from tests.conftest import TEST_SECRET, _truncate_all
+from tests.samples import load_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -99,31 +100,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _load_samples(engine: Engine, settings: Settings) -> None:
-    from ingest.boundaries import import_communes, import_qpv
-    from ingest.etat4001 import import_etat4001
-    from ingest.incidents import import_incidents
-    from observatory.etat4001.services import Mapping, map_communes
-
-    import_communes(
-        engine,
-        SAMPLES / "communes_toulouse.geojson",
-        population=SAMPLES / "populations_haute_garonne.csv",
-    )
-    import_qpv(
-        engine,
-        SAMPLES / "qpv2015_toulouse.geojson",
-        generation=2015,
-        population=SAMPLES / "qpv2015_toulouse_insee.csv",
-    )
-    import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
-    summary = import_incidents(engine, SAMPLES / "incidents_toulouse.csv", settings=settings)
-    assert summary.rows_imported == 30_000, summary
-    import_etat4001(engine, SAMPLES / "etat4001_csp_toulouse_2024.xlsx")
-    with engine.begin() as conn:
-        map_communes(conn, Mapping("PN", "31", "CSP TOULOUSE", ("31555",)), replace=True)
-
-
 @pytest.fixture(scope="package")
 def site(database_url: str, engine: Engine) -> Iterator[Site]:
     """The API serving the map on a free port, the samples loaded, one token per role."""
@@ -145,7 +121,7 @@ def site(database_url: str, engine: Engine) -> Iterator[Site]:
         tile_attribution="",
     )
     _truncate_all(engine)
-    _load_samples(engine, settings)
+    load_samples(engine, settings)
     with make_sessionmaker(engine).begin() as session:
         tokens = {
             role: create_token(session, f"e2e-{role}", role, settings.secret_key)

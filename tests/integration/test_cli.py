@@ -48,12 +48,14 @@ def test_help_lists_only_the_working_commands() -> None:
         if line.strip() and line.startswith("  ")
     }
     assert listed == {
+        "actions",
         "audit",
         "db",
         "demo",
         "etat4001",
         "import",
         "imports",
+        "purge",
         "report",
         "token",
         "serve",

@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 from observatory.db import make_sessionmaker
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.samples import load_samples
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 OBSERVATORY = [sys.executable, "-m", "observatory"]
@@ -48,32 +49,6 @@ SECTIONS = [
     "État 4001 des services de la commune",
 ]
 LAYERS = ["Hexagones : faits de la période", "Points chauds (Gi*)", "QPV 2024", "Limite communale"]
-
-
-def load_samples(engine: Engine, settings: Settings) -> None:
-    """Communes, QPV of both generations, the 30,000 facts, a CSP's état 4001 and its commune."""
-    from ingest.boundaries import import_communes, import_qpv
-    from ingest.etat4001 import import_etat4001
-    from ingest.incidents import import_incidents
-    from observatory.etat4001.services import Mapping, map_communes
-
-    import_communes(
-        engine,
-        SAMPLES / "communes_toulouse.geojson",
-        population=SAMPLES / "populations_haute_garonne.csv",
-    )
-    import_qpv(
-        engine,
-        SAMPLES / "qpv2015_toulouse.geojson",
-        generation=2015,
-        population=SAMPLES / "qpv2015_toulouse_insee.csv",
-    )
-    import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
-    summary = import_incidents(engine, SAMPLES / "incidents_toulouse.csv", settings=settings)
-    assert summary.rows_imported == 30_000, summary
-    import_etat4001(engine, SAMPLES / "etat4001_csp_toulouse_2024.xlsx")
-    with engine.begin() as conn:
-        map_communes(conn, Mapping("PN", "31", "CSP TOULOUSE", ("31555",)), replace=True)
 
 
 def pack_settings(database_url: str) -> Settings:

@@ -1,9 +1,11 @@
 // La carte Leaflet : fond facultatif (réglage), couches, contrôle des couches, légende.
 
+import { Actions } from "./couches/actions.js";
 import { h, remplir } from "./dom.js";
 import { Communes, Emergents, Faits, Hexagones, PointsChauds, Qpv } from "./couches.js";
 
 const ROLES_FAITS = ["admin", "police"];
+const ROLES_ACTIONS = ["admin", "analyst", "police"];
 
 export class Carte {
   constructor(element, { config, role, communes, visibles, vue, quandVue }) {
@@ -32,6 +34,7 @@ export class Carte {
     this.couches = [new Hexagones(), new PointsChauds(), new Emergents()];
     if (ROLES_FAITS.includes(role)) this.couches.push(new Faits());
     this.couches.push(new Qpv(), new Communes());
+    if (ROLES_ACTIONS.includes(role)) this.couches.push(new Actions());
     this.parId = new Map(this.couches.map((c) => [c.id, c]));
 
     const overlays = {};
@@ -132,7 +135,7 @@ export class Carte {
 
   /** Recharge les couches visibles dont les entrées ont changé ; les autres attendent d'être montrées. */
   async actualiser(contexte) {
-    this.contexte = { ...contexte, bbox: this.emprise() };
+    this.contexte = { ...contexte, bbox: this.emprise(), zoom: this.carte.getZoom() };
     this.couche("hexagones").restyler(contexte.classes);
     const visibles = this.couches.filter((c) => this.carte.hasLayer(c.groupe));
     const travaux = visibles.map((c) => {

@@ -3,6 +3,7 @@
 import { annulee, api } from "./api.js";
 import { CLASSES_GI, METHODES, classer, couleurDe, couleurMotif, ordreMotif } from "./classes.js";
 import { h, horodatage, nombre } from "./dom.js";
+import { TuilesHexagones, comptesDeplies, modeTuiles, modeleTuiles, resolutionTuiles, zoomTuiles } from "./tuiles.js";
 
 const CONTOURS = "Contours : IGN, INSEE, ANCT (Licence Ouverte)";
 
@@ -77,20 +78,25 @@ function pastille(couleur, extra = {}) {
   return h("span", { class: "pastille", style: `background:${couleur}`, "aria-hidden": "true", ...extra });
 }
 
-/** Nombre de faits par hexagone H3 : choroplèthe séquentielle classée, bornes en légende. */
+/** Nombre de faits par hexagone H3 : choroplèthe séquentielle classée, bornes en légende.
+ *  GeoJSON d'ordinaire ; tuiles vectorielles pour une grande zone (tuiles.js dit quand). */
 export class Hexagones extends Couche {
   constructor() {
     super("hexagones", "Faits par hexagone");
     this.classes = [];
     this.methode = "quantiles";
-    this.donnees = null;
-    this.groupe = L.geoJSON(null, {
+    this.mode = "geojson"; // ou « tuiles »
+    this.donnees = null; // le GeoJSON (mode geojson)
+    this.resume = null; // le TileJSON à la résolution des tuiles (mode tuiles)
+    this.base = null; // le TileJSON à la résolution choisie, et ses filtres
+    this.comptes = [];
+    this.geojson = L.geoJSON(null, {
       pane: "hexagones",
       attribution: "Grille H3",
       style: (f) => this.style(f),
       onEachFeature: (feature, couche) => {
         const p = feature.properties;
-        couche.bindTooltip(() => (p.suppressed ? "Moins de faits que le seuil de secret (masqué)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`), { sticky: true });
+        couche.bindTooltip(() => texteHexagone(p), { sticky: true });
         // Les tests et les outils d'accessibilité lisent le compte de chaque hexagone dessiné.
         couche.on("add", () => {
           const el = couche.getElement();
@@ -101,31 +107,70 @@ export class Hexagones extends Couche {
         });
       },
     });
+    this.tuiles = new TuilesHexagones({ style: (p) => this.style({ properties: p }), texte: texteHexagone });
+    this.groupe = L.layerGroup([this.geojson]);
   }
 
   cle(c) {
-    return JSON.stringify([c.filtres, c.res]);
+    return JSON.stringify([c.filtres, c.res, zoomTuiles(c.zoom)]);
   }
 
   async charger(c, signal) {
-    const donnees = await api("/layers/hexagons", { parametres: { ...c.filtres, res: c.res }, signal });
-    this.donnees = donnees;
+    const parametres = { ...c.filtres, res: c.res };
+    const cle = JSON.stringify(parametres);
+    // Même filtre, autre zoom : le TileJSON déjà lu suffit (un import remet cleChargee à null).
+    const connu = this.cleChargee !== null && this.base?.cle === cle;
+    const resume = connu ? this.base.resume : await api("/tiles/hexagons.json", { parametres, signal });
+    this.base = { cle, resume };
+    if (!modeTuiles(resume, c.zoom) || !TuilesHexagones.disponible()) {
+      if (!(connu && this.mode === "geojson" && this.donnees)) {
+        const donnees = await api("/layers/hexagons", { parametres, signal });
+        this.donnees = donnees;
+        this.comptes = donnees.features.filter((f) => !f.properties.suppressed).map((f) => f.properties.count);
+        this.classer(c.classes);
+        this.geojson.clearLayers();
+        this.geojson.addData(donnees);
+      }
+      this.mode = "geojson";
+      this.resume = null;
+      this.montrer(this.geojson);
+      return;
+    }
+    const res = resolutionTuiles(resume, c.zoom);
+    const ici = res === resume.resolution ? resume : await api("/tiles/hexagons.json", { parametres: { ...parametres, res }, signal });
+    const avant = JSON.stringify(this.classes);
+    this.mode = "tuiles";
+    this.resume = ici;
+    this.donnees = null;
+    this.geojson.clearLayers();
+    this.comptes = comptesDeplies(ici.histogram);
     this.classer(c.classes);
-    this.groupe.clearLayers();
-    this.groupe.addData(donnees);
+    const url = modeleTuiles({ ...parametres, v: ici.data_version });
+    const neuve = url !== this.tuiles.url;
+    this.montrer(this.tuiles.pour(url));
+    if (!neuve && JSON.stringify(this.classes) !== avant) this.tuiles.redessiner();
+  }
+
+  /** Le groupe montre le GeoJSON ou les tuiles, jamais les deux. */
+  montrer(couche) {
+    for (const autre of [this.geojson, this.tuiles.couche]) {
+      if (autre && autre !== couche && this.groupe.hasLayer(autre)) this.groupe.removeLayer(autre);
+    }
+    if (!this.groupe.hasLayer(couche)) this.groupe.addLayer(couche);
   }
 
   classer(methode) {
     this.methode = methode;
-    const comptes = (this.donnees?.features || []).filter((f) => !f.properties.suppressed).map((f) => f.properties.count);
-    this.classes = classer(comptes, methode);
+    this.classes = classer(this.comptes, methode);
   }
 
   /** Autre méthode de classes : pas besoin de recharger. */
   restyler(methode) {
-    if (methode === this.methode || !this.donnees) return;
+    const charge = this.mode === "tuiles" ? this.resume : this.donnees;
+    if (methode === this.methode || !charge) return;
     this.classer(methode);
-    this.groupe.setStyle((f) => this.style(f));
+    if (this.mode === "tuiles") this.tuiles.redessiner();
+    else this.geojson.setStyle((f) => this.style(f));
   }
 
   style(f) {
@@ -135,14 +180,18 @@ export class Hexagones extends Couche {
   }
 
   get total() {
-    return this.donnees?.metadata?.total ?? null;
+    return (this.mode === "tuiles" ? this.resume?.total : this.donnees?.metadata?.total) ?? null;
   }
 
   contenuLegende() {
+    const tuiles = this.mode === "tuiles";
     const features = this.donnees?.features || [];
-    if (!features.length) return h("p", { class: "note" }, "Aucun fait pour ces filtres.");
-    const masques = features.filter((f) => f.properties.suppressed).length;
-    const seuil = this.donnees.metadata?.suppression_threshold;
+    const n = tuiles ? this.resume.cells : features.length;
+    if (!n) return h("p", { class: "note" }, "Aucun fait pour ces filtres.");
+    const masques = tuiles ? this.resume.suppressed : features.filter((f) => f.properties.suppressed).length;
+    const seuil = tuiles ? this.resume.suppression_threshold : this.donnees.metadata?.suppression_threshold;
+    const res = tuiles ? this.resume.resolution : null;
+    const choisie = this.base?.resume?.resolution;
     return [
       h(
         "ul",
@@ -152,9 +201,21 @@ export class Hexagones extends Couche {
         ),
         masques ? h("li", {}, pastille("#c8c8c8"), `moins de ${seuil ?? "?"} (masqué)`) : null,
       ),
-      h("p", { class: "note" }, `Classes par ${METHODES[this.methode]}. ${nombre(this.total)} faits, ${nombre(features.length)} hexagones.`),
+      h("p", { class: "note" }, `Classes par ${METHODES[this.methode]}. ${nombre(this.total)} faits, ${nombre(n)} hexagones.`),
+      tuiles
+        ? h(
+            "p",
+            { class: "note", dataset: { mode: "tuiles", resolution: String(res) } },
+            `Grande zone : hexagones en tuiles vectorielles, de résolution ${res}`,
+            res < choisie ? ` à ce zoom (${choisie} en se rapprochant).` : ".",
+          )
+        : null,
     ];
   }
+}
+
+function texteHexagone(p) {
+  return p.suppressed ? "Moins de faits que le seuil de secret (masqué)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
 }
 
 /** Points chauds et froids (Gi*) : les 7 classes de confiance, rouges et bleues. */

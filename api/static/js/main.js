@@ -10,6 +10,7 @@ import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
 import { Compstat } from "./panneaux/compstat.js";
 import { Creneaux } from "./panneaux/creneaux.js";
+import { EvaluationAction } from "./panneaux/evaluation.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
 import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
@@ -124,6 +125,7 @@ async function ouvrir() {
     new Compstat($("panneau-compstat")),
     new Territoires($("panneau-qpv")),
   ];
+  if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes });
   app.pageImports = new PageImports($("page-imports"), {
     role,

@@ -45,7 +45,7 @@ export class Tendance {
     const incomplets = d.periods.map((p) => !p.complete);
     this.dessiner(etiquettes, comptes, incomplets);
     this.canevas.setAttribute("aria-label", `Nombre de faits par mois, de ${etiquettes[0] || "—"} à ${etiquettes[etiquettes.length - 1] || "—"}`);
-    remplir(this.verdict, verdict(serie?.mann_kendall));
+    remplir(this.verdict, serie?.withheld ? serie.withheld : verdict(serie?.mann_kendall));
     remplir(
       this.table,
       h("summary", {}, "Voir les chiffres"),

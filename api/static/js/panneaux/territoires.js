@@ -23,7 +23,7 @@ export class Territoires {
           h(
             "table",
             { class: "table-territoires" },
-            h("caption", {}, `${c.name} (${c.code}), géographie prioritaire ${d.generation}. Un QPV compte tous ses faits, même hors de la commune ; le reste de la commune, ses faits hors de tout QPV. Taux pour 1 000 habitants là où la population est connue.`),
+            h("caption", {}, `${c.name} (${c.code}), géographie prioritaire ${d.generation}. Un QPV compte tous ses faits, même hors de la commune ; le reste de la commune, ses faits hors de tout QPV. Taux pour 1 000 habitants là où la population est connue.${masquees(c, d.suppression_threshold)}`),
             h(
               "thead",
               {},
@@ -53,4 +53,11 @@ function ligne(nom, t, classe = null) {
     h("td", {}, nombre(t.population)),
     h("td", {}, t.rate_per_1000 === null ? "—" : nombre(t.rate_per_1000, 1)),
   );
+}
+
+// Secret statistique (partenaires) : les catégories masquées dans une ligne le sont partout.
+function masquees(c, seuil) {
+  const n = c.whole.suppressed_categories?.length ?? 0;
+  if (!seuil || !n) return "";
+  return ` Secret statistique : ${n} catégorie${n > 1 ? "s" : ""} de moins de ${seuil} faits dans un territoire ${n > 1 ? "sont retirées" : "est retirée"} de tous les comptes.`;
 }

@@ -1,0 +1,192 @@
+"""Actions of the STSPD (« fiches action »): record, list, and evaluate before/after.
+
+Roles: admin and analyst record actions; admin, analyst and police list them (the map's
+« Actions » layer) and read their evaluations — aggregates over places they already see. A
+partner gets 403: an evaluation's counts in a small treated area are often under the secrecy
+threshold, and hiding them would leave nothing to read.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.analytics import SnapshotDep
+from api.deps import Caller, SessionDep, require_role
+from api.errors import BODY_ERRORS, problem_responses
+from observatory.actions import (
+    KINDS,
+    check_new_action,
+    create_action,
+    evaluate_action,
+    get_action,
+    list_actions,
+    make_place,
+)
+from observatory.actions.evaluate import BUFFER_RANGE, DEFAULT_BUFFER_M, DEFAULT_MONTHS
+from observatory.actions.records import category_labels
+from observatory.analytics.beforeafter import MAX_MONTHS
+from observatory.analytics.filters import parse_commune
+
+router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
+
+GEOJSON = "application/geo+json"
+ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst"))]
+ActionReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
+ActionId = Annotated[int, Path(ge=1, description="Numéro de l'action")]
+
+
+class PlaceIn(BaseModel):
+    """Où : un point et un rayon, une ligne et un tampon, ou un polygone (GeoJSON, WGS84)."""
+
+    kind: str = Field(description="point, line ou polygon")
+    lon: float | None = Field(default=None, description="Point : longitude (WGS84)")
+    lat: float | None = Field(default=None, description="Point : latitude (WGS84)")
+    coordinates: list[float] | None = Field(default=None, description="Point : [lon, lat]")
+    radius: float | None = Field(default=None, description="Point : rayon en mètres")
+    geometry: dict[str, Any] | None = Field(
+        default=None, description="Ligne ou polygone : géométrie, Feature ou FeatureCollection"
+    )
+    buffer: float | None = Field(default=None, description="Ligne : tampon en mètres")
+
+
+class ActionIn(BaseModel):
+    """Une fiche action du STSPD à évaluer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500, description="Intitulé de l'action")
+    reference: str | None = Field(default=None, description="Référence de la fiche action")
+    kind: str = Field(description=f"Nature : {', '.join(KINDS)}")
+    start: date = Field(description="Début (AAAA-MM-JJ)")
+    end: date | None = Field(default=None, description="Fin (AAAA-MM-JJ) ; vide : en cours")
+    place: PlaceIn
+    categories: list[str] = Field(
+        default_factory=list, description="Codes de catégories ou de familles visées"
+    )
+    note: str | None = Field(default=None, max_length=5000)
+    control: dict[str, Any] | None = Field(
+        default=None, description="Zone témoin choisie (polygone GeoJSON) ; vide : la commune"
+    )
+
+
+def _geojson(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type=GEOJSON)
+
+
+@router.get(
+    "",
+    summary="Les actions du CLSPD (couche GeoJSON)",
+    description=(
+        "Chaque action : sa zone traitée (polygone) et ses propriétés (intitulé, fiche, "
+        "nature, dates, catégories visées, commune). La plus récente d'abord."
+    ),
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def actions_layer(
+    _: ActionReader,
+    session: SessionDep,
+    commune: Annotated[str | None, Query(description="Code INSEE : ses actions seulement")] = None,
+) -> Response:
+    conn = session.connection()
+    labels = category_labels(conn)
+    actions = list_actions(conn, parse_commune(commune))
+    return _geojson(
+        {
+            "type": "FeatureCollection",
+            "metadata": {"kinds": KINDS, "count": len(actions)},
+            "features": [a.feature(labels) for a in actions],
+        }
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Enregistrer une action",
+    response_class=Response,
+    responses={201: {"content": {GEOJSON: {}}}, **BODY_ERRORS},
+)
+def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Response:
+    conn = session.connection()
+    place = make_place(body.place.model_dump(exclude_none=True))
+    new = check_new_action(
+        conn,
+        title=body.title,
+        kind=body.kind,
+        start=body.start,
+        end=body.end,
+        place=place,
+        reference=body.reference,
+        categories=body.categories,
+        note=body.note,
+        control=body.control,
+    )
+    action_id = create_action(conn, new, created_by=caller.name)
+    return _geojson(get_action(conn, action_id).feature(category_labels(conn)), status=201)
+
+
+@router.get(
+    "/{action_id}",
+    summary="Une action",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}, **problem_responses(404)},
+)
+def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
+    conn = session.connection()
+    return _geojson(get_action(conn, action_id).feature(category_labels(conn)))
+
+
+@router.get(
+    "/{action_id}/evaluation",
+    summary="Évaluation avant/après d'une action, avec zone témoin et anneau",
+    description=(
+        "Faits des catégories visées dans la zone traitée, dans un anneau autour (déplacement "
+        "ou diffusion) et dans une zone témoin (par défaut le reste de la commune), sur deux "
+        "périodes égales avant et après — mêmes mois de l'année quand les données le "
+        "permettent. Rapport des cotes (RES) de Farrington et Welsh avec son intervalle à "
+        "95 % et son p ; quotient de déplacement pondéré (WDQ) de Bowers et Johnson ; "
+        "avertissements (petits effectifs, régression vers la moyenne) et lecture en français."
+    ),
+    responses=problem_responses(404),
+)
+def evaluation(
+    _: ActionReader,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    action_id: ActionId,
+    months: Annotated[
+        int, Query(ge=1, le=MAX_MONTHS, description="Durée de chaque période, en mois")
+    ] = DEFAULT_MONTHS,
+    buffer: Annotated[
+        float,
+        Query(
+            ge=BUFFER_RANGE[0],
+            le=BUFFER_RANGE[1],
+            description="Largeur de l'anneau autour de la zone, en mètres",
+        ),
+    ] = DEFAULT_BUFFER_M,
+    control: Annotated[
+        str | None,
+        Query(description="Zone témoin : code INSEE ou code de QPV ; vide : la commune"),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(description="start (après le début) ou end (après la fin) ; défaut selon l'action"),
+    ] = None,
+) -> dict[str, Any]:
+    result = evaluate_action(
+        session.connection(),
+        snapshot,
+        action_id,
+        months=months,
+        buffer_m=buffer,
+        control=control,
+        after_from=after,
+    )
+    return result.as_dict()

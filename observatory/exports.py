@@ -1,0 +1,310 @@
+"""Incidents and hexagon counts as files that QGIS and French Excel open: CSV, GeoJSON, GeoPackage.
+
+- CSV: UTF-8 with a byte-order mark, ``;`` between cells, CRLF line ends (what French Excel
+  expects); coordinates with a decimal point, so that QGIS and GDAL read them as numbers. Every
+  text cell a spreadsheet would evaluate as a formula is neutralised (``neutralise``).
+- GeoJSON: RFC 7946, WGS84 lon/lat, no ``crs`` member; the collection's ``name`` is the layer
+  name GDAL and QGIS show.
+- GeoPackage: written by pyogrio (GDAL) into a file, one layer in EPSG:4326.
+
+Incidents carry the same columns in every format (``INCIDENT_FIELDS``); dates are text, ISO 8601
+in local time with the offset (a GeoPackage date-time must be UTC, which would show a police
+officer 22:10 for a fact at 23:10). They are read by ranges of ids (``id > last ORDER BY id
+LIMIT n``) inside the caller's transaction, so memory stays bounded however many facts a filter
+keeps, and a REPEATABLE READ transaction makes every chunk agree with the count taken first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+from sqlalchemy import Connection, Row, text
+
+from observatory.analytics.filters import Filter
+from observatory.analytics.plainsql import where_clause
+from observatory.grid import to_hex
+
+CHUNK_ROWS = 10_000
+
+# Cells a spreadsheet reads as a formula (or as the start of one, after a tab or a carriage
+# return): OWASP's list for CSV injection.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+INCIDENT_FIELDS = (
+    "id",
+    "occurred_start",
+    "occurred_end",
+    "category",
+    "category_label",
+    "commune",
+    "commune_name",
+    "qpv_2015",
+    "qpv_2024",
+    "source",
+    "source_ref",
+    "lon",
+    "lat",
+)
+HEXAGON_FIELDS = ("h3", "count", "suppressed")
+
+INCIDENT_LAYER = "incidents"
+HEXAGON_LAYER = "hexagones"
+
+# One chunk of the filter's incidents, after the id :after. The chunk is cut on `incident`
+# alone (where_clause names its columns unqualified); timestamps come out in the session's zone.
+ROWS = """
+SELECT i.id,
+       to_char(i.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS occurred_start,
+       to_char(i.occurred_until, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS occurred_end,
+       i.category_code AS category,
+       coalesce(c.label, i.category_code) AS category_label,
+       i.commune_code AS commune,
+       m.name AS commune_name,
+       i.qpv_2015,
+       i.qpv_2024,
+       i.source,
+       i.source_ref,
+       ST_X(i.geom) AS lon,
+       ST_Y(i.geom) AS lat
+FROM (
+    SELECT id, occurred_at, occurred_until, category_code, commune_code, qpv_2015, qpv_2024,
+           source, source_ref, geom
+    FROM incident
+    WHERE ({where}) AND id > :after
+    ORDER BY id
+    LIMIT :limit
+) AS i
+LEFT JOIN category AS c ON c.code = i.category_code
+LEFT JOIN commune AS m ON m.code = i.commune_code
+"""
+
+# The same chunk as GeoJSON features, built by PostgreSQL: (features joined by commas, n, last id).
+FEATURES = """
+SELECT string_agg(json_build_object(
+           'type', 'Feature',
+           'id', r.id,
+           'properties', json_build_object({properties}),
+           'geometry', json_build_object(
+               'type', 'Point', 'coordinates', json_build_array(r.lon, r.lat))
+       )::text, ',' ORDER BY r.id),
+       count(*),
+       max(r.id)
+FROM ({rows}) AS r
+""".replace("{properties}", ", ".join(f"'{name}', r.{name}" for name in INCIDENT_FIELDS))
+
+
+def neutralise(value: str) -> str:
+    """A text cell a spreadsheet would evaluate as a formula, made plain text (a quote first)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value  # numbers as Python writes them (decimal point), None as an empty cell
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as CSV lines for French Excel (``;``, CRLF), text cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()
+
+
+# -- incidents ---------------------------------------------------------------------------------
+
+
+def incident_filter(f: Filter, zone: str) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition of the filter on `incident`, and its bind parameters."""
+    where, params = where_clause(f, zone)
+    if f.bbox is not None:
+        # The same box again, in a form the GiST index on geom can use (edges included too).
+        where += " AND geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+    return where, params
+
+
+def start_reading(conn: Connection, zone: str) -> None:
+    """Write this transaction's timestamps in the local zone (call first, in the transaction)."""
+    conn.execute(text("SELECT set_config('TimeZone', :zone, true)"), {"zone": zone})
+
+
+def count_incidents(conn: Connection, where: str, params: dict[str, Any]) -> int:
+    sql = f"SELECT count(*) FROM incident WHERE {where}"  # noqa: S608 - allow-listed pieces
+    return int(conn.execute(text(sql), params).scalar_one())
+
+
+def incident_chunks(
+    conn: Connection, where: str, params: dict[str, Any], size: int | None = None
+) -> Iterator[Sequence[Row[Any]]]:
+    """The filter's incidents in id order, ``size`` rows at a time (INCIDENT_FIELDS)."""
+    size = size or CHUNK_ROWS
+    sql = text(ROWS.format(where=where) + " ORDER BY i.id")
+    after = -1
+    while True:
+        rows = conn.execute(sql, {**params, "after": after, "limit": size}).all()
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        after = rows[-1].id
+
+
+def incident_csv(conn: Connection, where: str, params: dict[str, Any]) -> Iterator[bytes]:
+    """The CSV file, a chunk of rows at a time."""
+    yield (BOM + csv_text([INCIDENT_FIELDS])).encode("utf-8")
+    for rows in incident_chunks(conn, where, params):
+        yield csv_text(rows).encode("utf-8")
+
+
+def incident_geojson(conn: Connection, where: str, params: dict[str, Any]) -> Iterator[bytes]:
+    """The GeoJSON FeatureCollection, a chunk of features at a time."""
+    yield f'{{"type":"FeatureCollection","name":"{INCIDENT_LAYER}","features":['.encode()
+    sql = text(FEATURES.format(rows=ROWS.format(where=where)))
+    after, separator = -1, ""
+    while True:
+        features, returned, last = conn.execute(
+            sql, {**params, "after": after, "limit": CHUNK_ROWS}
+        ).one()
+        if returned:
+            yield (separator + features).encode("utf-8")
+            separator = ","
+        if returned < CHUNK_ROWS:
+            break
+        after = last
+    yield b"]}"
+
+
+def write_incident_geopackage(
+    conn: Connection, where: str, params: dict[str, Any], path: Path
+) -> None:
+    """The GeoPackage file at ``path``: a point layer « incidents », appended chunk by chunk."""
+    import pandas as pd
+
+    written = False
+    for rows in incident_chunks(conn, where, params):
+        frame = pd.DataFrame.from_records(rows, columns=list(INCIDENT_FIELDS))
+        _write_points(frame, path, append=written)
+        written = True
+    if not written:  # an empty layer, with its fields: QGIS opens it as such
+        empty = {name: pd.Series(dtype="object") for name in INCIDENT_FIELDS}
+        empty.update(
+            id=pd.Series(dtype="int64"),
+            lon=pd.Series(dtype="float64"),
+            lat=pd.Series(dtype="float64"),
+        )
+        _write_points(pd.DataFrame(empty), path, append=False)
+
+
+def _write_points(frame: Any, path: Path, *, append: bool) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    points = gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float))
+    layer = gpd.GeoDataFrame(frame.astype({"id": "int64"}), geometry=points, crs="EPSG:4326")
+    pyogrio.write_dataframe(
+        layer, path, layer=INCIDENT_LAYER, driver="GPKG", geometry_type="Point", append=append
+    )
+
+
+# -- hexagons ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HexagonTable:
+    """Cells of one resolution and the counts to show (None: suppressed for this reader)."""
+
+    resolution: int
+    cells: Sequence[int]
+    counts: Sequence[int | None]
+
+    def rows(self) -> Iterator[tuple[str, int | None, bool]]:
+        """(h3 hexadecimal id, count or None, suppressed) per cell."""
+        ids = to_hex(np.asarray(self.cells, dtype=np.int64))
+        for cell, count in zip(ids, self.counts, strict=True):
+            yield cell, count, count is None
+
+    @property
+    def total(self) -> int:
+        """The total of the counts shown (a full total would give away the hidden ones)."""
+        return sum(c for c in self.counts if c is not None)
+
+
+def cell_wkt(cell: int) -> str:
+    """The cell's outline as WKT (lon lat, closed ring, 6 decimals like the GeoJSON layer)."""
+    ring = [(lng, lat) for lat, lng in h3.api.basic_int.cell_to_boundary(int(cell))]
+    ring.append(ring[0])
+    return "POLYGON ((" + ", ".join(f"{lng:.6f} {lat:.6f}" for lng, lat in ring) + "))"
+
+
+def hexagon_csv(table: HexagonTable) -> bytes:
+    """The CSV file: h3, count (empty when suppressed), suppressed, and the outline as WKT."""
+    rows = [(*row, cell_wkt(cell)) for row, cell in zip(table.rows(), table.cells, strict=True)]
+    return (BOM + csv_text([(*HEXAGON_FIELDS, "wkt"), *rows])).encode("utf-8")
+
+
+def hexagon_geojson(table: HexagonTable, metadata: dict[str, Any]) -> bytes:
+    """The GeoJSON FeatureCollection of /layers/hexagons, with its metadata."""
+    import json
+
+    from observatory.grid import cell_geojson
+
+    features = []
+    for (h3_id, count, hidden), cell in zip(table.rows(), table.cells, strict=True):
+        properties = json.dumps({"h3": h3_id, "count": count, "suppressed": hidden})
+        features.append(
+            f'{{"type":"Feature","properties":{properties},"geometry":{cell_geojson(cell)}}}'
+        )
+    head = json.dumps(
+        {"type": "FeatureCollection", "name": HEXAGON_LAYER, "metadata": metadata},
+        ensure_ascii=False,
+    )
+    return (head[:-1] + f',"features":[{",".join(features)}]}}').encode("utf-8")
+
+
+def write_hexagon_geopackage(table: HexagonTable, path: Path) -> None:
+    """The GeoPackage file at ``path``: a polygon layer « hexagones »."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    import shapely
+
+    rows = list(table.rows())
+    frame = pd.DataFrame(
+        {
+            "h3": pd.Series([r[0] for r in rows], dtype="object"),
+            "count": pd.array([r[1] for r in rows], dtype="Int64"),
+            "suppressed": pd.Series([r[2] for r in rows], dtype="bool"),
+        }
+    )
+    outlines = shapely.from_wkt([cell_wkt(cell) for cell in table.cells])
+    layer = gpd.GeoDataFrame(frame, geometry=outlines, crs="EPSG:4326")
+    pyogrio.write_dataframe(
+        layer, path, layer=HEXAGON_LAYER, driver="GPKG", geometry_type="Polygon"
+    )
+
+
+def file_name(
+    stem: str, date_from: date | None, date_to: date | None, today: date, ext: str
+) -> str:
+    """A file name a French user recognises: faits_2024-01-01_au_2024-12-31.csv."""
+    if date_from and date_to:
+        period = f"{date_from.isoformat()}_au_{date_to.isoformat()}"
+    elif date_from:
+        period = f"depuis_le_{date_from.isoformat()}"
+    elif date_to:
+        period = f"jusqu_au_{date_to.isoformat()}"
+    else:
+        period = f"extrait_le_{today.isoformat()}"
+    return f"{stem}_{period}.{ext}"

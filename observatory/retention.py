@@ -1,0 +1,184 @@
+"""Retention: delete the incidents older than a duration, and the rejected rows of old imports.
+
+A fact is older than the limit when it ended (``occurred_until``, else ``occurred_at``) before
+the cut-off: local midnight of the day that lies DURATION before today (36m on 2025-06-15: facts
+ended before 2022-06-15 00:00, Europe/Paris). Rejected rows (``import_reject``) hold the raw
+values of a file line, personal data included, and often no usable date: they go with their
+batch's start (``import_batch.started_at``) before the cut-off. The batch itself stays, with its
+counts (no personal data).
+
+One transaction does it all, and writes one ``audit_log`` row (action ``purge``, actor the
+command's user, ``row_count`` the facts deleted, ``filters`` the duration, the cut-off and the
+rejected rows deleted): the audit log is where who-did-what-with-personal-data is kept, and
+``observatory audit`` shows it. The DELETE on ``incident`` fires the statement trigger of
+observatory/changes.py, which raises the data version and logs a ``change``: the API's in-memory
+copy then reloads, without the purged facts. When no fact is old enough, no DELETE runs, so a
+daily purge with nothing to do does not make the API reload millions of rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, text
+
+from observatory.audit import record
+from observatory.errors import InvalidInput
+
+UNITS = {"d": "d", "j": "d", "m": "m", "y": "y", "a": "y"}  # French j(ours) and a(ns) too
+UNIT_WORDS = {"d": ("jour", "jours"), "m": ("mois", "mois"), "y": ("an", "ans")}
+DURATION = re.compile(r"^\s*(\d{1,5})\s*([a-zA-Z])\s*$")
+
+# Facts that ended before the cut-off. occurred_until >= occurred_at (a check constraint), so
+# the first term is implied; it is there for the BRIN index on occurred_at.
+OLD_INCIDENTS = "occurred_at < :cutoff AND (occurred_until IS NULL OR occurred_until < :cutoff)"
+OLD_REJECTS = "batch_id IN (SELECT id FROM import_batch WHERE started_at < :cutoff)"
+
+
+@dataclass(frozen=True)
+class Duration:
+    """How long facts are kept: a number of days, months or years."""
+
+    amount: int
+    unit: str  # d, m or y
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def describe(self) -> str:
+        """In French: « 36 mois », « 1 an », « 365 jours »."""
+        one, many = UNIT_WORDS[self.unit]
+        return f"{self.amount} {one if self.amount == 1 else many}"
+
+    def before(self, day: date) -> date:
+        """The day that lies this duration before ``day`` (31 March − 1m: 28 or 29 February)."""
+        too_long = InvalidInput(f"Durée de conservation trop longue : {self.describe()}.")
+        if self.unit == "d":
+            try:
+                return day - timedelta(days=self.amount)
+            except OverflowError:
+                raise too_long from None
+        months = self.amount * (12 if self.unit == "y" else 1)
+        year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+        if year < 1:
+            raise too_long
+        month += 1
+        return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def parse_duration(value: str) -> Duration:
+    """``36m``, ``3y``, ``365d`` (also ``3a``, ``365j``) as a Duration; a French error else."""
+    match = DURATION.match(value)
+    unit = UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise InvalidInput(
+            f"Durée illisible « {value} » : écrivez un nombre suivi de d (jours), m (mois) ou "
+            "y (ans), par exemple 36m, 3y ou 365d."
+        )
+    amount = int(match.group(1))
+    if amount < 1:
+        raise InvalidInput(f"Durée nulle « {value} » : elle doit valoir au moins 1.")
+    return Duration(amount, unit)
+
+
+def cutoff(duration: Duration, now: datetime, zone: str) -> datetime:
+    """Local midnight of the day that lies ``duration`` before ``now``'s local day."""
+    tz = ZoneInfo(zone)
+    return datetime.combine(duration.before(now.astimezone(tz).date()), time(0), tz)
+
+
+@dataclass(frozen=True)
+class PurgeSummary:
+    """What a purge deleted (or, in a dry run, would delete)."""
+
+    duration: Duration
+    cutoff: datetime
+    incidents: int
+    rejects: int
+    dry_run: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "older_than": str(self.duration),
+            "cutoff": self.cutoff.isoformat(),
+            "incidents_deleted": self.incidents,
+            "rejects_deleted": self.rejects,
+        }
+
+    def describe(self) -> str:
+        """One French line."""
+        scope = (
+            f"conservation {self.duration.describe()}, "
+            f"faits terminés avant le {self.cutoff.strftime('%d/%m/%Y')}"
+        )
+        facts = _count_words(self.incidents, "fait", "faits")
+        rejects = _count_words(self.rejects, "ligne rejetée", "lignes rejetées")
+        if self.dry_run:
+            return (
+                f"Simulation ({scope}) : {facts} et {rejects} d'imports antérieurs seraient "
+                "supprimés ; rien n'a été supprimé."
+            )
+        return f"Purge ({scope}) : {facts} et {rejects} d'imports antérieurs supprimés."
+
+
+def _count_words(n: int, one: str, many: str) -> str:
+    return f"{n:,}".replace(",", "\u202f") + " " + (one if n <= 1 else many)
+
+
+def purge(
+    engine: Engine,
+    duration: Duration,
+    *,
+    zone: str,
+    run_by: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PurgeSummary:
+    """Delete the facts and rejected rows older than the duration, in one transaction."""
+    limit = cutoff(duration, now or datetime.now(ZoneInfo(zone)), zone)
+    with engine.connect() as conn:
+        if dry_run:
+            incidents = _count(conn, "incident", OLD_INCIDENTS, limit)
+            rejects = _count(conn, "import_reject", OLD_REJECTS, limit)
+            conn.rollback()
+            return PurgeSummary(duration, limit, incidents, rejects, dry_run=True)
+        incidents = 0
+        if _count(conn, "incident", OLD_INCIDENTS, limit, exists=True):
+            incidents = _delete(conn, "incident", OLD_INCIDENTS, limit)
+        rejects = _delete(conn, "import_reject", OLD_REJECTS, limit)
+        record(
+            conn,
+            token_id=None,
+            actor=run_by,
+            role="admin",
+            action="purge",
+            filters={
+                "older_than": str(duration),
+                "cutoff": limit.isoformat(),
+                "rejects_deleted": rejects,
+            },
+            row_count=incidents,
+        )
+        conn.commit()
+    return PurgeSummary(duration, limit, incidents, rejects, dry_run=False)
+
+
+# Table names and conditions below are this module's constants, never user input.
+def _count(
+    conn: Connection, table: str, condition: str, limit: datetime, exists: bool = False
+) -> int:
+    sql = f"SELECT count(*) FROM {table} WHERE {condition}"  # noqa: S608
+    if exists:
+        sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {condition})::int"  # noqa: S608
+    return int(conn.execute(text(sql), {"cutoff": limit}).scalar_one())
+
+
+def _delete(conn: Connection, table: str, condition: str, limit: datetime) -> int:
+    sql = f"DELETE FROM {table} WHERE {condition}"  # noqa: S608
+    return int(conn.execute(text(sql), {"cutoff": limit}).rowcount)
