@@ -28,7 +28,7 @@ def audit_log(
     since: Annotated[str | None, Query(description="Depuis ce jour (AAAA-MM-JJ)")] = None,
     actor: Annotated[str | None, Query(description="Nom du jeton")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> dict[str, Any]:
     if actor is not None and not TOKEN_NAME.match(actor):
         raise InvalidInput(

@@ -29,8 +29,8 @@ RejectReader = Annotated[Caller, Depends(require_role("admin", "police"))]
 Admin = Annotated[Caller, Depends(require_role("admin"))]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Taille de la page")]
-Offset = Annotated[int, Query(ge=0, description="Décalage")]
-BatchId = Annotated[int, PathParam(le=BIGINT_MAX, description="Numéro du lot")]
+Offset = Annotated[int, Query(ge=0, le=BIGINT_MAX, description="Décalage")]
+BatchId = Annotated[int, PathParam(ge=1, le=BIGINT_MAX, description="Numéro du lot")]
 
 
 class Page(BaseModel):
