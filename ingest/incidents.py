@@ -226,7 +226,8 @@ def _prepared_chunks(
     for item in parsed:
         known, unknown = resolve_categories(item.parsed, lookups.categories, item.chunk)
         for value in unknown["category_raw"]:
-            counts.unknown_categories[value] = counts.unknown_categories.get(value, 0) + 1
+            key = value.replace("\0", "\ufffd")  # the batch's details are jsonb: no NUL
+            counts.unknown_categories[key] = counts.unknown_categories.get(key, 0) + 1
         rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw")])
         # In slices, so that the first COPY starts early and the last one ends soon after
         # the parsing; the chunk's rejects and count go with its last slice.

@@ -68,6 +68,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 NONE = np.array(None)  # compared with cells: != NONE is "is not None" for str and None
+# Characters of a source reference: real ones are short, and the unique index on the
+# reference (a few kilobytes at most per entry) refuses a much longer one for the whole batch.
+MAX_REFERENCE = 200
 
 ROW_COLUMNS = (
     "row_number", "source_ref", "occurred_at", "occurred_until", "category_raw",
@@ -196,6 +199,7 @@ def parse_chunk(
         date_order=mapping.date_order,
         month_is_interval=mapping.month_is_interval,
     )
+    reference = _text(col("source_ref"), index)
     category = _text(col("category"), index)
     address_column = col("address")  # clean_address strips it, as _text would
     address = _nones(index) if address_column is None else clean_address(address_column)
@@ -214,6 +218,7 @@ def parse_chunk(
     reasons = pd.DataFrame(
         {
             "surplus": _surplus_reasons(chunk, len(names)),
+            "reference": _reference_reasons(reference),
             "date": dates.error,
             "category": _nones(index).where(category.notna(), "catégorie manquante"),
             "place": place.error,
@@ -239,7 +244,7 @@ def parse_chunk(
     rows = pd.DataFrame(
         {
             "row_number": pd.Series(row_numbers[keep], index=kept, dtype="int64"),
-            "source_ref": objects(_text(col("source_ref"), index)),
+            "source_ref": objects(reference),
             "occurred_at": instants(dates.start),
             "occurred_until": instants(dates.until),
             "category_raw": objects(category),
@@ -289,6 +294,17 @@ def _surplus_reasons(chunk: RawChunk, width: int) -> pd.Series:
         f"(en trop : {', '.join(repr(v) for v in extra)}) : une valeur contient sans "
         "doute le séparateur sans être entre guillemets"
         for extra in chunk.extra_fields[rows]
+    ]
+    return reasons
+
+
+def _reference_reasons(references: pd.Series) -> pd.Series:
+    reasons = _nones(references.index)
+    long = references.str.len().gt(MAX_REFERENCE).to_numpy()
+    reasons.iloc[np.flatnonzero(long)] = [
+        f"référence de {len(ref)} caractères ({MAX_REFERENCE} au plus) : la colonne prise pour "
+        "la référence n'en contient sans doute pas"
+        for ref in references[long]
     ]
     return reasons
 

@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,9 @@ EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (
 EXPECTED_CONTENT = "attendu une ligne d'en-tête puis une ligne par fait"
 SEPARATORS = (",", ";", "\t", "|")
 BLOCK = 1 << 22
+# What openpyxl raises on a file that is not a sound workbook: not a zip, a part missing, a part
+# that is not XML (when opening the book, or its sheet's rows as they are read).
+BAD_WORKBOOK = (ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError)
 
 
 class RawChunk:
@@ -182,21 +186,34 @@ def _sniff_separator(sample: str) -> str:
 def _read_header(path: Path, encoding: str, separator: str) -> tuple[list[str], int]:
     """Header names and the index of the header record (after leading empty records)."""
     with open(path, encoding=encoding, errors="replace", newline="") as f:
-        for index, record in enumerate(csv.reader(f, delimiter=separator)):
-            if any(cell.strip() for cell in record):
-                return unique_names(record), index
+        try:
+            for index, record in enumerate(csv.reader(f, delimiter=separator)):
+                if any(cell.strip() for cell in record):
+                    return unique_names(record), index
+        except csv.Error as exc:  # a cell longer than the csv module takes (128 Ki characters)
+            raise InvalidInput(
+                f"Fichier CSV « {path.name} » illisible : une cellule de l'en-tête dépasse "
+                f"{csv.field_size_limit()} caractères ({EXPECTED_CONTENT})"
+            ) from exc
     raise InvalidInput(f"Le fichier « {path.name} » ne contient aucune ligne : {EXPECTED_CONTENT}")
 
 
 def unique_names(header: list[Any]) -> list[str]:
-    """Stripped header names, without BOM; blanks named "colonne N", duplicates numbered."""
+    """Stripped header names, without BOM or NUL; blanks named "colonne N", duplicates numbered."""
     names: list[str] = []
+    taken: set[str] = set()
+    # The next number to try per name: a header of one name repeated 100,000 times stays linear.
+    numbers: dict[str, int] = {}
     for i, raw in enumerate(header, start=1):
-        name = ("" if raw is None else str(raw)).replace("\ufeff", "").strip() or f"colonne {i}"
-        base, k = name, 2
-        while name in names:
+        text = "" if raw is None else str(raw)
+        # No NUL: a refusal quotes the names, and PostgreSQL text (the batch's message) has none.
+        name = text.replace("\ufeff", "").replace("\0", "").strip() or f"colonne {i}"
+        base, k = name, numbers.get(name, 2)
+        while name in taken:
             name, k = f"{base} ({k})", k + 1
+        numbers[base] = k
         names.append(name)
+        taken.add(name)
     return names
 
 
@@ -222,8 +239,15 @@ def _max_fields(path: Path, separator: str) -> int:
 
 
 def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
-    encoding, separator = sniff_csv(path, mapping)
-    header, header_index = _read_header(path, encoding, separator)
+    try:
+        encoding, separator = sniff_csv(path, mapping)
+        header, header_index = _read_header(path, encoding, separator)
+    except UnicodeError as exc:  # the mapping's codec cannot even start (UTF-16 without BOM)
+        raise InvalidInput(
+            f"Le fichier « {path.name} » ne se lit pas dans l'encodage « {mapping.encoding} » "
+            "de la correspondance : corrigez « encoding » (ou retirez-le, il sera détecté), ou "
+            "enregistrez le fichier en UTF-8"
+        ) from exc
     if is_plain(path, encoding, separator):
         if int(chunk_size) != chunk_size or chunk_size < 1:
             raise ValueError("'chunksize' must be an integer >=1")  # as pandas' reader says
@@ -363,10 +387,8 @@ def _read_xlsx(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChu
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(
-            f"Classeur Excel illisible : « {path.name} » (attendu un fichier .xlsx valide)"
-        ) from exc
+    except (InvalidFileException, *BAD_WORKBOOK) as exc:
+        raise InvalidInput(_unreadable_workbook(path)) from exc
     names = book.sheetnames
     sheet = mapping.sheet if mapping.sheet is not None else 0
     if isinstance(sheet, int) and 0 <= sheet < len(names):
@@ -378,6 +400,10 @@ def _read_xlsx(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChu
             f"(feuilles : {', '.join(names)} ; ou un numéro à partir de 0)"
         )
     return _xlsx_chunks(book, str(sheet), path, chunk_size)
+
+
+def _unreadable_workbook(path: Path) -> str:
+    return f"Classeur Excel illisible : « {path.name} » (attendu un fichier .xlsx valide)"
 
 
 def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator[RawChunk]:
@@ -398,6 +424,8 @@ def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator
             if len(rows) >= chunk_size:
                 yield _table_chunk(rows, numbers, header)
                 yielded, rows, numbers = True, [], []
+    except BAD_WORKBOOK as exc:
+        raise InvalidInput(_unreadable_workbook(path)) from exc
     finally:
         book.close()
     if header is None:
