@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from observatory.errors import (
@@ -47,6 +48,11 @@ BODY_UNREADABLE = (
 DB_DOWN = (
     "La base de données est indisponible pour le moment ; réessayez dans quelques instants. "
     "Si le problème persiste, prévenez l'administrateur."
+)
+
+SATURATED = (
+    "Le service est saturé : trop de requêtes à la fois. Réessayez dans quelques secondes ; "
+    "si cela se répète, prévenez l'administrateur."
 )
 
 # French wording of the usual pydantic validation errors.
@@ -185,6 +191,14 @@ async def _database(request: Request, exc: Exception) -> ProblemResponse:
     return problem(503, DB_DOWN, request)
 
 
+async def _saturated(request: Request, exc: PoolTimeout) -> ProblemResponse:
+    """No database connection came free in time: the server is overloaded, not broken."""
+    log.warning("Aucune connexion à la base libre à temps pendant %s : %s", request.url.path, exc)
+    response = problem(503, SATURATED, request)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _dbapi(request: Request, exc: DBAPIError) -> ProblemResponse:
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database(request, exc)
@@ -213,6 +227,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _dbapi)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _saturated)  # type: ignore[arg-type]
     app.add_exception_handler(ObservatoryError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
     default_openapi = app.openapi

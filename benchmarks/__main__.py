@@ -12,13 +12,25 @@ def main() -> None:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "import", "engine", "hotspots"),
+        choices=("all", "import", "engine", "hotspots", "load"),
         default="all",
         help="mesure",
     )
     parser.add_argument(
         "--rows", type=int, help="lignes générées (import : 1 000 000, engine : 5 000 000)"
     )
+    parser.add_argument("--users", type=int, default=50, help="load : utilisateurs simultanés")
+    parser.add_argument("--duration", type=int, default=60, help="load : durée en secondes")
+    parser.add_argument(
+        "--dataset", choices=("sample", "1m"), default="sample", help="load : jeu de données"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="load : secondes entre deux requêtes d'un utilisateur",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="load : processus uvicorn")
     args = parser.parse_args()
     if args.which in ("all", "import"):
         bench_import.run(rows=args.rows or 1_000_000)
@@ -26,6 +38,16 @@ def main() -> None:
         bench_engine.run(rows=args.rows or bench_engine.ROWS)
     if args.which in ("all", "hotspots"):
         bench_hotspots.run()
+    if args.which == "load":
+        from benchmarks import load
+
+        load.run(
+            users=args.users,
+            duration=args.duration,
+            dataset=args.dataset,
+            think=args.think,
+            workers=args.workers,
+        )
 
 
 if __name__ == "__main__":

@@ -142,24 +142,31 @@ def test_import_killed_during_its_copy_leaves_nothing(
     write_municipal_csv(generate_incidents(rows, seed=5, start=date(2024, 1, 1), months=24), big)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
     env.update(DATABASE_URL=database_url, OBS_SECRET_KEY=TEST_SECRET)
+    # Rows inserted into `incident`, committed or not: the server counts the rows of an aborted
+    # transaction too, so that the killed COPY shows by what it had written.
+    inserted = text("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'incident'::regclass")
+    with db.connect() as conn:
+        inserted_before = conn.execute(inserted).scalar_one()
     process = subprocess.Popen(
         [sys.executable, "-m", "observatory", "import", "incidents", str(big)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    writing = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
-        "query LIKE 'COPY incident %' "
-        "AND pid <> pg_backend_pid()"
+    # Killed once its COPY into `incident` has processed rows (pg_stat_progress_copy, this
+    # database only: the cluster may be shared with other test runs that import too).
+    copying = text(
+        "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
+        "WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND relid = 'incident'::regclass"
     )
     deadline = time.monotonic() + 120
     with db.connect() as conn:
-        while not conn.execute(writing).scalar_one():
+        while conn.execute(copying).scalar_one() < 2_000:
             assert process.poll() is None, "l'import a fini avant d'être interrompu"
             assert time.monotonic() < deadline
-            conn.rollback()  # pg_stat_activity is a snapshot per transaction
-            time.sleep(0.01)
+            conn.rollback()  # the statistics views are a snapshot per transaction
+            time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -171,6 +178,18 @@ def test_import_killed_during_its_copy_leaves_nothing(
         assert time.monotonic() < deadline, listed[0]
         time.sleep(0.5)
     assert "interrompu" in listed[0]["message"]
+    # It was killed in the middle: rows had reached the table (counted once its server
+    # process has ended and reported them), not all of them.
+    deadline = time.monotonic() + 30
+    with db.connect() as conn:
+        while True:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            written = conn.execute(inserted).scalar_one() - inserted_before
+            if written or time.monotonic() > deadline:
+                break
+            conn.rollback()
+            time.sleep(0.2)
+    assert 0 < written < rows, written
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM import_reject")).scalar_one() == 0
@@ -183,8 +202,15 @@ def test_import_killed_during_its_copy_leaves_nothing(
     again = cli(["import", "incidents", str(big), "--json"], database_url)
     body = json.loads(again.stdout)
     assert body["status"] == "succeeded"
-    assert body["rows_read"] == rows
-    assert body["rows_imported"] == rows  # the generator's rows are all valid and distinct
+    assert body["batch_id"] != listed[0]["batch_id"]
+    # The generator's rows are all valid and distinct, and the killed batch left no duplicate.
+    assert (body["rows_read"], body["rows_imported"]) == (rows, rows)
+    assert (body["rows_duplicate"], body["rows_rejected"]) == (0, 0)
+    with db.connect() as conn:
+        stored = conn.execute(
+            text("SELECT batch_id, count(*) FROM incident GROUP BY batch_id")
+        ).all()
+    assert [tuple(row) for row in stored] == [(body["batch_id"], rows)]
 
 
 # -- HTTP API -------------------------------------------------------------------------------
@@ -267,7 +293,9 @@ def test_only_batches_whose_importer_is_gone_are_reaped(db: Engine) -> None:
         hold_batch_lock(holder, alive)
         assert reap_interrupted(db) == 1
     with db.connect() as conn:
-        status = dict(conn.execute(text("SELECT id, status FROM import_batch")).all())
+        status = {
+            row.id: row.status for row in conn.execute(text("SELECT id, status FROM import_batch"))
+        }
     assert status == {alive: "running", dead: "failed"}
 
 
