@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from observatory.audit import record
 from observatory.errors import InvalidInput
@@ -36,8 +36,29 @@ DURATION = re.compile(r"^\s*(\d{1,5})\s*([a-zA-Z])\s*$")
 
 # Facts that ended before the cut-off. occurred_until >= occurred_at (a check constraint), so
 # the first term is implied; it is there for the BRIN index on occurred_at.
-OLD_INCIDENTS = "occurred_at < :cutoff AND (occurred_until IS NULL OR occurred_until < :cutoff)"
-OLD_REJECTS = "batch_id IN (SELECT id FROM import_batch WHERE started_at < :cutoff)"
+# Whole statements, the limit as a bind parameter: nothing is assembled at run time. An incident
+# is old when it ended (or, known at one moment, happened) before the limit.
+COUNT_INCIDENTS = text(
+    "SELECT count(*) FROM incident "
+    "WHERE occurred_at < :cutoff AND (occurred_until IS NULL OR occurred_until < :cutoff)"
+)
+ANY_INCIDENT = text(
+    "SELECT EXISTS (SELECT 1 FROM incident "
+    "WHERE occurred_at < :cutoff AND (occurred_until IS NULL OR occurred_until < :cutoff))::int"
+)
+DELETE_INCIDENTS = text(
+    "DELETE FROM incident "
+    "WHERE occurred_at < :cutoff AND (occurred_until IS NULL OR occurred_until < :cutoff)"
+)
+# Rejected rows (raw personal data) go with the batches started before the limit.
+COUNT_REJECTS = text(
+    "SELECT count(*) FROM import_reject "
+    "WHERE batch_id IN (SELECT id FROM import_batch WHERE started_at < :cutoff)"
+)
+DELETE_REJECTS = text(
+    "DELETE FROM import_reject "
+    "WHERE batch_id IN (SELECT id FROM import_batch WHERE started_at < :cutoff)"
+)
 
 
 @dataclass(frozen=True)
@@ -144,14 +165,14 @@ def purge(
     limit = cutoff(duration, now or datetime.now(ZoneInfo(zone)), zone)
     with engine.connect() as conn:
         if dry_run:
-            incidents = _count(conn, "incident", OLD_INCIDENTS, limit)
-            rejects = _count(conn, "import_reject", OLD_REJECTS, limit)
+            incidents = _scalar(conn, COUNT_INCIDENTS, limit)
+            rejects = _scalar(conn, COUNT_REJECTS, limit)
             conn.rollback()
             return PurgeSummary(duration, limit, incidents, rejects, dry_run=True)
         incidents = 0
-        if _count(conn, "incident", OLD_INCIDENTS, limit, exists=True):
-            incidents = _delete(conn, "incident", OLD_INCIDENTS, limit)
-        rejects = _delete(conn, "import_reject", OLD_REJECTS, limit)
+        if _scalar(conn, ANY_INCIDENT, limit):
+            incidents = _delete(conn, DELETE_INCIDENTS, limit)
+        rejects = _delete(conn, DELETE_REJECTS, limit)
         record(
             conn,
             token_id=None,
@@ -169,16 +190,9 @@ def purge(
     return PurgeSummary(duration, limit, incidents, rejects, dry_run=False)
 
 
-# Table names and conditions below are this module's constants, never user input.
-def _count(
-    conn: Connection, table: str, condition: str, limit: datetime, exists: bool = False
-) -> int:
-    sql = f"SELECT count(*) FROM {table} WHERE {condition}"  # noqa: S608
-    if exists:
-        sql = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {condition})::int"  # noqa: S608
-    return int(conn.execute(text(sql), {"cutoff": limit}).scalar_one())
+def _scalar(conn: Connection, statement: TextClause, limit: datetime) -> int:
+    return int(conn.execute(statement, {"cutoff": limit}).scalar_one())
 
 
-def _delete(conn: Connection, table: str, condition: str, limit: datetime) -> int:
-    sql = f"DELETE FROM {table} WHERE {condition}"  # noqa: S608
-    return int(conn.execute(text(sql), {"cutoff": limit}).rowcount)
+def _delete(conn: Connection, statement: TextClause, limit: datetime) -> int:
+    return int(conn.execute(statement, {"cutoff": limit}).rowcount)
