@@ -18,12 +18,15 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from observatory.analytics.filters import Filter, parse_filter
 from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
+from observatory.changes import versions
 from observatory.models import Category
 
 AggregateReader = Annotated[Caller, Depends(require_role("admin", "police", "analyst", "partner"))]
@@ -40,15 +43,53 @@ class Nomenclature:
         return FAMILIES.get(family, family)
 
 
-def get_nomenclature(session: SessionDep) -> Nomenclature:
+def load_nomenclature(session: Session) -> Nomenclature:
     rows = session.execute(select(Category.code, Category.label, Category.family)).all()
     return Nomenclature({r.code: r.label for r in rows}, {r.code: r.family for r in rows})
+
+
+@dataclass(frozen=True)
+class DataState:
+    """The incidents as of the latest committed import, and the version of the reference data."""
+
+    snapshot: Snapshot
+    reference: int
+
+
+def get_data_state(request: Request, session: SessionDep) -> DataState:
+    """Both versions, read on the connection the request already holds (no second one)."""
+    seen = versions(session.connection())
+    store: IncidentStore = request.app.state.store
+    return DataState(store.snapshot_at(seen.data, wait=False), seen.reference)
+
+
+DataStateDep = Annotated[DataState, Depends(get_data_state)]
+
+
+async def get_snapshot(state: DataStateDep) -> Snapshot:
+    """The incidents as of the latest committed import."""
+    return state.snapshot
+
+
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+
+
+async def get_nomenclature(
+    request: Request, state: DataStateDep, session: SessionDep
+) -> Nomenclature:
+    """The category labels and families, read again only when the reference data changed."""
+    kept: tuple[int, Nomenclature] | None = getattr(request.app.state, "nomenclature", None)
+    if kept is not None and kept[0] == state.reference:
+        return kept[1]
+    nomenclature = await run_in_threadpool(load_nomenclature, session)
+    request.app.state.nomenclature = (state.reference, nomenclature)
+    return nomenclature
 
 
 NomenclatureDep = Annotated[Nomenclature, Depends(get_nomenclature)]
 
 
-def get_filter(
+async def get_filter(
     nomenclature: NomenclatureDep,
     start: Annotated[
         str | None, Query(alias="from", description="Premier jour, inclus (AAAA-MM-JJ, local)")
@@ -81,19 +122,6 @@ def get_filter(
 
 
 FilterDep = Annotated[Filter, Depends(get_filter)]
-
-
-def get_store(request: Request) -> IncidentStore:
-    store: IncidentStore = request.app.state.store
-    return store
-
-
-def get_snapshot(request: Request) -> Snapshot:
-    """The incidents as of the latest committed import."""
-    return get_store(request).snapshot(wait=False)
-
-
-SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 
 
 @dataclass(frozen=True)
@@ -130,7 +158,7 @@ class Secrecy:
         return {"suppression_threshold": self.threshold}
 
 
-def get_secrecy(caller: AggregateReader, settings: SettingsDep) -> Secrecy:
+async def get_secrecy(caller: AggregateReader, settings: SettingsDep) -> Secrecy:
     return Secrecy(settings.secrecy_threshold if caller.role == "partner" else None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,7 +19,7 @@ BIGINT_MAX = 2**63 - 1
 bearer = HTTPBearer(auto_error=False, description="Jeton créé par « observatory token create »")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -75,10 +75,10 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_role(*roles: str) -> Callable[[Caller], Caller]:
+def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets only the given roles through (403 otherwise)."""
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if caller.role not in roles:
             allowed = ", ".join(roles)
             raise HTTPException(

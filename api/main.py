@@ -11,6 +11,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from api import errors, security
+from api.cache import AnswerCache
 from api.routers import (
     actions,
     audit,
@@ -71,6 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 warming.join(timeout=60)
             store_engine.dispose()
             engine.dispose()
+            if (answers := app.state.answers) is not None:
+                log.info(
+                    "Cache des réponses : %d servies du cache, %d calculées",
+                    answers.hits,
+                    answers.misses,
+                )
 
     app = FastAPI(
         title="Observatoire de la tranquillité publique",
@@ -81,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.state.settings = settings
+    megabytes = settings.answer_cache_mb
+    app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
     errors.install(app)
     security.install(app, settings)
     app.include_router(health.router)

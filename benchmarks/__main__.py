@@ -31,6 +31,18 @@ def main() -> None:
         help="load : secondes entre deux requêtes d'un utilisateur",
     )
     parser.add_argument("--workers", type=int, default=1, help="load : processus uvicorn")
+    parser.add_argument(
+        "--cache-mb",
+        type=int,
+        default=64,
+        help="load : mémoire des réponses déjà calculées par processus (0 : sans cache)",
+    )
+    parser.add_argument(
+        "--filters",
+        choices=("presets", "varied"),
+        default="presets",
+        help="load : filtres pris parmi 8 tableaux de bord, ou périodes tirées au hasard",
+    )
     args = parser.parse_args()
     if args.which in ("all", "import"):
         bench_import.run(rows=args.rows or 1_000_000)
@@ -45,6 +57,8 @@ def main() -> None:
             users=args.users,
             duration=args.duration,
             dataset=args.dataset,
+            cache_mb=args.cache_mb,
+            filters=args.filters,
             think=args.think,
             workers=args.workers,
         )

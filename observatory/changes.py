@@ -7,6 +7,11 @@ a truncation, rows inserted by hand), caught by a statement trigger. The version
 inside the writing transaction and stays locked until it commits, so versions are handed out in
 commit order: a reader that has seen version v and finds v+1 … w in the log knows every change in
 between, and loads only the new batches when all of them are inserts.
+
+The reference data the answers also read (the category nomenclature, the communes and the QPV:
+labels, families, populations, outlines) has its own counter, `reference_version`, raised by a
+statement trigger on each of those tables; the API's caches (the nomenclature, the answers) are
+keyed by both versions.
 """
 
 from __future__ import annotations
@@ -47,6 +52,35 @@ FOR EACH STATEMENT EXECUTE FUNCTION observatory_incident_changed()
 """
 
 
+REFERENCE_TABLES = ("category", "commune", "qpv")
+
+REFERENCE_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION observatory_reference_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO reference_version (id, version) VALUES (1, 1)
+    ON CONFLICT (id) DO UPDATE SET version = reference_version.version + 1;
+    RETURN NULL;
+END
+$$
+"""
+
+# One per reference table (the names are the constants above).
+REFERENCE_TRIGGERS = {
+    table: f"""
+        CREATE TRIGGER {table}_changed
+        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION observatory_reference_changed()
+    """
+    for table in REFERENCE_TABLES
+}
+
+VERSIONS = """
+SELECT (SELECT coalesce(max(version), 0) FROM data_version),
+       (SELECT coalesce(max(version), 0) FROM reference_version)
+"""
+
+
 def mark_batch(conn: Connection, batch_id: int) -> None:
     """Say, for this transaction, that the incidents inserted belong to a batch."""
     conn.execute(
@@ -77,6 +111,19 @@ def current_version(conn: Connection) -> int:
     return int(
         conn.execute(text("SELECT coalesce(max(version), 0) FROM data_version")).scalar_one()
     )
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The committed versions of the incidents and of the reference data, read together."""
+
+    data: int
+    reference: int
+
+
+def versions(conn: Connection) -> Versions:
+    data, reference = conn.execute(text(VERSIONS)).one()
+    return Versions(int(data), int(reference))
 
 
 def changes_since(conn: Connection, seen: int) -> Changes:

@@ -253,6 +253,17 @@ class DataVersion(Base):
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
+class ReferenceVersion(Base):
+    """One row: the version of the categories, communes and QPV, raised by every change."""
+
+    __tablename__ = "reference_version"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
 class DataChange(Base):
     """What each version changed: a batch of new incidents, or anything else (reload all)."""
 

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         description="Months of incidents kept: `observatory purge` deletes older ones; "
         "unset: keep everything.",
     )
+    answer_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Memory for answers already computed (maps and statistics), per API "
+        "process; 0: no cache.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

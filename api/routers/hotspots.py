@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.cache import cached
 from api.deps import SessionDep
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
@@ -133,6 +134,7 @@ def _float(value: float) -> str:
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
+@cached
 def hotspot_layer(
     _: AggregateReader,
     f: FilterDep,
@@ -205,6 +207,7 @@ def hotspot_layer(
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
+@cached
 def emerging_layer(
     _: AggregateReader,
     f: FilterDep,
@@ -295,6 +298,7 @@ def _edges(value: str, name: str) -> list[float]:
         "un fait, un autre suit près de là plus souvent que le hasard ne le voudrait."
     ),
 )
+@cached
 def near_repeat(
     _: AggregateReader,
     f: FilterDep,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 
 from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.cache import cached
 from api.deps import CallerDep, SessionDep
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import GENERATIONS, parse_commune
@@ -31,6 +32,7 @@ GEOJSON = "application/geo+json"
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
+@cached
 def hexagons(
     _: AggregateReader,
     f: FilterDep,

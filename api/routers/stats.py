@@ -20,6 +20,7 @@ from api.analytics import (
     SnapshotDep,
     describe_filter,
 )
+from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from observatory.analytics import engine
 from observatory.analytics.filters import parse_day, parse_hours
@@ -54,6 +55,7 @@ def _keys(by: str, nomenclature: Nomenclature) -> tuple[dict[str, str] | None, d
 
 
 @router.get("/stats/summary", summary="Totaux par catégorie et par famille")
+@cached
 def summary(
     _: AggregateReader,
     f: FilterDep,
@@ -104,6 +106,7 @@ def summary(
         "(méthode aoristique : parts égales dont la somme vaut 1), d'où des valeurs décimales."
     ),
 )
+@cached
 def timeslots(
     _: AggregateReader,
     f: FilterDep,
@@ -159,6 +162,7 @@ def timeslots(
         "yoy_percent et yoy_z comparent chaque période à la même un an plus tôt."
     ),
 )
+@cached
 def trends(
     _: AggregateReader,
     f: FilterDep,
@@ -226,6 +230,7 @@ def trends(
         "2(√C − √P) : au-delà de ±2, l'écart est peu vraisemblable sous un même rythme."
     ),
 )
+@cached
 def compstat(
     _: AggregateReader,
     f: FilterDep,
@@ -335,6 +340,7 @@ ORDER BY code
         "commune."
     ),
 )
+@cached
 def territories(
     _: AggregateReader,
     f: FilterDep,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import secrets
 import socket
@@ -43,6 +44,8 @@ TARGET_P99_MS = 500.0
 RAMP_S = 5  # the users start over this many seconds, before the measured window
 TAIL_S = 5  # and the load goes on this long after it
 SNAPSHOT_LOADED = "Copie en mémoire chargée"
+# What api/main.py logs when a process stops.
+CACHE_COUNTS = re.compile(r"Cache des réponses : (\d+) servies du cache, (\d+) calculées")
 
 
 def _free_port() -> int:
@@ -67,7 +70,7 @@ def _token(url: str, secret_key: str) -> Iterator[str]:
         engine.dispose()
 
 
-def _server_env(url: str, secret_key: str) -> dict[str, str]:
+def _server_env(url: str, secret_key: str, cache_mb: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
     env.update(
         DATABASE_URL=url,
@@ -75,13 +78,14 @@ def _server_env(url: str, secret_key: str) -> dict[str, str]:
         OBS_SECRET_KEY=secret_key,
         OBS_WARM_START="true",
         OBS_LOG_LEVEL="INFO",
+        OBS_ANSWER_CACHE_MB=str(cache_mb),
     )
     return env
 
 
 @contextmanager
 def _server(
-    url: str, secret_key: str, workers: int, log_path: Path
+    url: str, secret_key: str, workers: int, cache_mb: int, log_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`observatory serve` on a free loopback port, until the block ends."""
     port = _free_port()
@@ -90,7 +94,7 @@ def _server(
         command += ["--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, env=_server_env(url, secret_key), stdout=log, stderr=log
+            command, env=_server_env(url, secret_key, cache_mb), stdout=log, stderr=log
         )
         try:
             yield f"http://127.0.0.1:{port}", process
@@ -232,6 +236,12 @@ def _locust(
     return [s for s in samples if start <= s[5] < start + duration], cpu
 
 
+def _cache_counts(log: str) -> dict[str, int]:
+    """Answers served from the cache and computed, added over the workers' last words."""
+    found = [tuple(map(int, m)) for m in CACHE_COUNTS.findall(log)]
+    return {"cache_hits": sum(h for h, _ in found), "cache_misses": sum(m for _, m in found)}
+
+
 def _first_traceback(log: str, lines: int = 12) -> str:
     """The first line and the innermost lines of the server log's first traceback, or nothing."""
     start = log.find("Traceback")
@@ -251,6 +261,8 @@ def run(
     dataset: str = "sample",
     think: float = 0.0,
     workers: int = 1,
+    cache_mb: int = 64,
+    filters: str = "presets",
 ) -> dict[str, Any]:
     """Measure one dataset under load and print the figures; return them."""
     data: Dataset = prepare(dataset)
@@ -266,7 +278,7 @@ def run(
         log_path = folder / "serve.log"
         with (
             _token(data.url, secret_key) as token,
-            _server(data.url, secret_key, workers, log_path) as (base, process),
+            _server(data.url, secret_key, workers, cache_mb, log_path) as (base, process),
         ):
             ready_s = _wait_ready(base, token, process, log_path, workers)
             inputs = _scenario_inputs(base, token)
@@ -281,7 +293,12 @@ def run(
             cpu_before = _cpu_seconds(pids)
             times_before = _machine_times()
             samples, locust_cpu = _locust(
-                base, users, duration, think, {"LOAD_TOKEN": token, **inputs}, folder
+                base,
+                users,
+                duration,
+                think,
+                {"LOAD_TOKEN": token, "LOAD_FILTERS": filters, **inputs},
+                folder,
             )
             times_after = _machine_times()
             server_cpu = _cpu_seconds(pids) - cpu_before
@@ -298,6 +315,8 @@ def run(
         "ramp_s": RAMP_S,
         "think": think,
         "workers": workers,
+        "cache_mb": cache_mb,
+        "filters": filters,
         "ready_s": ready_s,
         "inputs": inputs,
         "table": figures.table(samples, duration),
@@ -310,6 +329,7 @@ def run(
         "load_before": load_before,
         "load_after": load_after,
         "tracebacks": server_log.count("Traceback"),
+        **_cache_counts(server_log),
         "first_traceback": _first_traceback(server_log),
         "target_p99_ms": TARGET_P99_MS,
     }

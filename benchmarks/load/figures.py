@@ -113,6 +113,7 @@ def console(result: dict[str, Any]) -> str:
         f"{'atteint' if met(result) else 'NON atteint'} (p99 {overall['p99']:.0f} ms, "
         f"{overall['errors']} erreurs)"
     )
+    lines.append(f"cache des réponses : {cache_words(result)} ; filtres : {result['filters']}")
     lines.append(
         f"CPU pendant la mesure : serveur {result['server_cpu_s']:.0f} s, locust "
         f"{result['locust_cpu_s']:.0f} s sur {result['run_s']} s ; machine occupée à "
@@ -122,6 +123,18 @@ def console(result: dict[str, Any]) -> str:
         f"traces d'erreur dans son journal : {result['tracebacks']}"
     )
     return "\n".join(lines)
+
+
+def cache_words(result: dict[str, Any]) -> str:
+    """The answer cache's setting and, from the server's log, how often it answered."""
+    if not result["cache_mb"]:
+        return "off (OBS_ANSWER_CACHE_MB=0)"
+    hits, misses = result["cache_hits"], result["cache_misses"]
+    share = f"{hits / (hits + misses):.0%}" if hits + misses else "–"
+    return (
+        f"{result['cache_mb']} MB per process, {share} of the answers from it "
+        f"({hits:,} of {hits + misses:,})"
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -145,7 +158,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"`{data.database}`. API: `observatory serve`, {workers}, production settings, "
         f"snapshot loaded {result['ready_s']:.1f} s after the start; locust "
         f"{result['users']} users{think}, on the same machine, started over "
-        f"{result['ramp_s']} s before the {result['duration']} s measured.",
+        f"{result['ramp_s']} s before the {result['duration']} s measured. Filters: "
+        f"{result['filters']}; answer cache: {cache_words(result)}.",
         "",
         "| endpoint | requests | req/s | median | p95 | p99 | max | errors | mean size |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -9,7 +9,10 @@ are kept, raw, and written to LOAD_SAMPLES when locust quits, so that percentile
 
 Read from the environment: LOAD_TOKEN (an analyst's token), LOAD_LAST_DAY (YYYY-MM-DD),
 LOAD_CATEGORIES (three codes, comma-separated), LOAD_SAMPLES (output path), LOAD_THINK
-(mean seconds between two requests of a user, drawn from ±50 %; default 0), LOAD_SEED.
+(mean seconds between two requests of a user, drawn from ±50 %; default 0), LOAD_SEED,
+LOAD_FILTERS: ``presets`` (default: the 8 filters below, what dashboards repeat) or ``varied``
+(each preset's period shifted back by 0–729 days at random: analysts exploring, nearly every
+request a new question, so that the API's answer cache seldom has it).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ CATEGORIES = os.environ.get("LOAD_CATEGORIES", "tapage,cambriolage_logement,vol_
 SAMPLES_PATH = os.environ.get("LOAD_SAMPLES", "")
 THINK = float(os.environ.get("LOAD_THINK", "0"))
 SEED = int(os.environ.get("LOAD_SEED", "2024"))
+VARIED = os.environ.get("LOAD_FILTERS", "presets") == "varied"
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -92,8 +96,16 @@ class Analyst(FastHttpUser):
             "Accept-Encoding": "gzip, deflate",
         }
 
+    def _filter(self) -> dict[str, str]:
+        chosen = self.rng.choice(FILTERS)
+        if not VARIED or "to" not in chosen:
+            return chosen
+        back = timedelta(days=self.rng.randrange(730))
+        shifted = {k: (date.fromisoformat(chosen[k]) - back).isoformat() for k in ("from", "to")}
+        return {**chosen, **shifted}
+
     def _get(self, path: str, name: str, media: str, **extra: str) -> None:
-        params = {**self.rng.choice(FILTERS), **extra}
+        params = {**self._filter(), **extra}
         url = f"{path}?{urlencode(params)}" if params else path
         with self.client.get(url, name=name, headers=self.headers, catch_response=True) as answer:
             kind = answer.headers.get("content-type", "") if answer.headers else ""

@@ -322,6 +322,17 @@ class IncidentStore:
             assert self._current is not None
             return self._current
 
+    def snapshot_at(self, version: int, wait: bool = False) -> Snapshot:
+        """The snapshot for a data version the caller has just read in its own transaction.
+
+        No query and no lock when the current snapshot is that version or newer (the API reads
+        the version on the connection its request already holds); else as ``snapshot``.
+        """
+        current = self._current
+        if current is not None and current.version >= version:
+            return current
+        return self.snapshot(wait)
+
     def _reload_in_background(self) -> None:
         try:
             with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:

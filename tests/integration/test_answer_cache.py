@@ -1,0 +1,199 @@
+"""The answer cache: the same bytes as a computation, never stale, never across roles.
+
+Every cached route is asked of two APIs on the same database, one with the cache and one
+without (OBS_ANSWER_CACHE_MB=0): the answers must be byte for byte the same, on the first call
+(computed) and the second (served from the cache). Then each thing an answer depends on is
+changed for real (an import, a category's label, a commune's population, the caller's role)
+and the cached answer must follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from ingest.incidents import import_incidents
+from observatory.db import make_sessionmaker
+from observatory.settings import Settings
+from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.samples import load_samples
+
+SUMMARY = "/api/v1/stats/summary?from=2024-01-01&to=2025-12-31"
+
+# Every cached route, with filters that leave small counts (for the partner's secrecy).
+CACHED = [
+    "/api/v1/layers/hexagons?res=9",
+    "/api/v1/layers/hexagons?res=11&from=2025-06-01&to=2025-06-30",
+    SUMMARY,
+    "/api/v1/stats/summary?categories=vols&hours=22-6",
+    "/api/v1/stats/timeslots?from=2025-01-01&to=2025-03-31&qpv=in",
+    "/api/v1/stats/trends?step=month",
+    "/api/v1/stats/compstat?at=2025-12-31",
+    "/api/v1/stats/territories?commune=31555&from=2025-01-01&to=2025-12-31",
+    "/api/v1/layers/hotspots?commune=31555&res=8&from=2025-01-01&to=2025-12-31",
+    "/api/v1/layers/emerging-hotspots?commune=31555&res=7&from=2024-01-01&to=2025-12-31",
+    "/api/v1/stats/near-repeat?from=2025-11-01&to=2025-12-31&permutations=19",
+]
+
+
+@dataclass
+class Apis:
+    engine: Engine
+    settings: Settings
+    cached: TestClient
+    plain: TestClient
+    analyst: dict[str, str]
+    partner: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def apis(engine: Engine, database_url: str) -> Iterator[Apis]:
+    from api.main import create_app
+    from observatory.tokens import create_token
+
+    def settings(megabytes: int) -> Settings:
+        return Settings(
+            environment="test",
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            warm_start=False,
+            answer_cache_mb=megabytes,
+        )
+
+    _truncate_all(engine)
+    load_samples(engine, settings(0))
+    with make_sessionmaker(engine).begin() as session:
+        analyst = create_token(session, "cache-analyst", "analyst", TEST_SECRET)
+        partner = create_token(session, "cache-partner", "partner", TEST_SECRET)
+    with (
+        TestClient(create_app(settings(64)), raise_server_exceptions=False) as cached,
+        TestClient(create_app(settings(0)), raise_server_exceptions=False) as plain,
+    ):
+        yield Apis(engine, settings(64), cached, plain, auth(analyst), auth(partner))
+    _truncate_all(engine)
+
+
+def hits(client: TestClient) -> tuple[int, int]:
+    answers = client.app.state.answers  # type: ignore[attr-defined]
+    return answers.hits, answers.misses
+
+
+@pytest.mark.parametrize("url", CACHED)
+def test_cached_answer_is_the_computed_answer(apis: Apis, url: str) -> None:
+    for who in (apis.analyst, apis.partner):
+        computed = apis.plain.get(url, headers=who)
+        assert computed.status_code == 200, computed.text
+        before = hits(apis.cached)
+        first = apis.cached.get(url, headers=who)
+        second = apis.cached.get(url, headers=who)
+        assert hits(apis.cached) == (before[0] + 1, before[1] + 1)  # one computed, one kept
+        assert first.content == computed.content
+        assert second.content == computed.content
+        assert second.headers["content-type"] == computed.headers["content-type"]
+        assert second.headers["etag"] == first.headers["etag"] == computed.headers["etag"]
+        assert second.headers["cache-control"] == "private, no-cache"
+        assert second.headers["vary"] == "Authorization"
+
+
+def test_a_partner_never_gets_the_analysts_answer(apis: Apis) -> None:
+    url = "/api/v1/layers/hexagons?res=11&from=2025-03-01&to=2025-03-31"
+    analyst = apis.cached.get(url, headers=apis.analyst).json()
+    partner = apis.cached.get(url, headers=apis.partner).json()
+    counts = [f["properties"]["count"] for f in analyst["features"]]
+    assert any(0 < c < 5 for c in counts)  # the test means something: small counts exist
+    assert all(
+        f["properties"]["count"] is None or f["properties"]["count"] >= 5
+        for f in partner["features"]
+    )
+    assert partner["metadata"]["total"] < analyst["metadata"]["total"]
+    again = apis.cached.get(url, headers=apis.analyst).json()
+    assert again == analyst
+
+
+def test_etag_revalidation_gives_an_empty_304(apis: Apis) -> None:
+    first = apis.cached.get(SUMMARY, headers=apis.analyst)
+    etag = first.headers["etag"]
+    same = apis.cached.get(SUMMARY, headers={**apis.analyst, "If-None-Match": etag})
+    assert same.status_code == 304
+    assert same.content == b""
+    assert same.headers["etag"] == etag
+    weak = apis.cached.get(SUMMARY, headers={**apis.analyst, "If-None-Match": f'"x", W/{etag}'})
+    assert weak.status_code == 304
+    other = apis.cached.get(SUMMARY, headers={**apis.analyst, "If-None-Match": '"autre"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+    # The ETag does not open the door: without a token, still 401.
+    anonymous = apis.cached.get(SUMMARY, headers={"If-None-Match": etag})
+    assert anonymous.status_code == 401
+
+
+def test_errors_are_not_kept(apis: Apis) -> None:
+    before = len(apis.cached.app.state.answers)  # type: ignore[attr-defined]
+    for _ in range(2):
+        answer = apis.cached.get("/api/v1/stats/summary?from=2025-13-01", headers=apis.analyst)
+        assert answer.status_code == 422
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert len(apis.cached.app.state.answers) == before  # type: ignore[attr-defined]
+
+
+def test_an_import_changes_the_answer_at_once(apis: Apis, tmp_path: Path) -> None:
+    url = "/api/v1/stats/summary?from=2025-12-31&to=2025-12-31"
+    before = apis.cached.get(url, headers=apis.analyst)
+    again = apis.cached.get(url, headers=apis.analyst)
+    assert again.content == before.content
+    rows = [
+        f"CACHE-{n};31/12/2025;12:0{n};;;Bagarre;place du Capitole;31555;1,44395;43,60447"
+        for n in range(3)
+    ]
+    header = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;adresse;code_insee;"
+    path = tmp_path / "trois.csv"
+    path.write_text(header + "longitude;latitude\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    summary = import_incidents(apis.engine, path, settings=apis.settings)
+    assert summary.rows_imported == 3
+    after = apis.cached.get(url, headers={**apis.analyst, "If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["total"] == before.json()["total"] + 3
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after.content == apis.plain.get(url, headers=apis.analyst).content
+
+
+def test_reference_data_changes_the_answer_at_once(apis: Apis) -> None:
+    summary = apis.cached.get(SUMMARY, headers=apis.analyst).json()
+    code = summary["categories"][0]["code"]
+    label = summary["categories"][0]["label"]
+    territories_url = "/api/v1/stats/territories?commune=31555&from=2025-01-01&to=2025-12-31"
+    territories = apis.cached.get(territories_url, headers=apis.analyst).json()
+    with apis.engine.begin() as conn:
+        population = conn.execute(
+            text("SELECT population FROM commune WHERE code = '31555'")
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE category SET label = 'Libellé changé' WHERE code = :code"), {"code": code}
+        )
+        conn.execute(text("UPDATE commune SET population = population * 2 WHERE code = '31555'"))
+    try:
+        changed = apis.cached.get(SUMMARY, headers=apis.analyst).json()
+        assert changed["categories"][0]["label"] == "Libellé changé"
+        after = apis.cached.get(territories_url, headers=apis.analyst).json()
+        assert after != territories
+        assert (
+            apis.cached.get(territories_url, headers=apis.analyst).content
+            == apis.plain.get(territories_url, headers=apis.analyst).content
+        )
+    finally:
+        with apis.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE category SET label = :label WHERE code = :code"),
+                {"label": label, "code": code},
+            )
+            conn.execute(
+                text("UPDATE commune SET population = :p WHERE code = '31555'"),
+                {"p": population},
+            )
+    restored = apis.cached.get(SUMMARY, headers=apis.analyst).json()
+    assert restored["categories"][0]["label"] == label
