@@ -22,11 +22,10 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import Caller, SessionDep, SettingsDep, require_role
+from api.deps import Caller, SessionDep, SettingsDep, VersionsDep, require_role
 from observatory.analytics.filters import Filter, parse_filter
 from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
-from observatory.changes import versions
 from observatory.models import Category
 
 AggregateReader = Annotated[Caller, Depends(require_role("admin", "police", "analyst", "partner"))]
@@ -56,11 +55,14 @@ class DataState:
     reference: int
 
 
-def get_data_state(request: Request, session: SessionDep) -> DataState:
-    """Both versions, read on the connection the request already holds (no second one)."""
-    seen = versions(session.connection())
+async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
+    """The snapshot of the data version the token check read; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
-    return DataState(store.snapshot_at(seen.data, wait=False), seen.reference)
+    current = store.current
+    if current is not None and current.version >= seen.data:
+        return DataState(current, seen.reference)
+    snapshot = await run_in_threadpool(store.snapshot_at, seen.data, False)
+    return DataState(snapshot, seen.reference)
 
 
 DataStateDep = Annotated[DataState, Depends(get_data_state)]

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from observatory.changes import Versions, versions
 from observatory.settings import Settings
-from observatory.tokens import authenticate
+from observatory.tokens import KnownToken, TokenCache, find_token, hash_token, touch_token
 
 # The largest id or offset PostgreSQL takes (bigint): a larger one fails in the database.
 BIGINT_MAX = 2**63 - 1
@@ -46,7 +48,7 @@ class Caller:
     role: str
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -64,15 +66,44 @@ def get_caller(
             f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    token = authenticate(session, credentials.credentials, settings.secret_key)
+    digest = hash_token(credentials.credentials, settings.secret_key)
+    tokens: TokenCache = request.app.state.tokens
+    seen, token = await run_in_threadpool(_check_token, session, tokens, digest)
     if token is None:
         if failures is not None:
             failures.record(client)
         raise HTTPException(401, "Jeton inconnu ou révoqué.")
+    request.state.versions = seen
     return Caller(token_id=token.id, name=token.name, role=token.role)
 
 
+def _check_token(
+    session: Session, tokens: TokenCache, digest: str
+) -> tuple[Versions, KnownToken | None]:
+    """The versions (one statement), then the token: from the process's cache while no token
+    changed, else from the database; its last use written at most once a minute."""
+    seen = versions(session.connection())
+    token = tokens.find(digest, seen.tokens)
+    if token is None:
+        token = find_token(session, digest)
+        if token is None:
+            return seen, None
+    touched = touch_token(session, token)
+    tokens.keep(digest, touched, seen.tokens)
+    return seen, touched
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_versions(request: Request, _: CallerDep) -> Versions:
+    """The versions of the data, the reference data and the tokens, as read by the token check
+    on the request's own connection (every route that reads them checks the caller first)."""
+    seen: Versions = request.state.versions
+    return seen
+
+
+VersionsDep = Annotated[Versions, Depends(get_versions)]
 
 
 def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:

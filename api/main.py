@@ -34,6 +34,7 @@ from observatory.analytics.hotspots import ring_weights
 from observatory.analytics.store import IncidentStore
 from observatory.db import make_engine, make_sessionmaker
 from observatory.settings import Settings, get_settings
+from observatory.tokens import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     megabytes = settings.answer_cache_mb
     app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
+    app.state.tokens = TokenCache()
     errors.install(app)
     security.install(app, settings)
     app.include_router(health.router)

@@ -8,10 +8,12 @@ inside the writing transaction and stays locked until it commits, so versions ar
 commit order: a reader that has seen version v and finds v+1 … w in the log knows every change in
 between, and loads only the new batches when all of them are inserts.
 
-The reference data the answers also read (the category nomenclature, the communes and the QPV:
-labels, families, populations, outlines) has its own counter, `reference_version`, raised by a
-statement trigger on each of those tables; the API's caches (the nomenclature, the answers) are
-keyed by both versions.
+Two more counters live in `version_counter`, raised by statement triggers: ``reference`` for
+the data the answers also read (the category nomenclature, the communes and the QPV: labels,
+families, populations, outlines) and ``tokens`` for who may call (a token created, revoked,
+deleted). The API reads the three in one statement per request and keys its caches by them:
+the nomenclature and the answers by ``reference``, the tokens it has checked by ``tokens``, so
+that a revocation takes effect at the next request, in every process.
 """
 
 from __future__ import annotations
@@ -52,32 +54,43 @@ FOR EACH STATEMENT EXECUTE FUNCTION observatory_incident_changed()
 """
 
 
-REFERENCE_TABLES = ("category", "commune", "qpv")
-
-REFERENCE_TRIGGER_FUNCTION = """
-CREATE OR REPLACE FUNCTION observatory_reference_changed() RETURNS trigger
+COUNTER_FUNCTION = """
+CREATE OR REPLACE FUNCTION observatory_count_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO reference_version (id, version) VALUES (1, 1)
-    ON CONFLICT (id) DO UPDATE SET version = reference_version.version + 1;
+    INSERT INTO version_counter (name, version) VALUES (TG_ARGV[0], 1)
+    ON CONFLICT (name) DO UPDATE SET version = version_counter.version + 1;
     RETURN NULL;
 END
 $$
 """
 
-# One per reference table (the names are the constants above).
-REFERENCE_TRIGGERS = {
+# Table -> (the statements that change what the API keeps of it, the counter they raise).
+# A token's last use is written once a minute: not a change of who may call.
+COUNTED = {
+    "category": ("INSERT OR UPDATE OR DELETE OR TRUNCATE", "reference"),
+    "commune": ("INSERT OR UPDATE OR DELETE OR TRUNCATE", "reference"),
+    "qpv": ("INSERT OR UPDATE OR DELETE OR TRUNCATE", "reference"),
+    "api_token": (
+        "INSERT OR UPDATE OF name, role, token_hash, revoked_at OR DELETE OR TRUNCATE",
+        "tokens",
+    ),
+}
+
+# The table names, events and counter names are the constants above.
+COUNTER_TRIGGERS = {
     table: f"""
-        CREATE TRIGGER {table}_changed
-        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
-        FOR EACH STATEMENT EXECUTE FUNCTION observatory_reference_changed()
+        CREATE TRIGGER {table}_counted AFTER {events} ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION observatory_count_change('{counter}')
     """
-    for table in REFERENCE_TABLES
+    for table, (events, counter) in COUNTED.items()
 }
 
 VERSIONS = """
 SELECT (SELECT coalesce(max(version), 0) FROM data_version),
-       (SELECT coalesce(max(version), 0) FROM reference_version)
+       coalesce(max(version) FILTER (WHERE name = 'reference'), 0),
+       coalesce(max(version) FILTER (WHERE name = 'tokens'), 0)
+FROM version_counter
 """
 
 
@@ -115,15 +128,17 @@ def current_version(conn: Connection) -> int:
 
 @dataclass(frozen=True)
 class Versions:
-    """The committed versions of the incidents and of the reference data, read together."""
+    """The committed versions of the incidents, the reference data and the tokens, read in one
+    statement."""
 
     data: int
     reference: int
+    tokens: int
 
 
 def versions(conn: Connection) -> Versions:
-    data, reference = conn.execute(text(VERSIONS)).one()
-    return Versions(int(data), int(reference))
+    data, reference, tokens = conn.execute(text(VERSIONS)).one()
+    return Versions(int(data), int(reference), int(tokens))
 
 
 def changes_since(conn: Connection, seen: int) -> Changes:

@@ -253,15 +253,13 @@ class DataVersion(Base):
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
-class ReferenceVersion(Base):
-    """One row: the version of the categories, communes and QPV, raised by every change."""
+class VersionCounter(Base):
+    """Counters raised by triggers: ``reference`` (categories, communes, QPV), ``tokens``."""
 
-    __tablename__ = "reference_version"
+    __tablename__ = "version_counter"
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
-
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class DataChange(Base):

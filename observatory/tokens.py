@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -46,19 +48,66 @@ def create_token(session: Session, name: str, role: str, secret_key: str) -> str
     return raw
 
 
-def authenticate(session: Session, raw: str, secret_key: str) -> ApiToken | None:
-    """The live token matching raw, or None."""
-    digest = hash_token(raw, secret_key)
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+@dataclass(frozen=True)
+class KnownToken:
+    """A live token as the API keeps it: who, with which role, last seen when."""
+
+    id: int
+    name: str
+    role: str
+    last_used_at: datetime | None
+
+
+def find_token(session: Session, digest: str) -> KnownToken | None:
+    """The live token with this keyed hash, or None."""
+    row = session.execute(
+        select(
+            ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.last_used_at
+        ).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
     ).one_or_none()
-    if token is None or not hmac.compare_digest(token.token_hash, digest):
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
+    return KnownToken(row.id, row.name, row.role, row.last_used_at)
+
+
+def touch_token(session: Session, token: KnownToken) -> KnownToken:
+    """Write the token's last use, at most once a minute (a busy map must not queue on its
+    row); the token as it now is."""
     now = datetime.now(UTC)
-    # At most one write a minute per token: a busy map must not queue on the token's row.
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return token
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_PRECISION:
+        return token
+    session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    return replace(token, last_used_at=now)
+
+
+def authenticate(session: Session, raw: str, secret_key: str) -> KnownToken | None:
+    """The live token matching raw, or None; its last use written."""
+    token = find_token(session, hash_token(raw, secret_key))
+    return touch_token(session, token) if token is not None else None
+
+
+class TokenCache:
+    """The tokens one API process has found, valid while the ``tokens`` counter does not move
+    (observatory/changes.py: a token created, revoked or deleted raises it), so a revocation
+    takes effect at the next request. Unknown tokens are not kept: each is looked up again."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._known: dict[str, KnownToken] = {}
+        self._lock = threading.Lock()
+
+    def find(self, digest: str, version: int) -> KnownToken | None:
+        with self._lock:
+            if version != self._version:
+                self._known.clear()
+                self._version = version
+                return None
+            return self._known.get(digest)
+
+    def keep(self, digest: str, token: KnownToken, version: int) -> None:
+        with self._lock:
+            if version == self._version:
+                self._known[digest] = token
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

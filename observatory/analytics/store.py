@@ -322,6 +322,11 @@ class IncidentStore:
             assert self._current is not None
             return self._current
 
+    @property
+    def current(self) -> Snapshot | None:
+        """The snapshot loaded last (None before the first load); no query."""
+        return self._current
+
     def snapshot_at(self, version: int, wait: bool = False) -> Snapshot:
         """The snapshot for a data version the caller has just read in its own transaction.
 

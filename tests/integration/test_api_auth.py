@@ -1,12 +1,15 @@
 """Authentication, roles and problem+json errors through the real app and database."""
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from observatory.db import head_revision
+from observatory.settings import Settings
 from tests.conftest import auth
 
 PROBLEM = "application/problem+json"
@@ -99,6 +102,52 @@ def test_revoked_token_is_refused(
     with db.begin() as conn:
         conn.execute(text("UPDATE api_token SET revoked_at = now()"))
     assert client.get("/api/v1/me", headers=auth(raw)).status_code == 401
+
+
+def test_a_token_change_reaches_every_process_at_the_next_request(
+    client: TestClient, settings: Settings, make_token: Callable[[str], str], db: Engine
+) -> None:
+    """Each API process keeps the tokens it has checked: a role changed, a token deleted or
+    revoked must still count at once, in a process that checked the token just before."""
+    from api.main import create_app
+
+    raw = make_token("analyst")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as other:
+        for api in (client, other):
+            assert api.get("/api/v1/me", headers=auth(raw)).json()["role"] == "analyst"
+        with db.begin() as conn:
+            conn.execute(text("UPDATE api_token SET role = 'partner'"))
+        for api in (client, other):
+            assert api.get("/api/v1/me", headers=auth(raw)).json()["role"] == "partner"
+        with db.begin() as conn:
+            conn.execute(text("DELETE FROM api_token"))
+        for api in (client, other):
+            assert api.get("/api/v1/me", headers=auth(raw)).status_code == 401
+
+
+def test_last_use_is_written_once_a_minute_not_at_every_request(
+    client: TestClient,
+    make_token: Callable[[str], str],
+    db: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("observatory.tokens.LAST_USED_PRECISION", timedelta(seconds=1))
+    raw = make_token("police")
+    last_used = "SELECT last_used_at FROM api_token"
+    with db.connect() as conn:
+        assert conn.execute(text(last_used)).scalar_one() is None
+    assert client.get("/api/v1/me", headers=auth(raw)).status_code == 200
+    with db.connect() as conn:
+        first = conn.execute(text(last_used)).scalar_one()
+    assert first is not None
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=auth(raw)).status_code == 200
+    with db.connect() as conn:
+        assert conn.execute(text(last_used)).scalar_one() == first
+    time.sleep(1.1)  # the "minute" (a second here) has passed: the next request writes again
+    assert client.get("/api/v1/me", headers=auth(raw)).status_code == 200
+    with db.connect() as conn:
+        assert conn.execute(text(last_used)).scalar_one() > first
 
 
 def test_unknown_path_is_a_french_404_problem(client: TestClient) -> None:
