@@ -28,7 +28,8 @@ from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
 from observatory.models import Category
 
-AggregateReader = Annotated[Caller, Depends(require_role("admin", "police", "analyst", "partner"))]
+AGGREGATE_ROLES = ("admin", "police", "analyst", "partner")
+AggregateReader = Annotated[Caller, Depends(require_role(*AGGREGATE_ROLES))]
 
 
 @dataclass(frozen=True)

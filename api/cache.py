@@ -13,6 +13,14 @@ not changed (``Vary: Authorization``: a shared proxy must not give it to another
 
 The cache is per API process, bounded in bytes (OBS_ANSWER_CACHE_MB, 64 by default; 0 turns it
 off), least recently used answers leave first.
+
+Answers are kept by the ``cached`` endpoints, and served from two places: the endpoint itself,
+after FastAPI has resolved its dependencies, and ``CachedAnswers``, a middleware in front of
+the routing that answers a GET on a cached route when it finds the answer, after the same token
+check (one statement and one thread-pool hop), without the dozen dependencies an aggregate
+endpoint has: on two cores, that resolution was half of the time a kept answer took. Whatever
+the middleware cannot settle (no token, an unknown one, a paused address, a snapshot not loaded
+yet, the database down, an answer not kept) goes on to the endpoint, which says why.
 """
 
 from __future__ import annotations
@@ -22,18 +30,26 @@ import hashlib
 import inspect
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import QueryParams
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.analytics import DataStateDep, SecrecyDep
-from api.deps import SettingsDep
+from api.analytics import AGGREGATE_ROLES, DataStateDep, SecrecyDep
+from api.deps import SettingsDep, check_token
+from observatory.changes import Versions
+from observatory.settings import Settings
+from observatory.tokens import KnownToken, hash_token
 
 CACHE_CONTROL = "private, no-cache"
 KEPT_HEADERS = ("content-type", "content-disposition")
@@ -76,14 +92,14 @@ class AnswerCache:
         self._answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.hits = 0  # answers served from the cache
+        self.before_routing = 0  # of which by the middleware, before FastAPI's routing
+        self.computed = 0  # answers the endpoints computed
 
     def get(self, key: tuple[Any, ...]) -> Answer | None:
         with self._lock:
             answer = self._answers.get(key)
             if answer is None:
-                self.misses += 1
                 return None
             self._answers.move_to_end(key)
             self.hits += 1
@@ -120,22 +136,36 @@ class AnswerKey:
     if_none_match: str | None
 
 
+def answer_key(
+    path: str,
+    query: QueryParams,
+    threshold: int | None,
+    data_version: int,
+    reference: int,
+    zone: ZoneInfo,
+) -> tuple[Any, ...]:
+    """Everything an answer depends on (see the module's docstring)."""
+    today = datetime.now(zone).date().isoformat()
+    return (path, tuple(sorted(query.multi_items())), threshold, data_version, reference, today)
+
+
+def etag_of(key: tuple[Any, ...]) -> str:
+    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest() + '"'
+
+
 def get_answer_key(
     request: Request, state: DataStateDep, secrecy: SecrecyDep, settings: SettingsDep
 ) -> AnswerKey:
-    query = tuple(sorted(request.query_params.multi_items()))
-    today = datetime.now(settings.zone).date().isoformat()
-    key = (
-        request.url.path,
-        query,
+    key = answer_key(
+        request.scope["path"],
+        request.query_params,
         secrecy.threshold,
         state.snapshot.version,
         state.reference,
-        today,
+        settings.zone,
     )
-    etag = '"' + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest() + '"'
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
-    return AnswerKey(cache, key, etag, request.headers.get("if-none-match"))
+    return AnswerKey(cache, key, etag_of(key), request.headers.get("if-none-match"))
 
 
 AnswerKeyDep = Annotated[AnswerKey, Depends(get_answer_key)]
@@ -166,6 +196,8 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         cache = answer_key.cache
         kept = cache.get(answer_key.key) if cache is not None else None
         if kept is None:
+            if cache is not None:
+                cache.computed += 1
             result = await run_in_threadpool(endpoint, *args, **kwargs)
             kept = _answer(result, answer_key.etag)
             if kept is None:
@@ -177,4 +209,72 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     answer.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[*signature.parameters.values(), extra]
     )
+    answer.keeps_answers = True  # type: ignore[attr-defined]
     return answer
+
+
+def cached_paths(routers: Iterable[APIRouter], prefix: str) -> frozenset[str]:
+    """The paths of the routes whose answers are kept (none has a path parameter)."""
+    return frozenset(
+        prefix + route.path
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and getattr(route.endpoint, "keeps_answers", False)
+    )
+
+
+class CachedAnswers:
+    """Serves a kept answer to a GET on a cached route before FastAPI routes the request."""
+
+    def __init__(self, app: ASGIApp, paths: frozenset[str]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in self.paths:
+            request = Request(scope)
+            answer = await self._find(request)
+            if answer is not None:
+                response = answer.response(request.headers.get("if-none-match"))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _find(self, request: Request) -> Answer | None:
+        state = request.app.state
+        cache: AnswerCache | None = state.answers
+        scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+        if cache is None or scheme.lower() != "bearer" or not raw:
+            return None
+        client = request.client.host if request.client else "?"
+        if state.auth_failures.wait_seconds(client):
+            return None
+        settings: Settings = state.settings
+        digest = hash_token(raw.strip(), settings.secret_key)
+        try:
+            seen, token = await run_in_threadpool(_front_check, state, digest)
+        except SQLAlchemyError:  # the endpoint will say what is wrong (a 503)
+            return None
+        current = state.store.current
+        if token is None or token.role not in AGGREGATE_ROLES:
+            return None
+        if current is None or current.version < seen.data:
+            return None
+        threshold = settings.secrecy_threshold if token.role == "partner" else None
+        key = answer_key(
+            request.scope["path"],
+            request.query_params,
+            threshold,
+            current.version,
+            seen.reference,
+            settings.zone,
+        )
+        answer = cache.get(key)
+        if answer is not None:
+            cache.before_routing += 1
+        return answer
+
+
+def _front_check(state: Any, digest: str) -> tuple[Versions, KnownToken | None]:
+    with state.sessionmaker.begin() as session:
+        return check_token(session, state.tokens, digest)

@@ -68,7 +68,7 @@ async def get_caller(
         )
     digest = hash_token(credentials.credentials, settings.secret_key)
     tokens: TokenCache = request.app.state.tokens
-    seen, token = await run_in_threadpool(_check_token, session, tokens, digest)
+    seen, token = await run_in_threadpool(check_token, session, tokens, digest)
     if token is None:
         if failures is not None:
             failures.record(client)
@@ -77,7 +77,7 @@ async def get_caller(
     return Caller(token_id=token.id, name=token.name, role=token.role)
 
 
-def _check_token(
+def check_token(
     session: Session, tokens: TokenCache, digest: str
 ) -> tuple[Versions, KnownToken | None]:
     """The versions (one statement), then the token: from the process's cache while no token

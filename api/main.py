@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from api import errors, security
-from api.cache import AnswerCache
+from api.cache import AnswerCache, CachedAnswers, cached_paths
 from api.routers import (
     actions,
     audit,
@@ -37,6 +37,8 @@ from observatory.settings import Settings, get_settings
 from observatory.tokens import TokenCache
 
 log = logging.getLogger(__name__)
+
+API = "/api/v1"
 
 
 def _warm(store: IncidentStore) -> None:
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 log.info(
                     "Cache des réponses : %d servies du cache, %d calculées",
                     answers.hits,
-                    answers.misses,
+                    answers.computed,
                 )
 
     app = FastAPI(
@@ -93,10 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
     app.state.tokens = TokenCache()
     errors.install(app)
-    security.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)
-    for module in (
+    modules = (
         tokens,
         imports,
         categories,
@@ -110,7 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         actions,
         tiles,
-    ):
-        app.include_router(module.router, prefix="/api/v1", responses=errors.API_ERRORS)
+    )
+    for module in modules:
+        app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)
     home.mount_assets(app)
+    # Added before the security headers and CORS, so inside them: its answers get them too.
+    app.add_middleware(CachedAnswers, paths=cached_paths((m.router for m in modules), API))
+    security.install(app, settings)
     return app

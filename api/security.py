@@ -128,3 +128,8 @@ class FailedSignIns:
             if len(self._seen) > 10_000:  # forget quiet addresses
                 for key in [k for k, v in self._seen.items() if not v]:
                     del self._seen[key]
+
+    def clear(self) -> None:
+        """Forget every failure (an administrator lifting the pauses; the tests)."""
+        with self._lock:
+            self._seen.clear()

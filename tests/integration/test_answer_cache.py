@@ -78,9 +78,10 @@ def apis(engine: Engine, database_url: str) -> Iterator[Apis]:
     _truncate_all(engine)
 
 
-def hits(client: TestClient) -> tuple[int, int]:
+def hits(client: TestClient) -> tuple[int, int, int]:
+    """Answers served from the cache, of which before FastAPI's routing, and computed."""
     answers = client.app.state.answers  # type: ignore[attr-defined]
-    return answers.hits, answers.misses
+    return answers.hits, answers.before_routing, answers.computed
 
 
 @pytest.mark.parametrize("url", CACHED)
@@ -91,7 +92,8 @@ def test_cached_answer_is_the_computed_answer(apis: Apis, url: str) -> None:
         before = hits(apis.cached)
         first = apis.cached.get(url, headers=who)
         second = apis.cached.get(url, headers=who)
-        assert hits(apis.cached) == (before[0] + 1, before[1] + 1)  # one computed, one kept
+        # One computed, one served by the middleware in front of the routing.
+        assert hits(apis.cached) == (before[0] + 1, before[1] + 1, before[2] + 1)
         assert first.content == computed.content
         assert second.content == computed.content
         assert second.headers["content-type"] == computed.headers["content-type"]
@@ -197,3 +199,30 @@ def test_reference_data_changes_the_answer_at_once(apis: Apis) -> None:
             )
     restored = apis.cached.get(SUMMARY, headers=apis.analyst).json()
     assert restored["categories"][0]["label"] == label
+
+
+def test_a_kept_answer_still_needs_a_live_token_and_an_address_not_paused(apis: Apis) -> None:
+    """The middleware that serves kept answers checks as the endpoint does: a revoked token
+    gets 401 and a paused address 429, even for an answer the cache has."""
+    from observatory.tokens import create_token, revoke_token
+
+    with make_sessionmaker(apis.engine).begin() as session:
+        raw = create_token(session, "cache-revoked", "analyst", TEST_SECRET)
+    assert apis.cached.get(SUMMARY, headers=auth(raw)).status_code == 200
+    assert apis.cached.get(SUMMARY, headers=auth(raw)).status_code == 200  # kept, served
+    with make_sessionmaker(apis.engine).begin() as session:
+        revoke_token(session, "cache-revoked")
+    refused = apis.cached.get(SUMMARY, headers=auth(raw))
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+    failures = apis.cached.app.state.auth_failures  # type: ignore[attr-defined]
+    for _ in range(apis.settings.auth_failures_per_minute):
+        failures.record("testclient")
+    try:
+        paused = apis.cached.get(SUMMARY, headers=apis.analyst)
+        assert paused.status_code == 429
+        assert "Retry-After" in paused.headers
+    finally:
+        failures.clear()
+    assert apis.cached.get(SUMMARY, headers=apis.analyst).status_code == 200

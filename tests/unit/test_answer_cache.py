@@ -38,7 +38,7 @@ def test_an_answer_over_a_quarter_of_the_budget_is_not_kept() -> None:
     cache.put(("huge",), answer(2_001))
     assert cache.get(("huge",)) is None
     assert cache.get(("small",)) is not None  # and it pushed nothing out
-    assert (cache.hits, cache.misses) == (1, 1)
+    assert cache.hits == 1
 
 
 def test_if_none_match_lists_and_weak_tags() -> None:
