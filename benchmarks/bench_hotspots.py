@@ -36,14 +36,8 @@ from libpysal.weights import W
 from numpy.typing import NDArray
 
 from observatory.analytics.emerging import emerging_from_gi, emerging_hotspots
-from observatory.analytics.hotspots import (
-    gi_star,
-    gi_star_permutations,
-    grown_cells,
-    hotspots,
-    ring_weights,
-    study_area_cells,
-)
+from observatory.analytics.hotspots import gi_star, gi_star_permutations, hotspots, ring_weights
+from observatory.analytics.studyarea import grown_cells, study_area_cells
 from observatory.settings import PROJECT_ROOT
 
 OUTLINE = PROJECT_ROOT / "data" / "samples" / "communes_toulouse.geojson"

@@ -15,13 +15,13 @@ finds when opening the file:
 - GeoJSON, GeoPackage, Shapefile: the 1-based feature number.
 
 A CSV record with more fields than the header is kept, its surplus values in
-``RawChunk.extra_fields``, for the parser to reject with a reason.
+``RawChunk.extra_fields``, for the parser to reject with a reason. The header itself (where it
+is, its names) is ingest.headers'.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import re
 import zipfile
@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import objects, text_series
+from ingest.headers import EXPECTED_CONTENT, csv_header, filled_length, sheet_header, unique_names
 from ingest.mapping import Mapping
 from ingest.places import WGS84, detect_crs, to_wgs84
 from ingest.plaincsv import Records, is_plain, records, text_records
@@ -45,7 +46,6 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
-EXPECTED_CONTENT = "attendu une ligne d'en-tête puis une ligne par fait"
 SEPARATORS = (",", ";", "\t", "|")
 BLOCK = 1 << 22
 # What openpyxl raises on a file that is not a sound workbook: not a zip, a part missing, a part
@@ -183,40 +183,6 @@ def _sniff_separator(sample: str) -> str:
     return best
 
 
-def _read_header(path: Path, encoding: str, separator: str) -> tuple[list[str], int]:
-    """Header names and the index of the header record (after leading empty records)."""
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
-        try:
-            for index, record in enumerate(csv.reader(f, delimiter=separator)):
-                if any(cell.strip() for cell in record):
-                    return unique_names(record), index
-        except csv.Error as exc:  # a cell longer than the csv module takes (128 Ki characters)
-            raise InvalidInput(
-                f"Fichier CSV « {path.name} » illisible : une cellule de l'en-tête dépasse "
-                f"{csv.field_size_limit()} caractères ({EXPECTED_CONTENT})"
-            ) from exc
-    raise InvalidInput(f"Le fichier « {path.name} » ne contient aucune ligne : {EXPECTED_CONTENT}")
-
-
-def unique_names(header: list[Any]) -> list[str]:
-    """Stripped header names, without BOM or NUL; blanks named "colonne N", duplicates numbered."""
-    names: list[str] = []
-    taken: set[str] = set()
-    # The next number to try per name: a header of one name repeated 100,000 times stays linear.
-    numbers: dict[str, int] = {}
-    for i, raw in enumerate(header, start=1):
-        text = "" if raw is None else str(raw)
-        # No NUL: a refusal quotes the names, and PostgreSQL text (the batch's message) has none.
-        name = text.replace("\ufeff", "").replace("\0", "").strip() or f"colonne {i}"
-        base, k = name, numbers.get(name, 2)
-        while name in taken:
-            name, k = f"{base} ({k})", k + 1
-        numbers[base] = k
-        names.append(name)
-        taken.add(name)
-    return names
-
-
 def _max_fields(path: Path, separator: str) -> int:
     """An upper bound of the fields of any record: separators between unquoted line breaks."""
     if not separator.isascii():
@@ -241,7 +207,7 @@ def _max_fields(path: Path, separator: str) -> int:
 def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
     try:
         encoding, separator = sniff_csv(path, mapping)
-        header, header_index = _read_header(path, encoding, separator)
+        header, header_index = csv_header(path, encoding, separator)
     except UnicodeError as exc:  # the mapping's codec cannot even start (UTF-16 without BOM)
         raise InvalidInput(
             f"Le fichier « {path.name} » ne se lit pas dans l'encodage « {mapping.encoding} » "
@@ -345,12 +311,8 @@ def _csv_chunk(cells: pd.DataFrame, lines: np.ndarray, header: list[str]) -> Raw
             for i, row in zip(
                 np.flatnonzero(over), values[over].to_numpy(dtype=object), strict=True
             ):
-                extra[i] = tuple(row[: _last(row)])
+                extra[i] = tuple(row[: filled_length(row)])
     return RawChunk(frame, np.asarray(lines, dtype="int64"), None, extra)
-
-
-def _last(values: Any) -> int:
-    return max(i + 1 for i, v in enumerate(values) if v != "")
 
 
 def to_object_frame(cells: pd.DataFrame) -> pd.DataFrame:
@@ -417,7 +379,7 @@ def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator
             if not any(cells):
                 continue
             if header is None:
-                header = unique_names(cells[: _last(cells)])
+                header = sheet_header(cells)
                 continue
             rows.append(cells)
             numbers.append(number)

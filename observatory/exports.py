@@ -21,16 +21,35 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import h3
 import numpy as np
-from sqlalchemy import Connection, Row, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Join,
+    Row,
+    Select,
+    Subquery,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from observatory.analytics.filters import Filter
-from observatory.analytics.plainsql import where_clause
+from observatory.analytics.plainsql import filter_condition
 from observatory.grid import to_hex
+from observatory.models import Category, Commune, Incident
 
 CHUNK_ROWS = 10_000
 
@@ -59,47 +78,12 @@ HEXAGON_FIELDS = ("h3", "count", "suppressed")
 INCIDENT_LAYER = "incidents"
 HEXAGON_LAYER = "hexagones"
 
-# One chunk of the filter's incidents, after the id :after. The chunk is cut on `incident`
-# alone (where_clause names its columns unqualified); timestamps come out in the session's zone.
-ROWS = """
-SELECT i.id,
-       to_char(i.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS occurred_start,
-       to_char(i.occurred_until, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS occurred_end,
-       i.category_code AS category,
-       coalesce(c.label, i.category_code) AS category_label,
-       i.commune_code AS commune,
-       m.name AS commune_name,
-       i.qpv_2015,
-       i.qpv_2024,
-       i.source,
-       i.source_ref,
-       ST_X(i.geom) AS lon,
-       ST_Y(i.geom) AS lat
-FROM (
-    SELECT id, occurred_at, occurred_until, category_code, commune_code, qpv_2015, qpv_2024,
-           source, source_ref, geom
-    FROM incident
-    WHERE ({where}) AND id > :after
-    ORDER BY id
-    LIMIT :limit
-) AS i
-LEFT JOIN category AS c ON c.code = i.category_code
-LEFT JOIN commune AS m ON m.code = i.commune_code
-"""
+# to_char's ISO 8601 with the offset; it writes the session's zone (start_reading sets it).
+LOCAL_ISO = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'
 
-# The same chunk as GeoJSON features, built by PostgreSQL: (features joined by commas, n, last id).
-FEATURES = """
-SELECT string_agg(json_build_object(
-           'type', 'Feature',
-           'id', r.id,
-           'properties', json_build_object({properties}),
-           'geometry', json_build_object(
-               'type', 'Point', 'coordinates', json_build_array(r.lon, r.lat))
-       )::text, ',' ORDER BY r.id),
-       count(*),
-       max(r.id)
-FROM ({rows}) AS r
-""".replace("{properties}", ", ".join(f"'{name}', r.{name}" for name in INCIDENT_FIELDS))
+INCIDENT = Incident.__table__
+CATEGORY = Category.__table__.alias("c")
+COMMUNE = Commune.__table__.alias("m")
 
 
 def neutralise(value: str) -> str:
@@ -126,13 +110,88 @@ def csv_text(rows: Iterable[Sequence[object]]) -> str:
 # -- incidents ---------------------------------------------------------------------------------
 
 
-def incident_filter(f: Filter, zone: str) -> tuple[str, dict[str, Any]]:
-    """The WHERE condition of the filter on `incident`, and its bind parameters."""
-    where, params = where_clause(f, zone)
+def json_object(**members: Any) -> ColumnElement[Any]:
+    """``json_build_object`` of the members, in their order."""
+    return func.json_build_object(*chain.from_iterable(members.items()))
+
+
+def incident_filter(f: Filter, zone: str) -> ColumnElement[bool]:
+    """The filter as a condition on `incident`."""
+    where = filter_condition(f, zone)
     if f.bbox is not None:
         # The same box again, in a form the GiST index on geom can use (edges included too).
-        where += " AND geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
-    return where, params
+        box = func.ST_MakeEnvelope(*f.bbox, 4326)
+        where = and_(where, INCIDENT.c.geom.intersects(box))
+    return where
+
+
+def incident_chunk(
+    where: ColumnElement[bool],
+    limit: int | BindParameter[int],
+    after: int | BindParameter[int] | None = None,
+    offset: ColumnElement[int] | None = None,
+) -> Subquery:
+    """The condition's incidents in id order, ``limit`` after ``after`` and past ``offset``."""
+    # Cut on `incident` alone, before any join: the limit bounds the rows joined.
+    i = INCIDENT.c
+    chunk = select(
+        i.id,
+        i.occurred_at,
+        i.occurred_until,
+        i.category_code,
+        i.address,
+        i.commune_code,
+        i.qpv_2015,
+        i.qpv_2024,
+        i.source,
+        i.source_ref,
+        i.geom,
+    ).where(where)
+    if after is not None:
+        chunk = chunk.where(i.id > after)
+    return chunk.order_by(i.id).limit(limit).offset(offset).subquery("i")
+
+
+def with_names(chunk: Subquery) -> Join:
+    """The chunk joined to the labels of its categories and the names of its communes."""
+    by_category = chunk.outerjoin(CATEGORY, CATEGORY.c.code == chunk.c.category_code)
+    return by_category.outerjoin(COMMUNE, COMMUNE.c.code == chunk.c.commune_code)
+
+
+def incident_rows(where: ColumnElement[bool]) -> Select[Any]:
+    """One chunk of the filter's incidents (INCIDENT_FIELDS): ``limit`` of them after ``after``."""
+    chunk = incident_chunk(where, bindparam("limit"), after=bindparam("after"))
+    return select(
+        chunk.c.id,
+        func.to_char(chunk.c.occurred_at, LOCAL_ISO).label("occurred_start"),
+        func.to_char(chunk.c.occurred_until, LOCAL_ISO).label("occurred_end"),
+        chunk.c.category_code.label("category"),
+        func.coalesce(CATEGORY.c.label, chunk.c.category_code).label("category_label"),
+        chunk.c.commune_code.label("commune"),
+        COMMUNE.c.name.label("commune_name"),
+        chunk.c.qpv_2015,
+        chunk.c.qpv_2024,
+        chunk.c.source,
+        chunk.c.source_ref,
+        func.ST_X(chunk.c.geom).label("lon"),
+        func.ST_Y(chunk.c.geom).label("lat"),
+    ).select_from(with_names(chunk))
+
+
+def incident_features(where: ColumnElement[bool]) -> Select[Any]:
+    """The same chunk as GeoJSON features joined by commas, with its size and its last id."""
+    r = incident_rows(where).subquery("r")
+    feature = json_object(
+        type="Feature",
+        id=r.c.id,
+        properties=json_object(**{name: r.c[name] for name in INCIDENT_FIELDS}),
+        geometry=json_object(type="Point", coordinates=func.json_build_array(r.c.lon, r.c.lat)),
+    )
+    return select(
+        func.string_agg(cast(feature, Text), aggregate_order_by(literal(","), r.c.id)),
+        func.count(),
+        func.max(r.c.id),
+    )
 
 
 def start_reading(conn: Connection, zone: str) -> None:
@@ -140,43 +199,42 @@ def start_reading(conn: Connection, zone: str) -> None:
     conn.execute(text("SELECT set_config('TimeZone', :zone, true)"), {"zone": zone})
 
 
-def count_incidents(conn: Connection, where: str, params: dict[str, Any]) -> int:
-    sql = f"SELECT count(*) FROM incident WHERE {where}"  # noqa: S608 - allow-listed pieces
-    return int(conn.execute(text(sql), params).scalar_one())
+def count_incidents(conn: Connection, where: ColumnElement[bool]) -> int:
+    """How many incidents the condition keeps."""
+    return int(conn.execute(select(func.count()).select_from(INCIDENT).where(where)).scalar_one())
 
 
 def incident_chunks(
-    conn: Connection, where: str, params: dict[str, Any], size: int | None = None
+    conn: Connection, where: ColumnElement[bool], size: int | None = None
 ) -> Iterator[Sequence[Row[Any]]]:
     """The filter's incidents in id order, ``size`` rows at a time (INCIDENT_FIELDS)."""
     size = size or CHUNK_ROWS
-    sql = text(ROWS.format(where=where) + " ORDER BY i.id")
+    rows = incident_rows(where)
+    sql = rows.order_by(rows.selected_columns.id)
     after = -1
     while True:
-        rows = conn.execute(sql, {**params, "after": after, "limit": size}).all()
-        if rows:
-            yield rows
-        if len(rows) < size:
+        chunk = conn.execute(sql, {"after": after, "limit": size}).all()
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
             return
-        after = rows[-1].id
+        after = chunk[-1].id
 
 
-def incident_csv(conn: Connection, where: str, params: dict[str, Any]) -> Iterator[bytes]:
+def incident_csv(conn: Connection, where: ColumnElement[bool]) -> Iterator[bytes]:
     """The CSV file, a chunk of rows at a time."""
     yield (BOM + csv_text([INCIDENT_FIELDS])).encode("utf-8")
-    for rows in incident_chunks(conn, where, params):
+    for rows in incident_chunks(conn, where):
         yield csv_text(rows).encode("utf-8")
 
 
-def incident_geojson(conn: Connection, where: str, params: dict[str, Any]) -> Iterator[bytes]:
+def incident_geojson(conn: Connection, where: ColumnElement[bool]) -> Iterator[bytes]:
     """The GeoJSON FeatureCollection, a chunk of features at a time."""
     yield f'{{"type":"FeatureCollection","name":"{INCIDENT_LAYER}","features":['.encode()
-    sql = text(FEATURES.format(rows=ROWS.format(where=where)))
+    sql = incident_features(where)
     after, separator = -1, ""
     while True:
-        features, returned, last = conn.execute(
-            sql, {**params, "after": after, "limit": CHUNK_ROWS}
-        ).one()
+        features, returned, last = conn.execute(sql, {"after": after, "limit": CHUNK_ROWS}).one()
         if returned:
             yield (separator + features).encode("utf-8")
             separator = ","
@@ -186,14 +244,12 @@ def incident_geojson(conn: Connection, where: str, params: dict[str, Any]) -> It
     yield b"]}"
 
 
-def write_incident_geopackage(
-    conn: Connection, where: str, params: dict[str, Any], path: Path
-) -> None:
+def write_incident_geopackage(conn: Connection, where: ColumnElement[bool], path: Path) -> None:
     """The GeoPackage file at ``path``: a point layer « incidents », appended chunk by chunk."""
     import pandas as pd
 
     written = False
-    for rows in incident_chunks(conn, where, params):
+    for rows in incident_chunks(conn, where):
         frame = pd.DataFrame.from_records(rows, columns=list(INCIDENT_FIELDS))
         _write_points(frame, path, append=written)
         written = True

@@ -14,6 +14,7 @@ from functools import lru_cache
 import h3
 import numpy as np
 from h3ronpy.vector import coordinates_to_cells
+from sqlalchemy import BigInteger, ColumnElement, literal
 
 RES_SHIFT = 52
 RES_MASK = np.uint64(0xF) << np.uint64(RES_SHIFT)
@@ -45,18 +46,17 @@ def parent_cells(cells: np.ndarray, resolution: int) -> np.ndarray:
     return (out | _digit_fill_mask(resolution)).view(np.int64)
 
 
-def parent_sql(column: str, resolution: int) -> str:
-    """SQL expression of the parent of an int8 H3 column at a resolution (column allow-listed)."""
-    if not column.replace("_", "").replace(".", "").isalnum():
-        raise ValueError(f"nom de colonne refusé : {column!r}")
+def parent_expression(column: ColumnElement[int], resolution: int) -> ColumnElement[int]:
+    """The parent of an int8 H3 column at a resolution, as a SQL expression (bit operations)."""
     if not 0 <= resolution <= MAX_RES:
         raise ValueError(f"résolution H3 hors de 0..15 : {resolution}")
     fill = (1 << (3 * (MAX_RES - resolution))) - 1
     clear = ~(0xF << RES_SHIFT) & 0xFFFFFFFFFFFFFFFF
     clear_signed = clear - (1 << 64) if clear >= 1 << 63 else clear
     return (
-        f"((({column} & {clear_signed}::int8) | ({resolution}::int8 << {RES_SHIFT})) "
-        f"| {fill}::int8)"
+        column.bitwise_and(literal(clear_signed, BigInteger))
+        .bitwise_or(literal(resolution << RES_SHIFT, BigInteger))
+        .bitwise_or(literal(fill, BigInteger))
     )
 
 

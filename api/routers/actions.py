@@ -22,7 +22,7 @@ from observatory.actions import (
     KINDS,
     check_new_action,
     create_action,
-    evaluate_action,
+    evaluate_with_options,
     get_action,
     list_actions,
     make_place,
@@ -180,13 +180,6 @@ def evaluation(
         Query(description="start (après le début) ou end (après la fin) ; défaut selon l'action"),
     ] = None,
 ) -> dict[str, Any]:
-    result = evaluate_action(
-        session.connection(),
-        snapshot,
-        action_id,
-        months=months,
-        buffer_m=buffer,
-        control=control,
-        after_from=after,
-    )
+    conn = session.connection()
+    result = evaluate_with_options(conn, snapshot, action_id, months, buffer, control, after)
     return result.as_dict()

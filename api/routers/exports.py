@@ -82,14 +82,14 @@ def export_incidents(
 ) -> Response:
     kind = _format(fmt)
     engine: Engine = request.app.state.engine
-    where, params = exports.incident_filter(f, settings.timezone)
+    where = exports.incident_filter(f, settings.timezone)
     name = exports.file_name(
         "faits", f.date_from, f.date_to, datetime.now(settings.zone).date(), kind
     )
     conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         exports.start_reading(conn, settings.timezone)
-        total = exports.count_incidents(conn, where, params)
+        total = exports.count_incidents(conn, where)
         record(
             session,
             token_id=caller.token_id,
@@ -106,12 +106,10 @@ def export_incidents(
         if kind == "gpkg":
             return _geopackage(
                 name,
-                lambda path: exports.write_incident_geopackage(conn, where, params, path),
+                lambda path: exports.write_incident_geopackage(conn, where, path),
                 after=conn.close,
             )
-        chunks = (exports.incident_csv if kind == "csv" else exports.incident_geojson)(
-            conn, where, params
-        )
+        chunks = (exports.incident_csv if kind == "csv" else exports.incident_geojson)(conn, where)
     except BaseException:
         conn.close()
         raise

@@ -1,8 +1,9 @@
 """Individual incidents as GeoJSON points: police and admin only, every read audited.
 
-The common filters apply with the meanings of README "Analyses" (the WHERE clause is the one of
-observatory.analytics.plainsql). Pages run in id order: ``offset`` for a page number, or
-``after`` (the last id of the page before) for a keyset that stays cheap deep into the list.
+The common filters apply with the meanings of README "Analyses" (the condition is the one of the
+exports, observatory.exports.incident_filter). Pages run in id order: ``offset`` for a page
+number, or ``after`` (the last id of the page before) for a keyset that stays cheap deep into
+the list.
 Each call writes one audit_log row, in the transaction of the read.
 """
 
@@ -12,12 +13,33 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy import text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from api.analytics import FilterDep, describe_filter
 from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
-from observatory.analytics.plainsql import where_clause
+from observatory import exports
+from observatory.exports import (
+    CATEGORY,
+    COMMUNE,
+    INCIDENT,
+    LOCAL_ISO,
+    incident_chunk,
+    json_object,
+    with_names,
+)
 from observatory.models import AuditLog
 
 router = APIRouter(tags=["couches"])
@@ -26,37 +48,6 @@ GEOJSON = "application/geo+json"
 MAX_LIMIT = 5000
 
 PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
-
-# The page is cut in a subquery on `incident` alone: where_clause names its columns unqualified.
-# Timestamps are written in the session's zone, set to the local one for this transaction.
-PAGE = """
-SELECT coalesce(json_agg(json_build_object(
-    'type', 'Feature',
-    'id', i.id,
-    'properties', json_build_object(
-        'id', i.id,
-        'occurred_at', to_char(i.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
-        'occurred_until', to_char(i.occurred_until, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
-        'category', i.category_code,
-        'category_label', coalesce(c.label, i.category_code),
-        'address', i.address,
-        'commune', i.commune_code,
-        'commune_name', m.name,
-        'qpv_2015', i.qpv_2015,
-        'qpv_2024', i.qpv_2024),
-    'geometry', ST_AsGeoJSON(i.geom, 6)::json) ORDER BY i.id), '[]'::json)::text,
-    count(*), max(i.id)
-FROM (
-    SELECT id, occurred_at, occurred_until, category_code, address, commune_code,
-           qpv_2015, qpv_2024, geom
-    FROM incident
-    WHERE ({where}) AND (CAST(:after AS bigint) IS NULL OR id > CAST(:after AS bigint))
-    ORDER BY id
-    LIMIT :limit OFFSET :offset
-) AS i
-LEFT JOIN category AS c ON c.code = i.category_code
-LEFT JOIN commune AS m ON m.code = i.commune_code
-"""
 
 
 @router.get(
@@ -85,19 +76,10 @@ def incidents(
         Query(ge=0, le=BIGINT_MAX, description="Après cet identifiant (pagination par clé)"),
     ] = None,
 ) -> Response:
-    where, params = where_clause(f, settings.timezone)
-    if f.bbox is not None:
-        # The same box again, in a form the GiST index on geom can use (edges included too).
-        where += " AND geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
-    session.execute(text("SELECT set_config('TimeZone', :zone, true)"), {"zone": settings.timezone})
-    total = session.execute(
-        text(f"SELECT count(*) FROM incident WHERE {where}"),  # noqa: S608 - allow-listed pieces
-        params,
-    ).scalar_one()
-    features, returned, last_id = session.execute(
-        text(PAGE.format(where=where)),
-        {**params, "limit": limit, "offset": offset, "after": after},
-    ).one()
+    where = exports.incident_filter(f, settings.timezone)
+    exports.start_reading(session.connection(), settings.timezone)
+    total = exports.count_incidents(session.connection(), where)
+    features, returned, last_id = session.execute(_page(where, limit, offset, after)).one()
     page = {"limit": limit, "offset": offset, "after": after}
     session.add(
         AuditLog(
@@ -110,7 +92,7 @@ def incidents(
         )
     )
     session.flush()
-    more = returned == limit and _any_after(session, where, params, last_id)
+    more = returned == limit and _any_after(session, where, last_id)
     meta: dict[str, Any] = {
         "total": total,
         "returned": returned,
@@ -127,7 +109,42 @@ def incidents(
     return Response(body, media_type=GEOJSON)
 
 
-def _any_after(session: Session, where: str, params: dict[str, Any], last_id: int) -> bool:
+def _page(
+    where: ColumnElement[bool], limit: int, offset: int, after: int | None
+) -> Select[str, int, Any]:
+    """The page as (features as JSON text, how many, last id), in id order.
+
+    The page is cut on `incident` alone, then joined; timestamps are written in the session's
+    zone, set to the local one for this transaction.
+    """
+    chunk = incident_chunk(where, limit, after=after, offset=literal(offset, BigInteger))
+    properties = json_object(
+        id=chunk.c.id,
+        occurred_at=func.to_char(chunk.c.occurred_at, LOCAL_ISO),
+        occurred_until=func.to_char(chunk.c.occurred_until, LOCAL_ISO),
+        category=chunk.c.category_code,
+        category_label=func.coalesce(CATEGORY.c.label, chunk.c.category_code),
+        address=chunk.c.address,
+        commune=chunk.c.commune_code,
+        commune_name=COMMUNE.c.name,
+        qpv_2015=chunk.c.qpv_2015,
+        qpv_2024=chunk.c.qpv_2024,
+    )
+    feature = json_object(
+        type="Feature",
+        id=chunk.c.id,
+        properties=properties,
+        geometry=cast(func.ST_AsGeoJSON(chunk.c.geom, 6), JSON),
+    )
+    features = func.json_agg(aggregate_order_by(feature, chunk.c.id))
+    return select(
+        cast(func.coalesce(features, cast(literal("[]"), JSON)), Text),
+        func.count(),
+        func.max(chunk.c.id),
+    ).select_from(with_names(chunk))
+
+
+def _any_after(session: Session, where: ColumnElement[bool], last_id: int) -> bool:
     """Whether the filter has facts past the page (so that next_after is never a dead end)."""
-    sql = f"SELECT EXISTS (SELECT 1 FROM incident WHERE ({where}) AND id > :last)"  # noqa: S608
-    return bool(session.execute(text(sql), {**params, "last": last_id}).scalar_one())
+    later = exists().where(where, INCIDENT.c.id > last_id)
+    return bool(session.execute(select(later)).scalar_one())

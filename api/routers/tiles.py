@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Request, Response
 from api.analytics import (
     AggregateReader,
     FilterDep,
-    Secrecy,
     SecrecyDep,
     SnapshotDep,
     describe_filter,
@@ -41,13 +40,6 @@ PRIVATE_CACHE = {"Cache-Control": "private, max-age=60", "Vary": "Authorization"
 # as vector tiles (an SVG path per cell stops being smooth past ~10,000).
 GEOJSON_MAX_CELLS = 10_000
 GEOJSON_MIN_ZOOM = 10
-
-
-def hidden_counts(secrecy: Secrecy, counts: np.ndarray) -> np.ndarray:
-    """Which counts the caller may not see: Secrecy.hides, over an array."""
-    if secrecy.threshold is None:
-        return np.zeros(counts.shape, dtype=bool)
-    return (counts > 0) & (counts < secrecy.threshold)
 
 
 @router.get(
@@ -79,7 +71,7 @@ def hexagon_tile(
     check_tile(z, x, y)
     resolution = tile_resolution(z, res)
     cells, counts = candidate_counts(snapshot, f, z, x, y, resolution)
-    body = encode_tile(session, z, x, y, cells, counts, hidden_counts(secrecy, counts))
+    body = encode_tile(session, z, x, y, cells, counts, secrecy.hidden(counts))
     headers = {**PRIVATE_CACHE, "X-H3-Resolution": str(resolution)}
     if not body:
         return Response(status_code=204, headers=headers)
@@ -105,7 +97,7 @@ def hexagon_tilejson(
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> dict[str, object]:
     cells, counts = hexagon_counts(snapshot, f, res)
-    hidden = hidden_counts(secrecy, counts)
+    hidden = secrecy.hidden(counts)
     values, frequencies = np.unique(counts[~hidden], return_counts=True)
     query = f"?{request.url.query}" if request.url.query else ""
     template = f"{request.base_url}api/v1/tiles/hexagons/{{z}}/{{x}}/{{y}}.pbf{query}"

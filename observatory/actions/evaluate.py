@@ -375,3 +375,24 @@ def evaluate_action(
         category_labels=category_labels(conn),
         data_version=snapshot.version,
     )
+
+
+def evaluate_with_options(
+    conn: Connection,
+    snapshot: Snapshot,
+    action_id: int,
+    months: int = DEFAULT_MONTHS,
+    buffer: float = DEFAULT_BUFFER_M,
+    control: str | None = None,
+    after: str | None = None,
+) -> Evaluation:
+    """evaluate_action with the options as the API's query and the CLI name them."""
+    return evaluate_action(
+        conn,
+        snapshot,
+        action_id,
+        months=months,
+        buffer_m=buffer,
+        control=control,
+        after_from=after,
+    )

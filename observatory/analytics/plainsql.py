@@ -7,123 +7,143 @@ hours and weekdays the local hour of the week of the start (``local_hour_of_week
 includes its edges, and a fact known only within an interval is spread over the UTC hour blocks
 it touches (observatory/analytics/localtime.py), each block at the local hour it begins in.
 
-Values reach SQL as bind parameters only; the QPV column comes from an allow-list and the H3
-parent expression from observatory.grid.parent_sql (an integer resolution, a fixed column).
+Statements are SQLAlchemy Core: values reach SQL as bind parameters only, the QPV column comes
+from an allow-list and the H3 parent expression from observatory.grid.parent_expression.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    Text,
+    and_,
+    any_,
+    cast,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from observatory.analytics.engine import Series
 from observatory.analytics.filters import Filter
 from observatory.analytics.localtime import HOURS_PER_WEEK
-from observatory.grid import parent_sql
+from observatory.grid import parent_expression
+from observatory.models import Incident
 
-QPV_COLUMNS = {2015: "qpv_2015", 2024: "qpv_2024"}
-
-# The local hour of the week (0 = Monday 0 h) of a timestamptz expression, in the zone :zone.
-LOCAL_HOW = (
-    "(extract(isodow FROM {t} AT TIME ZONE :zone)::int - 1) * 24"
-    " + extract(hour FROM {t} AT TIME ZONE :zone)::int"
-)
-
-# Points count at their start's hour; an interval [at, until) gets 1/n on each of the n UTC hour
-# blocks it touches (at least one). date_trunc works in the session's zone: truncate in UTC.
-# An end equal to the start is a point in time, as in the importer and the fast path.
-WEEK_HOURS = """
-SELECT how, sum(weight) AS weight
-FROM (
-    SELECT local_hour_of_week AS how, 1.0::float8 AS weight
-    FROM incident
-    WHERE ({where}) AND (occurred_until IS NULL OR occurred_until <= occurred_at)
-    UNION ALL
-    SELECT {block_how} AS how,
-           1.0::float8 / count(*) OVER (PARTITION BY incident.id) AS weight
-    FROM incident
-    CROSS JOIN LATERAL generate_series(
-        date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-        occurred_until - interval '1 microsecond',
-        interval '1 hour'
-    ) AS block(starts_at)
-    WHERE ({where}) AND occurred_until > occurred_at
-) AS shares
-GROUP BY how
-"""
-
-PERIOD_OF = {  # truncated as local wall time (timestamp without zone), then a date
-    "month": "date_trunc('month', occurred_at AT TIME ZONE :zone)::date",
-    "week": "date_trunc('week', occurred_at AT TIME ZONE :zone)::date",  # ISO: from Monday
-}
-
-DAY_RANGE = (
-    "SELECT (min(occurred_at) AT TIME ZONE :zone)::date,"
-    " (max(occurred_at) AT TIME ZONE :zone)::date FROM incident"
-)
+INCIDENT = Incident.__table__
+QPV_COLUMNS = {2015: INCIDENT.c.qpv_2015, 2024: INCIDENT.c.qpv_2024}
+PERIODS = ("month", "week")  # date_trunc fields; a week starts on Monday (ISO)
+QPVS = text("SELECT code FROM qpv WHERE generation = :g ORDER BY code")
 
 
-def where_clause(f: Filter, zone: str) -> tuple[str, dict[str, Any]]:
-    """The SQL condition (no ``WHERE``; ``TRUE`` when nothing is filtered) and its parameters."""
-    parts: list[str] = []
-    params: dict[str, Any] = {"zone": zone}
+def at_zone(moment: ColumnElement[Any], zone: str) -> ColumnElement[datetime]:
+    """``moment AT TIME ZONE zone``: a timestamptz as local wall time, or wall time as a moment."""
+    return moment.op("AT TIME ZONE", return_type=DateTime())(literal(zone, Text))
+
+
+def local_hour_of_week(moment: ColumnElement[datetime], zone: str) -> ColumnElement[int]:
+    """The local hour of the week (0 = Monday 0 h) of a timestamptz, in the zone."""
+    local = at_zone(moment, zone)
+    return (cast(extract("isodow", local), Integer) - 1) * 24 + cast(
+        extract("hour", local), Integer
+    )
+
+
+def filter_condition(f: Filter, zone: str) -> ColumnElement[bool]:
+    """The filter as a condition on `incident` (``true()`` when nothing is filtered)."""
+    parts: list[ColumnElement[bool]] = []
     if f.date_from is not None:
-        parts.append("occurred_at >= (CAST(:date_from AS timestamp) AT TIME ZONE :zone)")
-        params["date_from"] = f.date_from
+        start = at_zone(cast(literal(f.date_from, Date), TIMESTAMP), zone)
+        parts.append(INCIDENT.c.occurred_at >= start)
     if f.date_to is not None:
-        parts.append("occurred_at < ((CAST(:date_to AS date) + 1)::timestamp AT TIME ZONE :zone)")
-        params["date_to"] = f.date_to
+        end = at_zone(cast(literal(f.date_to, Date) + 1, TIMESTAMP), zone)
+        parts.append(INCIDENT.c.occurred_at < end)
     if f.categories is not None:
-        parts.append("category_code = ANY(CAST(:categories AS text[]))")
-        params["categories"] = sorted(f.categories)
+        codes = literal(sorted(f.categories), ARRAY(Text))
+        parts.append(INCIDENT.c.category_code == any_(codes))
     hours = f.hours_of_week()
     if hours is not None:
-        parts.append("local_hour_of_week = ANY(CAST(:hows AS int2[]))")
-        params["hows"] = hours
+        parts.append(INCIDENT.c.local_hour_of_week == any_(literal(hours, ARRAY(SmallInteger))))
     if f.commune is not None:
-        parts.append("commune_code = :commune")
-        params["commune"] = f.commune
+        parts.append(INCIDENT.c.commune_code == f.commune)
     if f.qpv is not None:
         column = QPV_COLUMNS[f.generation]
         if f.qpv == "in":
-            parts.append(f"{column} IS NOT NULL")
+            parts.append(column.is_not(None))
         elif f.qpv == "out":
-            parts.append(f"{column} IS NULL")
+            parts.append(column.is_(None))
         else:
-            parts.append(f"{column} = :qpv")
-            params["qpv"] = f.qpv
+            parts.append(column == f.qpv)
     if f.bbox is not None:
-        parts.append("ST_X(geom) BETWEEN :west AND :east AND ST_Y(geom) BETWEEN :south AND :north")
-        params.update(zip(("west", "south", "east", "north"), f.bbox, strict=True))
-    return (" AND ".join(parts) or "TRUE"), params
+        west, south, east, north = f.bbox
+        parts.append(func.ST_X(INCIDENT.c.geom).between(west, east))
+        parts.append(func.ST_Y(INCIDENT.c.geom).between(south, north))
+    return and_(true(), *parts)
 
 
 def hexagon_counts(conn: Connection, f: Filter, resolution: int, zone: str) -> dict[int, int]:
     """Parent cell (int64 id) at the resolution -> incidents, for every non-empty cell."""
-    where, params = where_clause(f, zone)
-    cell = parent_sql("h3", resolution)
-    sql = f"SELECT {cell} AS cell, count(*) FROM incident WHERE {where} GROUP BY 1"  # noqa: S608 - allow-listed pieces
-    return {int(c): int(n) for c, n in conn.execute(text(sql), params)}
+    cell = parent_expression(INCIDENT.c.h3, resolution).label("cell")
+    sql = select(cell, func.count()).where(filter_condition(f, zone)).group_by(cell)
+    return {int(c): int(n) for c, n in conn.execute(sql)}
 
 
 def category_counts(conn: Connection, f: Filter, zone: str) -> dict[str, int]:
     """Incidents per category code (categories with none left out)."""
-    where, params = where_clause(f, zone)
-    sql = f"SELECT category_code, count(*) FROM incident WHERE {where} GROUP BY 1"  # noqa: S608
-    return {str(c): int(n) for c, n in conn.execute(text(sql), params)}
+    code = INCIDENT.c.category_code
+    sql = select(code, func.count()).where(filter_condition(f, zone)).group_by(code)
+    return {str(c): int(n) for c, n in conn.execute(sql)}
 
 
 def week_hours(conn: Connection, f: Filter, zone: str) -> np.ndarray:
     """The 168 local hours of the week (Monday 0 h first), interval facts spread (aoristic)."""
-    where, params = where_clause(f, zone)
-    sql = WEEK_HOURS.format(where=where, block_how=LOCAL_HOW.format(t="block.starts_at"))
+    where = filter_condition(f, zone)
+    at, until = INCIDENT.c.occurred_at, INCIDENT.c.occurred_until
+    # Points count at their start's hour; an interval [at, until) gets 1/n on each of the n UTC
+    # hour blocks it touches (at least one). date_trunc works in the session's zone: truncate in
+    # UTC. An end equal to the start is a point in time, as in the importer and the fast path.
+    points = select(
+        INCIDENT.c.local_hour_of_week.label("how"), literal(1.0, Float).label("weight")
+    ).where(where, or_(until.is_(None), until <= at))
+    block = (
+        func.generate_series(
+            at_zone(func.date_trunc("hour", at_zone(at, "UTC")), "UTC"),
+            until - timedelta(microseconds=1),
+            timedelta(hours=1),
+        )
+        .table_valued("starts_at")
+        .render_derived()
+        .lateral("block")
+    )
+    share = literal(1.0, Float).op("/")(func.count().over(partition_by=INCIDENT.c.id))
+    spread = (
+        select(local_hour_of_week(block.c.starts_at, zone).label("how"), share.label("weight"))
+        .select_from(INCIDENT.join(block, true()))
+        .where(where, until > at)
+    )
+    shares = union_all(points, spread).subquery("shares")
+    sql = select(shares.c.how, func.sum(shares.c.weight)).group_by(shares.c.how)
     out = np.zeros(HOURS_PER_WEEK, dtype=np.float64)
-    for how, weight in conn.execute(text(sql), params):
+    for how, weight in conn.execute(sql):
         out[int(how)] = float(weight)
     return out
 
@@ -158,33 +178,45 @@ def series(
     the mapping leaves out are not counted. The periods run from the filter's first day (else
     the first incident's local day) to its last (else the last incident's).
     """
-    if step not in PERIOD_OF:
+    if step not in PERIODS:
         raise ValueError(f"pas de série « {step} » : month ou week")
+    at = INCIDENT.c.occurred_at
     first, last = f.date_from, f.date_to
     if first is None or last is None:
-        low, high = conn.execute(text(DAY_RANGE), {"zone": zone}).one()
+        days = select(
+            cast(at_zone(func.min(at), zone), Date), cast(at_zone(func.max(at), zone), Date)
+        )
+        low, high = conn.execute(days).one()
         first, last = first or low, last or high
     if first is None or last is None:
         return Series(step, [], [], [], np.zeros((0, 0), dtype=np.int64))
-    where, params = where_clause(f.but(date_from=first, date_to=last), zone)
-    period = PERIOD_OF[step]
+    where = filter_condition(f.but(date_from=first, date_to=last), zone)
+    # Truncated as local wall time (timestamp without zone), then a date.
+    period = cast(func.date_trunc(step, at_zone(at, zone)), Date).label("period")
     if key_of_category is None:
         keys = ["total"]
-        sql = f"SELECT {period}, 'total', count(*) FROM incident WHERE {where} GROUP BY 1"  # noqa: S608
+        sql = select(period, literal("total"), func.count()).where(where).group_by(period)
     else:
         keys = sorted(set(key_of_category.values()))
-        sql = (
-            f"SELECT {period}, k.key, count(*) FROM incident "  # noqa: S608
-            "JOIN unnest(CAST(:key_codes AS text[]), CAST(:key_names AS text[])) AS k(code, key)"
-            f" ON k.code = category_code WHERE {where} GROUP BY 1, 2"
+        key_of = (
+            func.unnest(
+                literal(list(key_of_category), ARRAY(Text)),
+                literal(list(key_of_category.values()), ARRAY(Text)),
+            )
+            .table_valued("code", "key")
+            .render_derived("k")
         )
-        params["key_codes"] = list(key_of_category)
-        params["key_names"] = list(key_of_category.values())
+        sql = (
+            select(period, key_of.c.key, func.count())
+            .select_from(INCIDENT.join(key_of, key_of.c.code == INCIDENT.c.category_code))
+            .where(where)
+            .group_by(period, key_of.c.key)
+        )
     starts = _period_starts(step, first, last)
     row_of = {s: i for i, s in enumerate(starts)}
     column_of = {k: i for i, k in enumerate(keys)}
     counts = np.zeros((len(starts), len(keys)), dtype=np.int64)
-    for start, key, n in conn.execute(text(sql), params):
+    for start, key, n in conn.execute(sql):
         counts[row_of[start], column_of[key]] = n
     complete = [s >= first and _period_end(step, s) <= last for s in starts]
     return Series(step, starts, complete, keys, counts)
@@ -207,25 +239,18 @@ def territory_counts(
     and ``commune`` are set aside, as in engine.territory_counts.
     """
     column = QPV_COLUMNS[generation]
-    where, params = where_clause(f.but(qpv=None, commune=None, generation=generation), zone)
-    qpvs = conn.execute(
-        text("SELECT code FROM qpv WHERE generation = :g ORDER BY code"), {"g": generation}
-    ).scalars()
+    where = filter_condition(f.but(qpv=None, commune=None, generation=generation), zone)
+    commune, category = INCIDENT.c.commune_code, INCIDENT.c.category_code
+    qpvs = conn.execute(QPVS, {"g": generation}).scalars()
     by_qpv = conn.execute(
-        text(
-            f"SELECT {column}, category_code, count(*) FROM incident "  # noqa: S608
-            f"WHERE ({where}) AND {column} IS NOT NULL GROUP BY 1, 2"
-        ),
-        params,
+        select(column, category, func.count())
+        .where(where, column.is_not(None))
+        .group_by(column, category)
     ).all()
-    params["communes"] = list(communes)
     by_commune = conn.execute(
-        text(
-            f"SELECT commune_code, category_code, count(*) FILTER (WHERE {column} IS NULL), "  # noqa: S608
-            f"count(*) FROM incident WHERE ({where}) "
-            "AND commune_code = ANY(CAST(:communes AS text[])) GROUP BY 1, 2"
-        ),
-        params,
+        select(commune, category, func.count().filter(column.is_(None)), func.count())
+        .where(where, commune == any_(literal(list(communes), ARRAY(Text))))
+        .group_by(commune, category)
     ).all()
     outside = [(c, k, n) for c, k, n, _ in by_commune if n]
     total = [(c, k, n) for c, k, _, n in by_commune]

@@ -186,7 +186,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Évalue une action avant/après : zone traitée, anneau, zone témoin."""
-    from observatory.actions import evaluate_action
+    from observatory.actions import evaluate_with_options
     from observatory.analytics.store import IncidentStore
     from observatory.db import make_engine
 
@@ -195,14 +195,8 @@ def evaluate(
     try:
         snapshot = IncidentStore(engine, settings.timezone).snapshot()
         with engine.connect() as conn:
-            result = evaluate_action(
-                conn,
-                snapshot,
-                action_id,
-                months=months,
-                buffer_m=buffer,
-                control=control,
-                after_from=after,
+            result = evaluate_with_options(
+                conn, snapshot, action_id, months, buffer, control, after
             )
     finally:
         engine.dispose()

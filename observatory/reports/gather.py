@@ -11,9 +11,10 @@ from sqlalchemy import Connection, Engine, text
 
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
-from observatory.analytics.hotspots import choose_resolution_and_k, hotspots, study_area_cells
+from observatory.analytics.hotspots import hotspots
 from observatory.analytics.secrecy import shown_total_row, suppressed
 from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
+from observatory.analytics.studyarea import choose_resolution_and_k, study_area_cells
 from observatory.analytics.trendstats import mann_kendall, percent_change, poisson_z
 from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput

@@ -11,14 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from ingest.boundaries import import_communes
-from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
+from tests.samples import CAPITOLE, MIRAIL, SAMPLES, import_facts
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
-HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;adresse;code_insee;lon;lat"
-CAPITOLE = ("1.443950", "43.604470")
-MIRAIL = ("1.399320", "43.574800")
 URL = "/api/v1/layers/incidents"
 
 
@@ -39,11 +35,7 @@ def facts(db: Engine, settings: Settings, tmp_path: Path) -> Engine:
         ("S-2", "15/07/2024", "03:00", "", "", "Vol simple", "", *MIRAIL),
         ("S-3", "16/07/2024", "05:59", "", "", "Vol simple", "", *MIRAIL),
     ]
-    lines = [HEADER, *(";".join((*r[:7], "31555", *r[7:])) for r in rows)]
-    path = tmp_path / "faits.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = import_incidents(db, path, settings=settings, source="pm")
-    assert summary.rows_imported == len(rows), summary
+    import_facts(db, settings, tmp_path, rows)
     return db
 
 

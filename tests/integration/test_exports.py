@@ -22,14 +22,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from ingest.boundaries import import_communes, import_qpv
-from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
+from tests.samples import CAPITOLE, MIRAIL, SAMPLES, import_facts
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
-HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;adresse;code_insee;lon;lat"
-CAPITOLE = ("1.443950", "43.604470")
-MIRAIL = ("1.399320", "43.574800")
 ARENES = ("1.418900", "43.592900")
 PARIS = ZoneInfo("Europe/Paris")
 FORMULA_REFS = ("=1+2", "+33612", "-7", "@SUM(A1)")
@@ -55,11 +51,7 @@ def facts(db: Engine, settings: Settings, tmp_path: Path) -> Engine:
         ("S-1", "14/07/2024", "23:30", "15/07/2024", "06:00", "Cambriolage", "", *MIRAIL),
         ("OLD", "05/01/2023", "23:00", "", "", "Tapage", "", *CAPITOLE),
     ]
-    lines = [HEADER, *(";".join((*r[:7], "31555", *r[7:])) for r in rows)]
-    path = tmp_path / "faits.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = import_incidents(db, path, settings=settings, source="pm")
-    assert summary.rows_imported == len(rows), summary
+    import_facts(db, settings, tmp_path, rows)
     return db
 
 
@@ -93,6 +85,16 @@ def read_back(tmp_path: Path, content: bytes, name: str, **options: Any) -> pd.D
     path = tmp_path / name
     path.write_bytes(content)
     return pyogrio.read_dataframe(path, **options)
+
+
+def assert_same_incidents(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """The facts of an export read back are the database's: ids, local times, labels, points."""
+    assert got["id"].astype(int).tolist() == expected["id"].tolist()
+    assert got["occurred_start"].tolist() == expected["start"].tolist()
+    assert got["occurred_end"].fillna("").tolist() == expected["end"].fillna("").tolist()
+    assert got["category_label"].tolist() == expected["label"].tolist()
+    assert got.geometry.x.tolist() == pytest.approx(expected["lon"].tolist(), abs=1e-9)
+    assert got.geometry.y.tolist() == pytest.approx(expected["lat"].tolist(), abs=1e-9)
 
 
 def quoted(value: str) -> str:
@@ -186,20 +188,15 @@ def test_csv_export_is_audited_filtered_and_safe_for_excel(
     assert len(expected) == 14  # 7 + 4 + 3: not the burglary, not the 2023 tapage
 
     got = read_back(tmp_path, raw, "faits.csv", X_POSSIBLE_NAMES="lon", Y_POSSIBLE_NAMES="lat")
-    assert got["id"].astype(int).tolist() == expected["id"].tolist()
+    assert_same_incidents(got, expected)
     assert got["source_ref"].tolist() == [quoted(v) for v in expected["source_ref"]]
     assert set(got["source_ref"]) >= {"'=1+2", "'+33612", "'-7", "'@SUM(A1)"}
-    assert got["occurred_start"].tolist() == expected["start"].tolist()
     assert got["occurred_start"].iloc[0] == "2024-01-01T23:10:00+01:00"
-    assert (got["occurred_end"].fillna("") == "").all()
     assert got["category"].tolist() == expected["category_code"].tolist()
-    assert got["category_label"].tolist() == expected["label"].tolist()
     assert got["commune"].tolist() == ["31555"] * 14
     assert got["commune_name"].tolist() == expected["name"].tolist()
     assert got["qpv_2024"].fillna("").tolist() == expected["qpv_2024"].fillna("").tolist()
     assert got["source"].tolist() == ["pm"] * 14
-    assert got.geometry.x.tolist() == pytest.approx(expected["lon"].tolist(), abs=1e-9)
-    assert got.geometry.y.tolist() == pytest.approx(expected["lat"].tolist(), abs=1e-9)
 
     [(actor, role, action, count, filters)] = audit_rows(facts)
     assert (role, action, count) == ("police", "exports/incidents.csv", 14)
@@ -282,12 +279,7 @@ def test_geopackage_export_is_a_point_layer_in_wgs84(
     hours = everything["occurred_at"].map(lambda t: t.astimezone(PARIS).hour)
     expected = everything[(hours >= 22) | (hours < 6)]
     assert len(expected) == 9
-    assert got["id"].tolist() == expected["id"].tolist()
-    assert got["occurred_start"].tolist() == expected["start"].tolist()
-    assert got["occurred_end"].fillna("").tolist() == expected["end"].fillna("").tolist()
-    assert got["category_label"].tolist() == expected["label"].tolist()
-    assert got.geometry.x.tolist() == pytest.approx(expected["lon"].tolist(), abs=1e-9)
-    assert got.geometry.y.tolist() == pytest.approx(expected["lat"].tolist(), abs=1e-9)
+    assert_same_incidents(got, expected)
     assert [r[2:4] for r in audit_rows(facts)] == [("exports/incidents.gpkg", 9)]
 
 

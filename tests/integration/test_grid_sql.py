@@ -1,8 +1,8 @@
 import h3
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import ARRAY, BigInteger, Engine, func, literal, select
 
-from observatory.grid import parent_sql
+from observatory.grid import parent_expression
 from tests.unit.test_grid import random_cells
 
 
@@ -13,10 +13,11 @@ def test_sql_parents_match_h3(engine: Engine) -> None:
         *cells.tolist(),
         *np.array(pentagon_children, dtype=np.uint64).view(np.int64).tolist(),
     ]
+    given = func.unnest(literal(values, ARRAY(BigInteger))).table_valued("c").render_derived()
     with engine.connect() as conn:
         for res in (0, 1, 2, 6, 9, 11):
-            query = text(f"SELECT {parent_sql('c', res)} FROM unnest(CAST(:cells AS int8[])) AS c")
-            got = [r[0] for r in conn.execute(query, {"cells": values})]
+            query = select(parent_expression(given.c.c, res))
+            got = [r[0] for r in conn.execute(query)]
             expected = [
                 h3.str_to_int(h3.cell_to_parent(h3.int_to_str(v & 0xFFFFFFFFFFFFFFFF), res))
                 for v in values
