@@ -28,6 +28,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -39,7 +41,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
@@ -178,8 +179,36 @@ def _answer(result: Any, etag: str) -> Answer | None:
             return None
         headers = tuple((k, v) for k, v in result.headers.items() if k in KEPT_HEADERS)
         return Answer(bytes(result.body), headers, etag)
-    response = JSONResponse(jsonable_encoder(result))
-    return Answer(bytes(response.body), (("content-type", "application/json"),), etag)
+    return Answer(json_body(result), (("content-type", "application/json"),), etag)
+
+
+def json_body(result: Any) -> bytes:
+    """The JSON an endpoint's dict makes, as FastAPI's JSONResponse writes it: compact, UTF-8;
+    a number that is not finite becomes null (as pydantic writes it) rather than an error."""
+    try:
+        text = json.dumps(
+            result, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
+        )
+    except ValueError:  # NaN or infinity somewhere: written as null
+        text = json.dumps(
+            _finite(jsonable_encoder(result)), ensure_ascii=False, separators=(",", ":")
+        )
+    return text.encode()
+
+
+def _plain(value: Any) -> Any:
+    """What json cannot write by itself (dates, models): as FastAPI encodes it."""
+    return jsonable_encoder(value)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -261,18 +261,17 @@ def compstat(
         # Beside hidden rows, the total row adds up the rows' counts shown only.
         parts = [v for k, v in figures.items() if k != "total"]
         figures["total"] = shown_total_row(parts, secrecy.threshold) or figures["total"]
-    rows = []
     order = ["total", *sorted(k for k in figures if k != "total")]
-    for key in order:
-        if key not in figures or (by == "total" and key != "total"):
-            continue
-        rows.append(
-            {
-                "key": key,
-                "label": "Ensemble des faits" if key == "total" else labels.get(key, key),
-                "periods": [_compare(c, p, secrecy) for c, p in figures[key]],
-            }
-        )
+    shown = [k for k in order if k in figures and (by != "total" or k == "total")]
+    compared = _compare(np.array([figures[k] for k in shown], dtype=np.int64), secrecy)
+    rows = [
+        {
+            "key": key,
+            "label": "Ensemble des faits" if key == "total" else labels.get(key, key),
+            "periods": periods,
+        }
+        for key, periods in zip(shown, compared, strict=True)
+    ]
     return {
         "filter": describe_filter(f),
         "at": end.isoformat(),
@@ -302,14 +301,27 @@ def _group(counts: dict[str, int], key_of: dict[str, str] | None) -> dict[str, i
     return out
 
 
-def _compare(current: int, previous: int, secrecy: Secrecy) -> dict[str, Any]:
-    hidden = secrecy.hides(current) or secrecy.hides(previous)
-    return {
-        "current": secrecy.count(current),
-        "previous": secrecy.count(previous),
-        "change_percent": None if hidden else _number(percent_change(current, previous), 1),
-        "z": None if hidden else _number(poisson_z(current, previous), 2),
-    }
+def _compare(counts: np.ndarray, secrecy: Secrecy) -> list[list[dict[str, Any]]]:
+    """Each row's periods: counts (rows × periods × now/before) with % change and z, both
+    withheld beside a hidden count; computed for the whole table at once."""
+    current, previous = counts[..., 0], counts[..., 1]
+    change = percent_change(current, previous).tolist()
+    z = poisson_z(current, previous).tolist()
+    hidden = (secrecy.hidden(current) | secrecy.hidden(previous)).tolist()
+    return [
+        [
+            {
+                "current": secrecy.count(c),
+                "previous": secrecy.count(p),
+                "change_percent": None if h else _number(pc, 1),
+                "z": None if h else _number(zz, 2),
+            }
+            for c, p, pc, zz, h in zip(cs, ps, pcs, zs, hs, strict=True)
+        ]
+        for cs, ps, pcs, zs, hs in zip(
+            current.tolist(), previous.tolist(), change, z, hidden, strict=True
+        )
+    ]
 
 
 TERRITORY_COMMUNES = """

@@ -47,3 +47,17 @@ def test_if_none_match_lists_and_weak_tags() -> None:
     assert kept.response('"a", W/"b"').status_code == 304
     assert kept.response('"a"').status_code == 200
     assert kept.response(None).body == kept.body
+
+
+def test_json_body_is_what_fastapi_writes_and_null_for_what_json_cannot_hold() -> None:
+    from datetime import date
+
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import JSONResponse
+
+    from api.cache import json_body
+
+    plain = {"libellé": "Tapage nocturne", "n": [1, 2.5, None, True], "sous": {"z": -1.25}}
+    assert json_body(plain) == JSONResponse(jsonable_encoder(plain)).body
+    assert json_body({"jour": date(2025, 3, 30)}) == b'{"jour":"2025-03-30"}'
+    assert json_body({"z": float("nan"), "l": [float("inf"), 1.0]}) == b'{"z":null,"l":[null,1.0]}'
