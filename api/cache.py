@@ -25,6 +25,7 @@ yet, the database down, an answer not kept) goes on to the endpoint, which says 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import inspect
@@ -96,6 +97,8 @@ class AnswerCache:
         self.hits = 0  # answers served from the cache
         self.before_routing = 0  # of which by the middleware, before FastAPI's routing
         self.computed = 0  # answers the endpoints computed
+        # Answers being computed, by key (touched from the event loop only).
+        self.running: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
 
     def get(self, key: tuple[Any, ...]) -> Answer | None:
         with self._lock:
@@ -222,17 +225,31 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(endpoint)
     async def answer(*args: Any, answer_key: AnswerKey, **kwargs: Any) -> Any:
-        cache = answer_key.cache
-        kept = cache.get(answer_key.key) if cache is not None else None
-        if kept is None:
-            if cache is not None:
-                cache.computed += 1
+        cache, key = answer_key.cache, answer_key.key
+        if cache is None:
             result = await run_in_threadpool(endpoint, *args, **kwargs)
             kept = _answer(result, answer_key.etag)
+            return result if kept is None else kept.response(answer_key.if_none_match)
+        kept = cache.get(key)
+        if kept is None and (running := cache.running.get(key)) is not None:
+            # The same question is being answered: wait for that answer rather than compute
+            # it again (thirty dashboards opened after the night's import).
+            kept = await asyncio.shield(running)
+        if kept is None:
+            future: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
+            cache.running.setdefault(key, future)
+            cache.computed += 1
+            try:
+                result = await run_in_threadpool(endpoint, *args, **kwargs)
+                kept = _answer(result, answer_key.etag)
+                if kept is not None:
+                    cache.put(key, kept)
+            finally:
+                if cache.running.get(key) is future:
+                    del cache.running[key]
+                future.set_result(kept)  # None: the waiters compute their own (an error, say)
             if kept is None:
                 return result
-            if cache is not None:
-                cache.put(answer_key.key, kept)
         return kept.response(answer_key.if_none_match)
 
     answer.__signature__ = signature.replace(  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ and the cached answer must follow.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,3 +227,34 @@ def test_a_kept_answer_still_needs_a_live_token_and_an_address_not_paused(apis: 
     finally:
         failures.clear()
     assert apis.cached.get(SUMMARY, headers=apis.analyst).status_code == 200
+
+
+def test_the_same_question_asked_at_once_is_computed_once(
+    apis: Apis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight dashboards opening together on new data: one computation, eight equal answers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from observatory.analytics import engine
+
+    calls = []
+    lock = threading.Lock()
+    category_counts = engine.category_counts
+
+    def slow_counts(*args: object, **kwargs: object) -> dict[str, int]:
+        with lock:
+            calls.append(1)
+        time.sleep(0.5)  # long enough for the seven others to arrive meanwhile
+        return category_counts(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "category_counts", slow_counts)
+    url = "/api/v1/stats/summary?from=2025-02-01&to=2025-02-28&weekdays=1-5"
+    computed = hits(apis.cached)[2]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: apis.cached.get(url, headers=apis.analyst), range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.content for a in answers}) == 1
+    assert len(calls) == 1
+    assert hits(apis.cached)[2] == computed + 1
+    assert answers[0].content == apis.plain.get(url, headers=apis.analyst).content
