@@ -20,12 +20,9 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
-from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import h3.api.basic_int as h3i
@@ -35,6 +32,7 @@ from esda.getisord import G_Local
 from libpysal.weights import W
 from numpy.typing import NDArray
 
+from benchmarks.common import machine
 from observatory.analytics.emerging import emerging_from_gi, emerging_hotspots
 from observatory.analytics.hotspots import gi_star, gi_star_permutations, hotspots, ring_weights
 from observatory.analytics.studyarea import grown_cells, study_area_cells
@@ -342,33 +340,13 @@ def _emerging_case(cells: Cells, margin: int, base: float) -> dict[str, Any]:
 # -- report ------------------------------------------------------------------------------------
 
 
-def _command(*args: str) -> str:
-    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def _machine() -> dict[str, str]:
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}"
         for name in ("numpy", "scipy", "esda", "libpysal", "h3", "h3ronpy")
     )
     numba = "installed" if importlib.util.find_spec("numba") else "not installed"
-    return {
-        "uname": _command("uname", "-a"),
-        "nproc": _command("nproc"),
-        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
-        "cpu": _cpu_model(),
-        "software": f"Python {platform.python_version()}, {versions}; numba {numba}",
-        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "load": f"{os.getloadavg()[0]:.1f}",
-    }
+    return machine(f"Python {platform.python_version()}, {versions}; numba {numba}")
 
 
 def _verdict(ok: bool) -> str:

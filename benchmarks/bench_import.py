@@ -15,18 +15,17 @@ import multiprocessing
 import resource
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from benchmarks.common import SAMPLES, write_incidents
 from observatory.db import make_engine, upgrade
 from observatory.localdb import LocalCluster
-from observatory.settings import PROJECT_ROOT, Settings
+from observatory.settings import Settings
 
-SAMPLES = PROJECT_ROOT / "data" / "samples"
 BENCH_DB = "observatory_bench"
 
 
@@ -40,22 +39,6 @@ def _fresh_database() -> str:
         url = settings.sqlalchemy_url
     upgrade(url)
     return url
-
-
-def _generate(rows: int, folder: Path) -> Path:
-    from ingest.synthetic import generate_incidents, write_municipal_csv
-
-    frame = generate_incidents(
-        rows,
-        seed=2024,
-        start=date(2024, 1, 1),
-        months=24,
-        commune_geojson=SAMPLES / "communes_toulouse.geojson",
-        qpv_geojson=[SAMPLES / "qpv2024_toulouse.geojson"],
-    )
-    path = folder / f"incidents_{rows}.csv"
-    write_municipal_csv(frame, path)
-    return path
 
 
 def _load_boundaries(url: str) -> None:
@@ -107,7 +90,7 @@ def run(rows: int) -> None:
     _load_boundaries(url)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        path = _generate(rows, Path(folder))
+        path = write_incidents(Path(folder) / f"incidents_{rows}.csv", rows, seed=2024)
         print(
             f"fichier généré : {rows} lignes, {path.stat().st_size / 1e6:.0f} Mo, "
             f"{time.perf_counter() - started:.1f} s"

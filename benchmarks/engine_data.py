@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, text
 
+from benchmarks.common import SAMPLES, generated_incidents
 from observatory.db import make_engine, upgrade
 from observatory.localdb import LocalCluster
-from observatory.settings import PROJECT_ROOT, Settings
+from observatory.settings import Settings
 
-SAMPLES = PROJECT_ROOT / "data" / "samples"
 BENCH_DB = "observatory_bench_engine"
 ROWS = 5_000_000
 PARTS = 5
@@ -108,7 +108,7 @@ def _fill_child(url: str, rows: int, queue: Any) -> None:
     """Boundaries, then the generated file in PARTS pieces, each imported as one batch."""
     from ingest.boundaries import import_communes, import_qpv
     from ingest.incidents import import_incidents
-    from ingest.synthetic import generate_incidents, write_municipal_csv
+    from ingest.synthetic import write_municipal_csv
 
     engine = make_engine(url)
     import_communes(
@@ -127,14 +127,7 @@ def _fill_child(url: str, rows: int, queue: Any) -> None:
     import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024, run_by="bench")
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        frame = generate_incidents(
-            rows,
-            seed=SEED,
-            start=START,
-            months=MONTHS,
-            commune_geojson=SAMPLES / "communes_toulouse.geojson",
-            qpv_geojson=[SAMPLES / "qpv2024_toulouse.geojson"],
-        )
+        frame = generated_incidents(rows, SEED, START, MONTHS)
         paths = []
         for part, bounds in enumerate(np.array_split(np.arange(len(frame)), PARTS), start=1):
             path = Path(folder) / f"{_marker(rows)}{part}of{PARTS}.csv"

@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
 
+from benchmarks.common import database_versions, machine
 from benchmarks.engine_data import BENCH_DB, PARTS, SEED, START
 from benchmarks.engine_measures import CATEGORIES, HTTP_RUNS
-from observatory.db import make_engine
 
 
 def machine_of(url: str) -> dict[str, str]:
     """What the figures were measured on: system, CPU, memory, software versions, load."""
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        postgres = conn.execute(text("SHOW server_version")).scalar_one()
-        postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    engine.dispose()
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    return {
-        "uname": _command("uname", "-a"),
-        "nproc": _command("nproc"),
-        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
-        "cpu": _cpu_model(),
-        "software": f"PostgreSQL {postgres.split()[0]} + PostGIS {postgis}, Python "
-        f"{platform.python_version()}, numpy {np.__version__}",
-        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "load": f"{os.getloadavg()[0]:.1f}",
-    }
-
-
-def _command(*args: str) -> str:
-    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+    return machine(
+        f"{database_versions(url)}, Python {platform.python_version()}, numpy {np.__version__}"
+    )
 
 
 def _cells(http: dict[str, Any]) -> str:

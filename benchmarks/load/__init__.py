@@ -22,22 +22,18 @@ import os
 import re
 import resource
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks.common import run_token, serve, wait_ready
 from benchmarks.load import figures
 from benchmarks.load.datasets import Dataset, prepare
-from observatory.db import make_engine, make_sessionmaker
-from observatory.tokens import create_token, revoke_token
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TARGET_P99_MS = 500.0
@@ -46,28 +42,6 @@ TAIL_S = 5  # and the load goes on this long after it
 SNAPSHOT_LOADED = "Copie en mémoire chargée"
 # What api/main.py logs when a process stops.
 CACHE_COUNTS = re.compile(r"Cache des réponses : (\d+) servies du cache, (\d+) calculées")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _token(url: str, secret_key: str) -> Iterator[str]:
-    """An analyst's token for this run, revoked at the end."""
-    engine = make_engine(url, pool_size=1)
-    sessions = make_sessionmaker(engine)
-    name = f"bench-load-{os.getpid()}-{int(time.time())}"
-    with sessions.begin() as session:
-        raw = create_token(session, name, "analyst", secret_key)
-    try:
-        yield raw
-    finally:
-        with sessions.begin() as session:
-            revoke_token(session, name)
-        engine.dispose()
 
 
 def _server_env(url: str, secret_key: str, cache_mb: int) -> dict[str, str]:
@@ -83,49 +57,18 @@ def _server_env(url: str, secret_key: str, cache_mb: int) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _server(
-    url: str, secret_key: str, workers: int, cache_mb: int, log_path: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`observatory serve` on a free loopback port, until the block ends."""
-    port = _free_port()
-    command = [str(Path(sys.executable).parent / "observatory"), "serve", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=_server_env(url, secret_key, cache_mb), stdout=log, stderr=log
-        )
-        try:
-            yield f"http://127.0.0.1:{port}", process
-        finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def _wait_ready(
     base: str, token: str, process: subprocess.Popen[bytes], log_path: Path, workers: int
 ) -> float:
     """Seconds from now until the API answers and every worker's in-memory copy is loaded."""
     started = time.perf_counter()
-    deadline = time.monotonic() + 600
-    headers = {"Authorization": f"Bearer {token}"}
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"le serveur ne démarre pas :\n{tail}")
-        try:
-            ready = httpx.get(f"{base}/readyz", timeout=5).status_code == 200
-        except httpx.TransportError:
-            ready = False
-        if ready and log_path.read_text(errors="replace").count(SNAPSHOT_LOADED) >= workers:
-            break
-        time.sleep(0.2)
+
+    def loaded() -> bool:
+        return log_path.read_text(errors="replace").count(SNAPSHOT_LOADED) >= workers
+
+    wait_ready(base, process, log_path, timeout_s=600, also=loaded)
     # A statistics request also waits for a load still running: it answers from the snapshot.
+    headers = {"Authorization": f"Bearer {token}"}
     httpx.get(f"{base}/api/v1/stats/summary", headers=headers, timeout=600).raise_for_status()
     return time.perf_counter() - started
 
@@ -276,9 +219,11 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         log_path = folder / "serve.log"
+        options = ("--workers", str(workers)) if workers > 1 else ()
+        env = _server_env(data.url, secret_key, cache_mb)
         with (
-            _token(data.url, secret_key) as token,
-            _server(data.url, secret_key, workers, cache_mb, log_path) as (base, process),
+            run_token(data.url, secret_key, "load") as token,
+            serve(env, log_path, *options) as (base, process),
         ):
             ready_s = _wait_ready(base, token, process, log_path, workers)
             inputs = _scenario_inputs(base, token)

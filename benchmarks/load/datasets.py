@@ -9,7 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -18,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchmarks.common import SAMPLES, observatory_command, write_incidents
 from observatory.db import make_engine, upgrade
 from observatory.localdb import LocalCluster
-from observatory.settings import PROJECT_ROOT, Settings
+from observatory.settings import Settings
 
-SAMPLES = PROJECT_ROOT / "data" / "samples"
 GENERATED_ROWS = 1_000_000
 SEED = 2024
 START = date(2023, 1, 1)
@@ -44,7 +43,7 @@ def observatory_cli(*args: str, database_url: str) -> str:
     """Run `observatory …` against database_url; its standard output (raises on failure)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
     env.update(DATABASE_URL=database_url, OBS_LOG_LEVEL="WARNING")
-    command = [str(Path(sys.executable).parent / "observatory"), *args]
+    command = observatory_command(*args)
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"observatory {' '.join(args)} : {done.stderr.strip()}")
@@ -144,14 +143,4 @@ def _fill_generated(url: str) -> None:
 
 
 def _generate(path: str) -> None:
-    from ingest.synthetic import generate_incidents, write_municipal_csv
-
-    frame = generate_incidents(
-        GENERATED_ROWS,
-        seed=SEED,
-        start=START,
-        months=MONTHS,
-        commune_geojson=SAMPLES / "communes_toulouse.geojson",
-        qpv_geojson=[SAMPLES / "qpv2024_toulouse.geojson"],
-    )
-    write_municipal_csv(frame, Path(path))
+    write_incidents(Path(path), GENERATED_ROWS, SEED, START, MONTHS)

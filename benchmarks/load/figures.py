@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import platform
-import subprocess
 from collections import Counter
-from datetime import datetime
-from pathlib import Path
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
 
-from observatory.db import make_engine
+from benchmarks import common
+from benchmarks.common import database_versions
 
 # (name, milliseconds, bytes, status, error, start time) as locustfile.py writes them.
 Sample = tuple[str, float, int, int, str, float]
@@ -31,30 +28,12 @@ OVERALL = "overall"
 
 
 def machine(url: str) -> dict[str, str]:
-    """What the figures were measured on, and when."""
-    engine = make_engine(url, pool_size=1)
-    with engine.connect() as conn:
-        postgres = conn.execute(text("SHOW server_version")).scalar_one()
-        postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    engine.dispose()
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    cpu = platform.processor()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    from importlib.metadata import version
-
-    return {
-        "uname": subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip(),
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
-        "software": f"PostgreSQL {postgres.split()[0]} + PostGIS {postgis}, Python "
-        f"{platform.python_version()}, uvicorn {version('uvicorn')}, locust {version('locust')}",
-        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "load": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
-    }
+    """What the figures were measured on, and when (the 1, 5 and 15 min load averages)."""
+    software = (
+        f"{database_versions(url)}, Python {platform.python_version()}, "
+        f"uvicorn {version('uvicorn')}, locust {version('locust')}"
+    )
+    return common.machine(software, uname="-srm", load_averages=3)
 
 
 def _row(samples: list[Sample], duration: float) -> dict[str, float]:
