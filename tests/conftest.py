@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -73,12 +74,21 @@ def session(db: Engine) -> Iterator[Session]:
         yield session
 
 
+def api_settings(database_url: str, **overrides: Any) -> Settings:
+    """The settings an API under test runs with, and any the test changes."""
+    # No snapshot loaded at start-up: a test's own truncation must not race with it.
+    options: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "warm_start": False,
+    }
+    return Settings(**{**options, **overrides})
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # No snapshot loaded at start-up: a test's own truncation must not race with it.
-    return Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
-    )
+    return api_settings(database_url)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, auth
+from tests.conftest import TEST_SECRET, api_settings, auth
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;code_insee;longitude;latitude"
@@ -139,9 +139,7 @@ def loaded(
     from observatory.tokens import create_token
     from tests.conftest import _truncate_all
 
-    settings = Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
-    )
+    settings = api_settings(database_url)
     _truncate_all(engine)
     import_communes(engine, SAMPLES / "communes_toulouse.geojson")
     import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)

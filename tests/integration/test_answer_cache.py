@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from ingest.incidents import import_incidents
 from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
 from tests.samples import load_samples
 
 SUMMARY = "/api/v1/stats/summary?from=2024-01-01&to=2025-12-31"
@@ -58,11 +58,8 @@ def apis(engine: Engine, database_url: str) -> Iterator[Apis]:
     from observatory.tokens import create_token
 
     def settings(megabytes: int) -> Settings:
-        return Settings(
-            environment="test",
-            database_url=database_url,
-            secret_key=TEST_SECRET,
-            warm_start=False,
+        return api_settings(
+            database_url,
             answer_cache_mb=megabytes,
         )
 

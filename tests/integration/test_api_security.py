@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, auth
+from tests.conftest import api_settings, auth
 
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/api/v1/me", "/api/v1/categories"])
@@ -26,11 +25,8 @@ def test_security_headers_on_every_answer(client: TestClient, path: str) -> None
 def test_the_tile_server_is_allowed_for_images_only(database_url: str, db: Engine) -> None:
     from api.main import create_app
 
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        warm_start=False,
+    settings = api_settings(
+        database_url,
         tile_url="https://tiles.example.org/{z}/{x}/{y}.png",
     )
     with TestClient(create_app(settings)) as client:
@@ -50,11 +46,8 @@ def test_no_cors_unless_configured(client: TestClient, make_token) -> None:  # t
 def cors_client(database_url: str, db: Engine) -> Iterator[TestClient]:
     from api.main import create_app
 
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        warm_start=False,
+    settings = api_settings(
+        database_url,
         cors_origins=["https://sig.ville.fr"],
         auth_failures_per_minute=3,
     )

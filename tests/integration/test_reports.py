@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from observatory.db import make_sessionmaker
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
 from tests.samples import load_samples
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
@@ -52,9 +52,7 @@ LAYERS = ["Hexagones : faits de la période", "Points chauds (Gi*)", "QPV 2024",
 
 
 def pack_settings(database_url: str) -> Settings:
-    return Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
-    )
+    return api_settings(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -37,8 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 
 from observatory.db import make_sessionmaker
-from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.conftest import _truncate_all, api_settings, auth
 from tests.samples import load_samples
 
 ROLES = ["admin", "police", "analyst", "partner", None]
@@ -75,9 +74,7 @@ def api(engine: Engine, database_url: str) -> Iterator[Api]:
     from api.main import create_app
     from observatory.tokens import create_token
 
-    config = Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET, warm_start=False
-    )
+    config = api_settings(database_url)
     _truncate_all(engine)
     load_samples(engine, config)
     with make_sessionmaker(engine).begin() as session:

@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from observatory.db import make_sessionmaker
-from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.conftest import _truncate_all, api_settings, auth
 from tests.samples import load_samples
 
 THRESHOLD = 5
@@ -66,11 +65,8 @@ def roles(engine: Engine, database_url: str) -> Iterator[Roles]:
     from api.main import create_app
     from observatory.tokens import create_token
 
-    config = Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        warm_start=False,
+    config = api_settings(
+        database_url,
         secrecy_threshold=THRESHOLD,
     )
     _truncate_all(engine)
