@@ -7,7 +7,7 @@ reference version) and, for windows counted back from today, the local day. All 
 its key, so a cached answer is the answer the computation would give: nothing is served stale,
 and an import or a purge changes the key rather than waiting for an expiry.
 
-Each answer also gets an ``ETag`` (a digest of its key) and ``Cache-Control: private, no-cache``:
+Each answer also gets an ``ETag`` (a digest of its body) and ``Cache-Control: private, no-cache``:
 a browser keeps it, asks again with ``If-None-Match`` and gets an empty 304 while the data have
 not changed (``Vary: Authorization``: a shared proxy must not give it to another caller).
 
@@ -49,6 +49,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.analytics import AGGREGATE_ROLES, DataStateDep, SecrecyDep
 from api.deps import SettingsDep, check_token
+from observatory.analytics.store import Snapshot
 from observatory.changes import Versions
 from observatory.settings import Settings
 from observatory.tokens import KnownToken, hash_token
@@ -136,7 +137,6 @@ class AnswerKey:
 
     cache: AnswerCache | None
     key: tuple[Any, ...]
-    etag: str
     if_none_match: str | None
 
 
@@ -144,17 +144,21 @@ def answer_key(
     path: str,
     query: QueryParams,
     threshold: int | None,
-    data_version: int,
+    snapshot: Snapshot,
     reference: int,
     zone: ZoneInfo,
 ) -> tuple[Any, ...]:
     """Everything an answer depends on (see the module's docstring)."""
     today = datetime.now(zone).date().isoformat()
-    return (path, tuple(sorted(query.multi_items())), threshold, data_version, reference, today)
+    query_items = tuple(sorted(query.multi_items()))
+    data = (snapshot.stamp, snapshot.version)
+    return (path, query_items, threshold, data, reference, today)
 
 
-def etag_of(key: tuple[Any, ...]) -> str:
-    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest() + '"'
+def etag_of(body: bytes) -> str:
+    """A digest of the answer itself: the same answer has the same tag in every process, and
+    after an import that did not change it, the browser still gets its 304."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def get_answer_key(
@@ -164,25 +168,27 @@ def get_answer_key(
         request.scope["path"],
         request.query_params,
         secrecy.threshold,
-        state.snapshot.version,
+        state.snapshot,
         state.reference,
         settings.zone,
     )
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
-    return AnswerKey(cache, key, etag_of(key), request.headers.get("if-none-match"))
+    return AnswerKey(cache, key, request.headers.get("if-none-match"))
 
 
 AnswerKeyDep = Annotated[AnswerKey, Depends(get_answer_key)]
 
 
-def _answer(result: Any, etag: str) -> Answer | None:
+def _answer(result: Any) -> Answer | None:
     """What the endpoint returned, as an answer to keep (None: not an answer to keep)."""
     if isinstance(result, Response):
         if result.status_code != 200 or not isinstance(result.body, bytes | memoryview):
             return None
         headers = tuple((k, v) for k, v in result.headers.items() if k in KEPT_HEADERS)
-        return Answer(bytes(result.body), headers, etag)
-    return Answer(json_body(result), (("content-type", "application/json"),), etag)
+        body = bytes(result.body)
+        return Answer(body, headers, etag_of(body))
+    body = json_body(result)
+    return Answer(body, (("content-type", "application/json"),), etag_of(body))
 
 
 def json_body(result: Any) -> bytes:
@@ -228,7 +234,7 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         cache, key = answer_key.cache, answer_key.key
         if cache is None:
             result = await run_in_threadpool(endpoint, *args, **kwargs)
-            kept = _answer(result, answer_key.etag)
+            kept = _answer(result)
             return result if kept is None else kept.response(answer_key.if_none_match)
         kept = cache.get(key)
         if kept is None and (running := cache.running.get(key)) is not None:
@@ -241,7 +247,7 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             cache.computed += 1
             try:
                 result = await run_in_threadpool(endpoint, *args, **kwargs)
-                kept = _answer(result, answer_key.etag)
+                kept = _answer(result)
                 if kept is not None:
                     cache.put(key, kept)
             finally:
@@ -304,14 +310,14 @@ class CachedAnswers:
         current = state.store.current
         if token is None or token.role not in AGGREGATE_ROLES:
             return None
-        if current is None or current.version < seen.data:
+        if current is None or (current.stamp, current.version) != (seen.stamp, seen.data):
             return None
         threshold = settings.secrecy_threshold if token.role == "partner" else None
         key = answer_key(
             request.scope["path"],
             request.query_params,
             threshold,
-            current.version,
+            current,
             seen.reference,
             settings.zone,
         )

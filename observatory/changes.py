@@ -6,7 +6,9 @@ as the last statement of its transaction), or ``change`` for anything else (an u
 a truncation, rows inserted by hand), caught by a statement trigger. The version row is updated
 inside the writing transaction and stays locked until it commits, so versions are handed out in
 commit order: a reader that has seen version v and finds v+1 … w in the log knows every change in
-between, and loads only the new batches when all of them are inserts.
+between, and loads only the new batches when all of them are inserts. A version also has a
+stamp, the moment its change was committed: a log emptied or restored from an older backup can
+hand out a number again for other data, never with the same stamp, so readers compare both.
 
 Two more counters live in `version_counter`, raised by statement triggers: ``reference`` for
 the data the answers also read (the category nomenclature, the communes and the QPV: labels,
@@ -86,11 +88,29 @@ COUNTER_TRIGGERS = {
     for table, (events, counter) in COUNTED.items()
 }
 
+# The stamp of a version: when the change that made it was committed (data_change.changed_at,
+# microseconds). (stamp, version) names one state of the data even when the log starts again
+# from 1 (a database emptied) or diverges after a restore of an older backup: the same number
+# then comes with another stamp.
+DATA_STATE = """
+SELECT v.version,
+       coalesce((SELECT (extract(epoch FROM c.changed_at) * 1000000)::bigint
+                 FROM data_change AS c WHERE c.version = v.version), 0)
+FROM (SELECT coalesce((SELECT version FROM data_version), 0) AS version) AS v
+"""
+
+SEEN_STAMP = """
+SELECT coalesce((SELECT (extract(epoch FROM changed_at) * 1000000)::bigint
+                 FROM data_change WHERE version = :seen), 0)
+"""
+
 VERSIONS = """
-SELECT (SELECT coalesce(max(version), 0) FROM data_version),
-       coalesce(max(version) FILTER (WHERE name = 'reference'), 0),
-       coalesce(max(version) FILTER (WHERE name = 'tokens'), 0)
-FROM version_counter
+SELECT v.version,
+       coalesce((SELECT (extract(epoch FROM c.changed_at) * 1000000)::bigint
+                 FROM data_change AS c WHERE c.version = v.version), 0),
+       coalesce((SELECT max(version) FROM version_counter WHERE name = 'reference'), 0),
+       coalesce((SELECT max(version) FROM version_counter WHERE name = 'tokens'), 0)
+FROM (SELECT coalesce((SELECT version FROM data_version), 0) AS version) AS v
 """
 
 
@@ -118,6 +138,7 @@ class Changes:
 
     version: int
     batches: tuple[int, ...] | None  # None: something else changed, reload everything
+    stamp: int = 0
 
 
 def current_version(conn: Connection) -> int:
@@ -132,22 +153,27 @@ class Versions:
     statement."""
 
     data: int
+    stamp: int
     reference: int
     tokens: int
 
 
 def versions(conn: Connection) -> Versions:
-    data, reference, tokens = conn.execute(text(VERSIONS)).one()
-    return Versions(int(data), int(reference), int(tokens))
+    data, stamp, reference, tokens = conn.execute(text(VERSIONS)).one()
+    return Versions(int(data), int(stamp), int(reference), int(tokens))
 
 
-def changes_since(conn: Connection, seen: int) -> Changes:
-    """The changes after version ``seen``: new batches only, or a full reload."""
-    version = current_version(conn)
+def changes_since(conn: Connection, seen: int, stamp: int | None = None) -> Changes:
+    """The changes after version ``seen`` (made by the change stamped ``stamp``): new batches
+    only, or a full reload (always when the log started again or diverged)."""
+    version, now = (int(v) for v in conn.execute(text(DATA_STATE)).one())
+    # Stamp 0: a log without changes yet (no import so far): the first import continues it.
+    if stamp and int(conn.execute(text(SEEN_STAMP), {"seen": seen}).scalar_one()) != stamp:
+        return Changes(version, None, now)
     if version == seen:
-        return Changes(version, ())
-    if version < seen:  # the log was reset (a restored or emptied database)
-        return Changes(version, None)
+        return Changes(version, (), now)
+    if version < seen:
+        return Changes(version, None, now)
     rows = conn.execute(
         text(
             "SELECT version, kind, batch_id FROM data_change "
@@ -157,5 +183,5 @@ def changes_since(conn: Connection, seen: int) -> Changes:
     ).all()
     complete = [r.version for r in rows] == list(range(seen + 1, version + 1))
     if not complete or any(r.kind != "insert" for r in rows):
-        return Changes(version, None)
-    return Changes(version, tuple(int(r.batch_id) for r in rows))
+        return Changes(version, None, now)
+    return Changes(version, tuple(int(r.batch_id) for r in rows), now)

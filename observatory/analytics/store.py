@@ -27,7 +27,7 @@ import logging
 import struct
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, text
 
 from observatory.analytics.localtime import Clock, Segments, interval_segments
-from observatory.changes import changes_since
+from observatory.changes import Changes, changes_since
 from observatory.grid import parent_cells
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,9 @@ class Snapshot:
     qpvs: tuple[str, ...]
     cells: np.ndarray  # the distinct resolution-11 cells, sorted
     parents: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # When the change that made this version was committed (observatory/changes.py): emptied
+    # or restored, the log may hand the same version out again, with another stamp.
+    stamp: int = 0
 
     @property
     def size(self) -> int:
@@ -306,13 +309,14 @@ class IncidentStore:
             with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
                 current = self._current
                 seen = current.version if current is not None else -1
-                changes = changes_since(conn, max(seen, 0))
-                if current is not None and changes.version == seen:
+                stamp = current.stamp if current is not None else None
+                changes = changes_since(conn, max(seen, 0), stamp)
+                if current is not None and (changes.stamp, changes.version) == (stamp, seen):
                     return current
                 if current is not None and changes.batches is not None:
-                    self._current = self._append(conn, current, changes.version, changes.batches)
+                    self._current = self._append(conn, current, changes, changes.batches)
                 elif current is None or wait:
-                    self._current = self._load_all(conn, changes.version)
+                    self._current = self._load_all(conn, changes.version, changes.stamp)
                 else:
                     self._reloading = threading.Thread(
                         target=self._reload_in_background, name="snapshot-reload", daemon=True
@@ -327,21 +331,22 @@ class IncidentStore:
         """The snapshot loaded last (None before the first load); no query."""
         return self._current
 
-    def snapshot_at(self, version: int, wait: bool = False) -> Snapshot:
+    def snapshot_at(self, version: int, stamp: int, wait: bool = False) -> Snapshot:
         """The snapshot for a data version the caller has just read in its own transaction.
 
-        No query and no lock when the current snapshot is that version or newer (the API reads
-        the version on the connection its request already holds); else as ``snapshot``.
+        No query and no lock when the current snapshot is that version with that stamp (the API
+        reads them on the connection its request already holds); else as ``snapshot``.
         """
         current = self._current
-        if current is not None and current.version >= version:
+        if current is not None and (current.stamp, current.version) == (stamp, version):
             return current
         return self.snapshot(wait)
 
     def _reload_in_background(self) -> None:
         try:
             with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-                snapshot = self._load_all(conn, changes_since(conn, 0).version)
+                changes = changes_since(conn, 0)
+                snapshot = self._load_all(conn, changes.version, changes.stamp)
                 conn.rollback()
             with self._lock:
                 self._current = snapshot
@@ -364,21 +369,22 @@ class IncidentStore:
             _merge_codes(known.qpvs if known else (), [*qpv_codes, *q15, *q24]),
         )
 
-    def _load_all(self, conn: Connection, version: int) -> Snapshot:
+    def _load_all(self, conn: Connection, version: int, stamp: int) -> Snapshot:
         categories, communes, qpvs = self._code_lists(conn, "", {}, None)
         columns = _read(conn, self.zone, categories, communes, qpvs, None)
-        snapshot = _build(version, self.zone, columns, categories, communes, qpvs)
+        snapshot = _build(version, self.zone, columns, categories, communes, qpvs, stamp)
         log.info("Copie en mémoire chargée : %s faits (version %s)", snapshot.size, version)
         return snapshot
 
     def _append(
-        self, conn: Connection, base: Snapshot, version: int, batches: Sequence[int]
+        self, conn: Connection, base: Snapshot, changes: Changes, batches: Sequence[int]
     ) -> Snapshot:
         where = " WHERE batch_id = ANY(:batches)"
         categories, communes, qpvs = self._code_lists(conn, where, {"batches": list(batches)}, base)
         columns = _read(conn, self.zone, categories, communes, qpvs, batches)
         log.info("Copie en mémoire : %s faits ajoutés (lots %s)", columns.size, list(batches))
-        return _merged(base, version, columns, categories, communes, qpvs)
+        merged = _merged(base, changes.version, columns, categories, communes, qpvs)
+        return replace(merged, stamp=changes.stamp)
 
 
 def _segments_of(columns: _Columns, zone: str, first_id: int) -> tuple[np.ndarray, Segments]:
@@ -415,6 +421,7 @@ def _build(
     categories: tuple[str, ...],
     communes: tuple[str, ...],
     qpvs: tuple[str, ...],
+    stamp: int = 0,
 ) -> Snapshot:
     order = np.argsort(columns.day, kind="stable")
     columns = _Columns(
@@ -425,6 +432,7 @@ def _build(
     cells, codes, parents = _cells_and_parents(columns.cell11)
     return Snapshot(
         version=version,
+        stamp=stamp,
         zone=zone,
         day=columns.day,
         how=columns.how,

@@ -141,20 +141,25 @@ def test_errors_are_not_kept(apis: Apis) -> None:
     assert len(apis.cached.app.state.answers) == before  # type: ignore[attr-defined]
 
 
+def import_facts(apis: Apis, folder: Path, prefix: str, number: int) -> None:
+    """Import this many brawls on 31 December 2025 at the Capitole."""
+    rows = [
+        f"{prefix}-{n};31/12/2025;12:{n:02d};;;Bagarre;place du Capitole;31555;1,44395;43,60447"
+        for n in range(number)
+    ]
+    header = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;adresse;code_insee;"
+    path = folder / f"{prefix}.csv"
+    path.write_text(header + "longitude;latitude\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    summary = import_incidents(apis.engine, path, settings=apis.settings)
+    assert summary.rows_imported == number
+
+
 def test_an_import_changes_the_answer_at_once(apis: Apis, tmp_path: Path) -> None:
     url = "/api/v1/stats/summary?from=2025-12-31&to=2025-12-31"
     before = apis.cached.get(url, headers=apis.analyst)
     again = apis.cached.get(url, headers=apis.analyst)
     assert again.content == before.content
-    rows = [
-        f"CACHE-{n};31/12/2025;12:0{n};;;Bagarre;place du Capitole;31555;1,44395;43,60447"
-        for n in range(3)
-    ]
-    header = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;adresse;code_insee;"
-    path = tmp_path / "trois.csv"
-    path.write_text(header + "longitude;latitude\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    summary = import_incidents(apis.engine, path, settings=apis.settings)
-    assert summary.rows_imported == 3
+    import_facts(apis, tmp_path, "CACHE", 3)
     after = apis.cached.get(url, headers={**apis.analyst, "If-None-Match": before.headers["etag"]})
     assert after.status_code == 200
     assert after.json()["total"] == before.json()["total"] + 3
@@ -255,3 +260,33 @@ def test_the_same_question_asked_at_once_is_computed_once(
     assert len(calls) == 1
     assert hits(apis.cached)[2] == computed + 1
     assert answers[0].content == apis.plain.get(url, headers=apis.analyst).content
+
+
+def test_a_version_log_started_again_does_not_bring_back_old_answers(
+    apis: Apis, tmp_path: Path
+) -> None:
+    """A database restored or emptied hands versions out again from 1: an answer kept for the
+    old version 1 must not come back for the new one. (Last: it replaces the module's data.)"""
+    url = "/api/v1/stats/summary?from=2025-12-31&to=2025-12-31"
+
+    def total_once_reloaded(before: int) -> int:
+        """The total, once the copy that was serving ``before`` has been replaced (the old
+        copy serves while the new one loads in the background)."""
+        deadline = time.monotonic() + 30
+        while (total := apis.cached.get(url, headers=apis.analyst).json()["total"]) == before:
+            assert time.monotonic() < deadline, "la copie en mémoire n'a pas été rechargée"
+            time.sleep(0.05)
+        return total
+
+    served = apis.cached.get(url, headers=apis.analyst).json()["total"]
+    with apis.engine.begin() as conn:
+        conn.execute(text("TRUNCATE incident, data_change, data_version"))
+    import_facts(apis, tmp_path, "AVANT", 3)  # version 1
+    assert total_once_reloaded(served) == 3
+    assert apis.cached.get(url, headers=apis.analyst).json()["total"] == 3  # kept
+    import_facts(apis, tmp_path, "PUIS", 2)  # version 2: appended at once
+    assert apis.cached.get(url, headers=apis.analyst).json()["total"] == 5
+    with apis.engine.begin() as conn:  # as a restore of an older backup would leave it
+        conn.execute(text("TRUNCATE incident, data_change, data_version"))
+    import_facts(apis, tmp_path, "APRES", 4)  # version 1 again
+    assert total_once_reloaded(5) == 4

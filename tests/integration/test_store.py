@@ -57,3 +57,38 @@ def test_new_batches_are_appended_in_day_order(db: Engine, tmp_path: Path) -> No
     assert (before.size, after.size) == (20, 50)
     assert (after.day[:-1] <= after.day[1:]).all()
     assert after.version == before.version + 1
+
+
+def test_a_log_started_again_at_the_same_version_is_seen(db: Engine, tmp_path: Path) -> None:
+    """Emptied (or restored from an older backup), the version log can hand out the same
+    version number again for other data: the copy is reloaded, as the version's stamp (when its
+    change was committed) differs, not kept because the number is the same."""
+    settings = Settings(environment="test")
+    import_incidents(db, _csv(tmp_path / "a.csv", "A", 12), settings=settings, source="s")
+    import_incidents(db, _csv(tmp_path / "b.csv", "B", 3), settings=settings, source="s")
+    store = IncidentStore(db, "Europe/Paris")
+    before = store.snapshot()
+    with db.begin() as conn:  # the truncation itself is logged: the log restarts at 1
+        conn.execute(text("TRUNCATE incident, data_change, data_version"))
+    batches = before.version - 1  # up to the same version number again
+    for n in range(batches):
+        import_incidents(db, _csv(tmp_path / f"c{n}.csv", f"C{n}", 7), settings=settings)
+
+    after = store.snapshot()
+
+    assert after.version == before.version
+    assert after.stamp != before.stamp
+    assert (before.size, after.size) == (15, 7 * batches)
+
+
+def test_new_batches_keep_being_appended_with_their_stamp(db: Engine, tmp_path: Path) -> None:
+    store = IncidentStore(db, "Europe/Paris")
+    empty = store.snapshot()
+    settings = Settings(environment="test")
+    import_incidents(db, _csv(tmp_path / "a.csv", "A", 5), settings=settings, source="s")
+
+    first = store.snapshot(wait=False)  # appended at once: no background reload
+
+    assert (empty.size, first.size) == (0, 5)
+    assert first.stamp not in (0, empty.stamp)
+    assert store.snapshot(wait=False) is first  # and then stable
