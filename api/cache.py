@@ -51,6 +51,7 @@ from api.analytics import AGGREGATE_ROLES, DataStateDep, SecrecyDep
 from api.deps import SettingsDep, check_token
 from observatory.analytics.store import Snapshot
 from observatory.changes import Versions
+from observatory.errors import Busy
 from observatory.settings import Settings
 from observatory.tokens import KnownToken, hash_token
 
@@ -137,6 +138,7 @@ class AnswerKey:
 
     cache: AnswerCache | None
     key: tuple[Any, ...]
+    heavy: asyncio.Semaphore
     if_none_match: str | None
 
 
@@ -173,7 +175,7 @@ def get_answer_key(
         settings.zone,
     )
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
-    return AnswerKey(cache, key, request.headers.get("if-none-match"))
+    return AnswerKey(cache, key, request.app.state.heavy, request.headers.get("if-none-match"))
 
 
 AnswerKeyDep = Annotated[AnswerKey, Depends(get_answer_key)]
@@ -220,20 +222,32 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+def cached(
+    endpoint: Callable[..., Any] | None = None,
+    *,
+    heavy: bool | Callable[[dict[str, Any]], bool] = False,
+) -> Callable[..., Any]:
     """Serve the endpoint's answer from the cache when the same question was answered.
 
     The endpoint keeps its parameters (and its OpenAPI description); it runs in the thread pool
-    as a plain ``def`` endpoint does, and only when the answer is not in the cache.
+    as a plain ``def`` endpoint does, and only when the answer is not in the cache. A ``heavy``
+    one (seconds of CPU: permutations, space-time cubes; ``heavy`` may be a test of the
+    endpoint's arguments) also waits for one of the process's
+    OBS_HEAVY_ANALYSES slots, without holding a thread meanwhile, so that a few costly
+    requests cannot starve the map's cheap ones; after HEAVY_WAIT_S it is a 503 to retry.
     """
+    if endpoint is None:
+        return functools.partial(cached, heavy=heavy)
     signature = inspect.signature(endpoint, eval_str=True)
     extra = inspect.Parameter("answer_key", inspect.Parameter.KEYWORD_ONLY, annotation=AnswerKeyDep)
 
     @functools.wraps(endpoint)
     async def answer(*args: Any, answer_key: AnswerKey, **kwargs: Any) -> Any:
         cache, key = answer_key.cache, answer_key.key
+        costly = heavy(kwargs) if callable(heavy) else heavy
+        compute = functools.partial(_compute, endpoint, answer_key.heavy if costly else None)
         if cache is None:
-            result = await run_in_threadpool(endpoint, *args, **kwargs)
+            result = await compute(*args, **kwargs)
             kept = _answer(result)
             return result if kept is None else kept.response(answer_key.if_none_match)
         kept = cache.get(key)
@@ -246,7 +260,7 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             cache.running.setdefault(key, future)
             cache.computed += 1
             try:
-                result = await run_in_threadpool(endpoint, *args, **kwargs)
+                result = await compute(*args, **kwargs)
                 kept = _answer(result)
                 if kept is not None:
                     cache.put(key, kept)
@@ -263,6 +277,29 @@ def cached(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     )
     answer.keeps_answers = True  # type: ignore[attr-defined]
     return answer
+
+
+HEAVY_WAIT_S = 30.0
+BUSY = (
+    "Trop d'analyses lourdes (permutations, points chauds émergents, répétitions proches) sont "
+    "en cours : réessayez dans quelques secondes."
+)
+
+
+async def _compute(
+    endpoint: Callable[..., Any], heavy: asyncio.Semaphore | None, *args: Any, **kwargs: Any
+) -> Any:
+    """The endpoint in the thread pool; a heavy one once it has a slot."""
+    if heavy is None:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+    try:
+        await asyncio.wait_for(heavy.acquire(), HEAVY_WAIT_S)
+    except TimeoutError:
+        raise Busy(BUSY, retry_after=10) from None
+    try:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+    finally:
+        heavy.release()
 
 
 def cached_paths(routers: Iterable[APIRouter], prefix: str) -> frozenset[str]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from observatory.errors import (
+    Busy,
     DatabaseUnavailable,
     ImportBusy,
     InvalidInput,
@@ -214,6 +215,10 @@ async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
         return problem(422, str(exc), request)
     if isinstance(exc, DatabaseUnavailable):
         return await _database(request, exc)
+    if isinstance(exc, Busy):
+        response = problem(503, str(exc), request)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return problem(400, str(exc), request)
 
 

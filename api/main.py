@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     megabytes = settings.answer_cache_mb
     app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
     app.state.tokens = TokenCache()
+    app.state.heavy = asyncio.Semaphore(settings.heavy_analyses)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(home.router)

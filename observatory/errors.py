@@ -21,3 +21,11 @@ class NotFound(ObservatoryError):
 
 class DatabaseUnavailable(ObservatoryError):
     """The database cannot be reached."""
+
+
+class Busy(ObservatoryError):
+    """Too much of a costly kind of work at once: try again in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Memory for answers already computed (maps and statistics), per API "
         "process; 0: no cache.",
     )
+    heavy_analyses: int = Field(
+        default=1,
+        ge=1,
+        description="Costly analyses (permutations, emerging hot spots, near repeats) computed "
+        "at once per API process; more wait, up to 30 s, then get 503.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

@@ -134,7 +134,7 @@ def _float(value: float) -> str:
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-@cached
+@cached(heavy=lambda arguments: arguments["permutations"] > 0)
 def hotspot_layer(
     _: AggregateReader,
     f: FilterDep,
@@ -207,7 +207,7 @@ def hotspot_layer(
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-@cached
+@cached(heavy=True)
 def emerging_layer(
     _: AggregateReader,
     f: FilterDep,
@@ -298,7 +298,7 @@ def _edges(value: str, name: str) -> list[float]:
         "un fait, un autre suit près de là plus souvent que le hasard ne le voudrait."
     ),
 )
-@cached
+@cached(heavy=True)
 def near_repeat(
     _: AggregateReader,
     f: FilterDep,

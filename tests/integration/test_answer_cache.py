@@ -262,6 +262,51 @@ def test_the_same_question_asked_at_once_is_computed_once(
     assert answers[0].content == apis.plain.get(url, headers=apis.analyst).content
 
 
+def test_costly_analyses_wait_for_a_slot_and_the_map_keeps_answering(
+    apis: Apis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One near-repeat test at a time per process (OBS_HEAVY_ANALYSES=1): a second one waits,
+    then gets a French 503 to retry; the map's cheap answers, and Gi* without permutations, do
+    not wait behind it."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import cache
+    from api.routers import hotspots
+
+    started, finished = threading.Event(), []
+    knox_test = hotspots.knox_test
+
+    def slow_knox(*args: object, **kwargs: object) -> object:
+        started.set()
+        time.sleep(2)
+        finished.append("knox")
+        return knox_test(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hotspots, "knox_test", slow_knox)
+    monkeypatch.setattr(cache, "HEAVY_WAIT_S", 0.5)
+    knox = "/api/v1/stats/near-repeat?from=2025-11-01&to=2025-12-31&permutations=19&seed="
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(apis.cached.get, knox + "101", headers=apis.analyst)
+        assert started.wait(30)
+        second = apis.cached.get(knox + "102", headers=apis.analyst)
+        cheap = apis.cached.get(
+            "/api/v1/stats/summary?from=2025-11-02&to=2025-12-30", headers=apis.analyst
+        )
+        gi = apis.cached.get(
+            "/api/v1/layers/hotspots?commune=31555&res=8&from=2025-10-01&to=2025-12-31",
+            headers=apis.analyst,
+        )
+        assert finished == []  # all three answered while the first test was computing
+        assert first.result().status_code == 200
+    assert (cheap.status_code, gi.status_code) == (200, 200)
+    assert second.status_code == 503
+    assert second.headers["content-type"].startswith("application/problem+json")
+    assert second.headers["retry-after"] == "10"
+    assert "analyses lourdes" in second.json()["detail"]
+    assert apis.cached.get(knox + "102", headers=apis.analyst).status_code == 200  # slot free
+
+
 def test_a_version_log_started_again_does_not_bring_back_old_answers(
     apis: Apis, tmp_path: Path
 ) -> None:
