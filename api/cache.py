@@ -134,7 +134,8 @@ class AnswerCache:
 
 @dataclass(frozen=True)
 class AnswerKey:
-    """What one request's answer depends on, and what its client already has."""
+    """What one request's answer depends on, the process's slots for costly analyses, and what
+    its client already has."""
 
     cache: AnswerCache | None
     key: tuple[Any, ...]
@@ -163,7 +164,7 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def get_answer_key(
+async def get_answer_key(
     request: Request, state: DataStateDep, secrecy: SecrecyDep, settings: SettingsDep
 ) -> AnswerKey:
     key = answer_key(
@@ -232,9 +233,9 @@ def cached(
     The endpoint keeps its parameters (and its OpenAPI description); it runs in the thread pool
     as a plain ``def`` endpoint does, and only when the answer is not in the cache. A ``heavy``
     one (seconds of CPU: permutations, space-time cubes; ``heavy`` may be a test of the
-    endpoint's arguments) also waits for one of the process's
-    OBS_HEAVY_ANALYSES slots, without holding a thread meanwhile, so that a few costly
-    requests cannot starve the map's cheap ones; after HEAVY_WAIT_S it is a 503 to retry.
+    endpoint's arguments) also waits for one of the process's OBS_HEAVY_ANALYSES slots,
+    without holding a thread meanwhile, so that a few costly requests cannot starve the map's
+    cheap ones; after HEAVY_WAIT_S it is a 503 to retry.
     """
     if endpoint is None:
         return functools.partial(cached, heavy=heavy)
