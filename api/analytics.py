@@ -59,10 +59,9 @@ class DataState:
 async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
     """The snapshot of the data version the token check read; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
-    current = store.current
-    if current is not None and (current.stamp, current.version) == (seen.stamp, seen.data):
-        return DataState(current, seen.reference)
-    snapshot = await run_in_threadpool(store.snapshot_at, seen.data, seen.stamp, False)
+    snapshot = store.loaded(seen.data, seen.stamp)
+    if snapshot is None:  # a new import to read first (or a reload): in the thread pool
+        snapshot = await run_in_threadpool(store.snapshot_at, seen.data, seen.stamp, False)
     return DataState(snapshot, seen.reference)
 
 

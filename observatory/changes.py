@@ -141,12 +141,6 @@ class Changes:
     stamp: int = 0
 
 
-def current_version(conn: Connection) -> int:
-    return int(
-        conn.execute(text("SELECT coalesce(max(version), 0) FROM data_version")).scalar_one()
-    )
-
-
 @dataclass(frozen=True)
 class Versions:
     """The committed versions of the incidents, the reference data and the tokens, read in one

@@ -80,12 +80,6 @@ def touch_token(session: Session, token: KnownToken) -> KnownToken:
     return replace(token, last_used_at=now)
 
 
-def authenticate(session: Session, raw: str, secret_key: str) -> KnownToken | None:
-    """The live token matching raw, or None; its last use written."""
-    token = find_token(session, hash_token(raw, secret_key))
-    return touch_token(session, token) if token is not None else None
-
-
 class TokenCache:
     """The tokens one API process has found, valid while the ``tokens`` counter does not move
     (observatory/changes.py: a token created, revoked or deleted raises it), so a revocation

@@ -24,7 +24,6 @@ new batches are read and merged in; anything else rebuilds the snapshot.
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,18 +34,16 @@ import numpy as np
 from sqlalchemy import Connection, Engine, text
 
 from observatory.analytics.localtime import Clock, Segments, interval_segments
+from observatory.analytics.storeread import FINEST_RESOLUTION, Columns, read_columns
 from observatory.changes import Changes, changes_since
 from observatory.grid import parent_cells
 
 log = logging.getLogger(__name__)
 
-FINEST_RESOLUTION = 11
 RESOLUTIONS = range(6, FINEST_RESOLUTION + 1)
 GENERATIONS = (2015, 2024)
 DAY_ZERO = date(2000, 1, 1)
 DAY_ZERO_ORDINAL = DAY_ZERO.toordinal()
-EPOCH_DAYS_TO_DAY_ZERO = 10957  # days from 1970-01-01 to 2000-01-01
-PG_EPOCH_SECONDS = 946684800  # PostgreSQL timestamps count microseconds from 2000-01-01 UTC
 
 CODES = """
 SELECT coalesce(array_agg(DISTINCT commune_code) FILTER (WHERE commune_code IS NOT NULL), '{}'),
@@ -54,42 +51,6 @@ SELECT coalesce(array_agg(DISTINCT commune_code) FILTER (WHERE commune_code IS N
        coalesce(array_agg(DISTINCT qpv_2024) FILTER (WHERE qpv_2024 IS NOT NULL), '{}')
 FROM incident
 """
-
-# One COPY row per range of ids: each column as an array (array_agg runs in C on the server).
-# libpq hands a COPY over row by row and psycopg's loop costs microseconds a row, so a million
-# rows one by one would spend seconds in Python; a few wide rows spend nothing.
-COLUMNS = """
-COPY (
-    SELECT array_agg(i.h3), array_agg(i.occurred_at),
-           array_agg(coalesce(i.occurred_until, i.occurred_at)), array_agg(i.local_hour_of_week),
-           array_agg(coalesce(k.n, 0)::int4), array_agg(coalesce(c.n, 0)::int4),
-           array_agg(coalesce(q15.n, 0)::int4), array_agg(coalesce(q24.n, 0)::int4),
-           array_agg(ST_X(i.geom)), array_agg(ST_Y(i.geom))
-    FROM incident AS i
-    LEFT JOIN unnest(%(categories)s::text[]) WITH ORDINALITY AS k(code, n)
-        ON k.code = i.category_code
-    LEFT JOIN unnest(%(communes)s::text[]) WITH ORDINALITY AS c(code, n)
-        ON c.code = i.commune_code
-    LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q15(code, n) ON q15.code = i.qpv_2015
-    LEFT JOIN unnest(%(qpvs)s::text[]) WITH ORDINALITY AS q24(code, n) ON q24.code = i.qpv_2024
-    WHERE {where}
-) TO STDOUT (FORMAT binary)
-"""
-# Name and big-endian type of each array, in the order of COLUMNS.
-ARRAYS = (
-    ("h3", ">i8"),
-    ("at", ">i8"),
-    ("until", ">i8"),
-    ("how", ">i2"),
-    ("category", ">i4"),
-    ("commune", ">i4"),
-    ("qpv_2015", ">i4"),
-    ("qpv_2024", ">i4"),
-    ("lon", ">f8"),
-    ("lat", ">f8"),
-)
-IDS_PER_QUERY = 250_000
-COPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, always 0 here)
 
 
 @dataclass(frozen=True)
@@ -152,129 +113,6 @@ def day_to_date(day: int) -> date:
     return date.fromordinal(day + DAY_ZERO_ORDINAL)
 
 
-@dataclass
-class _Columns:
-    """Rows read from the database, before sorting (positions refer to the code lists)."""
-
-    day: np.ndarray
-    how: np.ndarray
-    category: np.ndarray
-    commune: np.ndarray
-    qpv_2015: np.ndarray
-    qpv_2024: np.ndarray
-    cell11: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    start_s: np.ndarray
-    until_s: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.day.size)
-
-
-def _decode(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of a binary COPY of COLUMNS (each row: one array per column, no NULL inside).
-
-    A binary array is: dimensions, a has-null flag, the element type, then per dimension its
-    size and lower bound, then each element as a 4-byte length and its bytes.
-    """
-    view = memoryview(data)
-    pieces: dict[str, list[np.ndarray]] = {name: [] for name, _ in ARRAYS}
-    at = COPY_HEADER if data else 0
-    while at < len(data):
-        (fields,) = struct.unpack_from(">h", view, at)
-        at += 2
-        if fields == -1:
-            break
-        for name, kind in ARRAYS:
-            (length,) = struct.unpack_from(">i", view, at)
-            at += 4
-            if length == -1:  # no row in this range: array_agg gives NULL
-                continue
-            dims, _nulls, _oid = struct.unpack_from(">iii", view, at)
-            count = struct.unpack_from(">i", view, at + 12)[0] if dims else 0
-            start = at + 12 + 8 * dims
-            element = np.dtype([("length", ">i4"), ("value", kind)])
-            pieces[name].append(np.frombuffer(view, element, count, start)["value"])
-            at += length
-    return {
-        name: np.concatenate(parts) if parts else np.empty(0, kind)
-        for (name, kind), parts in zip(ARRAYS, pieces.values(), strict=True)
-    }
-
-
-def _columns(rows: dict[str, np.ndarray], zone: str) -> _Columns:
-    """Columns from the decoded arrays: local days and cells computed, positions 0-based."""
-    start_s = rows["at"].astype(np.int64) // 1_000_000 + PG_EPOCH_SECONDS
-    # The end rounds up: the hour block holding a fractional end counts (localtime.py).
-    until_s = -(-rows["until"].astype(np.int64) // 1_000_000) + PG_EPOCH_SECONDS
-    until_s = np.where(rows["until"] > rows["at"], np.maximum(until_s, start_s + 1), start_s)
-    clock = Clock.covering(zone, start_s)
-    return _Columns(
-        day=(clock.local_days(start_s) - EPOCH_DAYS_TO_DAY_ZERO).astype(np.int16),
-        how=rows["how"].astype(np.uint8),
-        category=(rows["category"] - 1).astype(np.uint8),
-        commune=rows["commune"].astype(np.uint16),
-        qpv_2015=rows["qpv_2015"].astype(np.uint16),
-        qpv_2024=rows["qpv_2024"].astype(np.uint16),
-        cell11=parent_cells(rows["h3"].astype(np.int64), FINEST_RESOLUTION),
-        lon=rows["lon"].astype(np.float64),
-        lat=rows["lat"].astype(np.float64),
-        start_s=start_s,
-        until_s=until_s,
-    )
-
-
-def _read(
-    conn: Connection,
-    zone: str,
-    categories: Sequence[str],
-    communes: Sequence[str],
-    qpvs: Sequence[str],
-    batches: Sequence[int] | None,
-) -> _Columns:
-    """The incidents (all, or the batches'), one range of ids per query, in one transaction."""
-    params: dict[str, object] = {
-        "categories": list(categories),
-        "communes": list(communes),
-        "qpvs": list(qpvs),
-    }
-    if batches is not None:
-        wheres: list[tuple[str, dict[str, object]]] = [
-            ("i.batch_id = ANY(%(batches)s::int8[])", {"batches": list(batches)})
-        ]
-    else:
-        low, high = conn.execute(text("SELECT min(id), max(id) FROM incident")).one()
-        wheres = [
-            ("i.id >= %(low)s AND i.id < %(high)s", {"low": a, "high": a + IDS_PER_QUERY})
-            for a in range(int(low or 0), int(high or -1) + 1, IDS_PER_QUERY)
-        ]
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    parts: list[_Columns] = []
-    for where, extra in wheres:
-        statement = COLUMNS.format(where=where)
-        with raw.cursor() as cursor, cursor.copy(statement, {**params, **extra}) as copy:
-            data = b"".join(bytes(chunk) for chunk in copy)
-        parts.append(_columns(_decode(data), zone))  # compact at once: the bytes go
-        del data
-    return _concatenate(parts, zone)
-
-
-def _concatenate(parts: list[_Columns], zone: str) -> _Columns:
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return _columns(_decode(b""), zone)
-    return _Columns(
-        **{
-            name: np.concatenate([getattr(p, name) for p in parts])
-            for name in _Columns.__dataclass_fields__
-        }
-    )
-
-
 def _merge_codes(known: tuple[str, ...], found: Iterable[str]) -> tuple[str, ...]:
     """Known codes keep their positions; new ones go at the end."""
     seen = set(known)
@@ -326,21 +164,18 @@ class IncidentStore:
             assert self._current is not None
             return self._current
 
-    @property
-    def current(self) -> Snapshot | None:
-        """The snapshot loaded last (None before the first load); no query."""
-        return self._current
-
-    def snapshot_at(self, version: int, stamp: int, wait: bool = False) -> Snapshot:
-        """The snapshot for a data version the caller has just read in its own transaction.
-
-        No query and no lock when the current snapshot is that version with that stamp (the API
-        reads them on the connection its request already holds); else as ``snapshot``.
-        """
+    def loaded(self, version: int, stamp: int) -> Snapshot | None:
+        """The current snapshot if it is that version with that stamp; no query, no lock."""
         current = self._current
         if current is not None and (current.stamp, current.version) == (stamp, version):
             return current
-        return self.snapshot(wait)
+        return None
+
+    def snapshot_at(self, version: int, stamp: int, wait: bool = False) -> Snapshot:
+        """The snapshot for a version (and its stamp) the caller has just read in its own
+        transaction: the current one when it matches (the API reads them on the connection its
+        request already holds), else as ``snapshot``."""
+        return self.loaded(version, stamp) or self.snapshot(wait)
 
     def _reload_in_background(self) -> None:
         try:
@@ -371,7 +206,7 @@ class IncidentStore:
 
     def _load_all(self, conn: Connection, version: int, stamp: int) -> Snapshot:
         categories, communes, qpvs = self._code_lists(conn, "", {}, None)
-        columns = _read(conn, self.zone, categories, communes, qpvs, None)
+        columns = read_columns(conn, self.zone, categories, communes, qpvs, None)
         snapshot = _build(version, self.zone, columns, categories, communes, qpvs, stamp)
         log.info("Copie en mémoire chargée : %s faits (version %s)", snapshot.size, version)
         return snapshot
@@ -381,13 +216,13 @@ class IncidentStore:
     ) -> Snapshot:
         where = " WHERE batch_id = ANY(:batches)"
         categories, communes, qpvs = self._code_lists(conn, where, {"batches": list(batches)}, base)
-        columns = _read(conn, self.zone, categories, communes, qpvs, batches)
+        columns = read_columns(conn, self.zone, categories, communes, qpvs, batches)
         log.info("Copie en mémoire : %s faits ajoutés (lots %s)", columns.size, list(batches))
         merged = _merged(base, changes.version, columns, categories, communes, qpvs)
         return replace(merged, stamp=changes.stamp)
 
 
-def _segments_of(columns: _Columns, zone: str, first_id: int) -> tuple[np.ndarray, Segments]:
+def _segments_of(columns: Columns, zone: str, first_id: int) -> tuple[np.ndarray, Segments]:
     """Interval ids (-1 for points) and the segments of the columns' interval facts."""
     is_interval = columns.until_s > columns.start_s
     ids = np.full(columns.size, -1, dtype=np.int32)
@@ -417,15 +252,15 @@ def _cells_and_parents(
 def _build(
     version: int,
     zone: str,
-    columns: _Columns,
+    columns: Columns,
     categories: tuple[str, ...],
     communes: tuple[str, ...],
     qpvs: tuple[str, ...],
     stamp: int = 0,
 ) -> Snapshot:
     order = np.argsort(columns.day, kind="stable")
-    columns = _Columns(
-        **{name: getattr(columns, name)[order] for name in _Columns.__dataclass_fields__}
+    columns = Columns(
+        **{name: getattr(columns, name)[order] for name in Columns.__dataclass_fields__}
     )
     # Interval ids in day order: a period's intervals are then a run of ids and of segments.
     interval, segments = _segments_of(columns, zone, 0)
@@ -455,7 +290,7 @@ def _build(
 def _merged(
     base: Snapshot,
     version: int,
-    columns: _Columns,
+    columns: Columns,
     categories: tuple[str, ...],
     communes: tuple[str, ...],
     qpvs: tuple[str, ...],

@@ -32,7 +32,8 @@ from observatory.analytics.beforeafter import (
     zone_counts,
     zone_of,
 )
-from observatory.analytics.store import Snapshot, _build, _Columns, date_to_day
+from observatory.analytics.store import Snapshot, _build, date_to_day
+from observatory.analytics.storeread import Columns
 from observatory.errors import InvalidInput
 from observatory.grid import cells_from_lonlat
 
@@ -286,7 +287,7 @@ def make_snapshot(lon: np.ndarray, lat: np.ndarray, days: np.ndarray, cats: np.n
     """A snapshot of point facts (no intervals) built the way the store builds one."""
     n = lon.size
     start_s = (days.astype(np.int64) + 10957) * 86400 + 12 * 3600
-    columns = _Columns(
+    columns = Columns(
         day=days.astype(np.int16),
         how=np.zeros(n, np.uint8),
         category=cats.astype(np.uint8),
