@@ -1,32 +1,31 @@
-"""What the layers and statistics routers share: the filter, the snapshot, small-count secrecy.
+"""What the layers and statistics routers share: the filter, the snapshot, the disclosure.
 
-Roles: admin, police and analyst read every aggregate; a partner reads them too, but any count
-under the secrecy threshold (OBS_SECRECY_THRESHOLD, 5 by default) comes back as null with
-``suppressed: true`` (DESIGN.md, "Privacy and roles").
-
-No hidden count can be recovered from the same answer: every total, sum, share, rate or change
-shown beside hidden counts is computed from the counts shown only (hidden ones count as 0), and
-a statistic that would need a hidden count (a change against a hidden month, a trend test over a
-series with hidden months) is withheld. Tables with two margins (the QPV table: territories ×
-categories) hide a category in every row when it is hidden in one.
+Every role reads aggregates; what each may be told is observatory/privacy/policy.py's to say.
+A partner's snapshot is the published release (observatory/privacy/partner.py), so whatever a
+partner is answered is computed from it alone; a released value under the display threshold
+(OBS_SECRECY_THRESHOLD, 5) comes back as null with ``suppressed: true`` and is shown « < 5 »,
+and the totals beside it add every released value (one total on every page).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import Caller, SessionDep, SettingsDep, VersionsDep, require_role
+from observatory import audit
 from observatory.analytics.filters import Filter, parse_filter
 from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
 from observatory.models import Category
+from observatory.privacy.partner import PartnerReleases
+from observatory.privacy.policy import Disclosure, MapQuery, Rules
 
 AGGREGATE_ROLES = ("admin", "police", "analyst", "partner")
 AggregateReader = Annotated[Caller, Depends(require_role(*AGGREGATE_ROLES))]
@@ -68,9 +67,16 @@ async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
 DataStateDep = Annotated[DataState, Depends(get_data_state)]
 
 
-async def get_snapshot(state: DataStateDep) -> Snapshot:
-    """The incidents as of the latest committed import."""
-    return state.snapshot
+async def get_snapshot(
+    request: Request, state: DataStateDep, disclosure: DisclosureDep, settings: SettingsDep
+) -> Snapshot:
+    """The incidents as of the latest committed import; for a partner, the published release
+    laid out as pseudo-facts (observatory/privacy/partner.py), never the incidents."""
+    if not disclosure.release:
+        return state.snapshot
+    releases: PartnerReleases = request.app.state.releases
+    today = datetime.now(settings.zone).date()
+    return await run_in_threadpool(releases.view, state.snapshot, today)
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
@@ -93,6 +99,7 @@ NomenclatureDep = Annotated[Nomenclature, Depends(get_nomenclature)]
 
 async def get_filter(
     nomenclature: NomenclatureDep,
+    disclosure: DisclosureDep,
     start: Annotated[
         str | None, Query(alias="from", description="Premier jour, inclus (AAAA-MM-JJ, local)")
     ] = None,
@@ -120,51 +127,55 @@ async def get_filter(
         "generation": generation,
         "bbox": bbox,
     }
-    return parse_filter(params, categories=nomenclature.family)
+    parsed = parse_filter(params, categories=nomenclature.family)
+    return disclosure.table_filter(parsed, nomenclature.family)
 
 
 FilterDep = Annotated[Filter, Depends(get_filter)]
 
 
-@dataclass(frozen=True)
-class Secrecy:
-    """Small-count suppression for the caller: a threshold for partners, none for others."""
+async def audit_narrow(
+    request: Request,
+    caller: AggregateReader,
+    disclosure: DisclosureDep,
+    f: FilterDep,
+) -> None:
+    """An analyst's narrow answer (a short period, or cells of resolution 10 or finer) is
+    written to the audit log like a point read, before it is computed or taken from the cache."""
+    res = request.query_params.get("res")
+    resolution = int(res) if res is not None and res.isdigit() else None
+    if not disclosure.audited(f, resolution):
+        return
 
-    threshold: int | None
+    def write() -> None:
+        with request.app.state.sessionmaker.begin() as session:
+            audit.record(
+                session,
+                token_id=caller.token_id,
+                actor=caller.name,
+                role=caller.role,
+                action="lecture fine " + request.url.path.removeprefix("/api/v1/"),
+                filters={**describe_filter(f), "res": resolution},
+                row_count=0,
+            )
 
-    def count(self, value: float | int) -> float | int | None:
-        if self.threshold is not None and 0 < value < self.threshold:
-            return None
-        return value
-
-    def hides(self, value: float | int) -> bool:
-        return self.threshold is not None and 0 < value < self.threshold
-
-    def hidden(self, values: np.ndarray) -> np.ndarray:
-        """Where an array's values are hidden (all False when nothing is)."""
-        values = np.asarray(values)
-        if self.threshold is None:
-            return np.zeros(values.shape, dtype=bool)
-        return (values > 0) & (values < self.threshold)
-
-    def shown(self, values: np.ndarray) -> np.ndarray:
-        """The values, the hidden ones as 0: what sums shown beside them must add up."""
-        values = np.asarray(values)
-        return np.where(self.hidden(values), 0, values)
-
-    @property
-    def applies(self) -> bool:
-        return self.threshold is not None
-
-    def describe(self) -> dict[str, Any]:
-        return {"suppression_threshold": self.threshold}
+    await run_in_threadpool(write)
 
 
-async def get_secrecy(caller: AggregateReader, settings: SettingsDep) -> Secrecy:
-    return Secrecy(settings.secrecy_threshold if caller.role == "partner" else None)
+AuditNarrow = Depends(audit_narrow)
 
 
-SecrecyDep = Annotated[Secrecy, Depends(get_secrecy)]
+def map_query(disclosure: Disclosure, f: Filter, res: int, nomenclature: Nomenclature) -> MapQuery:
+    """The question about cells as the caller's query space lets it be answered."""
+    return disclosure.map_query(f, res, nomenclature.family)
+
+
+async def get_disclosure(caller: AggregateReader, settings: SettingsDep) -> Disclosure:
+    """What the caller may be told (observatory/privacy/policy.py)."""
+    return Disclosure.for_role(caller.role, Rules.of(settings))
+
+
+DisclosureDep = Annotated[Disclosure, Depends(get_disclosure)]
 
 
 def describe_filter(f: Filter) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Answers already computed, kept for the next caller who asks the same question.
 
 A CLSPD morning is thirty people opening the same dashboard: the same layers and statistics for
-the same filters. An answer depends only on the route, its query, the caller's secrecy (partner
-or not), the incidents (the data version), the reference data (categories, communes, QPV: the
+the same filters. An answer depends only on the route, its query, the caller's audience (full,
+analyst or partner: observatory/privacy/policy.py), the incidents (the data version), the reference data (categories, communes, QPV: the
 reference version) and, for windows counted back from today, the local day. All of these make
 its key, so a cached answer is the answer the computation would give: nothing is served stale,
 and an import or a purge changes the key rather than waiting for an expiry.
@@ -47,11 +47,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.analytics import AGGREGATE_ROLES, DataStateDep, SecrecyDep
+from api.analytics import AGGREGATE_ROLES, DataStateDep, DisclosureDep
 from api.deps import SettingsDep, check_token
 from observatory.analytics.store import Snapshot
 from observatory.changes import Versions
 from observatory.errors import Busy
+from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.settings import Settings
 from observatory.tokens import KnownToken, hash_token
 
@@ -146,7 +147,7 @@ class AnswerKey:
 def answer_key(
     path: str,
     query: QueryParams,
-    threshold: int | None,
+    audience: str,
     snapshot: Snapshot,
     reference: int,
     zone: ZoneInfo,
@@ -155,7 +156,7 @@ def answer_key(
     today = datetime.now(zone).date().isoformat()
     query_items = tuple(sorted(query.multi_items()))
     data = (snapshot.stamp, snapshot.version)
-    return (path, query_items, threshold, data, reference, today)
+    return (path, query_items, audience, data, reference, today)
 
 
 def etag_of(body: bytes) -> str:
@@ -165,12 +166,12 @@ def etag_of(body: bytes) -> str:
 
 
 async def get_answer_key(
-    request: Request, state: DataStateDep, secrecy: SecrecyDep, settings: SettingsDep
+    request: Request, state: DataStateDep, disclosure: DisclosureDep, settings: SettingsDep
 ) -> AnswerKey:
     key = answer_key(
         request.scope["path"],
         request.query_params,
-        secrecy.threshold,
+        disclosure.key,
         state.snapshot,
         state.reference,
         settings.zone,
@@ -347,14 +348,16 @@ class CachedAnswers:
             return None
         if token is None or token.role not in AGGREGATE_ROLES:
             return None
+        audience = KIND_OF_ROLE.get(token.role, "partner")
+        if audience == "analyst":  # a narrow answer is audited first: through the routing
+            return None
         current = state.store.loaded(seen.data, seen.stamp)
         if current is None:
             return None
-        threshold = settings.secrecy_threshold if token.role == "partner" else None
         key = answer_key(
             request.scope["path"],
             request.query_params,
-            threshold,
+            audience,
             current,
             seen.reference,
             settings.zone,

@@ -18,6 +18,7 @@ from observatory.errors import (
     DatabaseUnavailable,
     ImportBusy,
     InvalidInput,
+    NotAllowed,
     NotFound,
     ObservatoryError,
 )
@@ -209,6 +210,8 @@ async def _dbapi(request: Request, exc: DBAPIError) -> ProblemResponse:
 async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
     if isinstance(exc, NotFound):
         return problem(404, str(exc), request)
+    if isinstance(exc, NotAllowed):
+        return problem(403, str(exc), request)
     if isinstance(exc, ImportBusy):
         return problem(409, str(exc), request)
     if isinstance(exc, InvalidInput):

@@ -15,6 +15,10 @@ class ImportBusy(InvalidInput):
     """Another import of the same kind or source holds the lock."""
 
 
+class NotAllowed(ObservatoryError):
+    """The caller's role may not be told this (observatory/privacy/policy.py says why)."""
+
+
 class NotFound(ObservatoryError):
     """The thing asked for does not exist."""
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -260,6 +261,21 @@ class VersionCounter(Base):
 
     name: Mapped[str] = mapped_column(String(16), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class PartnerRelease(Base):
+    """One published month of the partner release (observatory/privacy/): drawn once, frozen."""
+
+    __tablename__ = "partner_release"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="Premier jour du mois")
+    published_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    data_version: Mapped[int] = mapped_column(BigInteger)
+    epsilon: Mapped[float] = mapped_column(Float, comment="Perte de confidentialité par fait")
+    facts: Mapped[int] = mapped_column(Integer, comment="Total publié (bruité)")
+    body: Mapped[bytes] = mapped_column(LargeBinary, comment="Pseudo-faits groupés (npz)")
 
 
 class DataChange(Base):

@@ -86,6 +86,30 @@ class Settings(BaseSettings):
         description="Costly analyses (permutations, emerging hot spots, near repeats) computed "
         "at once per API process; more wait, up to 30 s, then get 503.",
     )
+    privacy_epsilon: float = Field(
+        default=2.0,
+        gt=0,
+        le=10,
+        description="Privacy loss per fact of the partner release (ε, pure differential "
+        "privacy), shared by its four tabulations.",
+    )
+    release_delay_days: int = Field(
+        default=5,
+        ge=0,
+        description="Days after a month ends before it is published to partners (late imports).",
+    )
+    analyst_max_resolution: int = Field(
+        default=10, ge=6, le=11, description="Finest H3 resolution an analyst may ask for."
+    )
+    narrow_days: int = Field(
+        default=7,
+        ge=1,
+        description="A period shorter than this is narrow: coarser cells for analysts, audited.",
+    )
+    sensitive_categories: list[str] = Field(
+        default=["violences_intrafamiliales", "violences_sexuelles"],
+        description="Categories an analyst sees only per commune or QPV, never on the map.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

@@ -16,13 +16,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from api.analytics import Secrecy, SecrecyDep
+from api.analytics import DisclosureDep
 from api.deps import BIGINT_MAX, Caller, CallerDep, require_role
 from api.errors import BODY_ERRORS
 from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import describe
 from observatory.etat4001.queries import Filters, make_filters, rows, series
 from observatory.etat4001.services import Mapping, list_services, map_communes
+from observatory.privacy.policy import Disclosure
 
 router = APIRouter(tags=["état 4001"])
 
@@ -90,7 +91,7 @@ def figures(
     request: Request,
     response: Response,
     _: StatsReader,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     filters: FiltersDep,
     by: Literal["service", "department"] = "service",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
@@ -101,7 +102,7 @@ def figures(
         total, page = rows(conn, filters, by=by, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     for row in page:
-        row["suppressed"] = secrecy.hides(row["count"])
+        row["suppressed"] = disclosure.hides(row["count"])
         if row["suppressed"]:
             row["count"] = None
     return page
@@ -121,17 +122,17 @@ def figures(
 def yearly(
     request: Request,
     _: StatsReader,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     filters: FiltersDep,
     group: Literal["family", "indicator", "index", "selection"] = "family",
 ) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
         _known_services(conn, filters)
         found = series(conn, filters, group=group)
-    if secrecy.applies:
+    if disclosure.threshold is not None:
         for item in found["series"]:
             for point in item["points"]:
-                _hide_point(point, secrecy)
+                _hide_point(point, disclosure)
     return found
 
 
@@ -149,11 +150,11 @@ def _known_services(conn: Connection, filters: Filters) -> None:
         )
 
 
-def _hide_point(point: dict[str, Any], secrecy: Secrecy) -> None:
+def _hide_point(point: dict[str, Any], disclosure: Disclosure) -> None:
     """A yearly point for a partner: hidden counts as null, and no change computed from one."""
-    count_hidden = secrecy.hides(point["count"])
+    count_hidden = disclosure.hides(point["count"])
     previous = point["previous"]
-    previous_hidden = previous is not None and secrecy.hides(previous)
+    previous_hidden = previous is not None and disclosure.hides(previous)
     point["suppressed"] = count_hidden
     if count_hidden:
         point["count"] = None

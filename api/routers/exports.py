@@ -28,7 +28,16 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
-from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.analytics import (
+    AggregateReader,
+    AuditNarrow,
+    DisclosureDep,
+    FilterDep,
+    NomenclatureDep,
+    SnapshotDep,
+    describe_filter,
+    map_query,
+)
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from observatory import exports
 from observatory.analytics.engine import hexagon_counts
@@ -138,20 +147,27 @@ def _closing(chunks: Iterator[bytes], conn: Connection) -> Iterator[bytes]:
     ),
     response_class=Response,
     responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+    dependencies=[AuditNarrow],
 )
 def export_hexagons(
     caller: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     settings: SettingsDep,
     fmt: FORMAT,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> Response:
     kind = _format(fmt)
+    query = map_query(disclosure, f, res, nomenclature)
+    f, res = query.filter, query.resolution
     cells, counts = hexagon_counts(snapshot, f, res)
     table = exports.HexagonTable(
-        res, cells.tolist(), [None if secrecy.hides(c) else c for c in counts.tolist()]
+        res,
+        cells.tolist(),
+        [None if disclosure.hides(c) else c for c in counts.tolist()],
+        int(counts.sum()),
     )
     name = exports.file_name(
         f"hexagones_r{res}", f.date_from, f.date_to, datetime.now(settings.zone).date(), kind
@@ -165,9 +181,10 @@ def export_hexagons(
         meta = {
             "resolution": res,
             "total": table.total,
+            **query.notes,
             "filter": describe_filter(f),
             "data_version": snapshot.version,
-            **secrecy.describe(),
+            **disclosure.describe(),
         }
         body = exports.hexagon_geojson(table, meta)
     return Response(

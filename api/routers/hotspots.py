@@ -19,7 +19,16 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.analytics import (
+    AggregateReader,
+    AuditNarrow,
+    DisclosureDep,
+    FilterDep,
+    NomenclatureDep,
+    SnapshotDep,
+    describe_filter,
+    map_query,
+)
 from api.cache import cached
 from api.deps import SessionDep
 from observatory.analytics import engine
@@ -38,7 +47,7 @@ from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.errors import InvalidInput
 from observatory.grid import cell_geojson
 
-router = APIRouter(tags=["points chauds"])
+router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
 GEOJSON = "application/geo+json"
 MAX_CELLS = 400_000
@@ -75,20 +84,26 @@ def _incident_cells(snapshot: Snapshot, f: Filter) -> np.ndarray:
 
 
 def _study_area(
-    session: Session, snapshot: Snapshot, f: Filter, res: int | None, k: int | None
+    session: Session,
+    snapshot: Snapshot,
+    f: Filter,
+    res: int | None,
+    k: int | None,
+    finest: int = FINEST_RESOLUTION,
 ) -> tuple[int, int, np.ndarray, str]:
-    """(resolution, k, the area's sorted cells, how they were chosen)."""
+    """(resolution, k, the area's sorted cells, how they were chosen); a chosen resolution is
+    no finer than ``finest`` (the caller's query space)."""
     outline = _commune_outline(session, f.commune) if f.commune else None
     reason = "résolution et voisinage donnés par la requête"
     if res is None or k is None:
-        finest = _incident_cells(snapshot, f)
-        if finest.size == 0:
+        facts = _incident_cells(snapshot, f)
+        if facts.size == 0:
             raise InvalidInput("Aucun fait pour ce filtre : pas de points chauds à chercher.")
-        area = study_area_cells(outline, res or 10) if outline is not None else None
+        area = study_area_cells(outline, res or min(10, finest)) if outline is not None else None
         res, k, reason = choose_resolution_and_k(
-            finest,
+            facts,
             area_cells=area,
-            resolutions=(res,) if res is not None else RESOLUTIONS,
+            resolutions=(res,) if res is not None else tuple(r for r in RESOLUTIONS if r <= finest),
             ks=(k,) if k is not None else KS,
         )
     if outline is not None:
@@ -139,7 +154,8 @@ def hotspot_layer(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -148,8 +164,13 @@ def hotspot_layer(
     permutations: Annotated[int, Query(ge=0, le=9999, description="0 : p analytique")] = 0,
     seed: Annotated[int, Query(ge=0, description="Graine des permutations")] = 0,
 ) -> Response:
-    res, k, cells, reason = _study_area(session, snapshot, f, res, k)
+    query = map_query(disclosure, f, res or 6, nomenclature)
+    f, res = query.filter, (query.resolution if res is not None else None)
+    finest = disclosure.max_resolution(f)
+    res, k, cells, reason = _study_area(session, snapshot, f, res, k, finest)
     counts = engine.study_counts(snapshot, f, res, cells)
+    # A partner gets the class only: z and p would carry the counts' precision.
+    precise = not disclosure.release
     result = hotspots(cells, counts, k, fdr=fdr, permutations=permutations, seed=seed)
     floor = {0.1: 1, 0.05: 2, 0.01: 3}
     level = max((lvl for a, lvl in floor.items() if alpha <= a), default=1)
@@ -165,11 +186,12 @@ def hotspot_layer(
     ):
         if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
             code, label = "not_significant", "non significatif"
-        hidden = secrecy.hides(count)
+        hidden = disclosure.hides(count)
         features.append(
             f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
             f'"count":{"null" if hidden else count},"suppressed":{str(hidden).lower()},'
-            f'"gi_z":{_float(z)},"gi_p":{_float(p)},"class":"{code}",'
+            f'"gi_z":{_float(z) if precise else "null"},'
+            f'"gi_p":{_float(p) if precise else "null"},"class":"{code}",'
             f'"label":{json.dumps(label, ensure_ascii=False)}}},'
             f'"geometry":{cell_geojson(cell)}}}'
         )
@@ -188,9 +210,10 @@ def hotspot_layer(
         "study_area": "commune " + f.commune if f.commune else "faits filtrés et leurs anneaux",
         "cells": int(cells.size),
         "classes": classes,
+        **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
     return _collection(meta, features)
 
@@ -212,7 +235,8 @@ def emerging_layer(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -220,8 +244,13 @@ def emerging_layer(
     alpha: Annotated[float, Query(gt=0, le=0.1, description="Seuil de chaque pas")] = 0.05,
     fdr: Fdr = True,
 ) -> Response:
-    res, k, cells, reason = _study_area(session, snapshot, f, res, k)
+    query = map_query(disclosure, f, res or 6, nomenclature)
+    f, res = query.filter, (query.resolution if res is not None else None)
+    if disclosure.release and step != "month":
+        raise InvalidInput("Pour un partenaire, le cube est mensuel : step=month.")
+    res, k, cells, reason = _study_area(session, snapshot, f, res, k, disclosure.max_resolution(f))
     periods, cube = engine.cube(snapshot, f, res, cells, step)
+    precise = not disclosure.release
     complete = np.array(periods.complete, dtype=bool)
     if int(complete.sum()) < MIN_STEPS:
         raise InvalidInput(
@@ -242,12 +271,13 @@ def emerging_layer(
         result.trend_p.tolist(),
         strict=True,
     ):
-        hidden = secrecy.hides(total)
+        hidden = disclosure.hides(total)
         features.append(
             f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
             f'"count":{"null" if hidden else total},"suppressed":{str(hidden).lower()},'
             f'"pattern":"{pattern}","label":{json.dumps(label, ensure_ascii=False)},'
-            f'"trend_z":{_float(tz)},"trend_p":{_float(tp)}}},'
+            f'"trend_z":{_float(tz) if precise else "null"},'
+            f'"trend_p":{_float(tp) if precise else "null"}}},'
             f'"geometry":{cell_geojson(cell)}}}'
         )
     patterns: dict[str, int] = {}
@@ -264,9 +294,10 @@ def emerging_layer(
         "chosen_because": reason,
         "cells": int(cells.size),
         "patterns": patterns,
+        **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
     return _collection(meta, features)
 
@@ -303,7 +334,8 @@ def near_repeat(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     distances: Annotated[str, Query(description="Bornes en mètres : 0,100,200,400")] = (
         "0,100,200,400"
     ),
@@ -311,6 +343,11 @@ def near_repeat(
     permutations: Annotated[int, Query(ge=19, le=9999)] = 999,
     seed: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
+    disclosure.check_near_repeat()
+    # Pairs of facts with their distance are read at the scale of the facts: no sensitive
+    # category for an analyst (observatory/privacy/policy.py).
+    query = map_query(disclosure, f, 6, nomenclature)
+    f = query.filter
     distance_edges = _edges(distances, "distances")
     day_edges = _edges(days, "days")
     chosen = engine.select(snapshot, f)
@@ -334,13 +371,14 @@ def near_repeat(
     for i in range(len(distance_edges) - 1):
         for j in range(len(day_edges) - 1):
             observed = int(table.observed[i, j])
-            hidden = secrecy.hides(observed)
+            hidden = disclosure.hides(observed)
             cells.append(
                 {
                     "distance": [distance_edges[i], distance_edges[i + 1]],
                     "days": [day_edges[j], day_edges[j + 1]],
                     "observed": None if hidden else observed,
-                    "expected": round(float(table.expected[i, j]), 3),
+                    # Rounded as the Near Repeat Calculator (Ratcliffe) publishes it.
+                    "expected": round(float(table.expected[i, j]), 2),
                     "ratio": None
                     if hidden or not np.isfinite(table.ratio[i, j])
                     else round(float(table.ratio[i, j]), 3),
@@ -352,13 +390,14 @@ def near_repeat(
     any_hidden = any(c["observed"] is None for c in cells)
     return {
         "filter": describe_filter(f),
-        "events": secrecy.count(table.events),
+        "events": disclosure.count(table.events),
         "pairs": None if any_hidden else table.pairs,
         "permutations": table.permutations,
         "seed": table.seed,
         "distance_edges": distance_edges,
         "day_edges": day_edges,
         "cells": cells,
+        **query.notes,
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }

@@ -8,7 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 
-from api.analytics import AggregateReader, FilterDep, SecrecyDep, SnapshotDep, describe_filter
+from api.analytics import (
+    AggregateReader,
+    AuditNarrow,
+    DisclosureDep,
+    FilterDep,
+    NomenclatureDep,
+    SnapshotDep,
+    describe_filter,
+    map_query,
+)
 from api.cache import cached
 from api.deps import CallerDep, SessionDep
 from observatory.analytics.engine import hexagon_counts
@@ -31,19 +40,23 @@ GEOJSON = "application/geo+json"
     ),
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=[AuditNarrow],
 )
 @cached
 def hexagons(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> Response:
+    query = map_query(disclosure, f, res, nomenclature)
+    f, res = query.filter, query.resolution
     cells, counts = hexagon_counts(snapshot, f, res)
     features = []
     for cell, count in zip(cells.tolist(), counts.tolist(), strict=True):
-        hidden = secrecy.hides(count)
+        hidden = disclosure.hides(count)
         shown = "null" if hidden else str(count)
         features.append(
             f'{{"type":"Feature","properties":{{"h3":"{cell:x}","count":{shown},'
@@ -52,11 +65,11 @@ def hexagons(
         )
     meta = {
         "resolution": res,
-        # For partners, the total of the counts shown: a full total would give the hidden ones.
-        "total": int(sum(c for c in counts.tolist() if not secrecy.hides(c))),
+        "total": int(counts.sum()),
+        **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
     body = (
         '{"type":"FeatureCollection",'

@@ -12,11 +12,11 @@ from sqlalchemy import text
 
 from api.analytics import (
     AggregateReader,
+    AuditNarrow,
+    DisclosureDep,
     FilterDep,
     Nomenclature,
     NomenclatureDep,
-    Secrecy,
-    SecrecyDep,
     SnapshotDep,
     describe_filter,
 )
@@ -24,11 +24,11 @@ from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from observatory.analytics import engine
 from observatory.analytics.filters import parse_day, parse_hours
-from observatory.analytics.secrecy import shown_total_row, suppressed
 from observatory.analytics.trendstats import mann_kendall, percent_change, poisson_z, year_over_year
 from observatory.errors import InvalidInput
+from observatory.privacy.policy import Disclosure
 
-router = APIRouter(tags=["statistiques"])
+router = APIRouter(tags=["statistiques"], dependencies=[AuditNarrow])
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 Step = Annotated[Literal["month", "week"], Query(description="month (mois) ou week (semaine)")]
@@ -60,32 +60,38 @@ def summary(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     nomenclature: NomenclatureDep,
 ) -> dict[str, Any]:
     counts = engine.category_counts(snapshot, f)
-    shown = {code: n for code, n in counts.items() if not secrecy.hides(n)}
+    # A partner's categories are measured per commune: within a QPV or a bbox, families only.
+    detailed = not (disclosure.release and (f.qpv is not None or f.bbox is not None))
     categories = [
         {
             "code": code,
             "label": nomenclature.label.get(code, code),
             "family": nomenclature.family.get(code, "autres"),
-            "count": secrecy.count(n),
-            "suppressed": secrecy.hides(n),
+            "count": disclosure.count(n),
+            "suppressed": disclosure.hides(n),
         }
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if detailed
     ]
     families: dict[str, int] = {}
-    for code, n in shown.items():
+    for code, n in counts.items():
         family = nomenclature.family.get(code, "autres")
         families[family] = families.get(family, 0) + n
     return {
         "filter": describe_filter(f),
-        # For partners, totals add up the counts shown only (the hidden ones stay hidden).
-        "total": sum(shown.values()),
+        "total": sum(counts.values()),
         "categories": categories,
         "families": [
-            {"code": fam, "label": nomenclature.family_label(fam), "count": n}
+            {
+                "code": fam,
+                "label": nomenclature.family_label(fam),
+                "count": disclosure.count(n),
+                "suppressed": disclosure.hides(n),
+            }
             for fam, n in sorted(families.items(), key=lambda item: (-item[1], item[0]))
         ],
         "data_range": {
@@ -93,7 +99,7 @@ def summary(
             "last": last.isoformat() if (last := snapshot.last_day()) else None,
         },
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
 
 
@@ -111,15 +117,15 @@ def timeslots(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     settings: SettingsDep,
+    nomenclature: NomenclatureDep,
 ) -> dict[str, Any]:
+    disclosure.check_timeslots(f, nomenclature.family)
     raw = engine.week_hours(snapshot, f)
-    hidden = secrecy.hidden(raw)
-    # Slots and total add up the hours shown only: no hidden hour follows by subtraction.
-    hours = secrecy.shown(raw)
-    total = float(hours.sum())
-    by_hour = hours.reshape(7, 24).sum(axis=0)
+    hidden = disclosure.hidden(raw)
+    total = float(raw.sum())
+    by_hour = raw.reshape(7, 24).sum(axis=0)
     slots = []
     for name, spec in settings.time_slots.items():
         value = float(sum(by_hour[h] for h in parse_hours(spec) or ()))
@@ -148,7 +154,7 @@ def timeslots(
         "night_share": night["share"] if night else None,
         "total": _number(total),
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
 
 
@@ -167,11 +173,14 @@ def trends(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     nomenclature: NomenclatureDep,
     step: Step = "month",
     by: By = "total",
 ) -> dict[str, Any]:
+    disclosure.check_breakdown(f, by)
+    if disclosure.release and step != "month":
+        raise InvalidInput("Pour un partenaire, les séries sont mensuelles : step=month.")
     key_of, labels = _keys(by, nomenclature)
     result = engine.series(snapshot, f, step, key_of)
     per_year = 12 if step == "month" else 52
@@ -181,11 +190,10 @@ def trends(
         counts = result.counts[:, i].astype(np.float64)
         if by != "total" and not counts.any():
             continue
-        hidden = secrecy.hidden(counts)
+        hidden = disclosure.hidden(counts)
         change = year_over_year(counts, per_year)
         # A change against a hidden period, or from one, would give it back.
         compared = hidden | np.concatenate([np.zeros(per_year, bool), hidden])[: len(hidden)]
-        withheld = bool(hidden[complete].any())
         series.append(
             {
                 "key": key,
@@ -198,13 +206,7 @@ def trends(
                 "yoy_z": [
                     None if h else _number(v, 3) for v, h in zip(change.z, compared, strict=True)
                 ],
-                "mann_kendall": None if withheld else mann_kendall(counts[complete]).as_dict(),
-                "withheld": (
-                    "Tendance non publiée : des périodes ont moins de "
-                    f"{secrecy.threshold} faits (secret statistique)."
-                    if withheld
-                    else None
-                ),
+                "mann_kendall": mann_kendall(counts[complete]).as_dict(),
             }
         )
     return {
@@ -217,7 +219,7 @@ def trends(
         ],
         "series": series,
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
 
 
@@ -235,16 +237,20 @@ def compstat(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     nomenclature: NomenclatureDep,
     at: Annotated[str | None, Query(description="Dernier jour des périodes (AAAA-MM-JJ)")] = None,
     by: By = "category",
 ) -> dict[str, Any]:
+    disclosure.check_breakdown(f, by)
     end = parse_day(at, "at") or f.date_to or snapshot.last_day()
     if end is None:
         return {"filter": describe_filter(f), "at": None, "periods": [], "rows": []}
     key_of, labels = _keys(by, nomenclature)
-    windows = engine.compstat_windows(end)
+    # The release is monthly: a partner's periods are whole months.
+    windows = (engine.compstat_month_windows if disclosure.release else engine.compstat_windows)(
+        end
+    )
     grouped = [
         (
             _group(engine.window_counts(snapshot, f, start, stop), key_of),
@@ -257,13 +263,9 @@ def compstat(
     figures: dict[str, list[tuple[int, int]]] = {
         key: [(now.get(key, 0), before.get(key, 0)) for now, before in grouped] for key in keys
     }
-    if secrecy.applies and key_of is not None:
-        # Beside hidden rows, the total row adds up the rows' counts shown only.
-        parts = [v for k, v in figures.items() if k != "total"]
-        figures["total"] = shown_total_row(parts, secrecy.threshold) or figures["total"]
     order = ["total", *sorted(k for k in figures if k != "total")]
     shown = [k for k in order if k in figures and (by != "total" or k == "total")]
-    compared = _compare(np.array([figures[k] for k in shown], dtype=np.int64), secrecy)
+    compared = _compare(np.array([figures[k] for k in shown], dtype=np.int64), disclosure)
     rows = [
         {
             "key": key,
@@ -287,7 +289,7 @@ def compstat(
         ],
         "rows": rows,
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
 
 
@@ -301,18 +303,18 @@ def _group(counts: dict[str, int], key_of: dict[str, str] | None) -> dict[str, i
     return out
 
 
-def _compare(counts: np.ndarray, secrecy: Secrecy) -> list[list[dict[str, Any]]]:
+def _compare(counts: np.ndarray, disclosure: Disclosure) -> list[list[dict[str, Any]]]:
     """Each row's periods: counts (rows × periods × now/before) with % change and z, both
     withheld beside a hidden count; computed for the whole table at once."""
     current, previous = counts[..., 0], counts[..., 1]
     change = percent_change(current, previous).tolist()
     z = poisson_z(current, previous).tolist()
-    hidden = (secrecy.hidden(current) | secrecy.hidden(previous)).tolist()
+    hidden = (disclosure.hidden(current) | disclosure.hidden(previous)).tolist()
     return [
         [
             {
-                "current": secrecy.count(c),
-                "previous": secrecy.count(p),
+                "current": disclosure.count(c),
+                "previous": disclosure.count(p),
                 "change_percent": None if h else _number(pc, 1),
                 "z": None if h else _number(zz, 2),
             }
@@ -357,7 +359,7 @@ def territories(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
     session: SessionDep,
 ) -> dict[str, Any]:
     communes = session.execute(
@@ -385,7 +387,7 @@ def territories(
             Territory(outside.get(commune.code, {}), rest_population),
             *(Territory(by_qpv.get(q.code, {}), q.population) for q in own),
         ]
-        _protect(rows, secrecy)
+        _protect(rows, disclosure)
         whole_row, rest_row, *qpv_rows = (row.as_dict(rows[0]) for row in rows)
         out.append(
             {
@@ -404,7 +406,7 @@ def territories(
         "generation": f.generation,
         "communes": out,
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }
 
 
@@ -446,26 +448,15 @@ class Territory:
         }
 
 
-def _protect(rows: list[Territory], secrecy: Secrecy) -> None:
-    """Partner secrecy of one commune's table (rows: the commune, the rest, its QPV).
-
-    The commune is the rest plus its QPV, and the sum of its categories: two tables with a
-    total shown, each protected by complementary suppression (observatory.analytics.secrecy).
-    The rest and the QPV lose their categories, which would make a third, crossed table.
-    """
-    if not secrecy.applies:
+def _protect(rows: list[Territory], disclosure: Disclosure) -> None:
+    """A partner's table (rows: the commune, the rest, its QPV): released values under the
+    threshold shown « < 5 »; the rest and the QPV without their categories (the release measures
+    categories per commune, families per QPV)."""
+    if disclosure.threshold is None:
         return
     whole, parts = rows[0], rows[1:]
-    hidden_rows, whole_hidden = suppressed([row.count for row in parts], secrecy.threshold)
-    codes = sorted(whole.by_category)
-    hidden_codes, whole_hidden_too = suppressed(
-        [whole.by_category[c] for c in codes], secrecy.threshold
-    )
-    for i, row in enumerate(parts):
-        row.hidden = i in hidden_rows
+    for row in parts:
+        row.hidden = disclosure.hides(row.count)
         row.detailed = False
-    whole.hidden_categories = {codes[i] for i in hidden_codes}
-    if whole_hidden or whole_hidden_too or secrecy.hides(whole.count):
-        # A table too small to protect: nothing of it is shown.
-        for row in rows:
-            row.hidden = True
+    whole.hidden = disclosure.hides(whole.count)
+    whole.hidden_categories = {c for c, n in whole.by_category.items() if disclosure.hides(n)}

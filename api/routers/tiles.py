@@ -1,6 +1,6 @@
 """Vector tiles of the hexagon layer, for maps of large areas (observatory/tiles.py does the work).
 
-The tiles take the filters and roles of /layers/hexagons and apply the same secrecy. They are
+The tiles take the filters and roles of /layers/hexagons and apply the same disclosure. They are
 derived from personal data: only the caller's browser may keep them, for a minute, and a
 cached tile is never reused for another token (``Vary: Authorization``). A tile with no cell
 is a 204 with no body. The TileJSON tells the map whether a filter is large enough for tiles.
@@ -15,10 +15,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.analytics import (
     AggregateReader,
+    AuditNarrow,
+    DisclosureDep,
     FilterDep,
-    SecrecyDep,
+    NomenclatureDep,
     SnapshotDep,
     describe_filter,
+    map_query,
 )
 from api.deps import SessionDep
 from observatory.analytics.engine import hexagon_counts
@@ -32,7 +35,7 @@ from observatory.tiles import (
     tile_resolution,
 )
 
-router = APIRouter(tags=["couches"])
+router = APIRouter(tags=["couches"], dependencies=[AuditNarrow])
 
 MVT = "application/vnd.mapbox-vector-tile"
 PRIVATE_CACHE = {"Cache-Control": "private, max-age=60", "Vary": "Authorization"}
@@ -58,7 +61,8 @@ def hexagon_tile(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     session: SessionDep,
     z: int,
     x: int,
@@ -69,9 +73,10 @@ def hexagon_tile(
     ] = None,
 ) -> Response:
     check_tile(z, x, y)
-    resolution = tile_resolution(z, res)
+    resolution = min(tile_resolution(z, res), disclosure.max_resolution(f))
+    f = map_query(disclosure, f, resolution, nomenclature).filter
     cells, counts = candidate_counts(snapshot, f, z, x, y, resolution)
-    body = encode_tile(session, z, x, y, cells, counts, secrecy.hidden(counts))
+    body = encode_tile(session, z, x, y, cells, counts, disclosure.hidden(counts))
     headers = {**PRIVATE_CACHE, "X-H3-Resolution": str(resolution)}
     if not body:
         return Response(status_code=204, headers=headers)
@@ -93,14 +98,17 @@ def hexagon_tilejson(
     _: AggregateReader,
     f: FilterDep,
     snapshot: SnapshotDep,
-    secrecy: SecrecyDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> dict[str, object]:
+    query = map_query(disclosure, f, res, nomenclature)
+    f, res = query.filter, query.resolution
     cells, counts = hexagon_counts(snapshot, f, res)
-    hidden = secrecy.hidden(counts)
+    hidden = disclosure.hidden(counts)
     values, frequencies = np.unique(counts[~hidden], return_counts=True)
-    query = f"?{request.url.query}" if request.url.query else ""
-    template = f"{request.base_url}api/v1/tiles/hexagons/{{z}}/{{x}}/{{y}}.pbf{query}"
+    asked = f"?{request.url.query}" if request.url.query else ""
+    template = f"{request.base_url}api/v1/tiles/hexagons/{{z}}/{{x}}/{{y}}.pbf{asked}"
     return {
         "tilejson": "3.0.0",
         "name": "Faits par hexagone H3",
@@ -123,11 +131,12 @@ def hexagon_tilejson(
         },
         "cells": int(cells.size),
         "suppressed": int(hidden.sum()),
-        "total": int(counts[~hidden].sum()),
+        "total": int(counts.sum()),
         "histogram": [[int(v), int(n)] for v, n in zip(values, frequencies, strict=True)],
         "geojson_max_cells": GEOJSON_MAX_CELLS,
         "geojson_min_zoom": GEOJSON_MIN_ZOOM,
+        **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,
-        **secrecy.describe(),
+        **disclosure.describe(),
     }

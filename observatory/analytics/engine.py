@@ -291,6 +291,28 @@ def year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
+def compstat_month_windows(at: date) -> list[tuple[str, date, date, date, date]]:
+    """The CompStat periods in whole months, ending with the month of ``at`` (what a partner
+    release answers): that month, the last three, the year to date; each against the same
+    months a year before."""
+    last = at.replace(day=calendar.monthrange(at.year, at.month)[1])
+    first = at.replace(day=1)
+    three = (first.replace(day=15) - timedelta(days=61)).replace(day=1)
+    windows = [
+        ("le mois", first, last),
+        ("3 mois", three, last),
+        ("depuis janvier", date(at.year, 1, 1), last),
+    ]
+    out = []
+    for name, start, end in windows:
+        before_end = year_before(end)
+        before_end = before_end.replace(
+            day=calendar.monthrange(before_end.year, before_end.month)[1]
+        )
+        out.append((name, start, end, year_before(start), before_end))
+    return out
+
+
 def compstat_windows(at: date) -> list[tuple[str, date, date, date, date]]:
     """(name, start, end, start a year before, end a year before) of each CompStat period."""
     windows = [

@@ -77,6 +77,8 @@ class Snapshot:
     # When the change that made this version was committed (observatory/changes.py): emptied
     # or restored, the log may hand the same version out again, with another stamp.
     stamp: int = 0
+    # A partner release (observatory/privacy/partner.py): its published months; None otherwise.
+    release_months: tuple[date, ...] | None = None
 
     @property
     def size(self) -> int:
@@ -207,7 +209,7 @@ class IncidentStore:
     def _load_all(self, conn: Connection, version: int, stamp: int) -> Snapshot:
         categories, communes, qpvs = self._code_lists(conn, "", {}, None)
         columns = read_columns(conn, self.zone, categories, communes, qpvs, None)
-        snapshot = _build(version, self.zone, columns, categories, communes, qpvs, stamp)
+        snapshot = build_snapshot(version, self.zone, columns, categories, communes, qpvs, stamp)
         log.info("Copie en mémoire chargée : %s faits (version %s)", snapshot.size, version)
         return snapshot
 
@@ -249,7 +251,7 @@ def _cells_and_parents(
     return cells, codes.astype(np.int32), parents
 
 
-def _build(
+def build_snapshot(
     version: int,
     zone: str,
     columns: Columns,

@@ -32,7 +32,7 @@ from observatory.analytics.beforeafter import (
     zone_counts,
     zone_of,
 )
-from observatory.analytics.store import Snapshot, _build, date_to_day
+from observatory.analytics.store import Snapshot, build_snapshot, date_to_day
 from observatory.analytics.storeread import Columns
 from observatory.errors import InvalidInput
 from observatory.grid import cells_from_lonlat
@@ -300,7 +300,7 @@ def make_snapshot(lon: np.ndarray, lat: np.ndarray, days: np.ndarray, cats: np.n
         start_s=start_s,
         until_s=start_s,
     )
-    return _build(1, "Europe/Paris", columns, ("cambriolage", "tapage"), ("31555",), ())
+    return build_snapshot(1, "Europe/Paris", columns, ("cambriolage", "tapage"), ("31555",), ())
 
 
 def simulate(

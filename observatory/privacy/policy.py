@@ -1,0 +1,277 @@
+"""Who is told what: each role's query space, the display rule, and which answers are audited.
+
+=========  ============================================================================
+role       what an answer may hold
+=========  ============================================================================
+admin,     everything, exact (points are audited where they are read: incidents, exports)
+police
+analyst    exact aggregates within a query space: cells no finer than resolution
+           OBS_ANALYST_MAX_RESOLUTION (10); a period shorter than OBS_NARROW_DAYS (7) at
+           resolution 10 or finer is coarsened to 9; the sensitive categories
+           (OBS_SENSITIVE_CATEGORIES) only per commune or QPV, never in a cell or a bbox;
+           every narrow answer (such a period, or resolution 10 or finer) audited
+partner    only the published release (observatory/privacy/partner.py): whole months,
+           whole families, no hours or weekdays (the time slots are a table of their own),
+           the 2024 QPV, cells no finer than resolution 8, a bbox that keeps whole cells;
+           then the SSMSI display rule: a released value under 5 is shown as « < 5 »
+=========  ============================================================================
+
+The API and the reports ask this module, never the role, how to answer (DESIGN.md, "Privacy and
+roles"). It knows no HTTP: a refusal is an InvalidInput (422) that says what is allowed, or a
+NotAllowed (403).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from observatory.analytics.filters import Filter
+from observatory.errors import InvalidInput, NotAllowed
+from observatory.privacy.domain import QPV_GENERATION, RELEASE_RESOLUTION
+
+Kind = Literal["full", "analyst", "partner"]
+KIND_OF_ROLE: dict[str, Kind] = {
+    "admin": "full",
+    "police": "full",
+    "analyst": "analyst",
+    "partner": "partner",
+}
+NOISE_NOTE = "Valeurs bruitées et arrondies pour protéger les personnes."
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings that shape the query spaces."""
+
+    threshold: int = 5
+    analyst_max_resolution: int = 10
+    narrow_days: int = 7
+    sensitive: frozenset[str] = frozenset({"violences_intrafamiliales", "violences_sexuelles"})
+    epsilon: float = 2.0
+
+    @classmethod
+    def of(cls, settings: Any) -> Rules:
+        return cls(
+            threshold=settings.secrecy_threshold,
+            analyst_max_resolution=settings.analyst_max_resolution,
+            narrow_days=settings.narrow_days,
+            sensitive=frozenset(settings.sensitive_categories),
+            epsilon=settings.privacy_epsilon,
+        )
+
+
+@dataclass(frozen=True)
+class MapQuery:
+    """A question about cells as the query space lets it be answered."""
+
+    filter: Filter
+    resolution: int
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What one caller may be told, and how it is shown."""
+
+    kind: Kind
+    rules: Rules = Rules()
+
+    @classmethod
+    def for_role(cls, role: str, rules: Rules) -> Disclosure:
+        return cls(KIND_OF_ROLE.get(role, "partner"), rules)
+
+    # -- the display rule ---------------------------------------------------------------------
+
+    @property
+    def threshold(self) -> int | None:
+        """Values under it are shown as « < threshold » (partners only)."""
+        return self.rules.threshold if self.kind == "partner" else None
+
+    @property
+    def release(self) -> bool:
+        """Whether the caller's answers come from the partner release."""
+        return self.kind == "partner"
+
+    @property
+    def key(self) -> str:
+        """What the answer cache keys on: the same question gets another answer per kind."""
+        return self.kind
+
+    def hides(self, value: float | int | None) -> bool:
+        t = self.threshold
+        return t is not None and value is not None and 0 < value < t
+
+    def count(self, value: float | int) -> float | int | None:
+        return None if self.hides(value) else value
+
+    def hidden(self, values: np.ndarray) -> np.ndarray:
+        """Where an array's values are shown as « < threshold »."""
+        values = np.asarray(values)
+        if self.threshold is None:
+            return np.zeros(values.shape, dtype=bool)
+        return (values > 0) & (values < self.threshold)
+
+    def describe(self) -> dict[str, Any]:
+        """What every answer says of its privacy treatment."""
+        out: dict[str, Any] = {"suppression_threshold": self.threshold}
+        if self.release:
+            out["privacy"] = {
+                "release": "diffusion partenaires : comptes bruités (confidentialité "
+                "différentielle), mois clos",
+                "epsilon_per_fact": self.rules.epsilon,
+                "note": NOISE_NOTE,
+            }
+        return out
+
+    # -- query spaces -------------------------------------------------------------------------
+
+    def table_filter(self, f: Filter, family_of: Mapping[str, str]) -> Filter:
+        """The filter as the caller may ask it of any answer (maps add ``map_query``)."""
+        if self.kind == "partner":
+            _check_partner(f, family_of)
+            return f
+        if self.kind == "analyst" and f.bbox is not None:
+            return self._without_sensitive(f, family_of)
+        return f
+
+    def map_query(self, f: Filter, resolution: int, family_of: Mapping[str, str]) -> MapQuery:
+        """A question about cells at a resolution, within the caller's query space."""
+        if self.kind == "partner":
+            if resolution > RELEASE_RESOLUTION:
+                raise InvalidInput(
+                    f"Pour un partenaire, les hexagones vont de la résolution 6 à "
+                    f"{RELEASE_RESOLUTION} (reçu {resolution}) : la diffusion est publiée "
+                    f"par hexagone de résolution {RELEASE_RESOLUTION}."
+                )
+            return MapQuery(f, resolution)
+        if self.kind != "analyst":
+            return MapQuery(f, resolution)
+        limit = self.rules.analyst_max_resolution
+        if resolution > limit:
+            raise InvalidInput(
+                f"Pour un analyste, la résolution la plus fine est {limit} (reçu {resolution}) : "
+                "les faits ne se lisent pas un par un."
+            )
+        notes: dict[str, Any] = {}
+        if resolution >= 10 and self.short_period(f):
+            notes["resolution_coarsened_from"] = resolution
+            notes["resolution_note"] = (
+                f"Période de moins de {self.rules.narrow_days} jours : hexagones de résolution 9."
+            )
+            resolution = 9
+        narrowed = self._without_sensitive(f, family_of)
+        if narrowed.categories != f.categories or f.categories is None:
+            left_out = sorted(self.rules.sensitive & set(family_of))
+            if left_out:
+                notes["excluded_categories"] = left_out
+        return MapQuery(narrowed, resolution, notes)
+
+    def max_resolution(self, f: Filter) -> int:
+        """The finest resolution the caller may be answered at for this filter."""
+        if self.kind == "partner":
+            return RELEASE_RESOLUTION
+        if self.kind == "analyst":
+            limit = self.rules.analyst_max_resolution
+            return min(limit, 9) if self.short_period(f) else limit
+        return 11
+
+    def check_near_repeat(self) -> None:
+        if self.kind == "partner":
+            raise NotAllowed(
+                "Les répétitions proches portent sur des paires de faits datés au jour près : "
+                "elles ne sont pas diffusées aux partenaires."
+            )
+
+    def short_period(self, f: Filter) -> bool:
+        if f.date_from is None or f.date_to is None:
+            return False
+        return (f.date_to - f.date_from).days + 1 < self.rules.narrow_days
+
+    def audited(self, f: Filter, resolution: int | None) -> bool:
+        """Whether an analyst's answer is narrow enough to be written to the audit log."""
+        if self.kind != "analyst":
+            return False
+        return self.short_period(f) or (resolution is not None and resolution >= 10)
+
+    def _without_sensitive(self, f: Filter, family_of: Mapping[str, str]) -> Filter:
+        sensitive = self.rules.sensitive
+        asked = f.categories if f.categories is not None else frozenset(family_of)
+        kept = frozenset(asked - sensitive)
+        if asked and not kept:
+            raise NotAllowed(
+                "Les catégories sensibles ("
+                + ", ".join(sorted(asked & sensitive))
+                + ") ne se lisent qu'à l'échelle de la commune ou du QPV, pas par hexagone "
+                "ni dans un rectangle."
+            )
+        if kept == asked and f.categories is not None:
+            return f
+        return f.but(categories=kept)
+
+    def check_breakdown(self, f: Filter, by: str) -> None:
+        """Partners: categories are measured per commune only (families per QPV)."""
+        if self.kind == "partner" and by == "category" and (f.qpv is not None or f.bbox):
+            raise InvalidInput(
+                "Pour un partenaire, le détail par catégorie est publié pour la commune entière ; "
+                "avec un filtre qpv ou bbox, demandez by=family."
+            )
+
+    def check_timeslots(self, f: Filter, family_of: Mapping[str, str]) -> None:
+        """Partners: the time slots are published for the whole of each commune."""
+        if self.kind != "partner":
+            return
+        if f.categories is not None or f.qpv is not None or f.bbox is not None:
+            raise InvalidInput(
+                "Pour un partenaire, les créneaux horaires sont publiés pour l'ensemble des faits "
+                "d'une commune : retirez les filtres categories, qpv et bbox."
+            )
+
+
+def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:
+    if f.date_from is not None and f.date_from.day != 1:
+        raise InvalidInput(_MONTHS)
+    if f.date_to is not None:
+        last = calendar.monthrange(f.date_to.year, f.date_to.month)[1]
+        if f.date_to.day != last:
+            raise InvalidInput(_MONTHS)
+    if f.hours is not None or f.weekdays is not None:
+        raise InvalidInput(
+            "Pour un partenaire, pas de filtre hours ni weekdays : la diffusion publie les "
+            "créneaux horaires dans un tableau à part (/stats/timeslots)."
+        )
+    if f.generation != QPV_GENERATION:
+        raise InvalidInput(
+            f"Pour un partenaire, la géographie prioritaire est celle de {QPV_GENERATION}."
+        )
+    if f.categories is not None:
+        families = _whole_families(f.categories, family_of)
+        if families is None:
+            names = ", ".join(sorted(set(family_of.values())))
+            raise InvalidInput(
+                f"Pour un partenaire, le filtre categories prend des familles entières : {names}."
+            )
+
+
+_MONTHS = (
+    "Pour un partenaire, une période va du premier jour d'un mois au dernier jour d'un mois "
+    "(par exemple from=2024-01-01&to=2024-03-31) : les chiffres publiés sont mensuels."
+)
+
+
+def _whole_families(categories: frozenset[str], family_of: Mapping[str, str]) -> list[str] | None:
+    """The families the categories make up, or None when one is cut."""
+    touched = {family_of.get(c) for c in categories}
+    if None in touched:
+        return None
+    members: dict[str, set[str]] = {}
+    for code, family in family_of.items():
+        members.setdefault(family, set()).add(code)
+    families: Sequence[str] = sorted(f for f in touched if f is not None)
+    if any(not members[f] <= categories for f in families):
+        return None
+    return list(families)
