@@ -1,11 +1,12 @@
 """Answers already computed, kept for the next caller who asks the same question.
 
 A CLSPD morning is thirty people opening the same dashboard: the same layers and statistics for
-the same filters. An answer depends only on the route, its query, the caller's audience (full,
-analyst or partner: observatory/privacy/policy.py), the incidents (the data version), the reference data (categories, communes, QPV: the
-reference version) and, for windows counted back from today, the local day. All of these make
-its key, so a cached answer is the answer the computation would give: nothing is served stale,
-and an import or a purge changes the key rather than waiting for an expiry.
+the same filters. An answer depends only on the route, its query, the caller's audience
+(full, analyst or partner: observatory/privacy/policy.py), the incidents (the data version),
+the reference data (categories, communes, QPV: the reference version) and, for windows
+counted back from today, the local day. All of these make its key, so a cached answer is the
+answer the computation would give: nothing is served stale, and an import or a purge changes
+the key rather than waiting for an expiry.
 
 Each answer also gets an ``ETag`` (a digest of its body) and ``Cache-Control: private, no-cache``:
 a browser keeps it, asks again with ``If-None-Match`` and gets an empty 304 while the data have

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, TextClause, text
 
 from observatory.audit import record
 from observatory.errors import InvalidInput
+from observatory.privacy.publication import withdraw_before
 
 UNITS = {"d": "d", "j": "d", "m": "m", "y": "y", "a": "y"}  # French j(ours) and a(ns) too
 UNIT_WORDS = {"d": ("jour", "jours"), "m": ("mois", "mois"), "y": ("an", "ans")}
@@ -173,6 +174,8 @@ def purge(
         if _scalar(conn, ANY_INCIDENT, limit):
             incidents = _delete(conn, DELETE_INCIDENTS, limit)
         rejects = _delete(conn, DELETE_REJECTS, limit)
+        # The partner release's months wholly before the cut-off go with their facts.
+        months = withdraw_before(conn, limit.date().replace(day=1))
         record(
             conn,
             token_id=None,
@@ -183,6 +186,7 @@ def purge(
                 "older_than": str(duration),
                 "cutoff": limit.isoformat(),
                 "rejects_deleted": rejects,
+                "release_months_withdrawn": months,
             },
             row_count=incidents,
         )

@@ -180,7 +180,7 @@ def export_hexagons(
     else:
         meta = {
             "resolution": res,
-            "total": table.total,
+            "total": disclosure.count(table.total),
             **query.notes,
             "filter": describe_filter(f),
             "data_version": snapshot.version,

@@ -20,6 +20,7 @@ from observatory.imports import (
     list_rejects,
     reap_interrupted,
 )
+from observatory.privacy.policy import batch_for_role
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -41,11 +42,14 @@ class Page(BaseModel):
 
 
 @router.get("", summary="Les lots d'import, du plus récent au plus ancien")
-def batches(request: Request, _: Reader, limit: Limit = 50, offset: Offset = 0) -> Page:
+def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset = 0) -> Page:
     engine = request.app.state.engine
     reap_interrupted(engine)
     with engine.connect() as conn:
-        items = [b.as_dict() for b in list_batches(conn, limit=limit, offset=offset)]
+        items = [
+            batch_for_role(b.as_dict(), caller.role)
+            for b in list_batches(conn, limit=limit, offset=offset)
+        ]
         total = count_batches(conn)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -55,9 +59,9 @@ def batches(request: Request, _: Reader, limit: Limit = 50, offset: Offset = 0) 
     summary="Un lot : ses comptes (mêmes clés que import --json)",
     responses=problem_responses(404),
 )
-def batch(request: Request, _: Reader, batch_id: BatchId) -> dict[str, Any]:
+def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
-        return get_batch(conn, batch_id).as_dict()
+        return batch_for_role(get_batch(conn, batch_id).as_dict(), caller.role)
 
 
 @router.get(

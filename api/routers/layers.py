@@ -65,7 +65,7 @@ def hexagons(
         )
     meta = {
         "resolution": res,
-        "total": int(counts.sum()),
+        "total": disclosure.count(int(counts.sum())),
         **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,

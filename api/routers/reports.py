@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import Caller, SettingsDep, require_role
 from observatory.errors import InvalidInput
+from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.reports import MEDIA_TYPES, build_pack, make_request
 
 router = APIRouter(tags=["pack CLSPD"])
@@ -60,7 +61,8 @@ def pack(
     partner = caller.role == "partner" or level == "partner"
     wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
     snapshot = request.app.state.store.snapshot(wait=False)
-    data = build_pack(request.app.state.engine, snapshot, wanted, settings)
+    kind = KIND_OF_ROLE.get(caller.role, "partner")
+    data = build_pack(request.app.state.engine, snapshot, wanted, settings, kind=kind)
     return Response(
         data,
         media_type=MEDIA_TYPES[wanted.format],

@@ -83,7 +83,7 @@ def summary(
         families[family] = families.get(family, 0) + n
     return {
         "filter": describe_filter(f),
-        "total": sum(counts.values()),
+        "total": disclosure.count(sum(counts.values())),
         "categories": categories,
         "families": [
             {
@@ -133,8 +133,8 @@ def timeslots(
             {
                 "name": name,
                 "hours": spec,
-                "value": _number(value),
-                "share": _number(value / total) if total else None,
+                "value": _number(disclosure.amount(value)),
+                "share": _number(value / total) if total and not disclosure.hides(value) else None,
             }
         )
     night = next((s for s in slots if s["name"] == "nuit"), None)
@@ -152,7 +152,7 @@ def timeslots(
         "suppressed_cells": int(hidden.sum()),
         "slots": slots,
         "night_share": night["share"] if night else None,
-        "total": _number(total),
+        "total": _number(disclosure.amount(total)),
         "data_version": snapshot.version,
         **disclosure.describe(),
     }

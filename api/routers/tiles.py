@@ -131,7 +131,7 @@ def hexagon_tilejson(
         },
         "cells": int(cells.size),
         "suppressed": int(hidden.sum()),
-        "total": int(counts.sum()),
+        "total": disclosure.count(int(counts.sum())),
         "histogram": [[int(v), int(n)] for v, n in zip(values, frequencies, strict=True)],
         "geojson_max_cells": GEOJSON_MAX_CELLS,
         "geojson_min_zoom": GEOJSON_MIN_ZOOM,

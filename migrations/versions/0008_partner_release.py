@@ -33,9 +33,7 @@ def upgrade() -> None:
             "epsilon", sa.Float(), nullable=False, comment="Perte de confidentialité par fait"
         ),
         sa.Column("facts", sa.Integer(), nullable=False, comment="Total publié (bruité)"),
-        sa.Column(
-            "body", sa.LargeBinary(), nullable=False, comment="Pseudo-faits groupés (npz)"
-        ),
+        sa.Column("body", sa.LargeBinary(), nullable=False, comment="Pseudo-faits groupés (npz)"),
         sa.PrimaryKeyConstraint("month", name=op.f("pk_partner_release")),
     )
 

@@ -23,6 +23,7 @@ new batches are read and merged in; anything else rebuilds the snapshot.
 
 from __future__ import annotations
 
+import calendar
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -104,6 +105,9 @@ class Snapshot:
         return day_to_date(int(self.day[0])) if self.size else None
 
     def last_day(self) -> date | None:
+        if self.release_months:  # pseudo-facts sit on the 1st: the release covers whole months
+            last = self.release_months[-1]
+            return last.replace(day=calendar.monthrange(last.year, last.month)[1])
         return day_to_date(int(self.day[-1])) if self.size else None
 
 

@@ -19,6 +19,7 @@ from observatory.cli.db import db_app
 from observatory.cli.etat4001 import etat4001_app, register_import
 from observatory.cli.imports import import_app, imports_app, register_demo
 from observatory.cli.purge import purge
+from observatory.cli.release import release_app
 from observatory.cli.report import register_report
 from observatory.cli.tokens import token_app
 
@@ -35,6 +36,7 @@ app.add_typer(imports_app, name="imports")
 app.add_typer(token_app, name="token")
 app.add_typer(etat4001_app, name="etat4001")
 app.add_typer(actions_app, name="actions")
+app.add_typer(release_app, name="release")
 register_demo(app)
 app.command("audit")(audit)
 app.command("purge")(purge)

@@ -106,7 +106,10 @@ class Disclosure:
         t = self.threshold
         return t is not None and value is not None and 0 < value < t
 
-    def count(self, value: float | int) -> float | int | None:
+    def count(self, value: int) -> int | None:
+        return None if self.hides(value) else value
+
+    def amount(self, value: float) -> float | None:
         return None if self.hides(value) else value
 
     def hidden(self, values: np.ndarray) -> np.ndarray:
@@ -230,6 +233,25 @@ class Disclosure:
                 "Pour un partenaire, les créneaux horaires sont publiés pour l'ensemble des faits "
                 "d'une commune : retirez les filtres categories, qpv et bbox."
             )
+
+
+POINT_ROLES = ("admin", "police")
+# Import details that hold raw cell values of rejected or unmapped rows (an address, a name,
+# a telephone number typed in the wrong column): counted for the roles that may not read points.
+RAW_DETAILS = ("unknown_categories",)
+
+
+def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
+    """An import batch as a role may read it: raw values only for the roles that read points."""
+    if role in POINT_ROLES:
+        return batch
+    details = dict(batch.get("details") or {})
+    for key in RAW_DETAILS:
+        values = details.pop(key, None)
+        if isinstance(values, dict):
+            details[key + "_count"] = len(values)
+            details[key + "_rows"] = int(sum(v for v in values.values() if isinstance(v, int)))
+    return {**batch, "details": details}
 
 
 def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:

@@ -45,13 +45,16 @@ class Publication:
         return self.months[-1].month if self.months else None
 
 
-def closed_months(first_day: date | None, today: date, delay_days: int) -> list[date]:
-    """The months from the first fact's to the last one closed on ``today``."""
-    if first_day is None:
+def closed_months(
+    first_day: date | None, last_day: date | None, today: date, delay_days: int
+) -> list[date]:
+    """The months from the first fact's to the last one closed on ``today``, and no later than
+    the last fact's month (months after the last import are not empty, only not known yet)."""
+    if first_day is None or last_day is None:
         return []
     month = first_day.replace(day=1)
     out = []
-    while month_end(month) + timedelta(days=delay_days) <= today:
+    while month <= last_day and month_end(month) + timedelta(days=delay_days) <= today:
         out.append(month)
         month = month_end(month)
     return out
@@ -71,7 +74,7 @@ def publish(
     time_slots: Mapping[str, str],
 ) -> list[date]:
     """Publish every closed month not yet published; the months published now."""
-    wanted = closed_months(snapshot.first_day(), today, delay_days)
+    wanted = closed_months(snapshot.first_day(), snapshot.last_day(), today, delay_days)
     with engine.connect() as conn:
         missing = [m for m in wanted if m not in published_months(conn)]
         if not missing:

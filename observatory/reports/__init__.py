@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from observatory.analytics.store import Snapshot
+from observatory.privacy.policy import Kind
 from observatory.reports.request import PackRequest, make_request
 from observatory.settings import Settings
 
@@ -28,18 +29,31 @@ def build_pack(
     request: PackRequest,
     settings: Settings,
     *,
+    kind: Kind = "full",
     now: datetime | None = None,
 ) -> bytes:
-    """The pack's file content, HTML or PDF as the request says."""
+    """The pack's file content, HTML or PDF as the request says, as a reader of this kind
+    (observatory/privacy/policy.py) may be told it."""
+    from observatory.privacy.policy import Rules
     from observatory.reports.gather import gather
 
+    if request.partner and snapshot.release_months is None:
+        # A partner pack is made of the published release only, never of the incidents.
+        from observatory.privacy.partner import partner_snapshot
+        from observatory.privacy.publication import current_publication
+
+        today = (now or datetime.now(settings.zone)).date()
+        snapshot = partner_snapshot(
+            current_publication(engine, snapshot, today, settings), snapshot
+        )
     figures = gather(
         engine,
         snapshot,
         request,
         timezone=settings.timezone,
-        secrecy_threshold=settings.secrecy_threshold,
+        rules=Rules.of(settings),
         time_slots=settings.time_slots,
+        kind=kind,
         now=now,
     )
     if request.format == "html":

@@ -12,14 +12,18 @@ from sqlalchemy import Connection, Engine, text
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
 from observatory.analytics.hotspots import hotspots
-from observatory.analytics.secrecy import shown_total_row, suppressed
 from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
-from observatory.analytics.studyarea import choose_resolution_and_k, study_area_cells
+from observatory.analytics.studyarea import (
+    RESOLUTIONS,
+    choose_resolution_and_k,
+    study_area_cells,
+)
 from observatory.analytics.trendstats import mann_kendall, percent_change, poisson_z
 from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput
 from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
+from observatory.privacy.policy import Disclosure, Kind, Rules
 from observatory.reports.actionpages import gather_actions
 from observatory.reports.model import (
     Area,
@@ -32,7 +36,6 @@ from observatory.reports.model import (
     HotspotLayer,
     MonthPoint,
     PackFigures,
-    Secrecy,
     Slot,
     TerritoryRow,
     TimeSlots,
@@ -57,12 +60,15 @@ def gather(
     request: PackRequest,
     *,
     timezone: str,
-    secrecy_threshold: int,
+    rules: Rules,
     time_slots: dict[str, str],
+    kind: Kind = "full",
     now: datetime | None = None,
 ) -> PackFigures:
-    """Every figure of the pack; counts under the threshold hidden when it is a partner pack."""
-    secrecy = Secrecy(secrecy_threshold if request.partner else None)
+    """Every figure of the pack, as the reader (``kind``) may be told it. A partner pack is given
+    the partner release as ``snapshot`` (observatory/privacy/partner.py): its values under the
+    threshold are shown « < 5 ». An analyst's maps leave out the sensitive categories."""
+    secrecy = Disclosure("partner" if request.partner else kind, rules)
     with engine.connect() as conn:
         commune, qpvs = _areas(conn, request)
         family_of = {r.code: r.family for r in conn.execute(text(CATEGORIES))}
@@ -73,14 +79,15 @@ def gather(
         commune=request.commune,
         generation=request.generation,
     )
-    layer, note = _hotspots(snapshot, f, commune.geometry, secrecy)
-    resolution = layer.resolution if layer is not None else DEFAULT_RESOLUTION
-    cells, counts = stats.hexagon_counts(snapshot, f, resolution)
+    mapped = secrecy.map_query(f, 6, family_of).filter  # the maps: per the reader's query space
+    finest = secrecy.max_resolution(f)
+    layer, note = _hotspots(snapshot, mapped, commune.geometry, secrecy, finest)
+    resolution = layer.resolution if layer is not None else min(DEFAULT_RESOLUTION, finest)
+    cells, counts = stats.hexagon_counts(snapshot, mapped, resolution)
     by_family: dict[str, int] = {}
     for code, n in stats.category_counts(snapshot, f).items():
-        if not secrecy.hides(n):
-            family = family_of.get(code, "autres")
-            by_family[family] = by_family.get(family, 0) + n
+        family = family_of.get(code, "autres")
+        by_family[family] = by_family.get(family, 0) + n
     trend = _trend(snapshot, f, secrecy)
     first, last = snapshot.first_day(), snapshot.last_day()
     return PackFigures(
@@ -101,7 +108,8 @@ def gather(
         compstat=_compstat(snapshot, f, secrecy, family_of),
         territories=_territories(snapshot, f, secrecy, commune, qpvs),
         etat4001=etat,
-        actions=gather_actions(engine, snapshot, request, secrecy.threshold),
+        # Action evaluations count facts by day in small areas: not in the partner release.
+        actions=[] if request.partner else gather_actions(engine, snapshot, request, None),
     )
 
 
@@ -131,7 +139,7 @@ def _areas(conn: Connection, request: PackRequest) -> tuple[Area, list[Area]]:
     return commune, qpvs
 
 
-def _change(current: int, previous: int | None, secrecy: Secrecy) -> Change:
+def _change(current: int, previous: int | None, secrecy: Disclosure) -> Change:
     """A count against another, as the API's CompStat rows give it."""
     if previous is None:
         return Change(secrecy.count(current), None, None, None)
@@ -146,16 +154,19 @@ def _change(current: int, previous: int | None, secrecy: Secrecy) -> Change:
 
 
 def _hotspots(
-    snapshot: Snapshot, f: Filter, outline: shapely.Geometry, secrecy: Secrecy
+    snapshot: Snapshot, f: Filter, outline: shapely.Geometry, secrecy: Disclosure, finest: int
 ) -> tuple[HotspotLayer | None, str | None]:
-    """Gi* over the commune's cells with the resolution and k chosen from the data."""
+    """Gi* over the commune's cells with the resolution (no finer than ``finest``) and k chosen
+    from the data; a partner pack shows the classes only."""
     chosen = stats.select(snapshot, f)
     parents, parent = snapshot.parent_index(FINEST_RESOLUTION)
-    finest = parents[parent[chosen.take(snapshot.cell)]]
-    if finest.size == 0:
+    facts = parents[parent[chosen.take(snapshot.cell)]]
+    if facts.size == 0:
         return None, "Aucun fait sur la période : pas de points chauds à chercher."
     resolution, k, reason = choose_resolution_and_k(
-        finest, area_cells=study_area_cells(outline, 10)
+        facts,
+        area_cells=study_area_cells(outline, min(10, finest)),
+        resolutions=tuple(r for r in RESOLUTIONS if r <= finest),
     )
     cells = study_area_cells(outline, resolution)
     if cells.size < 3:
@@ -169,8 +180,8 @@ def _hotspots(
             reason=reason,
             cells=cells,
             counts=[secrecy.count(int(n)) for n in counts.tolist()],
-            z=result.z,
-            p=result.p,
+            z=np.full(cells.size, np.nan) if secrecy.release else result.z,
+            p=np.full(cells.size, np.nan) if secrecy.release else result.p,
             codes=[str(c) for c in result.code.tolist()],
             labels=[str(c) for c in result.label.tolist()],
         ),
@@ -179,13 +190,11 @@ def _hotspots(
 
 
 def _timeslots(
-    snapshot: Snapshot, f: Filter, secrecy: Secrecy, time_slots: dict[str, str]
+    snapshot: Snapshot, f: Filter, secrecy: Disclosure, time_slots: dict[str, str]
 ) -> TimeSlots:
     raw = stats.week_hours(snapshot, f)
-    # Slots and total add up the hours shown only (partner pack): no hour follows from them.
-    hours = secrecy.shown(raw)
-    total = float(hours.sum())
-    by_hour = hours.reshape(7, 24).sum(axis=0)
+    total = float(raw.sum())
+    by_hour = raw.reshape(7, 24).sum(axis=0)
     slots = []
     for name, spec in time_slots.items():
         value = float(sum(by_hour[h] for h in parse_hours(spec) or ()))
@@ -201,7 +210,7 @@ def _months_before(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _trend(snapshot: Snapshot, f: Filter, secrecy: Secrecy) -> Trend:
+def _trend(snapshot: Snapshot, f: Filter, secrecy: Disclosure) -> Trend:
     """Each month of the period and the same month a year before (when the data reach it)."""
     assert f.date_from is not None and f.date_to is not None
     start = _months_before(f.date_from, 12)
@@ -224,18 +233,12 @@ def _trend(snapshot: Snapshot, f: Filter, secrecy: Secrecy) -> Trend:
         previous_total += previous or 0
     period = np.array([int(counts[i]) for i, m in enumerate(result.starts) if m >= f.date_from])
     test = mann_kendall(period.astype(np.float64))
-    # Totals hide nothing more than the months do: shown months only, for partners.
-    shown = sum(p.change.current or 0 for p in points)
-    shown_before = sum(p.change.previous or 0 for p in points)
-    if secrecy.threshold is not None:
-        current_total, previous_total = shown, shown_before
     total = _change(current_total, previous_total if comparable and points else None, secrecy)
-    withheld = any(secrecy.hides(int(n)) for n in period)
-    return Trend(points, total, test.trend, test.p, test.slope, test.n, withheld=withheld)
+    return Trend(points, total, test.trend, test.p, test.slope, test.n, withheld=False)
 
 
 def _compstat(
-    snapshot: Snapshot, f: Filter, secrecy: Secrecy, family_of: dict[str, str]
+    snapshot: Snapshot, f: Filter, secrecy: Disclosure, family_of: dict[str, str]
 ) -> CompStat:
     """The CompStat table by family, its periods ending on the last day of the pack."""
     assert f.date_to is not None
@@ -243,7 +246,8 @@ def _compstat(
     at = f.date_to if last is None or last >= f.date_to else last
     if last is None or (f.date_from is not None and at < f.date_from):
         return CompStat(None, [], [])
-    windows = stats.compstat_windows(at)
+    # The partner release is monthly: a partner pack compares whole months.
+    windows = (stats.compstat_month_windows if secrecy.release else stats.compstat_windows)(at)
     grouped = [
         (
             _by_family(stats.window_counts(snapshot, f, start, stop), family_of),
@@ -256,10 +260,6 @@ def _compstat(
     figures = {
         key: [(now.get(key, 0), before.get(key, 0)) for now, before in grouped] for key in keys
     }
-    if secrecy.threshold is not None:
-        # Beside hidden families, the total row adds up the families' counts shown only.
-        parts = [v for k, v in figures.items() if k != "total"]
-        figures["total"] = shown_total_row(parts, secrecy.threshold) or figures["total"]
     order = ["total", *list(FAMILIES)]
     rows = [
         CompStatRow(
@@ -280,7 +280,7 @@ def _by_family(counts: dict[str, int], family_of: dict[str, str]) -> dict[str, i
 
 
 def _territories(
-    snapshot: Snapshot, f: Filter, secrecy: Secrecy, commune: Area, qpvs: list[Area]
+    snapshot: Snapshot, f: Filter, secrecy: Disclosure, commune: Area, qpvs: list[Area]
 ) -> list[TerritoryRow]:
     """Each QPV (all its facts), the rest of the commune and the commune, as the API says."""
     by_qpv, outside, whole = stats.territory_counts(snapshot, f, f.generation, [commune.code])
@@ -292,10 +292,10 @@ def _territories(
         rest_population = commune.population - sum(q.population or 0 for q in qpvs)
     parts = [sum(by_qpv.get(q.code, {}).values()) for q in qpvs]
     parts.append(sum(outside.get(commune.code, {}).values()))
-    # Partner pack: the commune is its QPV plus the rest, so a hidden row must not follow
-    # from the others (complementary suppression, as the API's QPV table does).
-    hidden, total_hidden = suppressed(parts, secrecy.threshold)
-    total_hidden = total_hidden or secrecy.hides(total)
+    # Partner pack: released values under the threshold are shown « < 5 » (the release's
+    # noise protects them; no complementary suppression is needed).
+    hidden = {i for i, n in enumerate(parts) if secrecy.hides(n)}
+    total_hidden = secrecy.hides(total)
 
     def row(kind: str, area: Area, count: int, population: int | None, hide: bool) -> TerritoryRow:
         hide = hide or total_hidden
@@ -316,7 +316,7 @@ def _territories(
     return rows
 
 
-def _etat4001(conn: Connection, request: PackRequest, secrecy: Secrecy) -> Etat4001Table:
+def _etat4001(conn: Connection, request: PackRequest, secrecy: Disclosure) -> Etat4001Table:
     """The family series of the commune's services, for the years the period touches."""
     services = [
         f"{s['service']} ({s['perimeter']}, {s['department']})"

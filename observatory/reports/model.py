@@ -1,4 +1,4 @@
-"""The figures of a pack, as plain values: secrecy is already applied (None is a hidden count)."""
+"""The figures of a pack, as plain values: the display rule is already applied (None: « < 5 »)."""
 
 from __future__ import annotations
 
@@ -13,28 +13,6 @@ from observatory.reports.request import PackRequest
 
 if TYPE_CHECKING:
     from observatory.reports.actionpages import ActionPage
-
-
-@dataclass(frozen=True)
-class Secrecy:
-    """Small-count suppression of a partner pack (api/analytics.py has the API's twin)."""
-
-    threshold: int | None
-
-    def hides(self, value: float | int) -> bool:
-        return self.threshold is not None and 0 < value < self.threshold
-
-    def count(self, value: int) -> int | None:
-        return None if self.hides(value) else value
-
-    def amount(self, value: float) -> float | None:
-        return None if self.hides(value) else value
-
-    def shown(self, values: np.ndarray) -> np.ndarray:
-        """The values, the hidden ones as 0: what a total beside them may add up."""
-        if self.threshold is None:
-            return values
-        return np.where((values > 0) & (values < self.threshold), 0, values)
 
 
 # Outlines are drawn at about 5 m: the maps need no more, and the HTML pack stays small.

@@ -142,22 +142,19 @@ def test_partners_see_small_counts_suppressed(
     load(boundaries, settings, write(tmp_path / "f.csv", rows))
     partner = auth(make_token("partner"))
 
-    cells = client.get("/api/v1/layers/hexagons?res=10", headers=partner).json()
+    # A partner reads the published release (noisy, whole months, res ≤ 8), never the facts.
+    fine = client.get("/api/v1/layers/hexagons?res=10", headers=partner)
+    assert fine.status_code == 422
+    cells = client.get("/api/v1/layers/hexagons?res=8", headers=partner).json()
     summary = client.get("/api/v1/stats/summary", headers=partner).json()
-
-    shown = {
-        f["properties"]["h3"]: (f["properties"]["count"], f["properties"]["suppressed"])
-        for f in cells["features"]
-    }
-    assert shown == {
-        h3.cell_to_parent(h3.latlng_to_cell(CAPITOLE[1], CAPITOLE[0], 12), 10): (6, False),
-        h3.cell_to_parent(h3.latlng_to_cell(MIRAIL[1], MIRAIL[0], 12), 10): (None, True),
-    }
-    assert cells["metadata"]["total"] == 6  # the hidden 2 cannot be worked out from it
-    by_code = {c["code"]: c for c in summary["categories"]}
-    assert by_code["vol_simple"]["count"] is None and by_code["vol_simple"]["suppressed"]
-    assert by_code["tapage"]["count"] == 6
-    assert summary["total"] == 6
+    for feature in cells["features"]:
+        count, hidden = feature["properties"]["count"], feature["properties"]["suppressed"]
+        assert hidden == (count is None)
+        assert count is None or count >= 5
+    for category in summary["categories"]:
+        assert category["count"] is None or category["count"] >= 5
+    assert cells["metadata"]["total"] == summary["total"]  # one total everywhere
+    assert summary["data_range"] == {"first": "2024-06-01", "last": "2024-06-30"}
     analyst = client.get("/api/v1/stats/summary", headers=auth(make_token("analyst"))).json()
     assert analyst["total"] == 8
 

@@ -56,6 +56,7 @@ def test_help_lists_only_the_working_commands() -> None:
         "import",
         "imports",
         "purge",
+        "release",
         "report",
         "token",
         "serve",
