@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -36,7 +35,6 @@ from observatory.analytics.hotspots import ring_weights
 from observatory.analytics.store import IncidentStore
 from observatory.db import make_engine, make_sessionmaker
 from observatory.privacy.partner import PartnerReleases
-from observatory.privacy.publication import current_publication
 from observatory.settings import Settings, get_settings
 from observatory.tokens import TokenCache
 
@@ -69,9 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The store uses one connection at a time (under its lock), two during a reload.
         store_engine = make_engine(settings.sqlalchemy_url, pool_size=2, max_overflow=1)
         app.state.store = IncidentStore(store_engine, settings.timezone)
-        app.state.releases = PartnerReleases(
-            functools.partial(current_publication, store_engine, settings=settings)
-        )
+        app.state.releases = PartnerReleases(store_engine, settings)
         warming = threading.Thread(target=_warm, args=(app.state.store,), daemon=True)
         if settings.warm_start:
             warming.start()

@@ -12,16 +12,22 @@ keeps or leaves whole cells.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import h3
 import numpy as np
+from sqlalchemy import Engine
 
 from observatory.analytics.store import Snapshot, build_snapshot, date_to_day
 from observatory.analytics.storeread import Columns
-from observatory.privacy.publication import Publication
+from observatory.privacy.publication import (
+    Publication,
+    publish,
+    published_stamps,
+    read_publication,
+)
 from observatory.privacy.release import MonthRelease
 
 FINE = 11  # the snapshot's cells are resolution 11: a pseudo-fact sits in its res-8 cell's centre
@@ -84,12 +90,15 @@ def partner_snapshot(publication: Publication, like: Snapshot) -> Snapshot:
 
 
 class PartnerReleases:
-    """The partner snapshot of a process, rebuilt when the data or the day changes."""
+    """The partner snapshot of a process: the published months are read and laid out again only
+    when they change (a month published, or withdrawn by a purge), not at every import."""
 
-    def __init__(self, load: Callable[[Snapshot, date], Publication]) -> None:
-        self._load = load
+    def __init__(self, engine: Engine, settings: Any) -> None:
+        self._engine = engine
+        self._settings = settings
         self._lock = threading.Lock()
         self._kept: tuple[tuple[int, int, date], Snapshot] | None = None
+        self._published: tuple[tuple[date, datetime], ...] | None = None
 
     def view(self, snapshot: Snapshot, today: date) -> Snapshot:
         key = (snapshot.stamp, snapshot.version, today)
@@ -100,6 +109,21 @@ class PartnerReleases:
             kept = self._kept
             if kept is not None and kept[0] == key:
                 return kept[1]
-            view = partner_snapshot(self._load(snapshot, today), snapshot)
+            settings = self._settings
+            publish(
+                self._engine,
+                snapshot,
+                today,
+                epsilon=settings.privacy_epsilon,
+                delay_days=settings.release_delay_days,
+                time_slots=settings.time_slots,
+            )
+            with self._engine.connect() as conn:
+                published = published_stamps(conn)
+                if kept is not None and published == self._published:
+                    view = replace(kept[1], version=snapshot.version, stamp=snapshot.stamp)
+                else:
+                    view = partner_snapshot(read_publication(conn), snapshot)
+            self._published = published
             self._kept = (key, view)
             return view

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -58,6 +58,12 @@ def closed_months(
         out.append(month)
         month = month_end(month)
     return out
+
+
+def published_stamps(conn: Connection) -> tuple[tuple[date, datetime], ...]:
+    """Each published month and when: what the partner snapshot of a process is made of."""
+    rows = conn.execute(text("SELECT month, published_at FROM partner_release ORDER BY month"))
+    return tuple((r.month, r.published_at) for r in rows)
 
 
 def published_months(conn: Connection) -> set[date]:
