@@ -166,7 +166,7 @@ def hotspot_layer(
 ) -> Response:
     query = map_query(disclosure, f, res or 6, nomenclature)
     f, res = query.filter, (query.resolution if res is not None else None)
-    finest = disclosure.max_resolution(f)
+    finest = disclosure.unasked_resolution_limit(f)
     res, k, cells, reason = _study_area(session, snapshot, f, res, k, finest)
     counts = engine.study_counts(snapshot, f, res, cells)
     # A partner gets the class only: z and p would carry the counts' precision.
@@ -248,7 +248,8 @@ def emerging_layer(
     f, res = query.filter, (query.resolution if res is not None else None)
     if disclosure.release and step != "month":
         raise InvalidInput("Pour un partenaire, le cube est mensuel : step=month.")
-    res, k, cells, reason = _study_area(session, snapshot, f, res, k, disclosure.max_resolution(f))
+    finest = disclosure.unasked_resolution_limit(f)
+    res, k, cells, reason = _study_area(session, snapshot, f, res, k, finest)
     periods, cube = engine.cube(snapshot, f, res, cells, step)
     precise = not disclosure.release
     complete = np.array(periods.complete, dtype=bool)

@@ -73,7 +73,8 @@ def hexagon_tile(
     ] = None,
 ) -> Response:
     check_tile(z, x, y)
-    resolution = min(tile_resolution(z, res), disclosure.max_resolution(f))
+    # A tile's resolution follows the zoom: capped at what the caller may get unaudited.
+    resolution = min(tile_resolution(z, res), disclosure.unasked_resolution_limit(f))
     f = map_query(disclosure, f, resolution, nomenclature).filter
     cells, counts = candidate_counts(snapshot, f, z, x, y, resolution)
     body = encode_tile(session, z, x, y, cells, counts, disclosure.hidden(counts))
@@ -127,7 +128,8 @@ def hexagon_tilejson(
         ],
         "resolution": res,
         "resolution_by_zoom": {
-            str(z): min(res, resolution_for_zoom(z)) for z in range(MAX_ZOOM + 1)
+            str(z): min(res, resolution_for_zoom(z), disclosure.unasked_resolution_limit(f))
+            for z in range(MAX_ZOOM + 1)
         },
         "cells": int(cells.size),
         "suppressed": int(hidden.sum()),

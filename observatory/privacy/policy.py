@@ -183,6 +183,13 @@ class Disclosure:
             return min(limit, 9) if self.short_period(f) else limit
         return 11
 
+    def unasked_resolution_limit(self, f: Filter) -> int:
+        """The finest resolution chosen for the caller when it asked for none (hot spots
+        choosing their own, tiles following the zoom): an analyst's stays at 9, so that every
+        answer at 10 is one asked for, and audited."""
+        finest = self.max_resolution(f)
+        return min(finest, 9) if self.kind == "analyst" else finest
+
     def check_near_repeat(self) -> None:
         if self.kind == "partner":
             raise NotAllowed(

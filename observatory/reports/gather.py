@@ -80,7 +80,7 @@ def gather(
         generation=request.generation,
     )
     mapped = secrecy.map_query(f, 6, family_of).filter  # the maps: per the reader's query space
-    finest = secrecy.max_resolution(f)
+    finest = secrecy.unasked_resolution_limit(f)
     layer, note = _hotspots(snapshot, mapped, commune.geometry, secrecy, finest)
     resolution = layer.resolution if layer is not None else min(DEFAULT_RESOLUTION, finest)
     cells, counts = stats.hexagon_counts(snapshot, mapped, resolution)

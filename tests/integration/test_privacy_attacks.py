@@ -398,3 +398,19 @@ def test_raw_values_of_rejected_rows_reach_only_the_point_readers(
     assert raw not in json.dumps(listed, ensure_ascii=False)
     admin = world.get(url, {}, world.admin)
     assert raw in json.dumps(admin, ensure_ascii=False)
+
+
+def test_resolutions_an_analyst_did_not_ask_for_stay_at_9(world: World) -> None:
+    """Hot spots that choose their own resolution and tiles that follow the zoom give an
+    analyst resolution 9 at most: every answer at 10 is one asked for, and audited."""
+    params = {"from": "2024-06-01", "to": "2024-06-30", "commune": "31555"}
+    layer = world.get("/layers/hotspots", params, world.analyst)
+    assert layer["metadata"]["resolution"] <= 9
+    tile = world.client.get(
+        "/api/v1/tiles/hexagons/16/33030/23929.pbf", params=params, headers=world.analyst
+    )
+    assert tile.headers["x-h3-resolution"] == "9"
+    police = world.client.get(
+        "/api/v1/tiles/hexagons/16/33030/23929.pbf", params=params, headers=world.admin
+    )
+    assert police.headers["x-h3-resolution"] == "11"
