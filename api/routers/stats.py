@@ -204,7 +204,8 @@ def trends(
                     for v, h in zip(change.percent, compared, strict=True)
                 ],
                 "yoy_z": [
-                    None if h else _number(v, 3) for v, h in zip(change.z, compared, strict=True)
+                    None if h or disclosure.release else _number(v, 3)
+                    for v, h in zip(change.z, compared, strict=True)
                 ],
                 "mann_kendall": mann_kendall(counts[complete]).as_dict(),
             }
@@ -310,13 +311,16 @@ def _compare(counts: np.ndarray, disclosure: Disclosure) -> list[list[dict[str, 
     change = percent_change(current, previous).tolist()
     z = poisson_z(current, previous).tolist()
     hidden = (disclosure.hidden(current) | disclosure.hidden(previous)).tolist()
+    # The Poisson z reads counts as exact: on released (noisy) values it would over-state the
+    # evidence, so a partner gets the change without it.
+    scored = not disclosure.release
     return [
         [
             {
                 "current": disclosure.count(c),
                 "previous": disclosure.count(p),
                 "change_percent": None if h else _number(pc, 1),
-                "z": None if h else _number(zz, 2),
+                "z": None if h or not scored else _number(zz, 2),
             }
             for c, p, pc, zz, h in zip(cs, ps, pcs, zs, hs, strict=True)
         ]

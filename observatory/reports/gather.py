@@ -148,7 +148,8 @@ def _change(current: int, previous: int | None, secrecy: Disclosure) -> Change:
         secrecy.count(current),
         secrecy.count(previous),
         None if hidden else percent_change(current, previous),
-        None if hidden else poisson_z(current, previous),
+        # Released (noisy) counts: the Poisson z would over-state the evidence.
+        None if hidden or secrecy.release else poisson_z(current, previous),
         previous_hidden=secrecy.hides(previous),
     )
 

@@ -206,19 +206,55 @@ def test_a_wrong_token_returns_to_sign_in_with_the_french_message(
     assert page.evaluate("sessionStorage.getItem('observatoire.jeton')") is None
 
 
-def test_partner_sees_suppressed_counts_and_no_import_details(
+def test_partner_reads_the_release_in_whole_months(
     open_page: Callable[..., Any], site: Site
 ) -> None:
+    """A link asking for street cells over 7 days opens, for a partner, the release's cells over
+    the last 12 published months; every request the page sends is one the release answers."""
     page = open_page()
-    sign_in(page, site, "partner", "/?res=11&periode=7j")
-    assert "masqués" in page.inner_text("#resume")
+    sent: list[dict[str, list[str]]] = []
+    refused: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(parse_qs(urlsplit(r.url).query)) if "/api/v1/stats/" in r.url else None
+        ),
+    )
+    page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
+    sign_in(page, site, "partner", "/?res=11&periode=7j&hours=22-6")
+    note = page.locator("#note-confidentialite")
+    assert "Valeurs bruitées et arrondies pour protéger les personnes" in note.inner_text()
+    assert note.locator("a").get_attribute("href") == "/static/confidentialite.html"
+    assert page.locator("#heure-de").count() == 0  # no hour or weekday filter for partners
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["res"] == ["8"] and query["periode"] == ["12m"] and "hours" not in query
     assert "Faits (points)" not in overlay_names(page)
-    hexagons = api(site, "/layers/hexagons", role="partner", res=11, **last_7_days(site))
+    last = date.fromisoformat(api(site, "/stats/summary", role="partner")["data_range"]["last"])
+    first = (last.replace(day=1) - timedelta(days=330)).replace(day=1)
+    hexagons = api(
+        site,
+        "/layers/hexagons",
+        role="partner",
+        res=8,
+        **{"from": first.isoformat(), "to": last.isoformat()},
+    )
     shown = sum(f["properties"]["count"] or 0 for f in hexagons["features"])
-    assert drawn(page)[1] == shown == hexagons["metadata"]["total"]
+    assert drawn(page)[1] == shown <= hexagons["metadata"]["total"]
+    for params in sent:
+        if "from" in params:
+            assert params["from"][0].endswith("-01"), params
+            assert (
+                date.fromisoformat(params["to"][0]).month
+                != (date.fromisoformat(params["to"][0]) + timedelta(days=1)).month
+            ), params
+    assert refused == [] and page_errors(page) == []
+    page.screenshot(path=str(ARTIFACTS / "partenaire.png"), full_page=True)
     page.click("#navigation a[data-page=imports]")
     page.wait_for_selector("#liste-lots .erreur")
     assert "n'a pas accès" in page.inner_text("#liste-lots")
+    page.goto(site.url + "/static/confidentialite.html")
+    assert "Confidentialité" in page.inner_text("h1")
+    assert "bruités" in page.inner_text("main")
 
 
 def last_7_days(site: Site) -> dict[str, str]:
@@ -359,3 +395,21 @@ def test_classes_and_periods_as_the_page_computes_them(
 def test_nothing_was_asked_of_the_internet(site: Site) -> None:
     """Every request of every page above went to the local server (no CDN, no tiles)."""
     assert site.external == []
+
+
+def test_analyst_sees_what_the_query_space_changed(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    """One day at resolution 10: the map says it is drawn at 9, and that the sensitive
+    categories are read per commune only; no resolution 11 to choose."""
+    page = open_page()
+    last = api(site, "/stats/compstat", role="analyst", by="total")["at"]
+    sign_in(page, site, "analyst", f"/?periode=perso&from={last}&to={last}&res=10")
+    page.wait_for_selector("#note-espace")
+    note = page.inner_text("#note-espace")
+    assert "résolution 9" in note
+    assert "violences intrafamiliales" in note
+    options = page.eval_on_selector_all("#filtre-res option", "els => els.map(e => e.value)")
+    assert options == ["6", "7", "8", "9", "10"]
+    page.screenshot(path=str(ARTIFACTS / "analyste-jour-r10.png"), full_page=True)
+    assert page_errors(page) == []

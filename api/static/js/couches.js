@@ -199,9 +199,15 @@ export class Hexagones extends Couche {
         this.classes.map((c) =>
           h("li", {}, pastille(c.couleur), c.min === c.max ? nombre(c.min) : `${nombre(c.min)} – ${nombre(c.max)}`),
         ),
-        masques ? h("li", {}, pastille("#c8c8c8"), `moins de ${seuil ?? "?"} (masqué)`) : null,
+        masques ? h("li", {}, pastille("#c8c8c8"), `< ${seuil ?? "?"} (valeur non publiée)`) : null,
       ),
-      h("p", { class: "note" }, `Classes par ${METHODES[this.methode]}. ${nombre(this.total)} faits, ${nombre(n)} hexagones.`),
+      h(
+        "p",
+        { class: "note" },
+        `Classes par ${METHODES[this.methode]}. ${this.total === null ? `< ${seuil}` : nombre(this.total)} faits, ${nombre(n)} hexagones.`,
+      ),
+      // Un analyste : ce que son espace de requêtes a changé à la carte, dit sous la légende.
+      notesEspace(tuiles ? this.resume : this.donnees?.metadata),
       tuiles
         ? h(
             "p",
@@ -215,7 +221,23 @@ export class Hexagones extends Couche {
 }
 
 function texteHexagone(p) {
-  return p.suppressed ? "Moins de faits que le seuil de secret (masqué)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
+  return p.suppressed ? "< 5 faits (valeur non publiée)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
+}
+
+/** Les notes de l'espace de requêtes d'un analyste (résolution grossie, catégories sensibles). */
+function notesEspace(meta) {
+  if (!meta) return null;
+  const notes = [];
+  if (meta.resolution_note) notes.push(meta.resolution_note);
+  if (meta.excluded_categories?.length) {
+    notes.push(`Catégories sensibles non cartographiées (lues par commune ou QPV) : ${meta.excluded_categories.map((c) => c.replaceAll("_", " ")).join(", ")}.`);
+  }
+  return notes.length ? h("p", { class: "note", id: "note-espace" }, notes.join(" ")) : null;
+}
+
+/** « z = …, p = … » quand la réponse les donne (un partenaire n'a que la classe). */
+function scores(z, p) {
+  return z === null || z === undefined ? "" : ` — z = ${nombre(z, 2)}, p = ${nombre(p, 2)}`;
 }
 
 /** Points chauds et froids (Gi*) : les 7 classes de confiance, rouges et bleues. */
@@ -240,7 +262,7 @@ export class PointsChauds extends Couche {
       onEachFeature: (f, couche) => {
         const p = f.properties;
         couche.bindTooltip(
-          () => `${libelleClasse(p)} — z = ${nombre(p.gi_z, 2)}, p = ${nombre(p.gi_p, 2)}${p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : ""}`,
+          () => `${libelleClasse(p)}${scores(p.gi_z, p.gi_p)}${p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : ""}`,
           { sticky: true },
         );
       },
@@ -297,7 +319,7 @@ export class Emergents extends Couche {
       style: (f) => ({ color: "#444", weight: 0.5, opacity: 0.6, fillColor: couleurMotif(f.properties.pattern), fillOpacity: 0.8 }),
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(() => `${libelleMotif(p)} — tendance z = ${nombre(p.trend_z, 2)}, p = ${nombre(p.trend_p, 2)}`, { sticky: true });
+        couche.bindTooltip(() => `${libelleMotif(p)}${scores(p.trend_z, p.trend_p).replace(" — z", " — tendance z")}`, { sticky: true });
       },
     });
   }

@@ -10,6 +10,56 @@ export const PERIODES = {
   perso: "Personnalisée",
 };
 
+/** Un partenaire lit une diffusion mensuelle (mois clos) : ses périodes sont des mois entiers. */
+export const PERIODES_PARTENAIRE = {
+  "1m": "Dernier mois publié",
+  "3m": "3 derniers mois",
+  "12m": "12 derniers mois",
+  tout: "Toute la période",
+  perso: "Personnalisée (mois entiers)",
+};
+
+/** Ce que le rôle peut demander (observatory/privacy/policy.py côté serveur). */
+const PROFILS = {
+  complet: { resMax: 11 },
+  analyste: { resMax: 10 },
+  partenaire: { resMax: 8 },
+};
+
+let profil = "complet";
+
+/** Le profil du rôle connecté : « partenaire », « analyste » ou « complet ». */
+export function profilCourant() {
+  return profil;
+}
+
+export function periodes() {
+  return profil === "partenaire" ? PERIODES_PARTENAIRE : PERIODES;
+}
+
+export function resolutionMax() {
+  return PROFILS[profil].resMax;
+}
+
+/** Fixe le profil du rôle et ramène l'état (lu dans l'adresse) à ce que ce rôle peut demander. */
+export function definirProfil(role, famillesConnues = []) {
+  profil = role === "partner" ? "partenaire" : role === "analyst" ? "analyste" : "complet";
+  const e = { ...etat };
+  if (Number(e.res) > resolutionMax()) e.res = String(resolutionMax());
+  if (profil === "partenaire") {
+    if (!(e.periode in PERIODES_PARTENAIRE)) e.periode = "12m";
+    e.hours = "";
+    e.weekdays = "";
+    e.generation = "2024";
+    if (!["", "in", "out"].includes(e.qpv) && !/^QN/.test(e.qpv)) e.qpv = "";
+    // Des familles entières seulement : la diffusion ne publie pas une catégorie seule sur la carte.
+    e.categories = (e.categories || "").split(",").filter((c) => famillesConnues.includes(c)).join(",");
+    if (e.res === DEFAUTS.res) e.res = "8";
+  }
+  etat = e;
+  history.replaceState(null, "", ecrire(etat));
+}
+
 export const DEFAUTS = Object.freeze({
   page: "carte",
   periode: "28j",
@@ -39,7 +89,7 @@ export function lire(recherche) {
   for (const cle of Object.keys(DEFAUTS)) {
     if (params.has(cle)) lu[cle] = params.get(cle);
   }
-  if (!(lu.periode in PERIODES)) lu.periode = DEFAUTS.periode;
+  if (!(lu.periode in PERIODES) && !(lu.periode in PERIODES_PARTENAIRE)) lu.periode = DEFAUTS.periode;
   if (!["2015", "2024"].includes(lu.generation)) lu.generation = DEFAUTS.generation;
   if (!/^(6|7|8|9|10|11)$/.test(lu.res)) lu.res = DEFAUTS.res;
   return lu;
@@ -85,11 +135,35 @@ export function change(a, b, champs) {
 
 /** Les bornes de la période (dates locales AAAA-MM-JJ), relatives au dernier jour des données. */
 export function bornes(e, dernierJour) {
+  if (profil === "partenaire") return bornesMois(e, dernierJour);
   if (e.periode === "perso") return { from: e.from, to: e.to };
   if (e.periode === "tout" || !dernierJour) return { from: "", to: "" };
   const jours = { "7j": 7, "28j": 28 }[e.periode];
   if (jours) return { from: decaler(dernierJour, 1 - jours), to: dernierJour };
   return { from: decaler(anneesAvant(dernierJour, 1), 1), to: dernierJour };
+}
+
+/** Le premier jour du mois d'une date, décalé de n mois (AAAA-MM-JJ). */
+export function debutMois(iso, decalage = 0) {
+  const [a, m] = iso.split("-").map(Number);
+  const d = new Date(Date.UTC(a, m - 1 + decalage, 1));
+  return d.toISOString().slice(0, 10);
+}
+
+/** Le dernier jour du mois d'une date (AAAA-MM-JJ). */
+export function finMois(iso) {
+  const [a, m] = iso.split("-").map(Number);
+  return new Date(Date.UTC(a, m, 0)).toISOString().slice(0, 10);
+}
+
+/** Les bornes d'un partenaire : toujours du premier jour d'un mois au dernier jour d'un mois. */
+function bornesMois(e, dernierJour) {
+  if (e.periode === "perso") {
+    return { from: e.from ? debutMois(e.from) : "", to: e.to ? finMois(e.to) : "" };
+  }
+  if (e.periode === "tout" || !dernierJour) return { from: "", to: "" };
+  const mois = { "1m": 0, "3m": -2, "12m": -11 }[e.periode] ?? -11;
+  return { from: debutMois(dernierJour, mois), to: finMois(dernierJour) };
 }
 
 /** Les filtres communs de l'API (from, to, categories, hours, weekdays, commune, qpv, generation). */
@@ -112,5 +186,6 @@ export function textePeriode(e, dernierJour) {
   const { from, to } = bornes(e, dernierJour);
   if (!from && !to) return PERIODES.tout.toLowerCase();
   const etendue = from && to ? `du ${jour(from)} au ${jour(to)}` : from ? `depuis le ${jour(from)}` : `jusqu'au ${jour(to)}`;
-  return e.periode === "perso" ? etendue : `${PERIODES[e.periode].toLowerCase()} (${etendue})`;
+  const libelle = periodes()[e.periode] || PERIODES.perso;
+  return e.periode === "perso" ? etendue : `${libelle.toLowerCase()} (${etendue})`;
 }

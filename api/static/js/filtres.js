@@ -4,7 +4,18 @@
 import { METHODES } from "./classes.js";
 import { h, remplir } from "./dom.js";
 import { familles, qpvs } from "./donnees.js";
-import { DEFAUTS, FILTRES, PERIODES, bornes, etatCourant, modifier, textePeriode } from "./etat.js";
+import {
+  DEFAUTS,
+  FILTRES,
+  bornes,
+  etatCourant,
+  finMois,
+  modifier,
+  periodes,
+  profilCourant,
+  resolutionMax,
+  textePeriode,
+} from "./etat.js";
 
 const JOURS = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
 const JOURS_LONGS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
@@ -50,6 +61,8 @@ export class Filtres {
     this.familles = familles(categories);
     this.communes = communes.features.map((f) => f.properties).sort((a, b) => a.name.localeCompare(b.name, "fr"));
     this.role = role;
+    // Un partenaire lit la diffusion mensuelle : mois entiers, familles entières, pas d'heures.
+    this.partenaire = profilCourant() === "partenaire";
     this.dernierJour = null;
     this.construire();
   }
@@ -58,7 +71,7 @@ export class Filtres {
     remplir(
       this.form,
       this.periode(),
-      this.heures(),
+      this.partenaire ? null : this.heures(),
       this.categories(),
       this.lieu(),
       this.affichage(),
@@ -73,13 +86,14 @@ export class Filtres {
   }
 
   periode() {
+    const type = this.partenaire ? "month" : "date";
     this.champsPerso = h(
       "div",
       { class: "ligne" },
       h("label", { for: "filtre-from" }, "Du"),
-      h("input", { type: "date", id: "filtre-from", name: "from", onchange: () => this.datesPerso() }),
+      h("input", { type, id: "filtre-from", name: "from", onchange: () => this.datesPerso() }),
       h("label", { for: "filtre-to" }, "au"),
-      h("input", { type: "date", id: "filtre-to", name: "to", onchange: () => this.datesPerso() }),
+      h("input", { type, id: "filtre-to", name: "to", onchange: () => this.datesPerso() }),
     );
     this.textePeriode = h("p", { class: "precision", id: "texte-periode" });
     return h(
@@ -89,7 +103,7 @@ export class Filtres {
       h(
         "div",
         { class: "choix" },
-        Object.entries(PERIODES).map(([code, libelle]) =>
+        Object.entries(periodes()).map(([code, libelle]) =>
           h(
             "label",
             {},
@@ -116,8 +130,13 @@ export class Filtres {
   }
 
   datesPerso() {
-    const from = this.form.elements.from.value;
-    const to = this.form.elements.to.value;
+    let from = this.form.elements.from.value;
+    let to = this.form.elements.to.value;
+    if (this.partenaire) {
+      // Des mois (AAAA-MM) : du premier jour du premier au dernier jour du dernier.
+      from = from ? `${from.slice(0, 7)}-01` : "";
+      to = to ? finMois(`${to.slice(0, 7)}-01`) : "";
+    }
     modifier({ periode: "perso", from, to });
   }
 
@@ -201,14 +220,15 @@ export class Filtres {
         "div",
         { class: "famille" },
         h("label", { for: caseFamille.id }, caseFamille, ` ${famille.libelle}`),
-        h("details", {}, h("summary", {}, `Détail (${famille.categories.length})`), cases),
+        // La diffusion aux partenaires se filtre par familles entières.
+        this.partenaire ? null : h("details", {}, h("summary", {}, `Détail (${famille.categories.length})`), cases),
       );
     });
     return h(
       "fieldset",
       {},
-      h("legend", {}, "Catégories"),
-      h("p", { class: "precision" }, "Aucune case cochée : toutes les catégories."),
+      h("legend", {}, this.partenaire ? "Familles de faits" : "Catégories"),
+      h("p", { class: "precision" }, this.partenaire ? "Aucune case cochée : toutes les familles." : "Aucune case cochée : toutes les catégories."),
       blocs,
       h("div", { class: "boutons" }, h("button", { type: "button", onclick: () => modifier({ categories: "" }) }, "Toutes les catégories")),
     );
@@ -262,7 +282,10 @@ export class Filtres {
         "div",
         { class: "ligne", role: "radiogroup", "aria-label": "Géographie prioritaire" },
         "QPV :",
-        this.generations.map((radio) => h("label", {}, radio, ` géographie ${radio.value}`)),
+        // La diffusion aux partenaires est faite sur la géographie prioritaire 2024.
+        this.generations
+          .filter((radio) => !this.partenaire || radio.value === "2024")
+          .map((radio) => h("label", {}, radio, ` géographie ${radio.value}`)),
       ),
       h("label", { for: "filtre-qpv" }, "Quartiers prioritaires"),
       this.choixQpv,
@@ -291,7 +314,9 @@ export class Filtres {
     this.choixResolution = h(
       "select",
       { id: "filtre-res", onchange: (ev) => modifier({ res: ev.target.value }) },
-      Object.entries(RESOLUTIONS).map(([r, libelle]) => h("option", { value: r }, libelle)),
+      Object.entries(RESOLUTIONS)
+        .filter(([r]) => Number(r) <= resolutionMax())
+        .map(([r, libelle]) => h("option", { value: r }, libelle)),
     );
     this.choixMethode = h(
       "select",
@@ -330,18 +355,10 @@ export class Filtres {
     this.dernierJour = dernierJour;
     for (const radio of this.form.querySelectorAll('input[name="periode"]')) radio.checked = radio.value === e.periode;
     const { from, to } = bornes(e, dernierJour);
-    this.form.elements.from.value = from;
-    this.form.elements.to.value = to;
+    this.form.elements.from.value = this.partenaire ? from.slice(0, 7) : from;
+    this.form.elements.to.value = this.partenaire ? to.slice(0, 7) : to;
     this.textePeriode.textContent = `Filtre : ${textePeriode(e, dernierJour)}.`;
-
-    for (const bouton of this.boutonsHeures) bouton.setAttribute("aria-pressed", String(bouton.dataset.heures === e.hours));
-    const plage = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(e.hours);
-    this.heureDe.value = plage ? plage[1] : "";
-    this.heureA.value = plage ? plage[2] || String(Number(plage[1]) + 1) : "";
-    const jours = joursDe(e.weekdays);
-    for (const caseJour of this.casesJours) caseJour.checked = jours.size === 0 || jours.has(Number(caseJour.value));
-    const joursTexte = [...jours].sort().join(",");
-    for (const bouton of this.boutonsJours) bouton.setAttribute("aria-pressed", String(bouton.dataset.jours === joursTexte));
+    if (!this.partenaire) this.synchroniserHeures(e);
 
     const choisies = new Set((e.categories || "").split(",").filter(Boolean));
     for (const famille of this.familles) {
@@ -362,5 +379,16 @@ export class Filtres {
     this.remplirQpv(e.generation, e.qpv).catch(() => {});
     this.choixResolution.value = e.res;
     this.choixMethode.value = e.classes;
+  }
+
+  synchroniserHeures(e) {
+    for (const bouton of this.boutonsHeures) bouton.setAttribute("aria-pressed", String(bouton.dataset.heures === e.hours));
+    const plage = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(e.hours);
+    this.heureDe.value = plage ? plage[1] : "";
+    this.heureA.value = plage ? plage[2] || String(Number(plage[1]) + 1) : "";
+    const jours = joursDe(e.weekdays);
+    for (const caseJour of this.casesJours) caseJour.checked = jours.size === 0 || jours.has(Number(caseJour.value));
+    const joursTexte = [...jours].sort().join(",");
+    for (const bouton of this.boutonsJours) bouton.setAttribute("aria-pressed", String(bouton.dataset.jours === joursTexte));
   }
 }

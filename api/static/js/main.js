@@ -4,7 +4,7 @@ import { annulee, api } from "./api.js";
 import { Carte } from "./carte.js";
 import { erreur, h, nombre, remplir } from "./dom.js";
 import * as donnees from "./donnees.js";
-import { FILTRES, abonner, change, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
+import { FILTRES, abonner, change, definirProfil, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
 import { Filtres, texteHeures, texteJours } from "./filtres.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
@@ -107,6 +107,8 @@ async function ouvrir() {
   app.categories = categories;
   app.communes = communes;
   app.dernierJour = dernierJour;
+  // Ce que le rôle peut demander : mois et familles entiers pour un partenaire, résolution.
+  definirProfil(role, [...new Set(categories.map((c) => c.family))]);
 
   const e = etatCourant();
   app.filtres = new Filtres($("form-filtres"), { config, categories, communes, role });
@@ -254,11 +256,21 @@ function ecrireResume(e, s) {
   if (e.qpv === "in") morceaux.push(`dans les QPV (${e.generation})`);
   else if (e.qpv === "out") morceaux.push(`hors QPV (${e.generation})`);
   else if (e.qpv) morceaux.push(`QPV ${e.qpv}`);
-  const secret = s.suppression_threshold ? ` Les nombres inférieurs à ${s.suppression_threshold} sont masqués.` : "";
+  const seuil = s.suppression_threshold;
+  const total = s.total === null ? `< ${seuil} faits` : `${nombre(s.total)} fait${s.total > 1 ? "s" : ""}`;
   remplir(
     $("resume"),
-    h("strong", { id: "total-faits", dataset: { total: String(s.total) } }, `${nombre(s.total)} fait${s.total > 1 ? "s" : ""}`),
-    ` · ${morceaux.join(" · ")}.${secret}`,
+    h("strong", { id: "total-faits", dataset: { total: String(s.total) } }, total),
+    ` · ${morceaux.join(" · ")}.`,
+    // Un partenaire lit la diffusion publiée : il doit savoir que les valeurs sont bruitées.
+    s.privacy
+      ? h(
+          "p",
+          { class: "precision", id: "note-confidentialite" },
+          `${s.privacy.note} Sous ${seuil}, « < ${seuil} ». `,
+          h("a", { href: "/static/confidentialite.html", target: "_blank", rel: "noopener" }, "En savoir plus"),
+        )
+      : null,
   );
 }
 

@@ -3,6 +3,12 @@
 import { api } from "../api.js";
 import { classeZ } from "../classes.js";
 import { h, jour, nombre, remplir, signe } from "../dom.js";
+import { profilCourant } from "../etat.js";
+
+/** Un compte, « < 5 » quand il n'est pas publié. */
+function compte(v, seuil) {
+  return v === null && seuil ? `< ${seuil}` : nombre(v);
+}
 
 export class Compstat {
   constructor(section) {
@@ -24,12 +30,14 @@ export class Compstat {
 
   async actualiser(filtres, signal) {
     this.derniers = filtres;
-    const d = await api("/stats/compstat", { parametres: { ...filtres, by: this.par }, signal });
+    // Un partenaire : les catégories sont publiées pour la commune entière, pas dans un QPV.
+    const par = profilCourant() === "partenaire" && filtres.qpv ? "family" : this.par;
+    const d = await api("/stats/compstat", { parametres: { ...filtres, by: par }, signal });
     if (!d.rows.length) {
       remplir(this.contenu, h("p", {}, "Aucune donnée pour ces filtres."));
       return;
     }
-    const entete1 = h("tr", {}, h("th", { scope: "col", rowspan: 2 }, this.par === "family" ? "Famille" : "Catégorie"), d.periods.map((p) => h("th", { scope: "colgroup", colspan: 4, title: `du ${jour(p.start)} au ${jour(p.end)}, contre du ${jour(p.previous_start)} au ${jour(p.previous_end)}` }, p.name)));
+    const entete1 = h("tr", {}, h("th", { scope: "col", rowspan: 2 }, par === "family" ? "Famille" : "Catégorie"), d.periods.map((p) => h("th", { scope: "colgroup", colspan: 4, title: `du ${jour(p.start)} au ${jour(p.end)}, contre du ${jour(p.previous_start)} au ${jour(p.previous_end)}` }, p.name)));
     const entete2 = h("tr", {}, d.periods.map(() => [h("th", { scope: "col" }, "faits"), h("th", { scope: "col" }, "an passé"), h("th", { scope: "col" }, "évol."), h("th", { scope: "col" }, "z")]));
     const lignes = d.rows.map((r) =>
       h(
@@ -37,8 +45,8 @@ export class Compstat {
         { class: r.key === "total" ? "total" : null },
         h("th", { scope: "row" }, r.label),
         r.periods.map((p) => [
-          h("td", {}, nombre(p.current)),
-          h("td", {}, nombre(p.previous)),
+          h("td", {}, compte(p.current, d.suppression_threshold)),
+          h("td", {}, compte(p.previous, d.suppression_threshold)),
           h("td", {}, p.change_percent === null ? "—" : `${signe(p.change_percent)} %`),
           h("td", { class: classeZ(p.z), title: "z = 2(√C − √P)" }, p.z === null ? "—" : signe(p.z, 2)),
         ]),

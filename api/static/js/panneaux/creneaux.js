@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { palette } from "../classes.js";
 import { h, nombre, pourcent, remplir } from "../dom.js";
+import { profilCourant } from "../etat.js";
 import { texteHeures } from "../filtres.js";
 
 const COULEURS = palette(7);
@@ -14,7 +15,17 @@ export class Creneaux {
   }
 
   async actualiser(filtres, signal) {
+    const partenaire = profilCourant() === "partenaire";
+    if (partenaire && (filtres.categories || filtres.qpv)) {
+      remplir(
+        this.contenu,
+        h("p", { class: "note", id: "creneaux-commune" }, "Pour les partenaires, les créneaux horaires sont publiés pour l'ensemble des faits de la commune : retirez le filtre de familles ou de QPV pour les voir."),
+      );
+      return;
+    }
     const d = await api("/stats/timeslots", { parametres: filtres, signal });
+    // Un partenaire ne filtre pas par heure ni par jour : la diffusion ne les croise pas.
+    const filtrer = partenaire ? () => {} : this.filtrer;
     const valeurs = d.matrix.flat().filter((v) => v !== null);
     const max = Math.max(0, ...valeurs);
     const entete = h(
@@ -25,7 +36,7 @@ export class Creneaux {
         h(
           "th",
           { scope: "col" },
-          h("button", { type: "button", title: `Ne garder que ${heure} h – ${heure + 1} h`, onclick: () => this.filtrer({ hours: String(heure) }) }, String(heure)),
+          h("button", { type: "button", title: `Ne garder que ${heure} h – ${heure + 1} h`, onclick: () => filtrer({ hours: String(heure) }) }, String(heure)),
         ),
       ),
     );
@@ -38,7 +49,7 @@ export class Creneaux {
           { scope: "row" },
           h(
             "button",
-            { type: "button", title: `Ne garder que les ${d.weekdays[j]}s`, "aria-label": `${d.weekdays[j]} : ne garder que ce jour`, onclick: () => this.filtrer({ weekdays: String(j + 1) }) },
+            { type: "button", title: `Ne garder que les ${d.weekdays[j]}s`, "aria-label": `${d.weekdays[j]} : ne garder que ce jour`, onclick: () => filtrer({ weekdays: String(j + 1) }) },
             `${d.weekdays[j].slice(0, 3)}.`,
           ),
         ),
@@ -65,7 +76,13 @@ export class Creneaux {
         h(
           "table",
           { class: "matrice", id: "matrice-creneaux" },
-          h("caption", {}, `Faits par jour et heure de début (${d.timezone}). Un fait connu seulement dans un intervalle est réparti sur les heures qu'il couvre. Cliquez un jour ou une heure pour filtrer.`),
+          h(
+            "caption",
+            {},
+            partenaire
+              ? `Faits par jour et créneau (${d.timezone}), valeurs bruitées : la diffusion publie chaque créneau nommé, réparti également sur ses heures.`
+              : `Faits par jour et heure de début (${d.timezone}). Un fait connu seulement dans un intervalle est réparti sur les heures qu'il couvre. Cliquez un jour ou une heure pour filtrer.`,
+          ),
           h("thead", {}, entete),
           h("tbody", {}, lignes),
         ),

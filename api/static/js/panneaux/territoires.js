@@ -48,7 +48,7 @@ function ligne(nom, t, classe = null) {
     "tr",
     { class: classe },
     h("th", { scope: "row" }, nom),
-    h("td", {}, t.count === null ? "masqué" : nombre(t.count)),
+    h("td", {}, t.count === null ? "< 5" : nombre(t.count)),
     h("td", {}, pourcent(t.share, 1)),
     h("td", {}, nombre(t.population)),
     h("td", {}, t.rate_per_1000 === null ? "—" : nombre(t.rate_per_1000, 1)),
