@@ -12,7 +12,7 @@ def main() -> None:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "import", "engine", "hotspots", "load"),
+        choices=("all", "import", "engine", "hotspots", "privacy", "load"),
         default="all",
         help="mesure",
     )
@@ -50,6 +50,10 @@ def main() -> None:
         bench_engine.run(rows=args.rows or bench_engine.ROWS)
     if args.which in ("all", "hotspots"):
         bench_hotspots.run()
+    if args.which in ("all", "privacy"):
+        from benchmarks import bench_privacy
+
+        bench_privacy.main(rows=args.rows)
     if args.which == "load":
         from benchmarks import load
 
