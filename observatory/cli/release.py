@@ -29,19 +29,11 @@ def publish(as_json: JsonOption = False) -> None:
     settings = load_settings()
     from observatory.analytics.store import IncidentStore
     from observatory.cli.imports import engine_scope
-    from observatory.privacy.publication import publish as publish_months
+    from observatory.privacy.publication import publish_closed
 
     with engine_scope() as engine:
         snapshot = IncidentStore(engine, settings.timezone).snapshot()
-        today = datetime.now(settings.zone).date()
-        done = publish_months(
-            engine,
-            snapshot,
-            today,
-            epsilon=settings.privacy_epsilon,
-            delay_days=settings.release_delay_days,
-            time_slots=settings.time_slots,
-        )
+        done = publish_closed(engine, snapshot, datetime.now(settings.zone).date(), settings)
     if as_json:
         typer.echo(json.dumps({"published": [m.isoformat() for m in done]}))
         return

@@ -24,7 +24,7 @@ from observatory.analytics.store import Snapshot, build_snapshot, date_to_day
 from observatory.analytics.storeread import Columns
 from observatory.privacy.publication import (
     Publication,
-    publish,
+    publish_closed,
     published_stamps,
     read_publication,
 )
@@ -109,15 +109,7 @@ class PartnerReleases:
             kept = self._kept
             if kept is not None and kept[0] == key:
                 return kept[1]
-            settings = self._settings
-            publish(
-                self._engine,
-                snapshot,
-                today,
-                epsilon=settings.privacy_epsilon,
-                delay_days=settings.release_delay_days,
-                time_slots=settings.time_slots,
-            )
+            publish_closed(self._engine, snapshot, today, self._settings)
             with self._engine.connect() as conn:
                 published = published_stamps(conn)
                 if kept is not None and published == self._published:

@@ -130,12 +130,9 @@ def withdraw_before(conn: Connection, month: date) -> int:
     ).rowcount
 
 
-def current_publication(
-    engine: Engine, snapshot: Snapshot, today: date, settings: Any
-) -> Publication:
-    """Publish what has closed, then read every published month (what partners are answered
-    from)."""
-    publish(
+def publish_closed(engine: Engine, snapshot: Snapshot, today: date, settings: Any) -> list[date]:
+    """``publish`` with the deployment's settings (ε, delay, named time slots)."""
+    return publish(
         engine,
         snapshot,
         today,
@@ -143,5 +140,13 @@ def current_publication(
         delay_days=settings.release_delay_days,
         time_slots=settings.time_slots,
     )
+
+
+def current_publication(
+    engine: Engine, snapshot: Snapshot, today: date, settings: Any
+) -> Publication:
+    """Publish what has closed, then read every published month (what partners are answered
+    from)."""
+    publish_closed(engine, snapshot, today, settings)
     with engine.connect() as conn:
         return read_publication(conn)
