@@ -2,13 +2,13 @@
 
 import { Actions } from "./couches/actions.js";
 import { h, remplir } from "./dom.js";
-import { Communes, Emergents, Faits, Hexagones, PointsChauds, Qpv } from "./couches.js";
+import { Communes, Emergents, Faits, Hexagones, PointsChauds, Qpv, notesEspace } from "./couches.js";
 
 const ROLES_FAITS = ["admin", "police"];
 const ROLES_ACTIONS = ["admin", "analyst", "police"];
 
 export class Carte {
-  constructor(element, { config, role, communes, visibles, vue, quandVue }) {
+  constructor(element, { config, role, communes, categories = [], visibles, vue, quandVue }) {
     // maxZoom : sans fond de carte rien d'autre ne le fixe, et le regroupement des points en a besoin.
     this.carte = L.map(element, { zoomSnap: 0.5, keyboard: true, minZoom: 4, maxZoom: 19, zoomControl: false });
     L.control.zoom({ zoomInTitle: "Zoom avant", zoomOutTitle: "Zoom arrière" }).addTo(this.carte);
@@ -31,6 +31,8 @@ export class Carte {
       bases["Sans fond"] = L.layerGroup();
     }
 
+    // Les libellés des catégories : la note de la légende nomme celles qu'une carte laisse de côté.
+    this.libelles = new Map(categories.map((c) => [c.code, c.label]));
     this.couches = [new Hexagones(), new PointsChauds(), new Emergents()];
     if (ROLES_FAITS.includes(role)) this.couches.push(new Faits());
     this.couches.push(new Qpv(), new Communes());
@@ -149,8 +151,15 @@ export class Carte {
 
   majLegende() {
     const div = this.corpsLegende;
-    const blocs = this.couches.filter((c) => this.carte.hasLayer(c.groupe)).map((c) => h("section", { dataset: { couche: c.id, etat: c.etat } }, c.legende()));
-    remplir(div, blocs.length ? blocs : h("p", { class: "note" }, "Aucune couche affichée : choisissez-en dans le sélecteur."));
+    const visibles = this.couches.filter((c) => this.carte.hasLayer(c.groupe));
+    const blocs = visibles.map((c) => h("section", { dataset: { couche: c.id, etat: c.etat } }, c.legende()));
+    // Un analyste : ce que son espace de requêtes a changé aux cartes affichées, dit une fois.
+    const notes = new Set(visibles.flatMap((c) => notesEspace(c.metadonnees?.(), this.libelles)));
+    remplir(
+      div,
+      blocs.length ? blocs : h("p", { class: "note" }, "Aucune couche affichée : choisissez-en dans le sélecteur."),
+      notes.size ? h("p", { class: "note note-espace", id: "note-espace" }, [...notes].join(" ")) : null,
+    );
   }
 
   redimensionner() {

@@ -2,7 +2,7 @@
 
 import { annulee, api } from "./api.js";
 import { CLASSES_GI, METHODES, classer, couleurDe, couleurMotif, ordreMotif } from "./classes.js";
-import { h, horodatage, nombre } from "./dom.js";
+import { h, horodatage, nombre, texteSeul } from "./dom.js";
 import { TuilesHexagones, comptesDeplies, modeTuiles, modeleTuiles, resolutionTuiles, zoomTuiles } from "./tuiles.js";
 
 const CONTOURS = "Contours : IGN, INSEE, ANCT (Licence Ouverte)";
@@ -72,6 +72,11 @@ class Couche {
   contenuLegende() {
     return null;
   }
+
+  /** Les métadonnées de la réponse affichée (ce que l'espace de requêtes y a changé). */
+  metadonnees() {
+    return ["pret", "chargement"].includes(this.etat) ? this.donnees?.metadata : null;
+  }
 }
 
 function pastille(couleur, extra = {}) {
@@ -83,6 +88,7 @@ function pastille(couleur, extra = {}) {
 export class Hexagones extends Couche {
   constructor() {
     super("hexagones", "Faits par hexagone");
+    this.seuil = null; // sous lui, « < seuil » (partenaires)
     this.classes = [];
     this.methode = "quantiles";
     this.mode = "geojson"; // ou « tuiles »
@@ -96,7 +102,7 @@ export class Hexagones extends Couche {
       style: (f) => this.style(f),
       onEachFeature: (feature, couche) => {
         const p = feature.properties;
-        couche.bindTooltip(() => texteHexagone(p), { sticky: true });
+        couche.bindTooltip(() => texteSeul(texteHexagone(p, this.seuil)), { sticky: true });
         // Les tests et les outils d'accessibilité lisent le compte de chaque hexagone dessiné.
         couche.on("add", () => {
           const el = couche.getElement();
@@ -107,7 +113,7 @@ export class Hexagones extends Couche {
         });
       },
     });
-    this.tuiles = new TuilesHexagones({ style: (p) => this.style({ properties: p }), texte: texteHexagone });
+    this.tuiles = new TuilesHexagones({ style: (p) => this.style({ properties: p }), texte: (p) => texteHexagone(p, this.seuil) });
     this.groupe = L.layerGroup([this.geojson]);
   }
 
@@ -126,6 +132,7 @@ export class Hexagones extends Couche {
       if (!(connu && this.mode === "geojson" && this.donnees)) {
         const donnees = await api("/layers/hexagons", { parametres, signal });
         this.donnees = donnees;
+        this.seuil = donnees.metadata?.suppression_threshold ?? null;
         this.comptes = donnees.features.filter((f) => !f.properties.suppressed).map((f) => f.properties.count);
         this.classer(c.classes);
         this.geojson.clearLayers();
@@ -141,6 +148,7 @@ export class Hexagones extends Couche {
     const avant = JSON.stringify(this.classes);
     this.mode = "tuiles";
     this.resume = ici;
+    this.seuil = ici.suppression_threshold ?? null;
     this.donnees = null;
     this.geojson.clearLayers();
     this.comptes = comptesDeplies(ici.histogram);
@@ -179,6 +187,11 @@ export class Hexagones extends Couche {
     return { color: "#6b4a2f", weight: 0.5, opacity: 0.6, fillColor: couleurDe(this.classes, p.count), fillOpacity: 0.78 };
   }
 
+  metadonnees() {
+    if (!["pret", "chargement"].includes(this.etat)) return null;
+    return this.mode === "tuiles" ? this.resume : this.donnees?.metadata;
+  }
+
   get total() {
     return (this.mode === "tuiles" ? this.resume?.total : this.donnees?.metadata?.total) ?? null;
   }
@@ -204,10 +217,8 @@ export class Hexagones extends Couche {
       h(
         "p",
         { class: "note" },
-        `Classes par ${METHODES[this.methode]}. ${this.total === null ? `< ${seuil}` : nombre(this.total)} faits, ${nombre(n)} hexagones.`,
+        `Classes par ${METHODES[this.methode]}. ${this.total === null ? `< ${seuil}` : nombre(this.total)} fait${this.total === 1 ? "" : "s"}, ${nombre(n)} hexagone${n > 1 ? "s" : ""}.`,
       ),
-      // Un analyste : ce que son espace de requêtes a changé à la carte, dit sous la légende.
-      notesEspace(tuiles ? this.resume : this.donnees?.metadata),
       tuiles
         ? h(
             "p",
@@ -220,19 +231,21 @@ export class Hexagones extends Couche {
   }
 }
 
-function texteHexagone(p) {
-  return p.suppressed ? "< 5 faits (valeur non publiée)" : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
+function texteHexagone(p, seuil) {
+  return p.suppressed ? `< ${seuil ?? 5} faits (valeur non publiée)` : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
 }
 
-/** Les notes de l'espace de requêtes d'un analyste (résolution grossie, catégories sensibles). */
-function notesEspace(meta) {
-  if (!meta) return null;
+/** Ce que l'espace de requêtes d'un analyste a changé à une carte (résolution grossie,
+ *  catégories sensibles laissées de côté), d'après les métadonnées de la réponse. */
+export function notesEspace(meta, libelles = new Map()) {
   const notes = [];
+  if (!meta) return notes;
   if (meta.resolution_note) notes.push(meta.resolution_note);
   if (meta.excluded_categories?.length) {
-    notes.push(`Catégories sensibles non cartographiées (lues par commune ou QPV) : ${meta.excluded_categories.map((c) => c.replaceAll("_", " ")).join(", ")}.`);
+    const noms = meta.excluded_categories.map((c) => (libelles.get(c) || c.replaceAll("_", " ")).toLowerCase());
+    notes.push(`Catégories sensibles non cartographiées (lues par commune ou QPV) : ${noms.join(", ")}.`);
   }
-  return notes.length ? h("p", { class: "note", id: "note-espace" }, notes.join(" ")) : null;
+  return notes;
 }
 
 /** « z = …, p = … » quand la réponse les donne (un partenaire n'a que la classe). */
@@ -261,10 +274,7 @@ export class PointsChauds extends Couche {
       },
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(
-          () => `${libelleClasse(p)}${scores(p.gi_z, p.gi_p)}${p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : ""}`,
-          { sticky: true },
-        );
+        couche.bindTooltip(() => texteSeul(`${libelleClasse(p)}${scores(p.gi_z, p.gi_p)}${faitsCellule(p, this.donnees?.metadata)}`), { sticky: true });
       },
     });
   }
@@ -302,6 +312,12 @@ export class PointsChauds extends Couche {
   }
 }
 
+/** « , 12 faits » ou « , < 5 faits » dans l'infobulle d'un point chaud. */
+function faitsCellule(p, meta) {
+  if (p.suppressed) return `, < ${meta?.suppression_threshold ?? 5} faits`;
+  return p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : "";
+}
+
 function libelleClasse(p) {
   const connue = CLASSES_GI.find((c) => c.code === p.class);
   return connue ? connue.libelle : p.class_label || p.label || p.class;
@@ -319,7 +335,7 @@ export class Emergents extends Couche {
       style: (f) => ({ color: "#444", weight: 0.5, opacity: 0.6, fillColor: couleurMotif(f.properties.pattern), fillOpacity: 0.8 }),
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(() => `${libelleMotif(p)}${scores(p.trend_z, p.trend_p).replace(" — z", " — tendance z")}`, { sticky: true });
+        couche.bindTooltip(() => texteSeul(`${libelleMotif(p)}${scores(p.trend_z, p.trend_p).replace(" — z", " — tendance z")}`), { sticky: true });
       },
     });
   }
@@ -329,12 +345,22 @@ export class Emergents extends Couche {
   }
 
   async charger(c, signal) {
+    // Trop peu de mois complets : l'API refuserait (422) ; la légende dit quoi choisir.
+    const mois = moisComplets(c.filtres.from, c.filtres.to);
+    if (mois !== null && mois < MOIS_EMERGENTS) {
+      this.donnees = null;
+      this.raison = `Il faut au moins ${MOIS_EMERGENTS} mois complets pour parler d'émergence (ici ${mois}) : choisissez une période plus longue, par exemple les 12 derniers mois.`;
+      this.groupe.clearLayers();
+      return;
+    }
+    this.raison = null;
     this.donnees = await api("/layers/emerging-hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
     this.groupe.clearLayers();
     this.groupe.addData(this.donnees);
   }
 
   contenuLegende() {
+    if (this.raison) return h("p", { class: "note" }, this.raison);
     const motifs = new Map();
     for (const f of this.donnees?.features || []) {
       const p = f.properties;
@@ -354,6 +380,21 @@ export class Emergents extends Couche {
   }
 }
 
+// Le cube des points chauds émergents est mensuel ; l'API en veut au moins 6 pas complets
+// (MIN_STEPS, api/routers/hotspots.py).
+const MOIS_EMERGENTS = 6;
+
+/** Le nombre de mois entiers entre deux jours AAAA-MM-JJ inclus ; null sans l'une des bornes. */
+export function moisComplets(from, to) {
+  if (!from || !to) return null;
+  const [a1, m1, j1] = from.split("-").map(Number);
+  const [a2, m2, j2] = to.split("-").map(Number);
+  const premier = a1 * 12 + m1 - 1 + (j1 > 1 ? 1 : 0);
+  const fin = new Date(Date.UTC(a2, m2, 0)).getUTCDate();
+  const dernier = a2 * 12 + m2 - 1 - (j2 < fin ? 1 : 0);
+  return Math.max(0, dernier - premier + 1);
+}
+
 function libelleMotif(p) {
   const texte = p.pattern_label || p.label || p.pattern || "";
   return texte.charAt(0).toUpperCase() + texte.slice(1);
@@ -368,7 +409,7 @@ export class Qpv extends Couche {
       pane: "contours",
       attribution: CONTOURS,
       style: { color: "#5b2c83", weight: 2, dashArray: "6 4", fill: false },
-      onEachFeature: (f, couche) => couche.bindTooltip(`${f.properties.name} (${f.properties.code})`, { sticky: true }),
+      onEachFeature: (f, couche) => couche.bindTooltip(() => texteSeul(`${f.properties.name} (${f.properties.code})`), { sticky: true }),
     });
   }
 
@@ -397,7 +438,7 @@ export class Communes extends Couche {
       pane: "contours",
       attribution: CONTOURS,
       style: { color: "#222", weight: 2.5, opacity: 0.8, fill: false },
-      onEachFeature: (f, couche) => couche.bindTooltip(`${f.properties.name} (${f.properties.code})`, { sticky: true }),
+      onEachFeature: (f, couche) => couche.bindTooltip(() => texteSeul(`${f.properties.name} (${f.properties.code})`), { sticky: true }),
     });
   }
 

@@ -26,6 +26,11 @@ function ajouter(el, enfants) {
   }
 }
 
+/** Un texte pour une infobulle Leaflet : un nœud, car Leaflet met une chaîne en innerHTML. */
+export function texteSeul(texte) {
+  return h("span", {}, texte);
+}
+
 /** Remplace le contenu d'un élément. */
 export function remplir(el, ...enfants) {
   el.replaceChildren();
@@ -71,6 +76,17 @@ export function jour(iso) {
 export function mois(iso) {
   const [a, m] = iso.slice(0, 7).split("-").map(Number);
   return `${MOIS_COURTS[m - 1]} ${a}`;
+}
+
+/** « décembre 2025 » d'une date AAAA-MM(-JJ). */
+export function moisLong(iso) {
+  const [a, m] = iso.slice(0, 7).split("-").map(Number);
+  return `${MOIS[m - 1]} ${a}`;
+}
+
+/** Un compte publié, ou « < 5 » quand il ne l'est pas (null, suppressed) : jamais un nombre. */
+export function compte(v, seuil) {
+  return (v === null || v === undefined) && seuil ? `< ${seuil}` : nombre(v);
 }
 
 /** « 05/01/2024 à 03:20 » d'un horodatage local ISO (déjà à l'heure locale). */

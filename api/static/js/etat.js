@@ -1,6 +1,6 @@
 // L'état de la page (filtres, couches, vue), gardé dans l'adresse pour qu'un lien se partage.
 
-import { anneesAvant, decaler, jour } from "./dom.js";
+import { anneesAvant, decaler, jour, moisLong } from "./dom.js";
 
 export const PERIODES = {
   "7j": "7 derniers jours",
@@ -27,6 +27,8 @@ const PROFILS = {
 };
 
 let profil = "complet";
+// Les codes des familles : un partenaire filtre par familles entières.
+let familles = [];
 
 /** Le profil du rôle connecté : « partenaire », « analyste » ou « complet ». */
 export function profilCourant() {
@@ -44,20 +46,32 @@ export function resolutionMax() {
 /** Fixe le profil du rôle et ramène l'état (lu dans l'adresse) à ce que ce rôle peut demander. */
 export function definirProfil(role, famillesConnues = []) {
   profil = role === "partner" ? "partenaire" : role === "analyst" ? "analyste" : "complet";
-  const e = { ...etat };
-  if (Number(e.res) > resolutionMax()) e.res = String(resolutionMax());
-  if (profil === "partenaire") {
-    if (!(e.periode in PERIODES_PARTENAIRE)) e.periode = "12m";
-    e.hours = "";
-    e.weekdays = "";
-    e.generation = "2024";
-    if (!["", "in", "out"].includes(e.qpv) && !/^QN/.test(e.qpv)) e.qpv = "";
-    // Des familles entières seulement : la diffusion ne publie pas une catégorie seule sur la carte.
-    e.categories = (e.categories || "").split(",").filter((c) => famillesConnues.includes(c)).join(",");
-    if (e.res === DEFAUTS.res) e.res = "8";
-  }
-  etat = e;
+  familles = famillesConnues;
+  etat = normaliser(etat);
   history.replaceState(null, "", ecrire(etat));
+}
+
+/** Les valeurs par défaut du profil : un partenaire part des 12 derniers mois publiés, en résolution 8. */
+export function defauts() {
+  return profil === "partenaire" ? { ...DEFAUTS, periode: "12m", res: "8" } : DEFAUTS;
+}
+
+/** Un état ramené à ce que le profil peut demander (une adresse partagée par un autre rôle). */
+function normaliser(etatLu) {
+  const e = { ...etatLu };
+  if (Number(e.res) > resolutionMax()) e.res = String(resolutionMax());
+  if (profil !== "partenaire") {
+    if (!(e.periode in PERIODES)) e.periode = DEFAUTS.periode;
+    return e;
+  }
+  if (!(e.periode in PERIODES_PARTENAIRE)) e.periode = "12m";
+  e.hours = "";
+  e.weekdays = "";
+  e.generation = "2024";
+  if (!["", "in", "out"].includes(e.qpv) && !/^QN/.test(e.qpv)) e.qpv = "";
+  // Des familles entières seulement : la diffusion ne publie pas une catégorie seule sur la carte.
+  e.categories = (e.categories || "").split(",").filter((c) => familles.includes(c)).join(",");
+  return e;
 }
 
 export const DEFAUTS = Object.freeze({
@@ -124,7 +138,7 @@ export function abonner(fonction) {
 
 window.addEventListener("popstate", () => {
   const avant = etat;
-  etat = lire(location.search);
+  etat = normaliser(lire(location.search));
   for (const abonne of abonnes) abonne(etat, avant);
 });
 
@@ -159,7 +173,9 @@ export function finMois(iso) {
 /** Les bornes d'un partenaire : toujours du premier jour d'un mois au dernier jour d'un mois. */
 function bornesMois(e, dernierJour) {
   if (e.periode === "perso") {
-    return { from: e.from ? debutMois(e.from) : "", to: e.to ? finMois(e.to) : "" };
+    // Deux mois choisis dans le désordre : la période va du plus ancien au plus récent.
+    const [de, a] = e.from && e.to && e.from > e.to ? [e.to, e.from] : [e.from, e.to];
+    return { from: de ? debutMois(de) : "", to: a ? finMois(a) : "" };
   }
   if (e.periode === "tout" || !dernierJour) return { from: "", to: "" };
   const mois = { "1m": 0, "3m": -2, "12m": -11 }[e.periode] ?? -11;
@@ -181,11 +197,19 @@ export function filtresApi(e, dernierJour) {
   };
 }
 
+/** « de janvier à mars 2025 », « décembre 2025 » : les mois entiers d'un partenaire. */
+function etendueMois(from, to) {
+  if (!to) return `depuis ${moisLong(from)}`;
+  if (!from) return `jusqu'à ${moisLong(to)}`;
+  if (from.slice(0, 7) === to.slice(0, 7)) return moisLong(to);
+  return `de ${moisLong(from)} à ${moisLong(to)}`;
+}
+
 /** « 28 derniers jours (du 4 au 31 décembre 2025) » */
 export function textePeriode(e, dernierJour) {
   const { from, to } = bornes(e, dernierJour);
   if (!from && !to) return PERIODES.tout.toLowerCase();
-  const etendue = from && to ? `du ${jour(from)} au ${jour(to)}` : from ? `depuis le ${jour(from)}` : `jusqu'au ${jour(to)}`;
+  const etendue = profil === "partenaire" ? etendueMois(from, to) : from && to ? `du ${jour(from)} au ${jour(to)}` : from ? `depuis le ${jour(from)}` : `jusqu'au ${jour(to)}`;
   const libelle = periodes()[e.periode] || PERIODES.perso;
   return e.periode === "perso" ? etendue : `${libelle.toLowerCase()} (${etendue})`;
 }

@@ -2,12 +2,13 @@
 // Chaque changement passe par l'état (donc par l'adresse) ; la carte et les panneaux le suivent.
 
 import { METHODES } from "./classes.js";
-import { h, remplir } from "./dom.js";
+import { h, moisLong, remplir } from "./dom.js";
 import { familles, qpvs } from "./donnees.js";
 import {
-  DEFAUTS,
   FILTRES,
   bornes,
+  debutMois,
+  defauts,
   etatCourant,
   finMois,
   modifier,
@@ -64,6 +65,8 @@ export class Filtres {
     // Un partenaire lit la diffusion mensuelle : mois entiers, familles entières, pas d'heures.
     this.partenaire = profilCourant() === "partenaire";
     this.dernierJour = null;
+    this.premierJour = null;
+    this.moisPublies = null;
     this.construire();
   }
 
@@ -86,14 +89,19 @@ export class Filtres {
   }
 
   periode() {
-    const type = this.partenaire ? "month" : "date";
+    // Un partenaire choisit parmi les mois publiés (des listes : le champ « month » n'existe
+    // pas dans tous les navigateurs, et ne dirait pas quels mois sont publiés).
+    const champ = (id, name) =>
+      this.partenaire
+        ? h("select", { id, name, onchange: () => this.datesPerso() })
+        : h("input", { type: "date", id, name, onchange: () => this.datesPerso() });
     this.champsPerso = h(
       "div",
       { class: "ligne" },
-      h("label", { for: "filtre-from" }, "Du"),
-      h("input", { type, id: "filtre-from", name: "from", onchange: () => this.datesPerso() }),
-      h("label", { for: "filtre-to" }, "au"),
-      h("input", { type, id: "filtre-to", name: "to", onchange: () => this.datesPerso() }),
+      h("label", { for: "filtre-from" }, this.partenaire ? "De" : "Du"),
+      champ("filtre-from", "from"),
+      h("label", { for: "filtre-to" }, this.partenaire ? "à" : "au"),
+      champ("filtre-to", "to"),
     );
     this.textePeriode = h("p", { class: "precision", id: "texte-periode" });
     return h(
@@ -126,6 +134,10 @@ export class Filtres {
     if (code !== "perso") return modifier({ periode: code, from: "", to: "" });
     // La période personnalisée part des bornes affichées.
     const { from, to } = bornes(etatCourant(), this.dernierJour);
+    if (this.partenaire) {
+      // « Toute la période » n'a pas de bornes : les mois choisis partent des mois publiés.
+      return modifier({ periode: "perso", from: from || this.premierJour || "", to: to || this.dernierJour || "" });
+    }
     return modifier({ periode: "perso", from, to });
   }
 
@@ -134,10 +146,26 @@ export class Filtres {
     let to = this.form.elements.to.value;
     if (this.partenaire) {
       // Des mois (AAAA-MM) : du premier jour du premier au dernier jour du dernier.
-      from = from ? `${from.slice(0, 7)}-01` : "";
-      to = to ? finMois(`${to.slice(0, 7)}-01`) : "";
+      from = from ? debutMois(`${from}-01`) : "";
+      to = to ? finMois(`${to}-01`) : "";
     }
     modifier({ periode: "perso", from, to });
+  }
+
+  /** Les jours de données ; pour un partenaire, les mois publiés qu'il peut choisir. */
+  plageDonnees(premierJour, dernierJour) {
+    if (!this.partenaire) return;
+    this.premierJour = premierJour;
+    const mois = [];
+    if (premierJour && dernierJour) {
+      for (let m = debutMois(premierJour); m <= dernierJour; m = debutMois(m, 1)) mois.push(m.slice(0, 7));
+    }
+    if (mois.join() === this.moisPublies?.join()) return;
+    this.moisPublies = mois;
+    const options = () =>
+      mois.length ? mois.map((m) => h("option", { value: m }, moisLong(m))) : h("option", { value: "" }, "aucun mois publié");
+    remplir(this.form.elements.from, options());
+    remplir(this.form.elements.to, options());
   }
 
   heures() {
@@ -230,7 +258,7 @@ export class Filtres {
       h("legend", {}, this.partenaire ? "Familles de faits" : "Catégories"),
       h("p", { class: "precision" }, this.partenaire ? "Aucune case cochée : toutes les familles." : "Aucune case cochée : toutes les catégories."),
       blocs,
-      h("div", { class: "boutons" }, h("button", { type: "button", onclick: () => modifier({ categories: "" }) }, "Toutes les catégories")),
+      h("div", { class: "boutons" }, h("button", { type: "button", onclick: () => modifier({ categories: "" }) }, this.partenaire ? "Toutes les familles" : "Toutes les catégories")),
     );
   }
 
@@ -336,7 +364,8 @@ export class Filtres {
 
   reinitialiser() {
     const valeurs = {};
-    for (const champ of [...FILTRES, "res", "classes"]) valeurs[champ] = DEFAUTS[champ];
+    const d = defauts();
+    for (const champ of [...FILTRES, "res", "classes"]) valeurs[champ] = d[champ];
     modifier(valeurs);
   }
 
@@ -355,8 +384,14 @@ export class Filtres {
     this.dernierJour = dernierJour;
     for (const radio of this.form.querySelectorAll('input[name="periode"]')) radio.checked = radio.value === e.periode;
     const { from, to } = bornes(e, dernierJour);
-    this.form.elements.from.value = this.partenaire ? from.slice(0, 7) : from;
-    this.form.elements.to.value = this.partenaire ? to.slice(0, 7) : to;
+    if (this.partenaire) {
+      // Sans borne (toute la période) : les listes montrent le premier et le dernier mois publiés.
+      this.form.elements.from.value = from.slice(0, 7) || this.moisPublies?.[0] || "";
+      this.form.elements.to.value = to.slice(0, 7) || this.moisPublies?.at(-1) || "";
+    } else {
+      this.form.elements.from.value = from;
+      this.form.elements.to.value = to;
+    }
     this.textePeriode.textContent = `Filtre : ${textePeriode(e, dernierJour)}.`;
     if (!this.partenaire) this.synchroniserHeures(e);
 

@@ -23,6 +23,7 @@ const $ = (id) => document.getElementById(id);
 const app = {
   moi: null,
   dernierJour: null,
+  premierJour: null,
   categories: [],
   communes: null,
   filtres: null,
@@ -86,10 +87,11 @@ async function demarrer() {
   }
 }
 
-/** Le dernier jour des données : les périodes « 7 derniers jours »… finissent là. */
-async function chercherDernierJour() {
-  const d = await api("/stats/compstat", { parametres: { by: "total" } });
-  return d.at;
+/** Le premier et le dernier jour des données : les périodes « 7 derniers jours »… finissent là.
+ *  Pour un partenaire, ceux des mois publiés (le dernier jour du dernier mois publié). */
+async function chercherPlage() {
+  const s = await api("/stats/summary");
+  return s.data_range || { first: null, last: null };
 }
 
 async function ouvrir() {
@@ -99,23 +101,26 @@ async function ouvrir() {
   $("utilisateur").hidden = false;
   $("navigation").hidden = false;
 
-  const [categories, communes, dernierJour] = await Promise.all([
+  const [categories, communes, plage] = await Promise.all([
     donnees.categories(),
     donnees.communes(),
-    chercherDernierJour(),
+    chercherPlage(),
   ]);
   app.categories = categories;
   app.communes = communes;
-  app.dernierJour = dernierJour;
+  app.dernierJour = plage.last;
+  app.premierJour = plage.first;
   // Ce que le rôle peut demander : mois et familles entiers pour un partenaire, résolution.
   definirProfil(role, [...new Set(categories.map((c) => c.family))]);
 
   const e = etatCourant();
   app.filtres = new Filtres($("form-filtres"), { config, categories, communes, role });
+  app.filtres.plageDonnees(app.premierJour, app.dernierJour);
   app.carte = new Carte($("carte"), {
     config,
     role,
     communes,
+    categories,
     visibles: e.couches.split(","),
     vue: e.vue,
     quandVue: (changements) => modifier(changements),
@@ -128,7 +133,7 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
-  app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes });
+  app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
   app.pageImports = new PageImports($("page-imports"), {
     role,
     quandImport: () => {
@@ -182,7 +187,10 @@ async function rechargerApresImport() {
   app.donneesChangees = false;
   donnees.oublier();
   try {
-    app.dernierJour = await chercherDernierJour();
+    const plage = await chercherPlage();
+    app.dernierJour = plage.last;
+    app.premierJour = plage.first;
+    app.filtres.plageDonnees(app.premierJour, app.dernierJour);
   } catch {
     // Les chiffres diront l'erreur.
   }
@@ -262,16 +270,17 @@ function ecrireResume(e, s) {
     $("resume"),
     h("strong", { id: "total-faits", dataset: { total: String(s.total) } }, total),
     ` · ${morceaux.join(" · ")}.`,
-    // Un partenaire lit la diffusion publiée : il doit savoir que les valeurs sont bruitées.
-    s.privacy
-      ? h(
-          "p",
-          { class: "precision", id: "note-confidentialite" },
-          `${s.privacy.note} Sous ${seuil}, « < ${seuil} ». `,
-          h("a", { href: "/static/confidentialite.html", target: "_blank", rel: "noopener" }, "En savoir plus"),
-        )
-      : null,
   );
+  // Un partenaire lit la diffusion publiée : il doit savoir que les valeurs sont bruitées.
+  const note = $("note-confidentialite");
+  note.hidden = !s.privacy;
+  if (s.privacy) {
+    remplir(
+      note,
+      `${s.privacy.note.replace(/\.$/, "")} ; sous ${seuil}, une valeur s'affiche « < ${seuil} ». `,
+      h("a", { href: "/static/confidentialite.html", target: "_blank", rel: "noopener" }, "en savoir plus"),
+    );
+  }
 }
 
 function texteCategories(valeur) {

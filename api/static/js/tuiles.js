@@ -4,6 +4,7 @@
 // geojson_max_cells hexagones pour ces filtres, ou un zoom en deçà de geojson_min_zoom.
 // La résolution d'une tuile suit le zoom (resolution_by_zoom, jamais plus fine que celle choisie).
 
+import { texteSeul } from "./dom.js";
 import { jeton } from "./session.js";
 
 /** Le zoom des tuiles que Leaflet demandera pour ce zoom de carte (zoomSnap 0,5). */
@@ -96,7 +97,7 @@ export class TuilesHexagones {
     this.infobulle = L.tooltip({ sticky: true });
     couche.on("mousemove", (ev) => {
       if (!couche._map || !ev.layer?.properties) return;
-      this.infobulle.setLatLng(ev.latlng).setContent(this.texte(ev.layer.properties));
+      this.infobulle.setLatLng(ev.latlng).setContent(texteSeul(this.texte(ev.layer.properties)));
       if (!couche._map.hasLayer(this.infobulle)) this.infobulle.openOn(couche._map);
     });
     couche.on("mouseout remove", () => this.infobulle.close());

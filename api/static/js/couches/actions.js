@@ -1,7 +1,7 @@
 // Les actions du CLSPD (fiches action du STSPD) : leur zone traitée, et l'anneau de l'évaluation.
 
 import { annulee, api } from "../api.js";
-import { h, jour, nombre } from "../dom.js";
+import { h, jour, nombre, texteSeul } from "../dom.js";
 
 const COULEUR = "#0b7a75";
 export const EVENEMENT_EVALUER = "observatoire:evaluer-action";
@@ -22,7 +22,7 @@ export class Actions {
       style: { color: COULEUR, weight: 2, fillColor: COULEUR, fillOpacity: 0.25 },
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(`${p.title}${p.reference ? ` (${p.reference})` : ""}`, { sticky: true });
+        couche.bindTooltip(() => texteSeul(`${p.title}${p.reference ? ` (${p.reference})` : ""}`), { sticky: true });
         couche.bindPopup(() => fiche(p), { maxWidth: 320 });
         couche.on("add", () => {
           const el = couche.getElement();

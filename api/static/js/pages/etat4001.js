@@ -2,13 +2,14 @@
 
 import { annulee, api } from "../api.js";
 import { classeZ } from "../classes.js";
-import { erreur, h, nombre, remplir, signe } from "../dom.js";
+import { compte, erreur, h, remplir, signe } from "../dom.js";
 
 const COULEURS = ["#123c69", "#b2182b", "#1b7837", "#762a83", "#e08214", "#2166ac", "#8c510a", "#01665e", "#c51b7d", "#4d4d4d", "#35978f", "#bf812d", "#5aae61", "#9970ab"];
 
 export class PageEtat4001 {
-  constructor(section, { communes }) {
+  constructor(section, { communes, seuil = 5 }) {
     this.contenu = section.querySelector(".contenu");
+    this.seuil = seuil; // un chiffre masqué (partenaires) s'affiche « < seuil »
     this.communes = new Map(communes.features.map((f) => [f.properties.code, f.properties.name]));
     this.pret = false;
     this.graphique = null;
@@ -117,7 +118,8 @@ export class PageEtat4001 {
                       const p = s.points.find((x) => x.year === a);
                       if (!p) return h("td", {}, "—");
                       const evolution = p.change_pct === null ? "" : ` (${signe(p.change_pct)} %)`;
-                      return h("td", { class: classeZ(p.z), title: p.z === null ? "" : `z = ${signe(p.z, 2)}${p.complete ? "" : ` ; ${p.months} mois connus`}` }, `${nombre(p.count)}${evolution}${p.complete ? "" : " *"}`);
+                      const valeur = p.suppressed ? `< ${this.seuil}` : compte(p.count);
+                      return h("td", { class: classeZ(p.z), title: p.z === null ? "" : `z = ${signe(p.z, 2)}${p.complete ? "" : ` ; ${p.months} mois connus`}` }, `${valeur}${evolution}${p.complete ? "" : " *"}`);
                     }),
                   ),
                 ),

@@ -17,15 +17,22 @@ export class Creneaux {
   async actualiser(filtres, signal) {
     const partenaire = profilCourant() === "partenaire";
     if (partenaire && (filtres.categories || filtres.qpv)) {
+      const retirer = [filtres.categories ? "de familles" : null, filtres.qpv ? "de QPV" : null].filter(Boolean).join(" et ");
       remplir(
         this.contenu,
-        h("p", { class: "note", id: "creneaux-commune" }, "Pour les partenaires, les créneaux horaires sont publiés pour l'ensemble des faits de la commune : retirez le filtre de familles ou de QPV pour les voir."),
+        h(
+          "p",
+          { class: "aide", id: "creneaux-commune" },
+          `Les créneaux horaires sont publiés pour l'ensemble des faits de chaque commune, sans détail par famille ni par quartier : retirez le filtre ${retirer} pour les voir.`,
+        ),
       );
       return;
     }
     const d = await api("/stats/timeslots", { parametres: filtres, signal });
-    // Un partenaire ne filtre pas par heure ni par jour : la diffusion ne les croise pas.
-    const filtrer = partenaire ? () => {} : this.filtrer;
+    const seuil = d.suppression_threshold;
+    // Un partenaire ne filtre pas par heure ni par jour (la diffusion ne les croise pas avec
+    // le reste) : ses en-têtes sont du texte, pas des boutons.
+    const bouton = (attributs, texte) => (partenaire ? texte : h("button", { type: "button", ...attributs }, texte));
     const valeurs = d.matrix.flat().filter((v) => v !== null);
     const max = Math.max(0, ...valeurs);
     const entete = h(
@@ -36,7 +43,7 @@ export class Creneaux {
         h(
           "th",
           { scope: "col" },
-          h("button", { type: "button", title: `Ne garder que ${heure} h – ${heure + 1} h`, onclick: () => filtrer({ hours: String(heure) }) }, String(heure)),
+          bouton({ title: `Ne garder que ${heure} h – ${heure + 1} h`, onclick: () => this.filtrer({ hours: String(heure) }) }, String(heure)),
         ),
       ),
     );
@@ -47,21 +54,20 @@ export class Creneaux {
         h(
           "th",
           { scope: "row" },
-          h(
-            "button",
-            { type: "button", title: `Ne garder que les ${d.weekdays[j]}s`, "aria-label": `${d.weekdays[j]} : ne garder que ce jour`, onclick: () => filtrer({ weekdays: String(j + 1) }) },
+          bouton(
+            { title: `Ne garder que les ${d.weekdays[j]}s`, "aria-label": `${d.weekdays[j]} : ne garder que ce jour`, onclick: () => this.filtrer({ weekdays: String(j + 1) }) },
             `${d.weekdays[j].slice(0, 3)}.`,
           ),
         ),
         ligne.map((v, heure) => {
           const rang = v === null || max === 0 ? -1 : Math.min(6, Math.floor((v / max) * 7));
-          const texte = v === null ? `<${d.suppression_threshold}` : nombre(v);
+          const texte = v === null ? `< ${seuil}` : nombre(v);
           return h(
             "td",
             {
               class: rang >= 5 ? "fonce" : "clair",
               style: v === null ? "background:#d9d9d9" : v === 0 ? "background:#fbfbf8" : `background:${COULEURS[rang]}`,
-              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `moins de ${d.suppression_threshold} faits (masqué)` : `${nombre(v, 1)} faits`}`,
+              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `< ${seuil} faits (valeur non publiée)` : `${nombre(v, 1)} faits`}`,
             },
             texte,
           );
@@ -91,7 +97,7 @@ export class Creneaux {
         "ul",
         { class: "creneaux" },
         d.slots.map((s) =>
-          h("li", {}, h("strong", {}, `${s.name} (${texteHeures(s.hours)})`), ` : ${pourcent(s.share)} des faits`),
+          h("li", {}, h("strong", {}, `${s.name} (${texteHeures(s.hours)})`), s.value === null && seuil ? ` : < ${seuil} faits` : ` : ${pourcent(s.share)} des faits`),
         ),
       ),
     );

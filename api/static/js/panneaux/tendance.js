@@ -1,7 +1,7 @@
 // L'évolution mensuelle (Chart.js) et le verdict du test de Mann–Kendall.
 
 import { api } from "../api.js";
-import { h, jour, mois, nombre, remplir, signe } from "../dom.js";
+import { compte, h, jour, mois, nombre, remplir, signe } from "../dom.js";
 
 const MOIS_TENDANCE = 24;
 
@@ -36,10 +36,18 @@ export class Tendance {
       parametres: { ...filtres, from: fenetre.from, to: fenetre.to, step: "month", by: "total" },
       signal,
     });
-    this.fenetre.textContent = fenetre.elargie
-      ? `Sur ${MOIS_TENDANCE} mois, du ${jour(fenetre.from)} au ${jour(fenetre.to)} : mêmes catégories, heures et lieux que la carte, sur une durée assez longue pour juger d'une tendance.`
-      : "Mêmes filtres que la carte. Mois incomplets en pointillés, hors du test.";
     const serie = d.series[0];
+    const seuil = d.suppression_threshold;
+    // Un mois sous le seuil (partenaires) n'a pas de point : la courbe s'interrompt.
+    const masques = serie ? serie.counts.filter((c) => c === null).length : 0;
+    this.fenetre.textContent = [
+      fenetre.elargie
+        ? `Sur ${MOIS_TENDANCE} mois, du ${jour(fenetre.from)} au ${jour(fenetre.to)} : mêmes catégories, heures et lieux que la carte, sur une durée assez longue pour juger d'une tendance.`
+        : "Mêmes filtres que la carte. Mois incomplets en pointillés, hors du test.",
+      masques && seuil ? ` Mois à moins de ${seuil} faits : « < ${seuil} », sans point sur la courbe.` : "",
+    ].join("");
+    // Valeurs bruitées (partenaires) : pas de z sur un an, qui lirait les comptes comme exacts.
+    const avecZ = !d.privacy;
     const etiquettes = d.periods.map((p) => mois(p.start));
     const comptes = serie ? serie.counts : [];
     const incomplets = d.periods.map((p) => !p.complete);
@@ -55,7 +63,7 @@ export class Tendance {
         h(
           "table",
           {},
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Mois"), h("th", { scope: "col" }, "Faits"), h("th", { scope: "col" }, "Sur un an"), h("th", { scope: "col" }, "z"))),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Mois"), h("th", { scope: "col" }, "Faits"), h("th", { scope: "col" }, "Sur un an"), avecZ ? h("th", { scope: "col" }, "z") : null)),
           h(
             "tbody",
             {},
@@ -64,9 +72,9 @@ export class Tendance {
                 "tr",
                 {},
                 h("th", { scope: "row" }, etiquettes[i], p.complete ? "" : " (incomplet)"),
-                h("td", {}, nombre(comptes[i])),
-                h("td", {}, serie?.yoy_percent[i] === null ? "—" : `${signe(serie.yoy_percent[i])} %`),
-                h("td", {}, serie?.yoy_z[i] === null ? "—" : signe(serie.yoy_z[i], 2)),
+                h("td", {}, serie ? compte(comptes[i], seuil) : "—"),
+                h("td", {}, serie?.yoy_percent[i] === null || !serie ? "—" : `${signe(serie.yoy_percent[i])} %`),
+                avecZ ? h("td", {}, serie?.yoy_z[i] === null || !serie ? "—" : signe(serie.yoy_z[i], 2)) : null,
               ),
             ),
           ),

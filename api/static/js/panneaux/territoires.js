@@ -1,7 +1,7 @@
 // Les QPV contre le reste de la commune : faits, parts et taux pour 1 000 habitants.
 
 import { api } from "../api.js";
-import { h, nombre, pourcent, remplir } from "../dom.js";
+import { compte, h, nombre, pourcent, remplir } from "../dom.js";
 
 export class Territoires {
   constructor(section) {
@@ -23,7 +23,7 @@ export class Territoires {
           h(
             "table",
             { class: "table-territoires" },
-            h("caption", {}, `${c.name} (${c.code}), géographie prioritaire ${d.generation}. Un QPV compte tous ses faits, même hors de la commune ; le reste de la commune, ses faits hors de tout QPV. Taux pour 1 000 habitants là où la population est connue.${masquees(c, d.suppression_threshold)}`),
+            h("caption", {}, `${c.name} (${c.code}), géographie prioritaire ${d.generation}. Un QPV compte tous ses faits, même hors de la commune ; le reste de la commune, ses faits hors de tout QPV. Taux pour 1 000 habitants là où la population est connue.`),
             h(
               "thead",
               {},
@@ -32,9 +32,9 @@ export class Territoires {
             h(
               "tbody",
               {},
-              c.qpvs.map((q) => ligne(`${q.name} (${q.code})`, q)),
-              ligne("Hors QPV", c.outside_qpv, "total"),
-              ligne(`${c.name} entière`, c.whole, "total"),
+              c.qpvs.map((q) => ligne(`${q.name} (${q.code})`, q, d.suppression_threshold)),
+              ligne("Hors QPV", c.outside_qpv, d.suppression_threshold, "total"),
+              ligne(`${c.name} entière`, c.whole, d.suppression_threshold, "total"),
             ),
           ),
         ),
@@ -43,21 +43,14 @@ export class Territoires {
   }
 }
 
-function ligne(nom, t, classe = null) {
+function ligne(nom, t, seuil, classe = null) {
   return h(
     "tr",
     { class: classe },
     h("th", { scope: "row" }, nom),
-    h("td", {}, t.count === null ? "< 5" : nombre(t.count)),
+    h("td", {}, compte(t.count, seuil)),
     h("td", {}, pourcent(t.share, 1)),
     h("td", {}, nombre(t.population)),
     h("td", {}, t.rate_per_1000 === null ? "—" : nombre(t.rate_per_1000, 1)),
   );
-}
-
-// Secret statistique (partenaires) : les catégories masquées dans une ligne le sont partout.
-function masquees(c, seuil) {
-  const n = c.whole.suppressed_categories?.length ?? 0;
-  if (!seuil || !n) return "";
-  return ` Secret statistique : ${n} catégorie${n > 1 ? "s" : ""} de moins de ${seuil} faits dans un territoire ${n > 1 ? "sont retirées" : "est retirée"} de tous les comptes.`;
 }
