@@ -74,6 +74,9 @@ class Traffic:
 
 def settle(page: Any) -> None:
     """The map drawn, and every panel filled (none still loading)."""
+    # A click changes the state at once but the requests start a moment later: wait for the
+    # network to settle first, or a panel still showing the previous answer passes for done.
+    page.wait_for_load_state("networkidle")
     wait_for_map(page)
     page.wait_for_function(
         "() => !document.querySelector('.panneau .contenu.chargement')"
