@@ -139,11 +139,12 @@ async def audit_narrow(
     caller: AggregateReader,
     disclosure: DisclosureDep,
     f: FilterDep,
+    res: Annotated[int | None, Query(include_in_schema=False)] = None,
 ) -> None:
     """An analyst's narrow answer (a short period, or cells of resolution 10 or finer) is
-    written to the audit log like a point read, before it is computed or taken from the cache."""
-    res = request.query_params.get("res")
-    resolution = int(res) if res is not None and res.isdigit() else None
+    written to the audit log like a point read, before it is computed or taken from the cache.
+    ``res`` is read as the routes read it (« 10.0 » or « +10 » is 10 for them too)."""
+    resolution = res
     if not disclosure.audited(f, resolution):
         return
 
@@ -170,9 +171,14 @@ def map_query(disclosure: Disclosure, f: Filter, res: int, nomenclature: Nomencl
     return disclosure.map_query(f, res, nomenclature.family)
 
 
-async def get_disclosure(caller: AggregateReader, settings: SettingsDep) -> Disclosure:
-    """What the caller may be told (observatory/privacy/policy.py)."""
-    return Disclosure.for_role(caller.role, Rules.of(settings))
+async def get_disclosure(
+    caller: AggregateReader, settings: SettingsDep, state: DataStateDep
+) -> Disclosure:
+    """What the caller may be told (observatory/privacy/policy.py); the data's first and last
+    day close an open-ended period when the policy weighs how narrow it is."""
+    first, last = state.snapshot.first_day(), state.snapshot.last_day()
+    span = (first, last) if first and last else None
+    return Disclosure.for_role(caller.role, Rules.of(settings), span)
 
 
 DisclosureDep = Annotated[Disclosure, Depends(get_disclosure)]

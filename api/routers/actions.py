@@ -14,10 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
 
 from api.analytics import SnapshotDep
-from api.deps import Caller, SessionDep, require_role
+from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
+from observatory import audit
 from observatory.actions import (
     KINDS,
     check_new_action,
@@ -27,10 +29,16 @@ from observatory.actions import (
     list_actions,
     make_place,
 )
-from observatory.actions.evaluate import BUFFER_RANGE, DEFAULT_BUFFER_M, DEFAULT_MONTHS
+from observatory.actions.evaluate import (
+    BUFFER_RANGE,
+    DEFAULT_BUFFER_M,
+    DEFAULT_MONTHS,
+    AreaLimits,
+)
 from observatory.actions.records import category_labels
 from observatory.analytics.beforeafter import MAX_MONTHS
 from observatory.analytics.filters import parse_commune
+from observatory.privacy.policy import ANALYST_MIN_AREA_M2
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
@@ -156,9 +164,10 @@ def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Res
     responses=problem_responses(404),
 )
 def evaluation(
-    _: ActionReader,
+    caller: ActionReader,
     session: SessionDep,
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     action_id: ActionId,
     months: Annotated[
         int, Query(ge=1, le=MAX_MONTHS, description="Durée de chaque période, en mois")
@@ -181,5 +190,24 @@ def evaluation(
     ] = None,
 ) -> dict[str, Any]:
     conn = session.connection()
-    result = evaluate_with_options(conn, snapshot, action_id, months, buffer, control, after)
+    limits = None
+    if caller.role == "analyst":
+        # An analyst reads counts in the action's zones: no sensitive category, no zone smaller
+        # than a resolution-10 cell, and each evaluation on record (observatory/privacy/).
+        known = frozenset(conn.execute(text("SELECT code FROM category")).scalars())
+        limits = AreaLimits(frozenset(settings.sensitive_categories), known, ANALYST_MIN_AREA_M2)
+    result = evaluate_with_options(
+        conn, snapshot, action_id, months, buffer, control, after, limits
+    )
+    if limits is not None:
+        audit.record(
+            conn,
+            token_id=caller.token_id,
+            actor=caller.name,
+            role=caller.role,
+            action="évaluation d'action",
+            filters={"action": action_id, "months": months, "buffer": buffer},
+            row_count=0,
+        )
+        session.commit()
     return result.as_dict()

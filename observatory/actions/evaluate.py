@@ -28,7 +28,7 @@ from observatory.analytics.beforeafter import (
 )
 from observatory.analytics.filters import COMMUNE_CODE, QPV_CODE
 from observatory.analytics.store import Snapshot
-from observatory.errors import InvalidInput
+from observatory.errors import InvalidInput, NotAllowed
 
 DEFAULT_MONTHS = 12
 DEFAULT_BUFFER_M = 200.0
@@ -321,6 +321,33 @@ def _zones(
     return zones, areas, json.loads(row.ring) if row.ring else None
 
 
+@dataclass(frozen=True)
+class AreaLimits:
+    """An evaluation for a reader who may not place a fact: no category of ``excluded``, and
+    areas (treated zone, ring) no smaller than ``min_m2`` — or a box halved again and again
+    around one fact would count it alone."""
+
+    excluded: frozenset[str]
+    known: frozenset[str]
+    min_m2: float
+
+    def allowed(self, categories: frozenset[str] | None, areas: dict[str, float]) -> frozenset[str]:
+        small = [k for k in ("treated", "buffer") if areas.get(k, 0.0) < self.min_m2]
+        if small:
+            raise NotAllowed(
+                f"Zone trop petite pour une évaluation lue par un analyste (moins de "
+                f"{self.min_m2 / 10_000:.0f} ha) : un administrateur peut l'évaluer, ou "
+                "agrandissez la zone de l'action."
+            )
+        kept = (categories if categories is not None else self.known) - self.excluded
+        if not kept:
+            raise NotAllowed(
+                "Les catégories sensibles ne se lisent qu'à l'échelle de la commune ou du QPV : "
+                "cette action ne vise qu'elles."
+            )
+        return frozenset(kept)
+
+
 def evaluate_action(
     conn: Connection,
     snapshot: Snapshot,
@@ -330,8 +357,10 @@ def evaluate_action(
     buffer_m: float = DEFAULT_BUFFER_M,
     control: str | None = None,
     after_from: str | None = None,
+    limits: AreaLimits | None = None,
 ) -> Evaluation:
-    """The before/after evaluation of an action (module docstring); InvalidInput if it cannot."""
+    """The before/after evaluation of an action (module docstring); InvalidInput if it cannot.
+    ``limits``: what a reader who may not place a fact may be told (observatory/privacy/)."""
     # The parameters first: a wrong one is a 422 whether or not the action exists.
     low, high = BUFFER_RANGE
     if not low <= buffer_m <= high:
@@ -349,6 +378,8 @@ def evaluate_action(
     chosen = _control_choice(conn, action, asked)
     zones, areas, ring = _zones(conn, action, chosen, buffer_m)
     categories = frozenset(action.categories) or None
+    if limits is not None:
+        categories = limits.allowed(categories, areas)
     before = zone_counts(snapshot, zones, categories, periods.before)
     after = zone_counts(snapshot, zones, categories, periods.after)
     recent, history = history_windows(action.start, months, first)
@@ -385,6 +416,7 @@ def evaluate_with_options(
     buffer: float = DEFAULT_BUFFER_M,
     control: str | None = None,
     after: str | None = None,
+    limits: AreaLimits | None = None,
 ) -> Evaluation:
     """evaluate_action with the options as the API's query and the CLI name them."""
     return evaluate_action(
@@ -395,4 +427,5 @@ def evaluate_with_options(
         buffer_m=buffer,
         control=control,
         after_from=after,
+        limits=limits,
     )

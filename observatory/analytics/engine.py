@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+import h3
 import numpy as np
 
 from observatory.analytics.filters import Filter
@@ -95,9 +96,24 @@ def select(snapshot: Snapshot, f: Filter) -> Selection:
             return _empty(snapshot)
     if f.bbox is not None:
         west, south, east, north = f.bbox
-        lon, lat = snapshot.lon[part], snapshot.lat[part]
+        if f.bbox_cells is not None:
+            lon, lat = _cell_centres(snapshot, f.bbox_cells, snapshot.cell[part])
+        else:
+            lon, lat = snapshot.lon[part], snapshot.lat[part]
         narrow((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
     return Selection(snapshot, start, stop, mask)
+
+
+def _cell_centres(
+    snapshot: Snapshot, resolution: int, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) of the centre of each fact's cell at the resolution."""
+    parents, parent = snapshot.parent_index(resolution)
+    used, where = np.unique(parent[cells], return_inverse=True)
+    centres = np.array(
+        [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in parents[used]], dtype=np.float64
+    ).reshape(-1, 2)
+    return centres[where, 1], centres[where, 0]
 
 
 # -- counts ------------------------------------------------------------------------------------

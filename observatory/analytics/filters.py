@@ -36,6 +36,9 @@ class Filter:
     qpv: str | None = None
     generation: int = DEFAULT_GENERATION
     bbox: tuple[float, float, float, float] | None = None
+    # When set, the bbox keeps whole cells of this resolution (by their centre), not points:
+    # what the query space of a role that may not place a fact gets (observatory/privacy/).
+    bbox_cells: int | None = None
 
     def hours_of_week(self) -> list[int] | None:
         """The local hours of the week (0 = Monday 0 h … 167) the filter keeps, or None."""

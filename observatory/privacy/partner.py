@@ -11,6 +11,7 @@ keeps or leaves whole cells.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import replace
 from datetime import date, datetime
@@ -89,6 +90,12 @@ def partner_snapshot(publication: Publication, like: Snapshot) -> Snapshot:
     return replace(built, release_months=tuple(m.month for m in months))
 
 
+def release_version(published: tuple[tuple[date, datetime], ...]) -> int:
+    """A number that changes when, and only when, a month is published or withdrawn."""
+    digest = hashlib.blake2b(repr(published).encode(), digest_size=6).digest()
+    return int.from_bytes(digest, "big")
+
+
 class PartnerReleases:
     """The partner snapshot of a process: the published months are read and laid out again only
     when they change (a month published, or withdrawn by a purge), not at every import."""
@@ -113,9 +120,12 @@ class PartnerReleases:
             with self._engine.connect() as conn:
                 published = published_stamps(conn)
                 if kept is not None and published == self._published:
-                    view = replace(kept[1], version=snapshot.version, stamp=snapshot.stamp)
+                    view = kept[1]
                 else:
                     view = partner_snapshot(read_publication(conn), snapshot)
+                    # The version a partner reads is the release's, not the incidents': an
+                    # import into a published month must not show in a partner's answer.
+                    view = replace(view, version=release_version(published), stamp=0)
             self._published = published
             self._kept = (key, view)
             return view

@@ -26,6 +26,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -80,10 +81,14 @@ class Disclosure:
 
     kind: Kind
     rules: Rules = Rules()
+    # The data's first and last day: an open-ended period ends there.
+    data_range: tuple[date, date] | None = None
 
     @classmethod
-    def for_role(cls, role: str, rules: Rules) -> Disclosure:
-        return cls(KIND_OF_ROLE.get(role, "partner"), rules)
+    def for_role(
+        cls, role: str, rules: Rules, data_range: tuple[date, date] | None = None
+    ) -> Disclosure:
+        return cls(KIND_OF_ROLE.get(role, "partner"), rules, data_range)
 
     # -- the display rule ---------------------------------------------------------------------
 
@@ -139,7 +144,9 @@ class Disclosure:
             _check_partner(f, family_of)
             return f
         if self.kind == "analyst" and f.bbox is not None:
-            return self._without_sensitive(f, family_of)
+            # A bbox is below the commune: no sensitive category, and whole resolution-9 cells
+            # (by their centre), or halving the box would place a fact to the metre.
+            return self._without_sensitive(f, family_of).but(bbox_cells=9)
         return f
 
     def map_query(self, f: Filter, resolution: int, family_of: Mapping[str, str]) -> MapQuery:
@@ -167,7 +174,15 @@ class Disclosure:
                 f"Période de moins de {self.rules.narrow_days} jours : hexagones de résolution 9."
             )
             resolution = 9
-        narrowed = self._without_sensitive(f, family_of)
+        # Any box the answer is cut to (a bbox, a vector tile's bounds) keeps whole cells.
+        narrowed = self._without_sensitive(f, family_of).but(bbox_cells=9)
+        if resolution >= 10:
+            # Whole weeks, Monday to Sunday: the difference of two such answers is whole weeks
+            # too, never the one-day map this resolution is refused for.
+            weeks = _whole_weeks(narrowed)
+            if weeks != narrowed:
+                notes["period_widened"] = "Période étendue aux semaines entières (lundi–dimanche)."
+                narrowed = weeks
         if narrowed.categories != f.categories or f.categories is None:
             left_out = sorted(self.rules.sensitive & set(family_of))
             if left_out:
@@ -198,9 +213,26 @@ class Disclosure:
             )
 
     def short_period(self, f: Filter) -> bool:
-        if f.date_from is None or f.date_to is None:
+        """Whether the filter selects fewer than ``narrow_days`` days: an open end closed by the
+        data's range, only the chosen weekdays counted; an hours filter is narrow in itself (one
+        hour of each day of a week is as fine as an hour of one day)."""
+        if f.hours is not None:
+            return True
+        start = f.date_from or (self.data_range[0] if self.data_range else None)
+        end = f.date_to or (self.data_range[1] if self.data_range else None)
+        if start is None or end is None:
             return False
-        return (f.date_to - f.date_from).days + 1 < self.rules.narrow_days
+        days = (end - start).days + 1
+        if days <= 0:
+            return True
+        if f.weekdays is not None:
+            weeks, rest = divmod(days, 7)
+            chosen = len(f.weekdays) * weeks
+            chosen += sum(
+                1 for i in range(rest) if (start + timedelta(days=i)).isoweekday() in f.weekdays
+            )
+            days = chosen
+        return days < self.rules.narrow_days
 
     def audited(self, f: Filter, resolution: int | None) -> bool:
         """Whether an analyst's answer is narrow enough to be written to the audit log."""
@@ -242,6 +274,9 @@ class Disclosure:
             )
 
 
+# The area of a resolution-10 cell: an analyst's evaluation counts in no smaller zone.
+ANALYST_MIN_AREA_M2 = 15_000.0
+
 POINT_ROLES = ("admin", "police")
 # Import details that hold raw cell values of rejected or unmapped rows (an address, a name,
 # a telephone number typed in the wrong column): counted for the roles that may not read points.
@@ -252,6 +287,13 @@ def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
     """An import batch as a role may read it: raw values only for the roles that read points."""
     if role in POINT_ROLES:
         return batch
+    if batch.get("status") == "failed" and batch.get("message"):
+        # A refused file's message may quote its first cells (a header that was a data row).
+        batch = {
+            **batch,
+            "message": "Import refusé : le détail (avec des valeurs du fichier) est réservé "
+            "aux rôles administrateur et police.",
+        }
     details = dict(batch.get("details") or {})
     for key in RAW_DETAILS:
         values = details.pop(key, None)
@@ -259,6 +301,12 @@ def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
             details[key + "_count"] = len(values)
             details[key + "_rows"] = int(sum(v for v in values.values() if isinstance(v, int)))
     return {**batch, "details": details}
+
+
+def _whole_weeks(f: Filter) -> Filter:
+    start = f.date_from - timedelta(days=f.date_from.isoweekday() - 1) if f.date_from else None
+    end = f.date_to + timedelta(days=7 - f.date_to.isoweekday()) if f.date_to else None
+    return f.but(date_from=start, date_to=end)
 
 
 def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:

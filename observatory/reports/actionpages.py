@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
 from observatory.actions import Evaluation, evaluate_action, list_actions
+from observatory.actions.evaluate import AreaLimits
 from observatory.actions.records import ActionRecord
 from observatory.analytics.evaluation import RelativeEffect, fr, fr_p, fr_percent
 from observatory.analytics.store import Snapshot
-from observatory.errors import InvalidInput
+from observatory.errors import InvalidInput, NotAllowed
 from observatory.reports.charts import DPI, png_bytes
 from observatory.reports.content import Table
 from observatory.reports.request import PackRequest
@@ -51,17 +52,22 @@ class ActionPage:
 
 
 def gather_actions(
-    engine: Engine, snapshot: Snapshot, request: PackRequest, threshold: int | None
+    engine: Engine,
+    snapshot: Snapshot,
+    request: PackRequest,
+    threshold: int | None,
+    limits: AreaLimits | None = None,
 ) -> list[ActionPage]:
-    """The commune's actions begun by the end of the pack's period, each evaluated."""
+    """The commune's actions begun by the end of the pack's period, each evaluated (within the
+    reader's ``limits``: an analyst's pack)."""
     pages = []
     with engine.connect() as conn:
         for action in reversed(list_actions(conn, request.commune)):
             if action.start > request.last:
                 continue
             try:
-                result = evaluate_action(conn, snapshot, action.id)
-            except InvalidInput as exc:
+                result = evaluate_action(conn, snapshot, action.id, limits=limits)
+            except (InvalidInput, NotAllowed) as exc:
                 pages.append(ActionPage(action, None, str(exc), threshold))
                 continue
             hidden = set()

@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from observatory.actions.evaluate import AreaLimits
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
 from observatory.analytics.hotspots import hotspots
@@ -23,7 +24,7 @@ from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput
 from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
-from observatory.privacy.policy import Disclosure, Kind, Rules
+from observatory.privacy.policy import ANALYST_MIN_AREA_M2, Disclosure, Kind, Rules
 from observatory.reports.actionpages import gather_actions
 from observatory.reports.model import (
     Area,
@@ -109,8 +110,17 @@ def gather(
         territories=_territories(snapshot, f, secrecy, commune, qpvs),
         etat4001=etat,
         # Action evaluations count facts by day in small areas: not in the partner release.
-        actions=[] if request.partner else gather_actions(engine, snapshot, request, None),
+        actions=[]
+        if request.partner
+        else gather_actions(engine, snapshot, request, None, _limits(secrecy, family_of)),
     )
+
+
+def _limits(secrecy: Disclosure, family_of: dict[str, str]) -> AreaLimits | None:
+    """An analyst's pack evaluates actions as the API does for an analyst."""
+    if secrecy.kind != "analyst":
+        return None
+    return AreaLimits(secrecy.rules.sensitive, frozenset(family_of), ANALYST_MIN_AREA_M2)
 
 
 def _ordered(values: dict[str, int]) -> list[tuple[str, int]]:

@@ -395,7 +395,10 @@ def test_regression_to_the_mean_is_flagged(clean: Loaded) -> None:
 
 def test_small_counts_are_not_measurable(clean: Loaded) -> None:
     assert post(clean, point_action(QUIET, 60, title="Îlot calme")).status_code == 201
-    e = clean.client.get("/api/v1/actions/1/evaluation", headers=clean.analyst).json()
+    # A 60 m radius is smaller than a resolution-10 cell: an analyst may not read its counts.
+    refused = clean.client.get("/api/v1/actions/1/evaluation", headers=clean.analyst)
+    assert refused.status_code == 403 and "Zone trop petite" in refused.json()["detail"]
+    e = clean.client.get("/api/v1/actions/1/evaluation", headers=clean.police).json()
     assert (e["areas"]["treated"]["before"], e["areas"]["treated"]["after"]) == (3, 2)
     assert not e["measurable"] and not e["relative_effect"]["measurable"]
     assert e["reading"][2].startswith("Effet non mesurable avec ces effectifs")
@@ -554,7 +557,7 @@ def test_pack_has_a_page_per_action(clean: Loaded, tmp_path: Path) -> None:
     assert post(clean, point_action(start="2025-06-20", title="Trop récente")).status_code == 201
     assert post(clean, point_action(start="2025-08-01", title="Après le pack")).status_code == 201
 
-    html = pack(clean, format="html")
+    html = pack(clean, who="police", format="html")
     assert html.status_code == 200, html.text
     page = html.text
     assert page.count('<h2 id="actions">Évaluation des actions du CLSPD</h2>') == 1
@@ -565,7 +568,10 @@ def test_pack_has_a_page_per_action(clean: Loaded, tmp_path: Path) -> None:
     assert "Évaluation impossible pour l&#x27;instant" in page and "trop tôt pour évaluer" in page
     assert "Après le pack" not in page  # begun after the pack's period
 
-    pdf = pack(clean, format="pdf")
+    # An analyst's pack evaluates within the analyst's limits: the 60 m zone is not read.
+    analyst = pack(clean, format="html").text
+    assert "Zone trop petite pour une évaluation lue par un analyste" in analyst
+    pdf = pack(clean, who="police", format="pdf")
     assert pdf.status_code == 200
     path = tmp_path / "pack.pdf"
     path.write_bytes(pdf.content)
