@@ -97,6 +97,7 @@ def figures(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> list[dict[str, Any]]:
+    disclosure.check_etat4001()
     with request.app.state.engine.connect() as conn:
         _known_services(conn, filters)
         total, page = rows(conn, filters, by=by, limit=limit, offset=offset)
@@ -126,6 +127,7 @@ def yearly(
     filters: FiltersDep,
     group: Literal["family", "indicator", "index", "selection"] = "family",
 ) -> dict[str, Any]:
+    disclosure.check_etat4001()
     with request.app.state.engine.connect() as conn:
         _known_services(conn, filters)
         found = series(conn, filters, group=group)

@@ -43,6 +43,11 @@ KIND_OF_ROLE: dict[str, Kind] = {
     "partner": "partner",
 }
 NOISE_NOTE = "Valeurs bruitées et arrondies pour protéger les personnes."
+ETAT4001_NOT_FOR_PARTNERS = (
+    "Les chiffres de l'état 4001 par service ne sont pas diffusés aux partenaires : un petit "
+    "chiffre s'y retrouverait par différence de deux séries. Les chiffres départementaux que "
+    "publie le SSMSI sont en accès libre."
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,12 @@ class Disclosure:
                 "Les répétitions proches portent sur des paires de faits datés au jour près : "
                 "elles ne sont pas diffusées aux partenaires."
             )
+
+    def check_etat4001(self) -> None:
+        """A service's état 4001 figures are not in the partner release: with only « < 5 »
+        between them and a partner, two series ending a month apart give a month back."""
+        if self.kind == "partner":
+            raise NotAllowed(ETAT4001_NOT_FOR_PARTNERS)
 
     def short_period(self, f: Filter) -> bool:
         """Whether the filter selects fewer than ``narrow_days`` days: an open end closed by the

@@ -24,7 +24,13 @@ from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput
 from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
-from observatory.privacy.policy import ANALYST_MIN_AREA_M2, Disclosure, Kind, Rules
+from observatory.privacy.policy import (
+    ANALYST_MIN_AREA_M2,
+    ETAT4001_NOT_FOR_PARTNERS,
+    Disclosure,
+    Kind,
+    Rules,
+)
 from observatory.reports.actionpages import gather_actions
 from observatory.reports.model import (
     Area,
@@ -328,7 +334,10 @@ def _territories(
 
 
 def _etat4001(conn: Connection, request: PackRequest, secrecy: Disclosure) -> Etat4001Table:
-    """The family series of the commune's services, for the years the period touches."""
+    """The family series of the commune's services, for the years the period touches (not in a
+    partner pack: observatory/privacy/policy.py, check_etat4001)."""
+    if secrecy.release:
+        return Etat4001Table([], [], ETAT4001_NOT_FOR_PARTNERS)
     services = [
         f"{s['service']} ({s['perimeter']}, {s['department']})"
         for s in list_services(conn, commune=request.commune)

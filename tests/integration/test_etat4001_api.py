@@ -69,7 +69,7 @@ def test_nomenclature_for_every_role(client: TestClient, make_token: Callable[[s
 def test_tidy_rows_filtered(
     client: TestClient, make_token: Callable[[str], str], loaded: Engine
 ) -> None:
-    token = make_token("partner")
+    token = make_token("analyst")
     response = get(
         client,
         token,
@@ -220,3 +220,15 @@ def test_upload_an_etat4001_file(
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["status"], body["rows_read"], body["rows_imported"]) == ("succeeded", 252, 252)
+
+
+def test_partners_get_no_service_figures(
+    client: TestClient, make_token: Callable[[str], str], loaded: Engine
+) -> None:
+    """Only « < 5 » would stand between a partner and a small figure, and two series ending a
+    month apart give the month back: a service's figures are not for partners."""
+    token = make_token("partner")
+    for path in ("/stats/etat4001", "/stats/etat4001/series"):
+        refused = get(client, token, path, department="31")
+        assert refused.status_code == 403
+        assert "pas diffusés aux partenaires" in refused.json()["detail"]

@@ -65,6 +65,7 @@ function normaliser(etatLu) {
     return e;
   }
   if (!(e.periode in PERIODES_PARTENAIRE)) e.periode = "12m";
+  if (e.page === "etat4001") e.page = "carte"; // pas diffusé aux partenaires
   e.hours = "";
   e.weekdays = "";
   e.generation = "2024";

@@ -133,6 +133,8 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
+  // Les chiffres de l'état 4001 par service ne sont pas diffusés aux partenaires.
+  if (role === "partner") document.querySelector('#navigation a[data-page="etat4001"]').parentElement.hidden = true;
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
   app.pageImports = new PageImports($("page-imports"), {
     role,
