@@ -354,7 +354,7 @@ def test_partner_periods_as_the_page_computes_them(
     got = page.evaluate(
         """async () => {
             const e = await import('/static/js/etat.js');
-            const c = await import('/static/js/couches.js');
+            const c = await import('/static/js/couches/chauds.js');
             e.definirProfil('partner', ['vols']);
             const b = (periode, from = '', to = '') => e.bornes({periode, from, to}, '2024-02-29');
             return {

@@ -2,7 +2,8 @@
 
 import { Actions } from "./couches/actions.js";
 import { h, remplir } from "./dom.js";
-import { Communes, Emergents, Faits, Hexagones, PointsChauds, Qpv, notesEspace } from "./couches.js";
+import { Communes, Faits, Hexagones, Qpv, notesEspace } from "./couches.js";
+import { Emergents, PointsChauds } from "./couches/chauds.js";
 
 const ROLES_FAITS = ["admin", "police"];
 const ROLES_ACTIONS = ["admin", "analyst", "police"];
