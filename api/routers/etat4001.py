@@ -1,11 +1,10 @@
 """The état 4001: its nomenclature, the dashboard figures and series, the services' communes.
 
-Roles: the nomenclature to any token; figures, series and services to admin, police, analyst
-and partner (aggregates only). A partner gets the secrecy rule of small counts
-(OBS_SECRECY_THRESHOLD) on the état 4001 too: the national edition is open data, but the monthly
-extracts a local service sends are not, and one figure of 1 to 4 facts in a month (a homicide,
-a rape) can point at people. Each hidden figure is null with ``suppressed: true``; a yearly point
-whose count or year-before count is hidden loses its change and z.
+Roles: the nomenclature to any token; figures and series to admin, police and analyst; the
+services to partners too. A service's figures are not for partners (observatory/privacy/policy.py,
+check_etat4001): the monthly extracts a local service sends are not open data, one figure of 1
+to 4 facts in a month (a homicide, a rape) can point at people, and hiding it as « < 5 » does
+not survive the difference of two series ending a month apart.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import describe
 from observatory.etat4001.queries import Filters, make_filters, rows, series
 from observatory.etat4001.services import Mapping, list_services, map_communes
-from observatory.privacy.policy import Disclosure
 
 router = APIRouter(tags=["état 4001"])
 
@@ -102,10 +100,6 @@ def figures(
         _known_services(conn, filters)
         total, page = rows(conn, filters, by=by, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
-    for row in page:
-        row["suppressed"] = disclosure.hides(row["count"])
-        if row["suppressed"]:
-            row["count"] = None
     return page
 
 
@@ -130,12 +124,7 @@ def yearly(
     disclosure.check_etat4001()
     with request.app.state.engine.connect() as conn:
         _known_services(conn, filters)
-        found = series(conn, filters, group=group)
-    if disclosure.threshold is not None:
-        for item in found["series"]:
-            for point in item["points"]:
-                _hide_point(point, disclosure)
-    return found
+        return series(conn, filters, group=group)
 
 
 def _known_services(conn: Connection, filters: Filters) -> None:
@@ -150,20 +139,6 @@ def _known_services(conn: Connection, filters: Filters) -> None:
             f"Paramètre « service » : « {unknown[0]} » inconnu ; services connus : "
             f"{shown or 'aucun (importez un état 4001)'}. Voir GET /api/v1/etat4001/services."
         )
-
-
-def _hide_point(point: dict[str, Any], disclosure: Disclosure) -> None:
-    """A yearly point for a partner: hidden counts as null, and no change computed from one."""
-    count_hidden = disclosure.hides(point["count"])
-    previous = point["previous"]
-    previous_hidden = previous is not None and disclosure.hides(previous)
-    point["suppressed"] = count_hidden
-    if count_hidden:
-        point["count"] = None
-    if previous_hidden:
-        point["previous"] = None
-    if count_hidden or previous_hidden:
-        point["change"] = point["change_pct"] = point["z"] = None
 
 
 @router.get("/etat4001/services", summary="Les services et les communes qu'ils couvrent")

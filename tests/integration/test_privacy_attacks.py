@@ -20,69 +20,30 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from observatory.db import make_sessionmaker
-from observatory.settings import Settings
-from tests.conftest import _truncate_all, api_settings, auth
-from tests.samples import FACTS_HEADER, load_samples
+from tests.privacy_world import TOULOUSE, World, box_param, cells, metres, sample_world
+from tests.samples import FACTS_HEADER
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 LAST_DAY = {
     f"2024-{m:02d}": d
     for m, d in zip(range(1, 13), [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], strict=True)
 }
-# Toulouse (31555), west, south, east, north.
-TOULOUSE = (1.35, 43.53, 1.52, 43.67)
-
-
-@dataclass
-class World:
-    client: TestClient
-    partner: dict[str, str]
-    analyst: dict[str, str]
-    admin: dict[str, str]
-    config: Settings
-
-    def get(self, path: str, params: dict[str, Any], who: dict[str, str]) -> Any:
-        answer = self.client.get(f"/api/v1{path}", params=params, headers=who)
-        assert answer.status_code == 200, (path, params, answer.text)
-        return answer.json()
 
 
 @pytest.fixture(scope="module")
 def world(engine: Engine, database_url: str) -> Iterator[World]:
-    from api.main import create_app
-    from observatory.tokens import create_token
-
-    config = api_settings(database_url)
-    _truncate_all(engine)
-    load_samples(engine, config)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, role, role, config.secret_key)
-            for role in ("partner", "analyst", "admin")
-        }
-    with TestClient(create_app(config), raise_server_exceptions=False) as client:
-        yield World(
-            client, auth(tokens["partner"]), auth(tokens["analyst"]), auth(tokens["admin"]), config
-        )
-    _truncate_all(engine)
+    yield from sample_world(engine, database_url)
 
 
 def month(m: str) -> dict[str, str]:
     return {"from": f"{m}-01", "to": f"{m}-{LAST_DAY[m]}", "commune": "31555"}
-
-
-def cells(answer: Any) -> dict[str, int | None]:
-    return {f["properties"]["h3"]: f["properties"]["count"] for f in answer["features"]}
 
 
 def best_constant_guess(truths: list[int]) -> float:
@@ -202,12 +163,12 @@ def test_bisection_of_the_bbox_does_not_find_a_victim(world: World) -> None:
                 halves = [(west, south, east, middle), (west, middle, east, north)]
             counts = []
             for box in halves:
-                params = {**month("2024-05"), "categories": "personnes", "bbox": _box(box)}
+                params = {**month("2024-05"), "categories": "personnes", "bbox": box_param(box)}
                 total = world.get("/stats/summary", params, world.partner)["total"]
                 counts.append(partner_estimate(total))
             west, south, east, north = halves[int(np.argmax(counts))]
         guess = ((west + east) / 2, (south + north) / 2)
-        if _metres(guess, (lon, lat)) < 100:
+        if metres(guess, (lon, lat)) < 100:
             found_near += 1
     # A point drawn at random in the fact's resolution-8 cell is within 100 m of the cell's
     # centre about 4 % of the time: the attack must not do better than a few lucky hits.
@@ -225,8 +186,8 @@ def test_a_bbox_keeps_or_leaves_whole_cells(world: World) -> None:
     lat, lon = centre
     wide = (lon - 0.0015, lat - 0.0015, lon + 0.0015, lat + 0.0015)
     narrow = (lon - 0.0002, lat - 0.0002, lon + 0.0002, lat + 0.0002)
-    a = world.get("/stats/summary", {**params, "bbox": _box(wide)}, world.partner)["total"]
-    b = world.get("/stats/summary", {**params, "bbox": _box(narrow)}, world.partner)["total"]
+    a = world.get("/stats/summary", {**params, "bbox": box_param(wide)}, world.partner)["total"]
+    b = world.get("/stats/summary", {**params, "bbox": box_param(narrow)}, world.partner)["total"]
     assert a == b
 
 
@@ -357,21 +318,10 @@ def test_sensitive_categories_never_reach_an_analyst_map(world: World) -> None:
     # A bbox is below the commune: there too they are left out.
     boxed = world.get(
         "/stats/summary",
-        {"bbox": _box(TOULOUSE), "from": "2024-01-01", "to": "2024-12-31"},
+        {"bbox": box_param(TOULOUSE), "from": "2024-01-01", "to": "2024-12-31"},
         world.analyst,
     )
     assert boxed["total"] == admin["total"] - sensitive
-
-
-def _box(box: tuple[float, float, float, float]) -> str:
-    return ",".join(f"{v:.7f}" for v in box)
-
-
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    (lon1, lat1), (lon2, lat2) = a, b
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
 
 
 def test_raw_values_of_rejected_rows_reach_only_the_point_readers(

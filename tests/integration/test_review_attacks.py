@@ -13,84 +13,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from observatory.db import make_sessionmaker
-from observatory.settings import Settings
-from tests.conftest import _truncate_all, api_settings, auth
-from tests.samples import load_samples
+from tests.privacy_world import TOULOUSE, World, box_param, cells, metres, sample_world
 
-TOULOUSE = (1.35, 43.53, 1.52, 43.67)
 SENSITIVE = ("violences_intrafamiliales", "violences_sexuelles")
 PLAIN = "vols,degradations"  # families with no sensitive category
 
 
-@dataclass
-class World:
-    client: TestClient
-    partner: dict[str, str]
-    analyst: dict[str, str]
-    admin: dict[str, str]
-    config: Settings
-    engine: Engine
-
-    def raw(self, path: str, params: dict[str, Any], who: dict[str, str]) -> Any:
-        return self.client.get(f"/api/v1{path}", params=params, headers=who)
-
-    def get(self, path: str, params: dict[str, Any], who: dict[str, str]) -> Any:
-        answer = self.raw(path, params, who)
-        assert answer.status_code == 200, (path, params, answer.text)
-        return answer.json()
-
-    def audit_rows(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one())
-
-
 @pytest.fixture(scope="module")
 def world(engine: Engine, database_url: str) -> Iterator[World]:
-    from api.main import create_app
-    from observatory.tokens import create_token
-
-    config = api_settings(database_url)
-    _truncate_all(engine)
-    load_samples(engine, config)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, role, role, config.secret_key)
-            for role in ("partner", "analyst", "admin")
-        }
-    with TestClient(create_app(config), raise_server_exceptions=False) as client:
-        yield World(
-            client,
-            auth(tokens["partner"]),
-            auth(tokens["analyst"]),
-            auth(tokens["admin"]),
-            config,
-            engine,
-        )
-    _truncate_all(engine)
-
-
-def cells(answer: Any) -> dict[str, int | None]:
-    return {f["properties"]["h3"]: f["properties"]["count"] for f in answer["features"]}
-
-
-def _box(box: tuple[float, float, float, float]) -> str:
-    return ",".join(f"{v:.9f}" for v in box)
-
-
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    (lon1, lat1), (lon2, lat2) = a, b
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    y = math.radians(lat2 - lat1)
-    return 6_371_000 * math.hypot(x, y)
+    yield from sample_world(engine, database_url)
 
 
 def _halves(box: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
@@ -146,7 +83,7 @@ def test_analyst_action_evaluation_locates_a_sensitive_fact(world: World) -> Non
     # The commune-level count (allowed) says there are facts to find in June 2024.
     month = {"from": "2024-06-01", "to": "2024-06-30", "categories": "violences_intrafamiliales"}
     assert world.get("/stats/summary", {**month, "commune": "31555"}, world.analyst)["total"] > 0
-    while _metres((box[0], box[1]), (box[2], box[3])) > 40:
+    while metres((box[0], box[1]), (box[2], box[3])) > 40:
         first, second = _halves(box)
         n = treated(first)
         if n < 0:
@@ -157,7 +94,7 @@ def test_analyst_action_evaluation_locates_a_sensitive_fact(world: World) -> Non
     facts = admin_points(
         world, {"from": "2024-06-01", "to": "2024-06-30", "categories": "violences_intrafamiliales"}
     )
-    nearest = min(_metres(guess, tuple(f["geometry"]["coordinates"])) for f in facts)
+    nearest = min(metres(guess, tuple(f["geometry"]["coordinates"])) for f in facts)
     assert nearest > 100, (
         f"{steps} evaluations placed an intrafamily-violence fact of June 2024 within "
         f"{nearest:.1f} m; audit rows written: {audited}"
@@ -171,17 +108,19 @@ def test_analyst_bbox_bisection_places_a_fact_to_the_metre_unaudited(world: Worl
     before = world.audit_rows()
     period = {"from": "2024-06-01", "to": "2024-06-30", "categories": "cambriolage_logement"}
     box = TOULOUSE
-    n = world.get("/stats/summary", {**period, "bbox": _box(box)}, world.analyst)["total"]
+    n = world.get("/stats/summary", {**period, "bbox": box_param(box)}, world.analyst)["total"]
     requests = 1
-    while _metres((box[0], box[1]), (box[2], box[3])) > 0.5:
+    while metres((box[0], box[1]), (box[2], box[3])) > 0.5:
         first, second = _halves(box)
-        k = world.get("/stats/summary", {**period, "bbox": _box(first)}, world.analyst)["total"]
+        k = world.get("/stats/summary", {**period, "bbox": box_param(first)}, world.analyst)[
+            "total"
+        ]
         requests += 1
         box, n = (first, k) if k > 0 else (second, n - k)
     audited = world.audit_rows() - before  # before the admin's check, itself audited
     guess = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
     facts = admin_points(world, period)
-    nearest = min(_metres(guess, tuple(f["geometry"]["coordinates"])) for f in facts)
+    nearest = min(metres(guess, tuple(f["geometry"]["coordinates"])) for f in facts)
     assert not (nearest < 5 and audited == 0), (
         f"{requests} summaries placed {n} burglary(ies) within {nearest:.3f} m, "
         f"{audited} audit rows"

@@ -199,4 +199,6 @@ def test_noise_moves_the_counts(domain: Domain) -> None:
     exact = tabulate(snapshot, MONTH, shape)
     release = build_month(snapshot, MONTH, domain, FAMILY_OF, Budget(2.0), SLOTS)
     by_category = np.bincount(release.category, weights=release.count, minlength=3)
-    assert by_category.tolist() != exact.communes.tolist() or release.total != 400
+    # Three categories of ~130 facts, each with noise of standard deviation ~2.8: all three
+    # released exactly would be a one-in-a-thousand draw, not a noisy release.
+    assert by_category.tolist() != exact.communes.tolist()
