@@ -83,8 +83,64 @@ class Settings(BaseSettings):
     heavy_analyses: int = Field(
         default=1,
         ge=1,
-        description="Costly analyses (permutations, emerging hot spots, near repeats) computed "
-        "at once per API process; more wait, up to 30 s, then get 503.",
+        description="Costly analyses (permutations, emerging hot spots, near repeats, packs) "
+        "computed at once per API process; the others wait in a fair queue (one turn per token).",
+    )
+    heavy_queue_per_token: int = Field(
+        default=2,
+        ge=1,
+        description="Costly analyses one token may have waiting at once; more get 503.",
+    )
+    heavy_queue_size: int = Field(
+        default=32,
+        ge=1,
+        description="Costly analyses waiting at once in an API process, all tokens together.",
+    )
+    heavy_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait in the queue of costly analyses before a 503 with Retry-After.",
+    )
+    near_repeat_max_facts: int = Field(
+        default=50_000,
+        ge=2,
+        description="Facts a near-repeat test may take; more: narrow the period or the place.",
+    )
+    near_repeat_max_pairs: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="Pairs of facts within the largest distance band a near-repeat test may "
+        "count; more: narrow the bands, the period or the place.",
+    )
+    # Limits of what an import reads (API and CLI): each refusal says which one and how to
+    # get under it; nothing of the file is kept.
+    max_json_kb: int = Field(
+        default=1024, ge=1, description="Largest JSON body of a request (actions, tokens…)."
+    )
+    max_columns: int = Field(default=500, ge=1, description="Most columns an imported file has.")
+    max_cell_chars: int = Field(
+        default=32_767,
+        ge=100,
+        description="Longest cell of an imported file, in characters (Excel's own limit).",
+    )
+    max_rows: int = Field(
+        default=2_000_000, ge=1, description="Most rows one import reads (one batch)."
+    )
+    max_unzipped_mb: int = Field(
+        default=1024,
+        ge=1,
+        description="Largest uncompressed size of a zipped upload (XLSX, zipped Shapefile).",
+    )
+    max_zip_ratio: int = Field(
+        default=100,
+        ge=2,
+        description="Largest compression ratio of a large member of a zipped upload (a zip "
+        "bomb's is in the thousands).",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For "
+        "is believed; empty: the connection's address is the client's.",
     )
     privacy_epsilon: float = Field(
         default=2.0,
