@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="API de l'observatoire : couches GeoJSON, statistiques, imports.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # our own /docs (api/routers/home.py): Swagger UI from npm, no inline script
         openapi_url="/api/v1/openapi.json",
     )
     app.state.settings = settings

@@ -1,19 +1,22 @@
-"""The map page (`/`), its settings inlined, and the JavaScript libraries served from npm.
+"""The map page (`/`), its settings inlined, the API documentation (`/docs`), and the
+JavaScript libraries served from npm.
 
-Leaflet, leaflet.markercluster, Leaflet.VectorGrid and Chart.js come from the npm registry
-(package.json and its lock file, installed by `npm ci`) and are served from node_modules under
-/vendor: the page fetches nothing from the internet. Without a tile URL (OBS_TILE_URL) it adds
-no base map.
+Leaflet, leaflet.markercluster, Leaflet.VectorGrid, Chart.js and Swagger UI come from the npm
+registry (package.json and its lock file, installed by `npm ci`) and are served from
+node_modules under /vendor: the pages fetch nothing from the internet. Without a tile URL
+(OBS_TILE_URL) the map adds no base map.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -29,6 +32,9 @@ VENDOR = {
     "/vendor/leaflet.vectorgrid": NODE_MODULES / "leaflet.vectorgrid" / "dist",
     "/vendor/chart.js": NODE_MODULES / "chart.js" / "dist",
 }
+# swagger-ui-dist is its own dist folder (with a demo page that asks the internet): only these.
+SWAGGER_UI = NODE_MODULES / "swagger-ui-dist"
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
 CONFIG_MARK = "<!--CONFIG-->"
 
@@ -57,6 +63,14 @@ def index(request: Request) -> HTMLResponse:
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/docs")
+def docs() -> HTMLResponse:
+    """Swagger UI over /api/v1/openapi.json, started by a local script: FastAPI's own page
+    inlines its script and loads Swagger UI from a CDN, both refused by the page's CSP."""
+    html = (STATIC_DIR / "docs.html").read_text(encoding="utf-8")
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
 class RevalidatedFiles(StaticFiles):
     """Static files that the browser revalidates (ETag) before each use.
 
@@ -70,9 +84,24 @@ class RevalidatedFiles(StaticFiles):
         return response
 
 
+class ListedFiles(RevalidatedFiles):
+    """Only the named files of a folder; anything else is a 404."""
+
+    def __init__(self, *, names: frozenset[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.names = names
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in self.names:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def mount_assets(app: FastAPI) -> None:
     """Serve the page's own files under /static and the npm packages' dist folders."""
     app.mount("/static", RevalidatedFiles(directory=STATIC_DIR), name="static")
     for prefix, folder in VENDOR.items():
         # check_dir=False: without `npm ci` the API still starts; the page then says so.
         app.mount(prefix, RevalidatedFiles(directory=folder, check_dir=False), name=prefix[1:])
+    swagger = ListedFiles(names=SWAGGER_UI_FILES, directory=SWAGGER_UI, check_dir=False)
+    app.mount("/vendor/swagger-ui", swagger, name="vendor/swagger-ui")
