@@ -33,3 +33,11 @@ class Busy(ObservatoryError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NearRepeatTooLarge(InvalidInput):
+    """A near-repeat test beyond its caps (bands, facts, pairs): narrow the question (422)."""
+
+
+class Cancelled(ObservatoryError):
+    """The caller no longer waits for this work (the client left): it was abandoned."""
