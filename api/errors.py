@@ -8,24 +8,28 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from observatory.errors import (
     Busy,
+    Cancelled,
     DatabaseUnavailable,
     ImportBusy,
     InvalidInput,
     NotAllowed,
     NotFound,
     ObservatoryError,
+    TooLarge,
 )
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+# nginx's « client closed request »: what the access log shows for work abandoned by its client.
+CLIENT_CLOSED = 499
 
 TITLES = {
     400: "Requête invalide",
@@ -207,13 +211,15 @@ async def _dbapi(request: Request, exc: DBAPIError) -> ProblemResponse:
     return await _unexpected(request, exc)
 
 
-async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
+async def _domain(request: Request, exc: ObservatoryError) -> Response:
     if isinstance(exc, NotFound):
         return problem(404, str(exc), request)
     if isinstance(exc, NotAllowed):
         return problem(403, str(exc), request)
     if isinstance(exc, ImportBusy):
         return problem(409, str(exc), request)
+    if isinstance(exc, TooLarge):
+        return problem(413, str(exc), request)
     if isinstance(exc, InvalidInput):
         return problem(422, str(exc), request)
     if isinstance(exc, DatabaseUnavailable):
@@ -222,6 +228,9 @@ async def _domain(request: Request, exc: ObservatoryError) -> ProblemResponse:
         response = problem(503, str(exc), request)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    if isinstance(exc, Cancelled):  # the client left (api/heavy.py): nobody reads an answer
+        log.info("Calcul abandonné pendant %s : le client est parti", request.url.path)
+        return Response(status_code=CLIENT_CLOSED)
     return problem(400, str(exc), request)
 
 

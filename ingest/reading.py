@@ -36,15 +36,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import objects, text_series
+from ingest.filetypes import INCIDENT_TYPES, FileLimits, FileType, allowed_file, fr_count
 from ingest.headers import EXPECTED_CONTENT, csv_header, filled_length, sheet_header, unique_names
 from ingest.mapping import Mapping
 from ingest.places import WGS84, detect_crs, to_wgs84
 from ingest.plaincsv import Records, is_plain, records, text_records
-from observatory.errors import InvalidInput
+from observatory.errors import InvalidInput, TooLarge
 
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
 SEPARATORS = (",", ";", "\t", "|")
 BLOCK = 1 << 22
@@ -120,24 +118,80 @@ class RawChunk:
         return self.frame.iloc[positions]
 
 
-def read_table(path: Path, mapping: Mapping, chunk_size: int = 100_000) -> Iterator[RawChunk]:
-    """The file's rows in chunks of at most chunk_size (at least one chunk, maybe empty)."""
+def read_table(
+    path: Path, mapping: Mapping, chunk_size: int = 100_000, limits: FileLimits | None = None
+) -> Iterator[RawChunk]:
+    """The file's rows in chunks of at most chunk_size (at least one chunk, maybe empty).
+
+    The file is opened only if ingest.filetypes recognises it; it is refused (InvalidInput,
+    TooLarge) as soon as it goes beyond a limit: columns, cell length, rows.
+    """
+    limits = limits or FileLimits.of()
+    if int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError("'chunksize' must be an integer >=1")  # as pandas' reader says
     path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InvalidInput(f"Fichier introuvable : {path}")
-    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES + VECTOR_SUFFIXES:
-        hint = " : enregistrez-le en .xlsx ou en .csv" if suffix in (".xls", ".ods") else ""
-        raise InvalidInput(
-            f"Format non reconnu : « {path.name} »{hint} (attendu {EXPECTED_FORMATS})"
-        )
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise InvalidInput(f"Le fichier « {path.name} » est vide : {EXPECTED_CONTENT}")
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path, mapping, chunk_size)
-    if suffix in XLSX_SUFFIXES:
-        return _read_xlsx(path, mapping, chunk_size)
-    return _read_vector(path, mapping, chunk_size)
+    with allowed_file(path, INCIDENT_TYPES, limits) as found:
+        if found.type is FileType.CSV:
+            chunks = _read_csv(found.path, mapping, chunk_size, limits)
+        elif found.type is FileType.XLSX:
+            chunks = _read_xlsx(found.path, mapping, chunk_size, limits)
+        else:
+            chunks = _read_vector(found.path, mapping, chunk_size, limits)
+        yield from _within_limits(chunks, path.name, limits)
+
+
+def _within_limits(chunks: Iterator[RawChunk], name: str, limits: FileLimits) -> Iterator[RawChunk]:
+    """The chunks, as long as the file stays within the limits of rows and cell length."""
+    rows = 0
+    for chunk in chunks:
+        rows += len(chunk)
+        if rows > limits.rows:
+            raise TooLarge(
+                f"« {name} » a plus de {fr_count(limits.rows)} lignes (OBS_MAX_ROWS) : découpez-le "
+                "(par année, par exemple) et importez chaque partie ; rien n'a été enregistré."
+            )
+        _check_cells(chunk, name, limits.cell_chars)
+        yield chunk
+
+
+def _check_cells(chunk: RawChunk, name: str, limit: int) -> None:
+    for column in chunk.columns:
+        lengths = _lengths(chunk, column)
+        if len(lengths) and np.nanmax(lengths, initial=0) > limit:
+            at = int(np.flatnonzero(np.nan_to_num(lengths) > limit)[0])
+            _too_long(name, int(chunk.row_numbers[at]), f"« {column} »", lengths[at], limit)
+    if chunk.extra_fields is not None:
+        for at, extra in enumerate(chunk.extra_fields):
+            if extra is not None and max(len(str(v)) for v in extra) > limit:
+                longest = max(len(str(v)) for v in extra)
+                _too_long(name, int(chunk.row_numbers[at]), "au-delà de l'en-tête", longest, limit)
+
+
+def _lengths(chunk: RawChunk, column: str) -> np.ndarray:
+    if chunk._frame is None and chunk._text is not None:
+        lengths = pc.utf8_length(chunk._text[column])
+        return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype="float64")
+    values = chunk.frame[column]
+    return values.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy(dtype="float64")
+
+
+def _too_long(name: str, row: int, column: str, length: float, limit: int) -> None:
+    raise InvalidInput(
+        f"« {name} », ligne {row}, colonne {column} : une cellule de {fr_count(length)} "
+        f"caractères, {fr_count(limit)} au plus (OBS_MAX_CELL_CHARS, la limite d'Excel). "
+        "Vérifiez l'export (un guillemet jamais refermé colle souvent des lignes entières) ; "
+        "rien n'a été enregistré."
+    )
+
+
+def _too_many_columns(name: str, found: int, limit: int) -> InvalidInput:
+    return InvalidInput(
+        f"« {name} » a {fr_count(found)} colonnes : {fr_count(limit)} au plus "
+        "(OBS_MAX_COLUMNS). Vérifiez le séparateur et retirez les colonnes inutiles ; "
+        "rien n'a été enregistré."
+    )
 
 
 def sniff_csv(path: Path, mapping: Mapping) -> tuple[str, str]:
@@ -204,7 +258,9 @@ def _max_fields(path: Path, separator: str) -> int:
     return best + 1
 
 
-def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+def _read_csv(
+    path: Path, mapping: Mapping, chunk_size: int, limits: FileLimits
+) -> Iterator[RawChunk]:
     try:
         encoding, separator = sniff_csv(path, mapping)
         header, header_index = csv_header(path, encoding, separator)
@@ -214,15 +270,17 @@ def _read_csv(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChun
             "de la correspondance : corrigez « encoding » (ou retirez-le, il sera détecté), ou "
             "enregistrez le fichier en UTF-8"
         ) from exc
+    width = len(header)
+    # Before any record is split: a line of a million separators would make a million columns.
+    widest = max(width, _max_fields(path, separator))
+    if widest > limits.columns:
+        raise _too_many_columns(path.name, widest, limits.columns)
     if is_plain(path, encoding, separator):
-        if int(chunk_size) != chunk_size or chunk_size < 1:
-            raise ValueError("'chunksize' must be an integer >=1")  # as pandas' reader says
         valid_utf8 = mapping.encoding is None and encoding == "utf-8"  # sniffing decoded it all
         size = int(chunk_size)
         batches = records(path, encoding, separator, len(header), size, valid_utf8=valid_utf8)
         return _plain_chunks(batches, header, header_index)
-    width = len(header)
-    surplus = max(0, _max_fields(path, separator) - width)
+    surplus = widest - width
     names = header + [f"\0surplus {i}" for i in range(surplus)]
     reader = pd.read_csv(
         path,
@@ -343,7 +401,9 @@ def _parser_message(path: Path, detail: str) -> str:
     return f"Fichier CSV « {path.name} » mal formé : {detail.strip()}"
 
 
-def _read_xlsx(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+def _read_xlsx(
+    path: Path, mapping: Mapping, chunk_size: int, limits: FileLimits
+) -> Iterator[RawChunk]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -361,14 +421,16 @@ def _read_xlsx(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChu
             f"Feuille « {mapping.sheet} » absente de {path.name} "
             f"(feuilles : {', '.join(names)} ; ou un numéro à partir de 0)"
         )
-    return _xlsx_chunks(book, str(sheet), path, chunk_size)
+    return _xlsx_chunks(book, str(sheet), path, chunk_size, limits.columns)
 
 
 def _unreadable_workbook(path: Path) -> str:
     return f"Classeur Excel illisible : « {path.name} » (attendu un fichier .xlsx valide)"
 
 
-def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator[RawChunk]:
+def _xlsx_chunks(
+    book: Any, sheet: str, path: Path, chunk_size: int, max_columns: int
+) -> Iterator[RawChunk]:
     header: list[str] | None = None
     rows: list[list[str]] = []
     numbers: list[int] = []
@@ -378,6 +440,8 @@ def _xlsx_chunks(book: Any, sheet: str, path: Path, chunk_size: int) -> Iterator
             cells = [_cell_text(v) for v in values]
             if not any(cells):
                 continue
+            if len(cells) > max_columns and (width := filled_length(cells)) > max_columns:
+                raise _too_many_columns(path.name, width, max_columns)
             if header is None:
                 header = sheet_header(cells)
                 continue
@@ -417,7 +481,9 @@ def _table_chunk(rows: list[list[str]], numbers: list[int], header: list[str]) -
     return _csv_chunk(table, np.asarray(numbers, dtype="int64"), header)
 
 
-def _read_vector(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+def _read_vector(
+    path: Path, mapping: Mapping, chunk_size: int, limits: FileLimits
+) -> Iterator[RawChunk]:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -429,6 +495,9 @@ def _read_vector(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawC
         raise InvalidInput(
             f"Fichier géographique illisible : « {path.name} » (attendu {EXPECTED_FORMATS})"
         ) from exc
+    if len(reader.schema) > limits.columns + 1:  # + the geometry
+        source.__exit__(None, None, None)
+        raise _too_many_columns(path.name, len(reader.schema) - 1, limits.columns)
     return _vector_chunks(source, meta, reader, mapping)
 
 

@@ -15,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from observatory.errors import InvalidInput
+from ingest.filetypes import BOUNDARY_TYPES, FileLimits, allowed_file, fr_count
+from observatory.errors import InvalidInput, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +25,40 @@ LONLAT_EXTENT = (-180.0, -90.0, 180.0, 90.0)
 LAMBERT93_EXTENT = (-400_000.0, 5_900_000.0, 1_500_000.0, 7_300_000.0)
 
 
-def read_boundaries(path: Path) -> gpd.GeoDataFrame:
-    """Read the first polygon layer of a GeoJSON / GeoPackage / Shapefile, in EPSG:4326."""
+def read_boundaries(path: Path, limits: FileLimits | None = None) -> gpd.GeoDataFrame:
+    """Read the first polygon layer of a GeoJSON / GeoPackage / Shapefile (zipped or not), in
+    EPSG:4326; only a file ingest.filetypes lets through, within its limits."""
+    limits = limits or FileLimits.of()
+    with allowed_file(Path(path), BOUNDARY_TYPES, limits) as found:
+        frame = _read_layer(found.path, Path(path).name, limits)
+    return _checked(frame, Path(path))
+
+
+def _read_layer(path: Path, name: str, limits: FileLimits) -> gpd.GeoDataFrame:
     try:
         layers = pyogrio.list_layers(path)
         polygonal = [name for name, kind in layers if kind and "POLYGON" in str(kind).upper()]
         layer = polygonal[0] if polygonal else (layers[0][0] if len(layers) else None)
-        frame = gpd.read_file(path, engine="pyogrio", layer=layer)
+        info = pyogrio.read_info(path, layer=layer)
+        if len(info["fields"]) > limits.columns:
+            raise InvalidInput(
+                f"« {name} » a {fr_count(len(info['fields']))} colonnes : "
+                f"{fr_count(limits.columns)} au plus (OBS_MAX_COLUMNS)."
+            )
+        if info["features"] > limits.rows:
+            raise TooLarge(
+                f"« {name} » a {fr_count(info['features'])} entités : "
+                f"{fr_count(limits.rows)} au plus (OBS_MAX_ROWS)."
+            )
+        return gpd.read_file(path, engine="pyogrio", layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InvalidInput(
-            f"Impossible de lire {path.name} : attendu un fichier GeoJSON, GeoPackage ou "
+            f"Impossible de lire {name} : attendu un fichier GeoJSON, GeoPackage ou "
             f"Shapefile ({exc})."
         ) from exc
+
+
+def _checked(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InvalidInput(f"{path.name} ne contient aucune géométrie : ce n'est pas un contour.")
     if frame.empty:

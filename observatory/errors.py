@@ -15,6 +15,10 @@ class ImportBusy(InvalidInput):
     """Another import of the same kind or source holds the lock."""
 
 
+class TooLarge(InvalidInput):
+    """The input goes beyond a size limit (a setting says which): HTTP 413."""
+
+
 class NotAllowed(ObservatoryError):
     """The caller's role may not be told this (observatory/privacy/policy.py says why)."""
 

@@ -37,6 +37,7 @@ from ingest.etat4001.cells import EXPECTED, STAGE_COLUMNS, Sheet
 from ingest.etat4001.local import read_local
 from ingest.etat4001.national import national_sheets, read_national
 from ingest.etat4001.tidy import read_tidy
+from ingest.filetypes import ETAT4001_TYPES, allowed_file
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
@@ -186,6 +187,9 @@ class Reading:
         self.ignored: list[str] = []
         self.workbook: Any = None
         suffix = path.suffix.lower()
+        if suffix in (".csv", ".xlsx"):
+            with allowed_file(path, ETAT4001_TYPES):  # the content is what the name says
+                pass
         if suffix == ".csv":
             self.format = "tidy"
         elif suffix == ".xlsx":

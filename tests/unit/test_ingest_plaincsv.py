@@ -97,7 +97,7 @@ def test_chunk_size_is_checked_as_pandas_does(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(b"Date;Nature\n15/01/2024;Vol\n")
     with pytest.raises(ValueError, match="'chunksize' must be an integer >=1"):
-        read_table(path, Mapping(), chunk_size=0)
+        list(read_table(path, Mapping(), chunk_size=0))
 
 
 def test_regular_lines_split_by_pyarrow_as_by_numpy() -> None:

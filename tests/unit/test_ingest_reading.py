@@ -151,7 +151,7 @@ def test_header_only_file_gives_one_empty_chunk(tmp_path: Path) -> None:
         ("blanc.csv", b"\n\n", "ne contient aucune ligne"),
         ("notes.doc", b"x", "Format non reconnu"),
         ("vieux.xls", b"x", "enregistrez-le en .xlsx ou en .csv"),
-        ("faux.xlsx", b"not a zip", "Classeur Excel illisible"),
+        ("faux.xlsx", b"not a zip", "pas un classeur Excel lisible"),
         ("faux.geojson", b"{not json", "Fichier géographique illisible"),
         ("quote.csv", b'Date,Nature\n15/01/2024,"Vol\n16/01/2024,Rixe\n', "jamais refermé"),
     ],
@@ -166,7 +166,7 @@ def test_unusable_files_are_refused_in_french(
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="Fichier introuvable"):
-        read_table(tmp_path / "absent.csv", Mapping())
+        list(read_table(tmp_path / "absent.csv", Mapping()))
 
 
 def test_xlsx_written_by_openpyxl(tmp_path: Path) -> None:
