@@ -30,7 +30,7 @@ from api.analytics import (
     map_query,
 )
 from api.cache import cached
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
 from observatory.analytics.filters import Filter
@@ -42,7 +42,14 @@ from observatory.analytics.hotspots import (
     hotspots,
     study_area_cells,
 )
-from observatory.analytics.nearrepeat import knox_test
+from observatory.analytics.nearrepeat import (
+    MAX_DAY_BANDS,
+    MAX_DAYS,
+    MAX_DISTANCE_BANDS,
+    MAX_DISTANCE_M,
+    check_bands,
+    knox_test,
+)
 from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.errors import InvalidInput
 from observatory.grid import cell_geojson
@@ -51,7 +58,6 @@ router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
 GEOJSON = "application/geo+json"
 MAX_CELLS = 400_000
-MAX_EVENTS = 50_000
 MIN_STEPS = 6
 
 Resolution = Annotated[
@@ -327,7 +333,11 @@ def _edges(value: str, name: str) -> list[float]:
         "Les paires de faits du filtre rangées par distance (mètres, Lambert-93) et par délai "
         "(jours) ; comparées aux mêmes paires quand les dates sont mélangées entre les faits "
         "(permutations). Un rapport de Knox > 1 avec p < 0,05 dans les premières cases : après "
-        "un fait, un autre suit près de là plus souvent que le hasard ne le voudrait."
+        "un fait, un autre suit près de là plus souvent que le hasard ne le voudrait. Au plus "
+        f"{MAX_DISTANCE_BANDS} bandes de distance jusqu'à {MAX_DISTANCE_M:.0f} m et "
+        f"{MAX_DAY_BANDS} bandes de délai jusqu'à {MAX_DAYS} jours ; au-delà, comme au-delà des "
+        "plafonds de faits et de paires (OBS_NEAR_REPEAT_MAX_FACTS, OBS_NEAR_REPEAT_MAX_PAIRS), "
+        "la question est refusée (422) avec ce qu'il faut resserrer."
     ),
 )
 @cached(heavy=True)
@@ -337,6 +347,7 @@ def near_repeat(
     snapshot: SnapshotDep,
     disclosure: DisclosureDep,
     nomenclature: NomenclatureDep,
+    settings: SettingsDep,
     distances: Annotated[str, Query(description="Bornes en mètres : 0,100,200,400")] = (
         "0,100,200,400"
     ),
@@ -351,12 +362,8 @@ def near_repeat(
     f = query.filter
     distance_edges = _edges(distances, "distances")
     day_edges = _edges(days, "days")
+    check_bands(distance_edges, day_edges)  # before any work: 422 beyond the caps on bands
     chosen = engine.select(snapshot, f)
-    if chosen.count > MAX_EVENTS:
-        raise InvalidInput(
-            f"{chosen.count} faits : le test de Knox en prend au plus {MAX_EVENTS}. Choisissez "
-            "une catégorie (cambriolages, par exemple) ou une période plus courte."
-        )
     if chosen.count < 2:
         raise InvalidInput("Il faut au moins deux faits pour chercher des répétitions proches.")
     table = knox_test(
@@ -367,6 +374,9 @@ def near_repeat(
         day_edges,
         permutations=permutations,
         seed=seed,
+        max_facts=settings.near_repeat_max_facts,
+        max_pairs=settings.near_repeat_max_pairs,
+        cancelled=None,
     )
     cells = []
     for i in range(len(distance_edges) - 1):
