@@ -49,10 +49,11 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.analytics import AGGREGATE_ROLES, DataStateDep, DisclosureDep
-from api.deps import SettingsDep, check_token
+from api.deps import CallerDep, SettingsDep, check_token
+from api.heavy import HeavyQueue
 from observatory.analytics.store import Snapshot
 from observatory.changes import Versions
-from observatory.errors import Busy
+from observatory.errors import Cancelled
 from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.settings import Settings
 from observatory.tokens import KnownToken, hash_token
@@ -101,8 +102,9 @@ class AnswerCache:
         self.hits = 0  # answers served from the cache
         self.before_routing = 0  # of which by the middleware, before FastAPI's routing
         self.computed = 0  # answers the endpoints computed
-        # Answers being computed, by key (touched from the event loop only).
-        self.running: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
+        # Answers being computed, by key (touched from the event loop only): the answer, None
+        # after an error, LEFT when the computation stopped because its client left.
+        self.running: dict[tuple[Any, ...], asyncio.Future[Answer | _Left | None]] = {}
 
     def get(self, key: tuple[Any, ...]) -> Answer | None:
         with self._lock:
@@ -134,15 +136,24 @@ class AnswerCache:
         return len(self._answers)
 
 
+class _Left:
+    """What a computation whose client left gives the identical questions waiting for it."""
+
+
+LEFT = _Left()
+
+
 @dataclass(frozen=True)
 class AnswerKey:
-    """What one request's answer depends on, the process's slots for costly analyses, and what
-    its client already has."""
+    """What one request's answer depends on, what its client already has, and what a costly
+    one needs to wait for its turn: the process's queue, the caller's token, the request."""
 
     cache: AnswerCache | None
     key: tuple[Any, ...]
-    heavy: asyncio.Semaphore
     if_none_match: str | None
+    heavy: HeavyQueue
+    token_id: int
+    request: Request
 
 
 def answer_key(
@@ -167,7 +178,11 @@ def etag_of(body: bytes) -> str:
 
 
 async def get_answer_key(
-    request: Request, state: DataStateDep, disclosure: DisclosureDep, settings: SettingsDep
+    request: Request,
+    caller: CallerDep,
+    state: DataStateDep,
+    disclosure: DisclosureDep,
+    settings: SettingsDep,
 ) -> AnswerKey:
     key = answer_key(
         request.scope["path"],
@@ -178,7 +193,8 @@ async def get_answer_key(
         settings.zone,
     )
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
-    return AnswerKey(cache, key, request.app.state.heavy, request.headers.get("if-none-match"))
+    if_none_match = request.headers.get("if-none-match")
+    return AnswerKey(cache, key, if_none_match, request.app.state.heavy, caller.token_id, request)
 
 
 AnswerKeyDep = Annotated[AnswerKey, Depends(get_answer_key)]
@@ -233,11 +249,12 @@ def cached(
     """Serve the endpoint's answer from the cache when the same question was answered.
 
     The endpoint keeps its parameters (and its OpenAPI description); it runs in the thread pool
-    as a plain ``def`` endpoint does, and only when the answer is not in the cache. A ``heavy``
-    one (seconds of CPU: permutations, space-time cubes; ``heavy`` may be a test of the
-    endpoint's arguments) also waits for one of the process's OBS_HEAVY_ANALYSES slots,
-    without holding a thread meanwhile, so that a few costly requests cannot starve the map's
-    cheap ones; after HEAVY_WAIT_S it is a 503 to retry.
+    as a plain ``def`` endpoint does, and only when the answer is not in the cache nor being
+    computed for another caller. A ``heavy`` one (seconds of CPU: permutations, space-time
+    cubes; ``heavy`` may be a test of the endpoint's arguments) takes its turn in the process's
+    fair queue of costly work first (api/heavy.py), without holding a thread meanwhile, so that
+    a few costly requests cannot starve the map's cheap ones nor one user the others; it may
+    read ``api.heavy.client_left`` to stop when its client leaves (``Cancelled``: nothing kept).
     """
     if endpoint is None:
         return functools.partial(cached, heavy=heavy)
@@ -248,29 +265,40 @@ def cached(
     async def answer(*args: Any, answer_key: AnswerKey, **kwargs: Any) -> Any:
         cache, key = answer_key.cache, answer_key.key
         costly = heavy(kwargs) if callable(heavy) else heavy
-        compute = functools.partial(_compute, endpoint, answer_key.heavy if costly else None)
+        compute = functools.partial(_compute, endpoint, answer_key if costly else None)
         if cache is None:
             result = await compute(*args, **kwargs)
             kept = _answer(result)
             return result if kept is None else kept.response(answer_key.if_none_match)
         kept = cache.get(key)
-        if kept is None and (running := cache.running.get(key)) is not None:
+        while kept is None and (running := cache.running.get(key)) is not None:
             # The same question is being answered: wait for that answer rather than compute
             # it again (thirty dashboards opened after the night's import).
-            kept = await asyncio.shield(running)
+            shared = await asyncio.shield(running)
+            if isinstance(shared, _Left):  # its client left: ask again, one of us computes
+                kept = cache.get(key)
+                continue
+            kept = shared
+            break  # None: the waiters compute their own (an error, say)
         if kept is None:
-            future: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[Answer | _Left | None] = (
+                asyncio.get_running_loop().create_future()
+            )
             cache.running.setdefault(key, future)
             cache.computed += 1
+            outcome: Answer | _Left | None = None
             try:
                 result = await compute(*args, **kwargs)
-                kept = _answer(result)
+                kept = outcome = _answer(result)
                 if kept is not None:
                     cache.put(key, kept)
+            except Cancelled:
+                outcome = LEFT
+                raise
             finally:
                 if cache.running.get(key) is future:
                     del cache.running[key]
-                future.set_result(kept)  # None: the waiters compute their own (an error, say)
+                future.set_result(outcome)
             if kept is None:
                 return result
         return kept.response(answer_key.if_none_match)
@@ -282,27 +310,14 @@ def cached(
     return answer
 
 
-HEAVY_WAIT_S = 30.0
-BUSY = (
-    "Trop d'analyses lourdes (permutations, points chauds émergents, répétitions proches) sont "
-    "en cours : réessayez dans quelques secondes."
-)
-
-
 async def _compute(
-    endpoint: Callable[..., Any], heavy: asyncio.Semaphore | None, *args: Any, **kwargs: Any
+    endpoint: Callable[..., Any], turn: AnswerKey | None, *args: Any, **kwargs: Any
 ) -> Any:
-    """The endpoint in the thread pool; a heavy one once it has a slot."""
-    if heavy is None:
+    """The endpoint in the thread pool; a costly one in its turn, its client watched."""
+    if turn is None:
         return await run_in_threadpool(endpoint, *args, **kwargs)
-    try:
-        await asyncio.wait_for(heavy.acquire(), HEAVY_WAIT_S)
-    except TimeoutError:
-        raise Busy(BUSY, retry_after=10) from None
-    try:
-        return await run_in_threadpool(endpoint, *args, **kwargs)
-    finally:
-        heavy.release()
+    receive = turn.request.receive
+    return await turn.heavy.run(receive, turn.token_id, endpoint, *args, **kwargs)
 
 
 def cached_paths(routers: Iterable[APIRouter], prefix: str) -> frozenset[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from fastapi import FastAPI
 
 from api import errors, security
 from api.cache import AnswerCache, CachedAnswers, cached_paths
+from api.heavy import HeavyQueue
 from api.routers import (
     actions,
     audit,
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     megabytes = settings.answer_cache_mb
     app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
     app.state.tokens = TokenCache()
-    app.state.heavy = asyncio.Semaphore(settings.heavy_analyses)
+    app.state.heavy = HeavyQueue.of(settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(home.router)
