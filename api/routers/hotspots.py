@@ -31,6 +31,7 @@ from api.analytics import (
 )
 from api.cache import cached
 from api.deps import SessionDep, SettingsDep
+from api.heavy import client_left
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
 from observatory.analytics.filters import Filter
@@ -177,7 +178,9 @@ def hotspot_layer(
     counts = engine.study_counts(snapshot, f, res, cells)
     # A partner gets the class only: z and p would carry the counts' precision.
     precise = not disclosure.release
-    result = hotspots(cells, counts, k, fdr=fdr, permutations=permutations, seed=seed)
+    result = hotspots(
+        cells, counts, k, fdr=fdr, permutations=permutations, seed=seed, cancelled=client_left
+    )
     floor = {0.1: 1, 0.05: 2, 0.01: 3}
     level = max((lvl for a, lvl in floor.items() if alpha <= a), default=1)
     features = []
@@ -266,7 +269,7 @@ def emerging_layer(
         )
     cube = cube[:, complete]
     starts = [s for s, c in zip(periods.starts, periods.complete, strict=True) if c]
-    result = emerging_hotspots(cells, cube, k=k, alpha=alpha, fdr=fdr)
+    result = emerging_hotspots(cells, cube, k=k, alpha=alpha, fdr=fdr, cancelled=client_left)
     totals = cube.sum(axis=1)
     features = []
     for cell, total, pattern, label, tz, tp in zip(
@@ -376,7 +379,7 @@ def near_repeat(
         seed=seed,
         max_facts=settings.near_repeat_max_facts,
         max_pairs=settings.near_repeat_max_pairs,
-        cancelled=None,
+        cancelled=client_left,
     )
     cells = []
     for i in range(len(distance_edges) - 1):

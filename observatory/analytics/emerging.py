@@ -57,6 +57,7 @@ Where the rules overlap or leave a case open, this module decides:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -65,6 +66,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import false_discovery_control, norm
 
 from observatory.analytics.hotspots import gi_star, ring_weights
+from observatory.errors import Cancelled
 
 FloatArray = NDArray[np.float64]
 
@@ -307,8 +309,10 @@ def emerging_hotspots(
     k: int = 1,
     alpha: float = 0.05,
     fdr: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> EmergingHotspots:
-    """Emerging hot spots of a cube: cells (int64 H3, the study area) × steps (oldest first)."""
+    """Emerging hot spots of a cube: cells (int64 H3, the study area) × steps (oldest first);
+    ``cancelled`` is asked between steps: True stops with ``Cancelled``."""
     ids = np.asarray(cells, dtype=np.int64)
     cube = np.asarray(counts, dtype=np.float64)
     if cube.ndim != 2 or cube.shape[0] != ids.size:
@@ -319,5 +323,12 @@ def emerging_hotspots(
     z = np.empty(cube.shape)
     p = np.empty(cube.shape)
     for step in range(cube.shape[1]):
+        _go_on(cancelled)
         z[:, step], p[:, step] = gi_star(cube[:, step], weights)
+    _go_on(cancelled)
     return emerging_from_gi(ids, z, p, alpha, fdr)
+
+
+def _go_on(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise Cancelled("Calcul des points chauds émergents abandonné : la requête a été annulée.")

@@ -33,6 +33,7 @@ multiple testing and spatial dependence"). Optimized Hot Spot Analysis always ap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +51,7 @@ from observatory.analytics.studyarea import (
     ring_entries,
     value_array,
 )
+from observatory.errors import Cancelled
 
 # The study area and the choice of resolution and k, still importable from here (the hot-spot
 # endpoints of api/routers/hotspots.py take them from this module).
@@ -164,8 +166,10 @@ def gi_star_permutations(
     *,
     seed: int = 0,
     alternative: Alternative = "two-sided",
+    cancelled: Callable[[], bool] | None = None,
 ) -> FloatArray:
-    """Pseudo p-values of Gi* by conditional randomisation (see the module docstring)."""
+    """Pseudo p-values of Gi* by conditional randomisation (see the module docstring);
+    ``cancelled`` is asked between blocks of permutations: True stops with ``Cancelled``."""
     if permutations < 1:
         raise ValueError(f"nombre de permutations invalide : {permutations}")
     if alternative not in ("two-sided", "directed"):
@@ -189,6 +193,7 @@ def gi_star_permutations(
         group = np.flatnonzero(others == m)
         low, high = observed[group] - tol, observed[group] + tol
         for start in range(0, permutations, block):
+            _go_on(cancelled)
             drawn = table[start : start + block, :m]
             rows = drawn.shape[0]
             # Draw a ∈ [0, n − 2] stands for cell a when a < i and a + 1 when a ≥ i (i skipped).
@@ -204,6 +209,11 @@ def gi_star_permutations(
     if alternative == "directed":
         return (np.minimum(at_least, permutations - at_least) + 1) / (permutations + 1)
     return np.minimum(1.0, 2 * (np.minimum(at_least, at_most) + 1) / (permutations + 1))
+
+
+def _go_on(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise Cancelled("Calcul des points chauds abandonné : la requête a été annulée.")
 
 
 def _p_values(p: ArrayLike) -> FloatArray:
@@ -263,8 +273,10 @@ def hotspots(
     fdr: bool = True,
     permutations: int = 0,
     seed: int = 0,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Hotspots:
-    """Gi* over the study area's cells (zeros included), classed; p from permutations if > 0."""
+    """Gi* over the study area's cells (zeros included), classed; p from permutations if > 0
+    (stopped with ``Cancelled`` when ``cancelled`` says so between blocks)."""
     area = cell_array(cells)
     y = value_array(counts)
     if y.size != area.size:
@@ -273,7 +285,7 @@ def hotspots(
     z, p = gi_star(y, w)
     direction = z
     if permutations:
-        p = gi_star_permutations(y, w, permutations, seed=seed)
+        p = gi_star_permutations(y, w, permutations, seed=seed, cancelled=cancelled)
         # The permutation test is about the ring given the cell: a busy cell amid quiet ones
         # has z > 0 and a small p_sim in the low tail. Class only where both directions agree.
         others = w @ y - y
