@@ -5,18 +5,24 @@ API; the pack holds no individual incident); a partner gets the partner pack, ev
 1 to OBS_SECRECY_THRESHOLD − 1 hidden and totals adding up the shown counts only. Any role may
 ask for the partner pack with ``level=partner`` (to hand it out); a partner asking for the
 full one is refused (403).
+
+Making a pack is costly work (a year of maps, charts and tables: seconds of CPU): it takes its
+turn in the process's fair queue (api/heavy.py) once its parameters are checked, and may get the
+queue's 503 with Retry-After.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import Caller, SettingsDep, require_role
+from api.heavy import HeavyQueue
 from observatory.errors import InvalidInput
-from observatory.privacy.policy import KIND_OF_ROLE
-from observatory.reports import MEDIA_TYPES, build_pack, make_request
+from observatory.privacy.policy import KIND_OF_ROLE, Kind
+from observatory.reports import MEDIA_TYPES, PackRequest, build_pack, make_request
+from observatory.settings import Settings
 
 router = APIRouter(tags=["pack CLSPD"])
 
@@ -36,7 +42,7 @@ PackReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
 )
-def pack(
+async def pack(
     request: Request,
     caller: PackReader,
     settings: SettingsDep,
@@ -60,9 +66,11 @@ def pack(
         )
     partner = caller.role == "partner" or level == "partner"
     wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
-    snapshot = request.app.state.store.snapshot(wait=False)
     kind = KIND_OF_ROLE.get(caller.role, "partner")
-    data = build_pack(request.app.state.engine, snapshot, wanted, settings, kind=kind)
+    heavy: HeavyQueue = request.app.state.heavy
+    data = await heavy.run(
+        request.receive, caller.token_id, _make, request.app.state, wanted, settings, kind
+    )
     return Response(
         data,
         media_type=MEDIA_TYPES[wanted.format],
@@ -71,3 +79,9 @@ def pack(
             "Cache-Control": "no-store",
         },
     )
+
+
+def _make(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
+    """The pack's bytes (in the thread pool, in the queue's turn)."""
+    snapshot = state.store.snapshot(wait=False)
+    return build_pack(state.engine, snapshot, wanted, settings, kind=kind)
