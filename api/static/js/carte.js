@@ -1,7 +1,7 @@
 // La carte Leaflet : fond facultatif (réglage), couches, contrôle des couches, légende.
 
 import { Actions } from "./couches/actions.js";
-import { h, remplir } from "./dom.js";
+import { echapper, h, remplir } from "./dom.js";
 import { Communes, Faits, Hexagones, Qpv, notesEspace } from "./couches.js";
 import { Emergents, PointsChauds } from "./couches/chauds.js";
 
@@ -28,7 +28,8 @@ export class Carte {
     const bases = {};
     if (config.tile_url) {
       // Le fond de carte n'existe que si un serveur de tuiles est configuré (OBS_TILE_URL).
-      bases["Fond de carte"] = L.tileLayer(config.tile_url, { attribution: config.tile_attribution || "", maxZoom: 19 }).addTo(this.carte);
+      // L'attribution est un réglage (OBS_TILE_ATTRIBUTION) : du texte, que Leaflet lirait en HTML.
+      bases["Fond de carte"] = L.tileLayer(config.tile_url, { attribution: echapper(config.tile_attribution), maxZoom: 19 }).addTo(this.carte);
       bases["Sans fond"] = L.layerGroup();
     }
 
@@ -42,7 +43,8 @@ export class Carte {
 
     const overlays = {};
     for (const couche of this.couches) {
-      overlays[couche.titre] = couche.groupe;
+      // Le contrôle des couches met ces noms en innerHTML.
+      overlays[echapper(couche.titre)] = couche.groupe;
       if (visibles.includes(couche.id)) couche.groupe.addTo(this.carte);
     }
     const etroit = window.matchMedia("(max-width: 1100px)").matches;

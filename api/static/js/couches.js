@@ -248,6 +248,16 @@ export function notesEspace(meta, libelles = new Map()) {
   return notes;
 }
 
+/** Un contour nommé : son nom en infobulle (du texte), son code sur l'élément dessiné. */
+function contour(couche, p, genre) {
+  couche.bindTooltip(() => texteSeul(`${p.name} (${p.code})`), { sticky: true });
+  // Les tests et les outils d'accessibilité retrouvent un contour par son code.
+  couche.on("add", () => {
+    const el = couche.getElement();
+    if (el) el.dataset[genre] = p.code;
+  });
+}
+
 /** Contours des quartiers prioritaires, de la géographie choisie (2015 ou 2024). */
 export class Qpv extends Couche {
   constructor() {
@@ -257,7 +267,7 @@ export class Qpv extends Couche {
       pane: "contours",
       attribution: CONTOURS,
       style: { color: "#5b2c83", weight: 2, dashArray: "6 4", fill: false },
-      onEachFeature: (f, couche) => couche.bindTooltip(() => texteSeul(`${f.properties.name} (${f.properties.code})`), { sticky: true }),
+      onEachFeature: (f, couche) => contour(couche, f.properties, "qpv"),
     });
   }
 
@@ -286,7 +296,7 @@ export class Communes extends Couche {
       pane: "contours",
       attribution: CONTOURS,
       style: { color: "#222", weight: 2.5, opacity: 0.8, fill: false },
-      onEachFeature: (f, couche) => couche.bindTooltip(() => texteSeul(`${f.properties.name} (${f.properties.code})`), { sticky: true }),
+      onEachFeature: (f, couche) => contour(couche, f.properties, "commune"),
     });
   }
 
@@ -321,7 +331,7 @@ export class Faits extends Couche {
         const n = grappe.getChildCount();
         const taille = n < 10 ? 30 : n < 100 ? 36 : 44;
         return L.divIcon({
-          html: `<span>${n}</span>`,
+          html: h("span", {}, String(n)),
           className: "grappe",
           iconSize: [taille, taille],
         });

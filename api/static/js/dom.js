@@ -1,12 +1,26 @@
 // Petits outils : création d'éléments sans innerHTML, nombres et dates à la française.
+//
+// Un texte venu du serveur (intitulés, références, noms, libellés, noms de fichiers, messages
+// d'erreur) n'entre dans la page que comme texte : par h(), remplir() ou textContent ; là où
+// une bibliothèque veut du HTML (Leaflet lit ses chaînes en innerHTML), par texteSeul() (un
+// nœud) ou echapper() (une chaîne). Ce module est le seul à en décider.
+
+const ENTITES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Le texte d'une valeur, échappé pour HTML (& < > " ') : une chaîne que Leaflet lira en HTML. */
+export function echapper(valeur) {
+  if (valeur === null || valeur === undefined) return "";
+  return String(valeur).replace(/[&<>"']/g, (c) => ENTITES[c]);
+}
 
 /** Un élément : h("td", {class: "x", title: "…"}, "texte", autreElement). */
 export function h(tag, attrs = {}, ...enfants) {
   const el = document.createElement(tag);
   for (const [nom, valeur] of Object.entries(attrs || {})) {
     if (valeur === null || valeur === undefined || valeur === false) continue;
-    if (nom.startsWith("on") && typeof valeur === "function") {
-      el.addEventListener(nom.slice(2), valeur);
+    if (nom.toLowerCase().startsWith("on")) {
+      // Un écouteur, jamais un attribut « onclick="…" » fait d'une chaîne.
+      if (typeof valeur === "function") el.addEventListener(nom.slice(2), valeur);
     } else if (nom === "dataset") {
       Object.assign(el.dataset, valeur);
     } else if (valeur === true) {
