@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import Receive
@@ -64,6 +64,10 @@ def client_left() -> bool:
 def ordinal(n: int) -> str:
     """« 1ʳᵉ », « 2ᵉ »… (feminine: a request, « une demande »)."""
     return "1ʳᵉ" if n == 1 else f"{n}ᵉ"
+
+
+def _analyses(n: int) -> str:
+    return f"{n} analyse lourde" if n == 1 else f"{n} analyses lourdes"
 
 
 def _seconds(value: float) -> str:
@@ -177,21 +181,16 @@ class HeavyQueue:
             return
         waiting = self._queues.get(token, ())
         if len(waiting) >= self.per_token:
-            position = self._position(_Waiter(token, next(self._arrivals)))
             self._refuse(
-                f"Ce jeton a déjà {len(waiting)} analyses lourdes en attente (au plus "
-                f"{self.per_token}) : cette demande serait {ordinal(position)} dans la file "
-                f"d'attente des analyses lourdes ({KINDS}). Réessayez dans {{retry}} s environ, "
-                "quand les précédentes auront abouti.",
-                position,
+                f"Ce jeton a déjà {_analyses(len(waiting))} en attente (au plus "
+                f"{self.per_token}) : cette demande serait",
+                self._position(_Waiter(token, next(self._arrivals))),
+                ", quand les précédentes auront abouti",
             )
         if self.waiting >= self.size:
-            position = self._position(_Waiter(token, next(self._arrivals)))
             self._refuse(
-                f"La file d'attente des analyses lourdes ({KINDS}) est pleine : cette demande y "
-                f"serait {ordinal(position)} dans la file d'attente des analyses lourdes, au-delà "
-                f"des {self.size} places. Réessayez dans {{retry}} s environ.",
-                position,
+                f"File pleine ({self.size} demandes en attente au plus) : cette demande serait",
+                self._position(_Waiter(token, next(self._arrivals))),
             )
         turn = asyncio.get_running_loop().create_future()
         waiter = _Waiter(token, next(self._arrivals), turn)
@@ -218,9 +217,7 @@ class HeavyQueue:
         position = self._position(waiter)
         self._give_up(waiter)
         self._refuse(
-            f"Après {_seconds(self.wait_seconds)} s d'attente, cette demande était encore "
-            f"{ordinal(position)} dans la file d'attente des analyses lourdes ({KINDS}). "
-            "Réessayez dans {retry} s environ.",
+            f"Après {_seconds(self.wait_seconds)} s d'attente, cette demande était encore",
             position,
         )
 
@@ -244,10 +241,15 @@ class HeavyQueue:
         mean = sum(self._durations) / len(self._durations) if self._durations else FIRST_GUESS_S
         return max(1, math.ceil(position * mean / self.slots))
 
-    def _refuse(self, template: str, position: int) -> None:
+    def _refuse(self, opening: str, position: int, closing: str = "") -> NoReturn:
+        """A 503: « <opening> 3ᵉ dans la file d'attente des analyses lourdes… »."""
         self.refused += 1
         retry = self.retry_after(position)
-        raise Busy(template.format(retry=retry), retry_after=retry)
+        raise Busy(
+            f"{opening} {ordinal(position)} dans la file d'attente des analyses lourdes ({KINDS})"
+            f". Réessayez dans {retry} s environ{closing}.",
+            retry_after=retry,
+        )
 
     def _give_up(self, waiter: _Waiter) -> None:
         """Takes the waiter out of the queue; a slot it was given at that moment goes on."""
