@@ -96,14 +96,19 @@ def server(engine: Engine, database_url: str) -> Iterator[Server]:
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, list[int]]]:
-    """Near-repeat tests that wait at a gate, then note their seed in the order they ran."""
+    """Near-repeat tests that wait at a gate (or stop there if their client leaves), then note
+    their seed in the order they ran."""
     from api.routers import hotspots as routes
 
     opened, order = threading.Event(), []
     knox_test = routes.knox_test
 
     def gated(*args: Any, **kwargs: Any) -> Any:
-        assert opened.wait(30)
+        deadline = time.monotonic() + 30
+        while not opened.wait(0.01):
+            if kwargs["cancelled"]():
+                raise Cancelled("abandonné à la barrière")
+            assert time.monotonic() < deadline
         order.append(kwargs["seed"])
         return knox_test(*args, **kwargs)
 
@@ -191,7 +196,7 @@ def test_too_many_waiting_is_an_immediate_503_with_the_place_in_the_queue(
         assert retry >= 1
         assert f"Réessayez dans {retry} s" in detail
     assert "Ce jeton a déjà 3 analyses lourdes en attente (au plus 3)" in refused.json()["detail"]
-    assert "est pleine" in full.json()["detail"]
+    assert full.json()["detail"].startswith("File pleine")
 
 
 def test_a_client_that_leaves_while_waiting_leaves_the_queue(
@@ -213,6 +218,31 @@ def test_a_client_that_leaves_while_waiting_leaves_the_queue(
         assert first.result().status_code == 200
     assert order == [21]  # the one that left never ran
     assert server.queue.running == 0
+
+
+def test_the_same_question_asked_meanwhile_is_answered_when_the_first_client_leaves(
+    server: Server, gate: tuple[threading.Event, list[int]]
+) -> None:
+    """B asks twice what A's computation is answering, and waits for it (not in the queue); A
+    leaves: one of B's requests computes the answer, the other waits for that one."""
+    opened, order = gate
+    answers = server.app.state.answers
+    computed = answers.computed
+    sock = open_request(server, KNOX + "51", server.a)
+    wait_until(lambda: server.queue.running == 1)
+    with ThreadPoolExecutor(2) as pool:
+        same = [send(pool, server, KNOX + "51", server.b) for _ in range(2)]
+        time.sleep(0.3)  # both wait for A's answer
+        assert (answers.computed, server.queue.waiting) == (computed + 1, 0)
+        sock.close()
+        wait_until(lambda: answers.computed == computed + 2)  # one computation of B's
+        time.sleep(0.2)
+        opened.set()
+        assert [s.result().status_code for s in same] == [200, 200]
+    assert same[0].result().content == same[1].result().content
+    assert order == [51]  # A's stopped at the gate, one of B's computed
+    assert server.get(KNOX + "51", server.a).status_code == 200
+    assert answers.computed == computed + 2  # kept: the last one came from the cache
 
 
 def test_packs_take_their_turn_in_the_queue(
