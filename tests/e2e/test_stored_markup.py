@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -453,4 +453,21 @@ def test_echapper_and_the_dom_helpers(watched: Callable[..., Any], site: Site) -
     assert got["parsed"] == [0, PAYLOAD]
     assert got["node"] == [0, PAYLOAD]
     assert got["element"] == [False, 0, PAYLOAD]
+    assert_inert(page)
+
+
+def test_a_crafted_link_shows_its_parameters_as_text(
+    watched: Callable[..., Any], site: Site
+) -> None:
+    """A shared link is text too: its filters reach the summary, and the API's refusals (which
+    quote the value) reach the panels."""
+    page = watched()
+    query = urlencode({"commune": PAYLOAD, "qpv": PAYLOAD, "categories": PAYLOAD, "hours": PAYLOAD})
+    page.goto(f"{site.url}/?{query}")
+    page.fill("#jeton", site.tokens["police"])
+    page.press("#jeton", "Enter")
+    page.wait_for_function("() => document.querySelector('#carte')?.dataset.etat === 'pret'")
+    page.wait_for_selector("#resume .erreur, #total-faits")
+    shoot(page, "balisage-lien.png", full_page=True)
+    assert PAYLOAD in page.inner_text("body")
     assert_inert(page)
