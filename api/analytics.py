@@ -59,8 +59,8 @@ async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
     """The snapshot of the data version the token check read; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
     snapshot = store.loaded(seen.data, seen.stamp)
-    if snapshot is None:  # a new import to read first (or a reload): in the thread pool
-        snapshot = await run_in_threadpool(store.snapshot_at, seen.data, seen.stamp, False)
+    if snapshot is None:  # a new import or a deletion to read first: in the thread pool
+        snapshot = await run_in_threadpool(store.snapshot_at, seen.data, seen.stamp)
     return DataState(snapshot, seen.reference)
 
 

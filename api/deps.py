@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from observatory.changes import Versions, versions
 from observatory.settings import Settings
-from observatory.tokens import KnownToken, TokenCache, find_token, hash_token, touch_token
+from observatory.tokens import (
+    TOKEN_PREFIX,
+    KnownToken,
+    TokenCache,
+    find_token,
+    hash_token,
+    live_prefixes,
+    touch_token,
+)
 
 # The largest id or offset PostgreSQL takes (bigint): a larger one fails in the database.
 BIGINT_MAX = 2**63 - 1
@@ -54,27 +62,65 @@ async def get_caller(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
+    checked: Caller | None = getattr(request.state, "caller", None)
+    if checked is not None:  # at the headers, before the body was read (api/security.py)
+        return checked
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            401, "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."
-        )
-    failures = getattr(request.app.state, "auth_failures", None)
-    client = request.client.host if request.client else "?"
-    if failures is not None and (wait := failures.wait_seconds(client)):
-        raise HTTPException(
-            429,
-            f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
-            headers={"Retry-After": str(wait)},
-        )
-    digest = hash_token(credentials.credentials, settings.secret_key)
-    tokens: TokenCache = request.app.state.tokens
-    seen, token = await run_in_threadpool(check_token, session, tokens, digest)
-    if token is None:
-        if failures is not None:
-            failures.record(client)
-        raise HTTPException(401, "Jeton inconnu ou révoqué.")
+        raise HTTPException(401, MISSING_TOKEN)
+    client = request.state.client if hasattr(request.state, "client") else client_of(request)
+    seen, caller = await run_in_threadpool(
+        authenticate, request.app.state, session, credentials.credentials, client
+    )
     request.state.versions = seen
-    return Caller(token_id=token.id, name=token.name, role=token.role)
+    return caller
+
+
+MISSING_TOKEN = "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."  # noqa: S105
+
+
+def client_of(request: Request) -> str:
+    """The client's address: the connection's, or the one a trusted proxy gives."""
+    from api.security import client_address
+
+    return client_address(request.scope, getattr(request.app.state, "trusted_proxies", ()))
+
+
+def authenticate(state: Any, session: Session, raw: str, client: str) -> tuple[Versions, Caller]:
+    """The versions (one statement), then the caller of this token; 401 when it is unknown or
+    revoked, 429 when too many wrong ones came from this address with the same prefix.
+
+    Wrong tokens are counted per (address, prefix of a live token) — someone guessing at one
+    token — or, when the prefix is nobody's, per address in a budget of their own: a flood of
+    made-up tokens never pauses a real one, nor does a colleague's typo behind the same proxy.
+    A token this process already knows passes even then (no lookup, nothing to guess).
+    """
+    settings: Settings = state.settings
+    tokens: TokenCache = state.tokens
+    failures = getattr(state, "auth_failures", None)
+    digest = hash_token(raw, settings.secret_key)
+    seen = versions(session.connection())
+    token = tokens.find(digest, seen.tokens)
+    if token is None:
+        prefix = raw.strip()[: len(TOKEN_PREFIX) + 6]
+        live = tokens.prefixes(seen.tokens, lambda: live_prefixes(session))
+        key = (client, prefix if prefix in live else UNKNOWN_PREFIX)
+        if failures is not None and (wait := failures.wait_seconds(key)):
+            raise HTTPException(
+                429,
+                f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        token = find_token(session, digest)
+        if token is None:
+            if failures is not None:
+                failures.record(key)
+            raise HTTPException(401, "Jeton inconnu ou révoqué.")
+    touched = touch_token(session, token)
+    tokens.keep(digest, touched, seen.tokens)
+    return seen, Caller(token_id=touched.id, name=touched.name, role=touched.role)
+
+
+UNKNOWN_PREFIX = "?"
 
 
 def check_token(
@@ -119,6 +165,7 @@ def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
             )
         return caller
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by api/security.py's BodyGuard
     return check
 
 

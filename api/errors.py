@@ -157,8 +157,13 @@ def describe_validation_error(error: dict[str, Any]) -> str:
     template = VALIDATION_MESSAGES.get(error.get("type", ""))
     if template is None:
         return f"Paramètre « {name} » invalide."
+    # pydantic joins the values a literal allows with an English « or ».
+    context = {
+        key: value.replace(" or ", " ou ") if isinstance(value, str) else value
+        for key, value in (error.get("ctx") or {}).items()
+    }
     try:
-        text = template.format(**(error.get("ctx") or {}))
+        text = template.format(**context)
     except (KeyError, IndexError):
         text = template
     return f"Paramètre « {name} » : {text}."

@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="API de l'observatoire : couches GeoJSON, statistiques, imports.",
         lifespan=lifespan,
-        docs_url=None,  # our own /docs (api/routers/home.py): Swagger UI from npm, no inline script
+        docs_url=None,  # /docs: Swagger UI from npm (api/routers/home.py)
+        redoc_url=None,  # FastAPI's ReDoc page loads from a CDN
         openapi_url="/api/v1/openapi.json",
     )
     app.state.settings = settings
@@ -121,5 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.mount_assets(app)
     # Added before the security headers and CORS, so inside them: its answers get them too.
     app.add_middleware(CachedAnswers, paths=cached_paths((m.router for m in modules), API))
-    security.install(app, settings)
+    security.install(app, settings, security.body_routes((m.router for m in modules), API))
     return app

@@ -1,18 +1,30 @@
-"""Hardening of every answer: security headers, CORS only when configured, and a pause for an
-address that keeps presenting wrong tokens (guessing them one by one is then hopeless)."""
+"""Hardening of every answer: security headers, CORS only when configured, the client's
+address (proxy headers believed only from OBS_TRUSTED_PROXIES), a pause for an address that
+keeps presenting wrong tokens, and requests with a body checked at their headers (BodyGuard)."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import threading
 import time
 from collections import deque
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observatory.errors import TooLarge
 from observatory.settings import Settings
 
 WINDOW_SECONDS = 60.0
@@ -45,7 +57,8 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(app: FastAPI, settings: Settings, routes: tuple[BodyRoute, ...] = ()) -> None:
+    """The headers, CORS, the sign-in throttle and the BodyGuard of these body routes."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
@@ -66,6 +79,46 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.state.auth_failures = FailedSignIns(settings.auth_failures_per_minute)
+    app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
+    # Inside the headers and CORS (added after them: outer), so that its refusals get them too.
+    app.add_middleware(BodyGuard, settings=settings, routes=routes)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(given: list[str]) -> tuple[Network, ...]:
+    """OBS_TRUSTED_PROXIES as networks (an address is a network of one)."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in given if item.strip())
+
+
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """The client's address: the connection's; when that is a trusted proxy, the last address
+    of X-Forwarded-For that is not one (what the nearest untrusted hop said it was)."""
+    peer = scope["client"][0] if scope.get("client") else "?"
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [
+        hop.strip()
+        for name, value in scope.get("headers", ())
+        if name == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+    ]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
 
 
 class SecureHeaders:
@@ -99,20 +152,21 @@ class SecureHeaders:
 
 
 class FailedSignIns:
-    """Failed authentications per client address over the last minute."""
+    """Failed authentications per key (an address and a token prefix, see api/deps.py
+    ``authenticate``) over the last minute."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._seen: dict[str, deque[float]] = {}
+        self._seen: dict[Hashable, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, client: str, now: float) -> deque[float]:
+    def _recent(self, client: Hashable, now: float) -> deque[float]:
         times = self._seen.setdefault(client, deque())
         while times and now - times[0] > WINDOW_SECONDS:
             times.popleft()
         return times
 
-    def wait_seconds(self, client: str) -> int:
+    def wait_seconds(self, client: Hashable) -> int:
         """Seconds before this address may try again (0: now)."""
         now = time.monotonic()
         with self._lock:
@@ -121,7 +175,7 @@ class FailedSignIns:
                 return 0
             return max(1, int(WINDOW_SECONDS - (now - times[0])) + 1)
 
-    def record(self, client: str) -> None:
+    def record(self, client: Hashable) -> None:
         now = time.monotonic()
         with self._lock:
             self._recent(client, now).append(now)
@@ -133,3 +187,210 @@ class FailedSignIns:
         """Forget every failure (an administrator lifting the pauses; the tests)."""
         with self._lock:
             self._seen.clear()
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+UPLOAD_PATH = "/api/v1/imports"
+MB = 1 << 20
+
+
+class BodyGuard:
+    """A request that carries a body (POST, PUT, PATCH under /api/) is checked at its headers:
+    the caller's token and role for the route (401, 403, 429), then the announced size (413),
+    before a byte of the body is read. A JSON body is then read here up to OBS_MAX_JSON_KB
+    (413 beyond, whatever Content-Length said); an upload is counted as it streams, up to
+    OBS_MAX_UPLOAD_MB (the endpoint reads it: api/routers/imports.py).
+
+    The caller found here is handed to the route (``request.state.caller``): one check only.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, routes: tuple[BodyRoute, ...]) -> None:
+        self.app = app
+        self.routes = routes
+        self.upload_bytes = settings.max_upload_mb * MB
+        self.json_bytes = settings.max_json_kb * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in BODY_METHODS
+            or not scope["path"].startswith("/api/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        upload = scope["path"] == UPLOAD_PATH
+        limit = self.upload_bytes if upload else self.json_bytes
+        refusal = await self._refusal(scope, limit)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        if upload:
+            await self.app(scope, counted(receive, limit), send)
+            return
+        body = await read_body(receive, limit)
+        if body is None:
+            await too_large(limit)(scope, receive, send)
+            return
+        await self.app(scope, replay(body, receive), send)
+
+    async def _refusal(self, scope: Scope, limit: int) -> Response | None:
+        from api.errors import problem
+
+        roles = required_roles(self.routes, scope)
+        if roles is not None:
+            request = Request(scope)
+            refused = await _signed_in(request, roles)
+            if refused is not None:
+                return refused
+        length = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if length and (not length.isdigit() or int(length) > limit):
+            return too_large(limit) if length.isdigit() else problem(400, "Longueur invalide.")
+        return None
+
+
+def too_large(limit: int) -> Response:
+    from api.errors import problem
+
+    what = f"{limit // MB} Mo" if limit >= MB else f"{limit // 1024} Ko"
+    return problem(
+        413,
+        f"Requête trop volumineuse : {what} au plus (OBS_MAX_UPLOAD_MB pour un fichier, "
+        "OBS_MAX_JSON_KB pour le reste).",
+    )
+
+
+async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Response | None:
+    """None when the caller may use the route (kept in request.state), else the refusal."""
+    from fastapi import HTTPException
+    from starlette.concurrency import run_in_threadpool
+
+    from api.deps import MISSING_TOKEN, authenticate
+    from api.errors import problem
+
+    scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return problem(401, MISSING_TOKEN, request)
+    state = request.app.state
+    client = client_address(request.scope, state.trusted_proxies)
+
+    def check() -> Any:
+        with state.sessionmaker.begin() as session:
+            return authenticate(state, session, raw.strip(), client)
+
+    try:
+        seen, caller = await run_in_threadpool(check)
+    except HTTPException as exc:
+        response = problem(exc.status_code, str(exc.detail), request)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+    except SQLAlchemyError:  # the route says what is wrong (a 503) when it meets the database
+        return None
+    if roles and caller.role not in roles:
+        return problem(
+            403,
+            f"Le rôle « {caller.role} » n'a pas accès à cette ressource "
+            f"(réservée à : {', '.join(roles)}).",
+            request,
+        )
+    request.state.caller = caller
+    request.state.versions = seen
+    return None
+
+
+@dataclass(frozen=True)
+class BodyRoute:
+    """A route that takes a body: its full path, its methods and who may call it."""
+
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    roles: tuple[str, ...] | None
+
+
+def body_routes(routers: Iterable[APIRouter], prefix: str) -> tuple[BodyRoute, ...]:
+    """The routes of these routers (mounted under prefix) that a body can be sent to."""
+    found = []
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            methods = frozenset((route.methods or set()) & BODY_METHODS)
+            if methods:
+                pattern, _, _ = compile_path(prefix + route.path)
+                found.append(BodyRoute(pattern, methods, _roles_of(route.dependant)))
+    return tuple(found)
+
+
+def required_roles(routes: tuple[BodyRoute, ...], scope: Scope) -> tuple[str, ...] | None:
+    """The roles the matching route lets through: () for any signed-in caller, None when the
+    route asks no token (or no route matches: the router answers)."""
+    for route in routes:
+        if scope["method"] in route.methods and route.pattern.match(scope["path"]):
+            return route.roles
+    return None
+
+
+def _roles_of(dependant: Any) -> tuple[str, ...] | None:
+    from api.deps import get_caller
+
+    checks, signed_in = [], False
+    pending = list(dependant.dependencies)
+    while pending:
+        sub = pending.pop()
+        if (roles := getattr(sub.call, "roles", None)) is not None:
+            checks.append(set(roles))
+        signed_in |= sub.call is get_caller
+        pending.extend(sub.dependencies)
+    if checks:
+        return tuple(sorted(set.intersection(*checks)))
+    return () if signed_in else None
+
+
+def counted(receive: Receive, limit: int) -> Receive:
+    """The body's messages, until more than limit bytes came: then TooLarge (a 413)."""
+    seen = 0
+
+    async def receive_counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise TooLarge(
+                    f"Fichier trop volumineux : {limit // MB} Mo au plus (OBS_MAX_UPLOAD_MB)."
+                )
+        return message
+
+    return receive_counted
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it goes past limit bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """The body read once, given again to the application; then the connection's messages."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_again

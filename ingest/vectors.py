@@ -52,9 +52,10 @@ def _read_layer(path: Path, name: str, limits: FileLimits) -> gpd.GeoDataFrame:
             )
         return gpd.read_file(path, engine="pyogrio", layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        # GDAL's own message names the server's temporary path, in English: not for the user.
         raise InvalidInput(
-            f"Impossible de lire {name} : attendu un fichier GeoJSON, GeoPackage ou "
-            f"Shapefile ({exc})."
+            f"Impossible de lire « {name} » : ce n'est pas un fichier GeoJSON, GeoPackage ou "
+            "Shapefile lisible (fichier abîmé ou incomplet ?)."
         ) from exc
 
 

@@ -92,9 +92,10 @@ class Settings(BaseSettings):
         description="Costly analyses one token may have waiting at once; more get 503.",
     )
     heavy_queue_size: int = Field(
-        default=32,
+        default=8,
         ge=1,
-        description="Costly analyses waiting at once in an API process, all tokens together.",
+        description="Costly analyses waiting at once in an API process, all tokens together "
+        "(each holds a database connection while it waits: keep it under the pool's 15).",
     )
     heavy_wait_seconds: float = Field(
         default=30.0,
@@ -192,9 +193,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Settings:
         if self.environment == "production":
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+            if problem := weak_secret(self.secret_key):
                 raise ValueError(
-                    "OBS_SECRET_KEY doit être défini (32 caractères au moins) en production"
+                    f"OBS_SECRET_KEY refusée en production : {problem}. Tirez-en une au hasard, "
+                    "par exemple : python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
             if self.database_url is None:
                 raise ValueError("DATABASE_URL doit être défini en production")
@@ -214,6 +216,30 @@ class Settings(BaseSettings):
     @property
     def uses_local_cluster(self) -> bool:
         return not self.database_url
+
+
+# zxcvbn's estimate of the guesses a key needs: 10^30 is about 100 bits. It sees repeats,
+# sequences, keyboard walks and dictionary words, which a count of characters does not.
+SECRET_MIN_GUESSES_LOG10 = 30
+
+
+def weak_secret(key: str) -> str | None:
+    """Why this secret key is too weak for production, or None."""
+    from zxcvbn import zxcvbn
+
+    if key == DEV_SECRET:
+        return "c'est la clé de développement"
+    if len(key) < 32:
+        return f"{len(key)} caractères, 32 au moins"
+    if len(set(key)) < 8:
+        return "trop peu de caractères différents (une répétition)"
+    estimate = zxcvbn(key[:100])  # zxcvbn's cost grows with the length; 100 say enough
+    if estimate["guesses_log10"] < SECRET_MIN_GUESSES_LOG10:
+        return (
+            "trop prévisible (répétitions, suites, mots du dictionnaire ou rangées du clavier : "
+            f"environ 10^{estimate['guesses_log10']:.0f} essais suffiraient)"
+        )
+    return None
 
 
 def normalise_url(url: str) -> str:

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -80,23 +81,46 @@ def touch_token(session: Session, token: KnownToken) -> KnownToken:
     return replace(token, last_used_at=now)
 
 
+def live_prefixes(session: Session) -> frozenset[str]:
+    """The visible prefixes of the live tokens (« obs_ » and six characters)."""
+    return frozenset(
+        session.scalars(select(ApiToken.prefix).where(ApiToken.revoked_at.is_(None))).all()
+    )
+
+
 class TokenCache:
     """The tokens one API process has found, valid while the ``tokens`` counter does not move
     (observatory/changes.py: a token created, revoked or deleted raises it), so a revocation
-    takes effect at the next request. Unknown tokens are not kept: each is looked up again."""
+    takes effect at the next request. Unknown tokens are not kept: each is looked up again.
+    The live tokens' prefixes are kept too, under the same counter (the sign-in throttle)."""
 
     def __init__(self) -> None:
         self._version: int | None = None
         self._known: dict[str, KnownToken] = {}
+        self._prefixes: frozenset[str] | None = None
         self._lock = threading.Lock()
+
+    def _at(self, version: int) -> None:
+        if version != self._version:
+            self._known.clear()
+            self._prefixes = None
+            self._version = version
 
     def find(self, digest: str, version: int) -> KnownToken | None:
         with self._lock:
-            if version != self._version:
-                self._known.clear()
-                self._version = version
-                return None
+            self._at(version)
             return self._known.get(digest)
+
+    def prefixes(self, version: int, load: Callable[[], frozenset[str]]) -> frozenset[str]:
+        with self._lock:
+            self._at(version)
+            if self._prefixes is not None:
+                return self._prefixes
+        found = load()
+        with self._lock:
+            if version == self._version:
+                self._prefixes = found
+        return found
 
     def keep(self, digest: str, token: KnownToken, version: int) -> None:
         with self._lock:

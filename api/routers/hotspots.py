@@ -169,7 +169,7 @@ def hotspot_layer(
     alpha: Annotated[float, Query(gt=0, le=0.1, description="0,10 ; 0,05 ou 0,01")] = 0.1,
     fdr: Fdr = True,
     permutations: Annotated[int, Query(ge=0, le=9999, description="0 : p analytique")] = 0,
-    seed: Annotated[int, Query(ge=0, description="Graine des permutations")] = 0,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Graine des permutations")] = 0,
 ) -> Response:
     query = map_query(disclosure, f, res or 6, nomenclature)
     f, res = query.filter, (query.resolution if res is not None else None)
@@ -356,7 +356,7 @@ def near_repeat(
     ),
     days: Annotated[str, Query(description="Bornes en jours : 0,7,14,28")] = "0,7,14,28",
     permutations: Annotated[int, Query(ge=19, le=9999)] = 999,
-    seed: Annotated[int, Query(ge=0)] = 0,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
 ) -> dict[str, Any]:
     disclosure.check_near_repeat()
     # Pairs of facts with their distance are read at the scale of the facts: no sensitive

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.formparsers import MultiPartException
 
 from api.deps import BIGINT_MAX, Caller, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
+from observatory.errors import InvalidInput
 from observatory.imports import (
     count_batches,
     get_batch,
@@ -21,6 +27,7 @@ from observatory.imports import (
     reap_interrupted,
 )
 from observatory.privacy.policy import batch_for_role
+from observatory.settings import Settings
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -60,7 +67,9 @@ def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset 
     responses=problem_responses(404),
 )
 def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]:
-    with request.app.state.engine.connect() as conn:
+    engine = request.app.state.engine
+    reap_interrupted(engine)  # a batch whose importer died is not shown running
+    with engine.connect() as conn:
         return batch_for_role(get_batch(conn, batch_id).as_dict(), caller.role)
 
 
@@ -77,50 +86,112 @@ def rejects(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
+class UploadForm(BaseModel):
+    """The fields of the upload form beside the file (multipart/form-data, as text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["incidents", "qpv", "communes", "etat4001"] = "incidents"
+    profile: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    crs: int | None = Field(default=None, ge=1024, le=999_999)
+    # Forms send text: « 2024 » is the 2024 generation (an int Literal would refuse it).
+    generation: Literal["2015", "2024"] | None = None
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        **UploadForm.model_json_schema()["properties"],
+                    },
+                }
+            }
+        },
+    }
+}
+# A name the server writes the upload under: what a person would give a file.
+UPLOAD_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
+
+
+def upload_name(given: str | None) -> str:
+    """The upload's name, refused (422) when no file could bear it here."""
+    name = (given or "").strip()
+    if not UPLOAD_NAME.match(name) or name in (".", "..") or len(name.encode()) > 240:
+        raise InvalidInput(
+            "Nom de fichier refusé : 1 à 200 caractères, sans « / », « \\ » ni caractère de "
+            "contrôle, et ni « . » ni « .. » ; renommez le fichier puis réessayez."
+        )
+    return name
+
+
 @router.post(
     "",
     status_code=201,
     summary="Importe un fichier téléversé (administrateur)",
     # 409: an import of the same source is running; 413: the file is too large.
     responses={**BODY_ERRORS, **problem_responses(409, 413)},
+    openapi_extra=UPLOAD_BODY,
 )
-def upload(
+async def upload(request: Request, settings: SettingsDep, caller: Admin) -> dict[str, Any]:
+    """The caller is checked before the body is read (api/security.py's BodyGuard counts it):
+    the form is read here, not by FastAPI before the dependencies."""
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=1024)
+    except MultiPartException as exc:
+        raise InvalidInput(f"Formulaire illisible : {exc.message}") from exc
+    try:
+        file = form.get("file")
+        if not isinstance(file, StarletteUpload):
+            raise InvalidInput("Champ « file » manquant : joignez le fichier à importer.")
+        fields = {k: v for k, v in form.multi_items() if k != "file" and isinstance(v, str)}
+        try:
+            options = UploadForm.model_validate({k: v for k, v in fields.items() if v != ""})
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from exc
+        name = upload_name(file.filename)
+        return await run_in_threadpool(_import, request, settings, caller, file, name, options)
+    finally:
+        await form.close()
+
+
+def _import(
     request: Request,
-    settings: SettingsDep,
-    caller: Admin,
-    file: Annotated[UploadFile, File(description="Le fichier")],
-    kind: Annotated[Literal["incidents", "qpv", "communes", "etat4001"], Form()] = "incidents",
-    profile: Annotated[str | None, Form()] = None,
-    source: Annotated[str | None, Form()] = None,
-    crs: Annotated[int | None, Form()] = None,
-    generation: Annotated[Literal[2015, 2024] | None, Form()] = None,
+    settings: Settings,
+    caller: Caller,
+    file: StarletteUpload,
+    name: str,
+    options: UploadForm,
 ) -> dict[str, Any]:
     from ingest.boundaries import import_communes, import_qpv
     from ingest.incidents import import_incidents, resolve_mapping
 
-    name = Path(file.filename or "televersement").name
     with tempfile.TemporaryDirectory(prefix="observatory-upload-") as folder:
         target = Path(folder) / name
         with open(target, "wb") as out:
+            file.file.seek(0)
             shutil.copyfileobj(file.file, out, length=1 << 20)
-        if target.stat().st_size > settings.max_upload_mb * 1024 * 1024:
-            raise HTTPException(
-                413, f"Fichier trop volumineux : {settings.max_upload_mb} Mo au plus."
-            )
         engine = request.app.state.engine
         who = f"api:{caller.name}"
-        if kind == "incidents":
+        if options.kind == "incidents":
             summary = import_incidents(
                 engine,
                 target,
                 settings=settings,
-                mapping=resolve_mapping(profile, None, crs),
-                source=source,
+                mapping=resolve_mapping(options.profile, None, options.crs),
+                source=options.source,
                 run_by=who,
             )
-        elif kind == "qpv":
+        elif options.kind == "qpv":
+            generation = int(options.generation) if options.generation else None
             summary = import_qpv(engine, target, generation=generation, run_by=who)
-        elif kind == "etat4001":
+        elif options.kind == "etat4001":
             from ingest.etat4001 import import_etat4001
 
             summary = import_etat4001(engine, target, run_by=who)

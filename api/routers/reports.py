@@ -83,5 +83,5 @@ async def pack(
 
 def _make(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
     """The pack's bytes (in the thread pool, in the queue's turn)."""
-    snapshot = state.store.snapshot(wait=False)
+    snapshot = state.store.snapshot()
     return build_pack(state.engine, snapshot, wanted, settings, kind=kind)

@@ -133,22 +133,14 @@ class IncidentStore:
         self.zone = zone
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
-        self._reloading: threading.Thread | None = None
 
-    def snapshot(self, wait: bool = True) -> Snapshot:
+    def snapshot(self) -> Snapshot:
         """The snapshot of the latest committed data.
 
         New batches are read at once (a few milliseconds per thousand facts). A change that
-        needs a full reload (a deletion, an update) is read at once too when ``wait``; else the
-        reload runs in the background and the previous snapshot is served until it is ready,
-        so that a purge of millions of rows does not stall every map for seconds.
+        needs a full reload (a deletion, an update: a purge) is read at once too, under the
+        lock: every answer meanwhile waits for it rather than count facts that are gone.
         """
-        with self._lock:
-            running = self._reloading
-            if running is not None and not wait and self._current is not None:
-                return self._current
-        if running is not None:
-            running.join()
         with self._lock:
             with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
                 current = self._current
@@ -159,15 +151,9 @@ class IncidentStore:
                     return current
                 if current is not None and changes.batches is not None:
                     self._current = self._append(conn, current, changes, changes.batches)
-                elif current is None or wait:
-                    self._current = self._load_all(conn, changes.version, changes.stamp)
                 else:
-                    self._reloading = threading.Thread(
-                        target=self._reload_in_background, name="snapshot-reload", daemon=True
-                    )
-                    self._reloading.start()
+                    self._current = self._load_all(conn, changes.version, changes.stamp)
                 conn.rollback()
-            assert self._current is not None
             return self._current
 
     def loaded(self, version: int, stamp: int) -> Snapshot | None:
@@ -177,25 +163,11 @@ class IncidentStore:
             return current
         return None
 
-    def snapshot_at(self, version: int, stamp: int, wait: bool = False) -> Snapshot:
+    def snapshot_at(self, version: int, stamp: int) -> Snapshot:
         """The snapshot for a version (and its stamp) the caller has just read in its own
         transaction: the current one when it matches (the API reads them on the connection its
         request already holds), else as ``snapshot``."""
-        return self.loaded(version, stamp) or self.snapshot(wait)
-
-    def _reload_in_background(self) -> None:
-        try:
-            with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-                changes = changes_since(conn, 0)
-                snapshot = self._load_all(conn, changes.version, changes.stamp)
-                conn.rollback()
-            with self._lock:
-                self._current = snapshot
-        except Exception:  # the next request tries again; the old snapshot keeps serving
-            log.exception("Rechargement de la copie en mémoire impossible")
-        finally:
-            with self._lock:
-                self._reloading = None
+        return self.loaded(version, stamp) or self.snapshot()
 
     def _code_lists(
         self, conn: Connection, where: str, params: dict[str, Any], base: Snapshot | None

@@ -390,11 +390,11 @@ def test_import_pages_show_file_names_and_rejects_as_text(
     )
     page.click("#form-import button[type=submit]")
     page.wait_for_selector("#import-resultat .erreur")
-    assert f"Impossible de lire {FILE_NAME}" in page.inner_text("#import-resultat")
+    assert f"Impossible de lire « {FILE_NAME} »" in page.inner_text("#import-resultat")
     failed = page.locator("#table-lots tbody tr", has_text="échoué").filter(has_text=FILE_NAME)
     failed.wait_for()
     failed.locator("button").click()
-    page.locator("#detail-lot dd", has_text=f"Impossible de lire {FILE_NAME}").wait_for()
+    page.locator("#detail-lot dd", has_text=f"Impossible de lire « {FILE_NAME} »").wait_for()
     shoot(page, "balisage-imports-refus.png", full_page=True)
     assert_inert(page)
 

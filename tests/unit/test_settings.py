@@ -58,15 +58,36 @@ def test_production_refuses_a_short_secret_and_a_missing_database() -> None:
             secret_key="short",
         )
     with pytest.raises(ValidationError, match="DATABASE_URL"):
-        Settings(_env_file=None, environment="production", database_url=None, secret_key="x" * 40)
+        Settings(_env_file=None, environment="production", database_url=None, secret_key=RANDOM)
 
 
-def test_production_accepts_a_real_secret() -> None:
+RANDOM = "rQ9CeQ6QkhHJ4vQCIkwC-Vb2x_Jt0aLpYm3sD8nWfKo"  # secrets.token_urlsafe(32)'s shape
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("a" * 32, "répétition"),
+        ("ab" * 20, "répétition"),
+        ("password1234567890password1234567", "trop prévisible"),
+        ("qwertyuiopasdfghjklzxcvbnm123456", "trop prévisible"),
+        ("0123456789abcdef0123456789abcdef", "trop prévisible"),
+    ],
+)
+def test_production_refuses_a_predictable_secret_and_says_why(key: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=f"OBS_SECRET_KEY refusée en production : .*{reason}"):
+        Settings(
+            _env_file=None,
+            environment="production",
+            database_url="postgresql://x/y",
+            secret_key=key,
+        )
+
+
+@pytest.mark.parametrize("key", [RANDOM, "95990affc8a215e2208b03337c1d4e6f"])
+def test_production_accepts_a_random_secret(key: str) -> None:
     settings = Settings(
-        _env_file=None,
-        environment="production",
-        database_url="postgresql://x/y",
-        secret_key="s" * 40,
+        _env_file=None, environment="production", database_url="postgresql://x/y", secret_key=key
     )
     assert settings.environment == "production"
 
