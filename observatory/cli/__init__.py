@@ -65,7 +65,11 @@ def serve(
     typer.echo(f"Observatoire servi sur http://{host}:{port}/")
     level = settings.log_level.lower()
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=level)
+        # uvicorn's own proxy headers are off: it believes X-Forwarded-For from 127.0.0.1 by
+        # default, so a local client could name any address; OBS_TRUSTED_PROXIES decides.
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=level, proxy_headers=False
+        )
         return
     # Each worker process builds its app from the same environment (OBS_…, .env) and logs
     # as this process does (load_settings' format), uvicorn's own lines unchanged.
@@ -85,6 +89,7 @@ def serve(
         port=port,
         log_level=level,
         log_config=log_config,
+        proxy_headers=False,
     )
 
 
