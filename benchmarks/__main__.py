@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_engine, bench_hotspots, bench_import
+from benchmarks import bench_engine, bench_hotspots, bench_import, bench_nearrepeat_memory
 
 
 def main() -> None:
@@ -12,7 +12,7 @@ def main() -> None:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "import", "engine", "hotspots", "privacy", "load"),
+        choices=("all", "import", "engine", "hotspots", "nearrepeat", "privacy", "load"),
         default="all",
         help="mesure",
     )
@@ -52,6 +52,8 @@ def main() -> None:
         bench_engine.run(rows=args.rows or bench_engine.ROWS)
     if args.which in ("all", "hotspots"):
         bench_hotspots.run()
+    if args.which in ("all", "nearrepeat"):
+        bench_nearrepeat_memory.run()
     if args.which in ("all", "privacy"):
         from benchmarks import bench_privacy
 
