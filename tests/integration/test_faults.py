@@ -109,11 +109,12 @@ def traffic(base: str, token: str, stop: threading.Event, seen: list[Answer], la
 
 
 @contextmanager
-def served(url: str, folder: Path) -> Iterator[tuple[str, Path]]:
-    """`observatory serve` with production settings on this database, until the block ends."""
+def served(url: str, folder: Path, **settings: str) -> Iterator[tuple[str, Path]]:
+    """`observatory serve` with production settings (and these) on this database, until the
+    block ends."""
     port = free_port()
     log_path = folder / "serve.log"
-    env = base_env(DATABASE_URL=url, OBS_ENVIRONMENT="production")
+    env = base_env(DATABASE_URL=url, OBS_ENVIRONMENT="production", **settings)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*OBSERVATORY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log

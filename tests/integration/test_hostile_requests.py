@@ -257,34 +257,11 @@ def test_observatory_serve_believes_no_forwarded_for_by_default(
 ) -> None:
     """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told not to: a local client
     rotating it escaped the count of wrong tokens."""
-    import subprocess
-    import sys
-
     import httpx
 
-    from tests.integration.test_cli import base_env, free_port
+    from tests.integration.test_faults import served
 
-    port = free_port()
-    env = base_env(DATABASE_URL=database_url, OBS_AUTH_FAILURES_PER_MINUTE="3")
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "observatory", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+    with served(database_url, tmp_path, OBS_AUTH_FAILURES_PER_MINUTE="3") as (base, _):
         codes = [
             httpx.get(
                 f"{base}/api/v1/me",
@@ -292,8 +269,4 @@ def test_observatory_serve_believes_no_forwarded_for_by_default(
             ).status_code
             for i in range(5)
         ]
-        assert codes == [401, 401, 401, 429, 429]
-    finally:
-        process.terminate()
-        process.wait(15)
-        log.close()
+    assert codes == [401, 401, 401, 429, 429]
