@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ingest.filetypes import FileLimits, FileType, allowed_file, fr_count
 from ingest.values import INSEE_CODE, insee_code, integer_value, normalise_name, text_value
 from observatory.errors import InvalidInput
 
@@ -69,13 +70,20 @@ def _read_csv(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"Fichier de population introuvable : {path}")
-    data = path.read_bytes()
+    limits = FileLimits.of()
+    with allowed_file(path, (FileType.CSV,), limits):  # text, not a workbook or a database
+        data = path.read_bytes()
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = data.decode("cp1252", errors="replace")
     header = content.split("\n", 1)[0]
     separator = max((";", ",", "\t", "|"), key=header.count)
+    if header.count(separator) >= limits.columns:
+        raise InvalidInput(
+            f"« {path.name} » a plus de {fr_count(limits.columns)} colonnes (OBS_MAX_COLUMNS) : "
+            "ce n'est pas un tableau de populations."
+        )
     try:
         return pd.read_csv(
             io.StringIO(content), sep=separator, dtype=str, keep_default_na=False, quotechar='"'

@@ -225,3 +225,16 @@ def test_rows_beyond_the_limit_are_refused_as_too_large(tmp_path: Path) -> None:
     with pytest.raises(TooLarge, match="plus de 20 lignes"):
         list(read_table(path, Mapping(), chunk_size=7, limits=FileLimits(rows=20)))
     assert sum(len(c) for c in read_table(path, Mapping(), limits=FileLimits(rows=30))) == 30
+
+
+def test_population_files_go_through_the_allow_list(tmp_path: Path) -> None:
+    from ingest.populations import read_insee_populations
+
+    path = tmp_path / "populations.csv"
+    path.write_bytes(xlsx_bomb(10))  # a workbook named .csv
+    with pytest.raises(InvalidInput, match="archive zip"):
+        read_insee_populations(path)
+    wide = tmp_path / "large.csv"
+    wide.write_text(";" * 600 + "\n")
+    with pytest.raises(InvalidInput, match="OBS_MAX_COLUMNS"):
+        read_insee_populations(wide)
