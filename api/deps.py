@@ -87,34 +87,33 @@ def client_of(request: Request) -> str:
 
 def authenticate(state: Any, session: Session, raw: str, client: str) -> tuple[Versions, Caller]:
     """The versions (one statement), then the caller of this token; 401 when it is unknown or
-    revoked, 429 when too many wrong ones came from this address with the same prefix.
+    revoked, 429 instead when too many wrong ones came from this address with this prefix.
 
-    Wrong tokens are counted per (address, prefix of a live token) — someone guessing at one
-    token — or, when the prefix is nobody's, per address in a budget of their own: a flood of
-    made-up tokens never pauses a real one, nor does a colleague's typo behind the same proxy.
-    A token this process already knows passes even then (no lookup, nothing to guess).
+    A valid token always passes: guessing one (256 random bits) is hopeless at any pace, so
+    the pause never stands between a person and their own token, even when someone behind the
+    same proxy knows its visible prefix and keeps presenting wrong secrets with it. The count
+    tells a misconfigured client to stop: wrong tokens are counted per (address, prefix of a
+    live token), and per address for the prefixes that are nobody's.
     """
     settings: Settings = state.settings
     tokens: TokenCache = state.tokens
     failures = getattr(state, "auth_failures", None)
     digest = hash_token(raw, settings.secret_key)
     seen = versions(session.connection())
-    token = tokens.find(digest, seen.tokens)
+    token = tokens.find(digest, seen.tokens) or find_token(session, digest)
     if token is None:
         prefix = raw.strip()[: len(TOKEN_PREFIX) + 6]
         live = tokens.prefixes(seen.tokens, lambda: live_prefixes(session))
         key = (client, prefix if prefix in live else UNKNOWN_PREFIX)
-        if failures is not None and (wait := failures.wait_seconds(key)):
-            raise HTTPException(
-                429,
-                f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
-                headers={"Retry-After": str(wait)},
-            )
-        token = find_token(session, digest)
-        if token is None:
-            if failures is not None:
-                failures.record(key)
-            raise HTTPException(401, "Jeton inconnu ou révoqué.")
+        if failures is not None:
+            if wait := failures.wait_seconds(key):
+                raise HTTPException(
+                    429,
+                    f"Trop de jetons refusés depuis cette adresse : réessayez dans {wait} s.",
+                    headers={"Retry-After": str(wait)},
+                )
+            failures.record(key)
+        raise HTTPException(401, "Jeton inconnu ou révoqué.")
     touched = touch_token(session, token)
     tokens.keep(digest, touched, seen.tokens)
     return seen, Caller(token_id=touched.id, name=touched.name, role=touched.role)

@@ -8,7 +8,7 @@ import ipaddress
 import re
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -153,35 +153,47 @@ class SecureHeaders:
 
 class FailedSignIns:
     """Failed authentications per key (an address and a token prefix, see api/deps.py
-    ``authenticate``) over the last minute."""
+    ``authenticate``) over the last minute, for at most ``MAX_KEYS`` keys: the least recently
+    failed are forgotten first (an IPv6 network has addresses enough to fill any memory)."""
+
+    MAX_KEYS = 10_000
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._seen: dict[Hashable, deque[float]] = {}
+        self._seen: OrderedDict[Hashable, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, client: Hashable, now: float) -> deque[float]:
-        times = self._seen.setdefault(client, deque())
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
+        times = self._seen.get(key)
+        if times is None:
+            return deque()
         while times and now - times[0] > WINDOW_SECONDS:
             times.popleft()
+        if not times:
+            del self._seen[key]
         return times
 
-    def wait_seconds(self, client: Hashable) -> int:
-        """Seconds before this address may try again (0: now)."""
+    def wait_seconds(self, key: Hashable) -> int:
+        """Seconds before this key may try again (0: now)."""
         now = time.monotonic()
         with self._lock:
-            times = self._recent(client, now)
+            times = self._recent(key, now)
             if len(times) < self.limit:
                 return 0
             return max(1, int(WINDOW_SECONDS - (now - times[0])) + 1)
 
-    def record(self, client: Hashable) -> None:
+    def record(self, key: Hashable) -> None:
         now = time.monotonic()
         with self._lock:
-            self._recent(client, now).append(now)
-            if len(self._seen) > 10_000:  # forget quiet addresses
-                for key in [k for k, v in self._seen.items() if not v]:
-                    del self._seen[key]
+            times = self._recent(key, now)
+            times.append(now)
+            self._seen[key] = times
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.MAX_KEYS:
+                self._seen.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
     def clear(self) -> None:
         """Forget every failure (an administrator lifting the pauses; the tests)."""

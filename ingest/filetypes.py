@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from observatory.errors import InvalidInput, TooLarge
 
@@ -103,6 +103,15 @@ class AllowedFile:
 
     type: FileType
     path: Path
+
+
+def sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """A workbook sheet's rows as values, as long as the cells written in the file: the sheet's
+    declared dimension (A1:XFD1048576 costs nothing to write) is not believed, else every row
+    of a read-only sheet comes padded to 16,384 cells."""
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
 
 
 def fr_count(n: float) -> str:

@@ -36,7 +36,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import objects, text_series
-from ingest.filetypes import INCIDENT_TYPES, FileLimits, FileType, allowed_file, fr_count
+from ingest.filetypes import (
+    INCIDENT_TYPES,
+    FileLimits,
+    FileType,
+    allowed_file,
+    fr_count,
+    sheet_rows,
+)
 from ingest.headers import EXPECTED_CONTENT, csv_header, filled_length, sheet_header, unique_names
 from ingest.mapping import Mapping
 from ingest.places import WGS84, detect_crs, to_wgs84
@@ -436,7 +443,7 @@ def _xlsx_chunks(
     numbers: list[int] = []
     yielded = False
     try:
-        for number, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+        for number, values in enumerate(sheet_rows(book[sheet]), start=1):
             cells = [_cell_text(v) for v in values]
             if not any(cells):
                 continue

@@ -42,6 +42,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ingest.etat4001.cells import EXPECTED, Sheet, index_value, is_empty
+from ingest.filetypes import sheet_rows
 from ingest.values import normalise_name
 from observatory.errors import InvalidInput
 from observatory.etat4001.values import department_code, perimeter_code, period_code
@@ -73,7 +74,7 @@ def read_local(workbook: Any, ignored: list[str]) -> Iterator[Sheet]:
     """One Sheet per sheet in the local layout; names of the other sheets go to ``ignored``."""
     found = False
     for ws in workbook.worksheets:
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        rows = [list(r) for r in sheet_rows(ws)]
         header_at = _header_row(rows)
         if header_at is None:
             ignored.append(ws.title)

@@ -28,6 +28,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ingest.etat4001.cells import Sheet, count_value, index_value, is_empty
+from ingest.filetypes import sheet_rows
 from ingest.values import normalise_name
 from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import entry
@@ -51,7 +52,7 @@ def national_sheets(names: list[str]) -> list[tuple[str, str, str]]:
 def read_national(workbook: Any) -> Iterator[Sheet]:
     """One Sheet per « Services PN/GN YYYY » sheet, in workbook order."""
     for name, perimeter, year in national_sheets(workbook.sheetnames):
-        yield read_national_sheet(workbook[name].iter_rows(values_only=True), name, perimeter, year)
+        yield read_national_sheet(sheet_rows(workbook[name]), name, perimeter, year)
 
 
 def read_national_sheet(rows_iter: Any, name: str, perimeter: str, year: str) -> Sheet:
