@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -148,6 +149,10 @@ def allowed_file(
         return
     if found is FileType.XLSX:
         _check_zip(path, limits, describe(path))
+    if found is FileType.GEOJSON:
+        _check_geojson_crs(path)
+    if found is FileType.GPKG:
+        _check_geopackage(path)
     yield AllowedFile(found, path)
 
 
@@ -222,6 +227,56 @@ def _content(head: bytes) -> str:
     if text.startswith(b"{"):
         return "json"
     return "text"
+
+
+CRS_KEY = re.compile(rb'"crs"\s*:\s*\{')
+CRS_LINK = re.compile(rb'"type"\s*:\s*"(?:link|url)"|"href"\s*:', re.IGNORECASE)
+
+
+def _check_geojson_crs(path: Path) -> None:
+    """Refuse a GeoJSON whose coordinate system is a link: GDAL would fetch it (the network is
+    closed to GDAL anyway, observatory/gdalenv.py: this says why to the person)."""
+    overlap = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            data = overlap + block
+            for found in CRS_KEY.finditer(data):
+                if CRS_LINK.search(data, found.end(), found.end() + 2000):
+                    raise InvalidInput(
+                        f"{describe(path)} donne son système de coordonnées par un lien (« crs » "
+                        "de type link ou url) : l'observatoire ne suit aucun lien. Retirez ce "
+                        "« crs » (WGS84 est alors supposé) ou donnez un nom, par exemple "
+                        '« {"type": "name", "properties": {"name": "EPSG:2154"}} ».'
+                    )
+            overlap = data[-4096:]
+
+
+def _check_geopackage(path: Path) -> None:
+    """Every layer of the GeoPackage is a plain table: no SQL view (a recursive one makes rows,
+    endlessly, that the file does not hold) and no virtual table. Read with SQLite itself,
+    read-only, its schema only, with a bound on the work."""
+    name = describe(path)
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)) as conn:
+            conn.set_progress_handler(lambda: 1, 1_000_000)  # aborts a runaway statement
+            schema = {
+                row[0]: (row[1], (row[2] or "").lstrip().upper())
+                for row in conn.execute("SELECT name, type, sql FROM sqlite_master")
+            }
+            if schema.get("gpkg_contents", ("",))[0] != "table":
+                raise InvalidInput(f"{name} n'est pas un GeoPackage : table gpkg_contents absente.")
+            layers = [row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents")]
+    except sqlite3.Error as exc:
+        raise InvalidInput(f"{name} n'est pas un GeoPackage lisible (base SQLite abîmée).") from exc
+    for layer in layers:
+        kind, sql = schema.get(layer, ("", ""))
+        if kind != "table" or sql.startswith("CREATE VIRTUAL"):
+            what = {"table": "une table virtuelle", "view": "une vue SQL", "": "introuvable"}
+            what = what.get(kind, kind)
+            raise InvalidInput(
+                f"{name} : la couche « {str(layer)[:80]} » est {what}, et non une table : "
+                "exportez-la en table (dans QGIS : « Enregistrer sous… ») puis réessayez."
+            )
 
 
 def _check_zip(path: Path, limits: FileLimits, name: str) -> list[zipfile.ZipInfo]:

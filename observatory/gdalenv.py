@@ -91,6 +91,14 @@ SKIPPED_DRIVERS = [
 NO_NETWORK = {
     # /vsicurl/ and the cloud file systems built on it fetch only names with these endings.
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".observatoire-sans-reseau",
+    # Every other request GDAL makes (a GeoJSON « crs » given as a link, a URL where a
+    # coordinate system is expected) goes through a proxy that does not exist: port 9 of the
+    # loopback (« discard »), closed; curl then fails at once. NO_PROXY is removed below, so
+    # that no host escapes the proxy.
+    "GDAL_HTTP_PROXY": "127.0.0.1:9",
+    "GDAL_HTTP_CONNECTTIMEOUT": "1",
+    "GDAL_HTTP_TIMEOUT": "1",
+    "PROJ_NETWORK": "OFF",
     "GDAL_HTTP_MAX_RETRY": "0",
     # No SQL function of a GeoPackage reaching another dataset; no Python in a VRT.
     "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
@@ -103,3 +111,5 @@ def harden_gdal() -> None:
     skipped = set(os.environ.get("GDAL_SKIP", "").split()) | set(SKIPPED_DRIVERS)
     os.environ["GDAL_SKIP"] = " ".join(sorted(skipped))
     os.environ.update(NO_NETWORK)
+    for name in ("NO_PROXY", "no_proxy"):  # the observatory makes no request of its own
+        os.environ.pop(name, None)

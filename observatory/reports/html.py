@@ -219,7 +219,8 @@ def _map(figures: PackFigures) -> folium.Map:
             "features": [
                 {
                     "type": "Feature",
-                    "properties": {"code": q.code, "nom": q.name},
+                    # folium's tooltip writes properties as HTML: stored text escaped.
+                    "properties": {"code": escape(q.code), "nom": escape(q.name)},
                     "geometry": shapely.geometry.mapping(q.drawn()),
                 }
                 for q in figures.qpvs
