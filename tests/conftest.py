@@ -19,6 +19,56 @@ from observatory.settings import Settings
 TEST_SECRET = "test-secret-key-long-enough-for-production-0123456789"
 TEST_DATABASE = "observatory_test"
 
+TESTS = Path(__file__).resolve().parent
+
+# The fast lane, `make test-fast` (pytest -m "not slow"), leaves out whole modules: those that
+# drive Chromium (tests/e2e/), execute the notebooks or schemathesis, run the `observatory` CLI
+# in a subprocess or serve the API on a port, and those measured longest (pytest --durations),
+# so that it runs in under two minutes. `make test` runs everything. Paths are from tests/.
+SLOW_FOLDERS = frozenset({"e2e"})
+SLOW_MODULES = frozenset(
+    {
+        # Notebooks and schemathesis.
+        "integration/test_notebooks.py",
+        "integration/test_schemathesis.py",
+        # The CLI in a subprocess, or the API served on a port.
+        "integration/test_actions.py",
+        "integration/test_audit.py",
+        "integration/test_cli.py",
+        "integration/test_etat4001_cli.py",
+        "integration/test_faults.py",
+        "integration/test_heavy_queue.py",
+        "integration/test_hostile_requests.py",
+        "integration/test_import_hostile.py",
+        "integration/test_import_tracking.py",
+        "integration/test_partner_release.py",
+        "integration/test_purge.py",
+        "integration/test_reports.py",
+        "integration/test_review17_attacks.py",
+        "unit/test_synthetic.py",
+        # Measured longest (8 to 43 s each on the 2-core reference machine).
+        "integration/test_answer_cache.py",
+        "integration/test_etat4001_api.py",
+        "integration/test_etat4001_workbook.py",
+        "integration/test_exports.py",
+        "integration/test_injection.py",
+        "integration/test_privacy_attacks.py",
+        "integration/test_tiles.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark by place: `integration` under tests/integration/, `slow` as listed above."""
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue
+        where = item.path.relative_to(TESTS)
+        if where.parts[0] == "integration":
+            item.add_marker(pytest.mark.integration)
+        if where.parts[0] in SLOW_FOLDERS or where.as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
