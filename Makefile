@@ -1,4 +1,5 @@
-# Observatoire de la tranquillité publique — the two commands: `make run` and `make test`.
+# Observatoire de la tranquillité publique — the two commands: `make run` and `make test`
+# (and `make test-fast`, the quick lane while working).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -10,14 +11,15 @@ PORT    ?= 8000
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: help setup system-deps browser run test lint format bench clean db-start db-stop
+.PHONY: help setup system-deps browser run test test-fast lint format bench clean db-start db-stop
 
 help:
-	@echo "make run    installe tout, démarre la base locale, charge les exemples, sert http://$(HOST):$(PORT)/"
-	@echo "make test   installe tout et lance toute la suite de tests (base PostGIS réelle)"
-	@echo "make lint   ruff et mypy"
-	@echo "make bench  mesures de performance (benchmarks/RESULTS.md)"
-	@echo "make clean  arrête la base locale et efface l'environnement et les données locales"
+	@echo "make run        installe tout, démarre la base locale, charge les exemples, sert http://$(HOST):$(PORT)/"
+	@echo "make test       installe tout et lance toute la suite de tests (base PostGIS réelle)"
+	@echo "make test-fast  lint et tests sauf les lents (navigateur, notebooks, processus) : moins de 2 min"
+	@echo "make lint       ruff et mypy"
+	@echo "make bench      mesures de performance (benchmarks/RESULTS.md)"
+	@echo "make clean      arrête la base locale et efface l'environnement et les données locales"
 
 ## One idempotent set-up shared by every target.
 setup: system-deps $(INSTALLED) $(NODE_INSTALLED)
@@ -52,6 +54,11 @@ run: setup
 
 test: setup browser lint
 	$(PY) -m pytest
+
+# The quick lane while working: no browser, the tests marked slow left out (tests/conftest.py
+# lists them). `make test` stays the command that runs everything, and the one CI runs.
+test-fast: setup lint
+	$(PY) -m pytest -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check .
