@@ -5,7 +5,7 @@ query reads `incident` as it is, with no helper table, and lets PostgreSQL aggre
 semantics are the fast path's: dates are local calendar days of the start (both ends included),
 hours and weekdays the local hour of the week of the start (``local_hour_of_week``), the bbox
 includes its edges, and a fact known only within an interval is spread over the UTC hour blocks
-it touches (observatory/analytics/localtime.py), each block at the local hour it begins in.
+it touches (observatory/localtime.py), each block at the local hour it begins in.
 
 Statements are SQLAlchemy Core: values reach SQL as bind parameters only, the QPV column comes
 from an allow-list and the H3 parent expression from observatory.grid.parent_expression.
@@ -45,8 +45,8 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from observatory.analytics.engine import Series
 from observatory.analytics.filters import Filter
-from observatory.analytics.localtime import HOURS_PER_WEEK
 from observatory.grid import parent_expression
+from observatory.localtime import HOURS_PER_WEEK
 from observatory.models import Incident
 
 INCIDENT = Incident.__table__

@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
-from observatory.analytics.localtime import Clock, Segments, interval_segments
 from observatory.analytics.storeread import FINEST_RESOLUTION, Columns, read_columns
 from observatory.changes import Changes, changes_since
 from observatory.grid import parent_cells
+from observatory.localtime import Clock, Segments, interval_segments
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, text
 
-from observatory.analytics.localtime import Clock
 from observatory.grid import parent_cells
+from observatory.localtime import Clock
 
 FINEST_RESOLUTION = 11
 EPOCH_DAYS_TO_DAY_ZERO = 10957  # days from 1970-01-01 to 2000-01-01
