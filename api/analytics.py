@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 from api.deps import Caller, SessionDep, SettingsDep, VersionsDep, require_role
 from observatory import audit
 from observatory.analytics.filters import Filter, parse_filter
-from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
 from observatory.models import Category
 from observatory.privacy.partner import PartnerReleases
 from observatory.privacy.policy import Disclosure, MapQuery, Rules
+from observatory.store.incidents import IncidentStore
+from observatory.store.snapshot import Snapshot
 
 AGGREGATE_ROLES = ("admin", "police", "analyst", "partner")
 AggregateReader = Annotated[Caller, Depends(require_role(*AGGREGATE_ROLES))]

@@ -51,11 +51,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.analytics import AGGREGATE_ROLES, DataStateDep, DisclosureDep
 from api.deps import CallerDep, SettingsDep, check_token
 from api.heavy import HeavyQueue
-from observatory.analytics.store import Snapshot
 from observatory.changes import Versions
 from observatory.errors import Cancelled
 from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.settings import Settings
+from observatory.store.snapshot import Snapshot
 from observatory.tokens import KnownToken, hash_token
 
 CACHE_CONTROL = "private, no-cache"

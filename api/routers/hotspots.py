@@ -51,9 +51,9 @@ from observatory.analytics.nearrepeat import (
     check_bands,
     knox_test,
 )
-from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.errors import InvalidInput
 from observatory.grid import cell_geojson
+from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
