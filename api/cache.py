@@ -48,7 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.analytics import AGGREGATE_ROLES, DataStateDep, DisclosureDep
+from api.datadeps import AGGREGATE_ROLES, DataStateDep, DisclosureDep
 from api.deps import CallerDep, SettingsDep, check_token
 from api.heavy import HeavyQueue
 from observatory.changes import Versions

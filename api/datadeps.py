@@ -1,4 +1,5 @@
-"""What the layers and statistics routers share: the filter, the snapshot, the disclosure.
+"""The dependencies of the routes that read the incidents: the data state and its snapshot, the
+category nomenclature, the filter, and the disclosure (what the caller may be told).
 
 Every role reads aggregates; what each may be told is observatory/privacy/policy.py's to say.
 A partner's snapshot is the published release (observatory/privacy/partner.py), so whatever a
