@@ -49,9 +49,9 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.datadeps import AGGREGATE_ROLES, DataStateDep, DisclosureDep
-from api.deps import CallerDep, SettingsDep, check_token
+from api.deps import CallerDep, SettingsDep, known_token
 from api.heavy import HeavyQueue
-from observatory.changes import Versions
+from observatory.changes import Versions, versions
 from observatory.errors import Cancelled
 from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.settings import Settings
@@ -382,5 +382,7 @@ class CachedAnswers:
 
 
 def _front_check(state: Any, digest: str) -> tuple[Versions, KnownToken | None]:
+    """The versions (one statement), then the token, as the routes' dependencies read them."""
     with state.sessionmaker.begin() as session:
-        return check_token(session, state.tokens, digest)
+        seen = versions(session.connection())
+        return seen, known_token(session, state.tokens, digest, seen)

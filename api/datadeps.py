@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import Caller, SessionDep, SettingsDep, VersionsDep, require_role
+from api.deps import Caller, CallerDep, SessionDep, SettingsDep, VersionsDep, require_role
 from observatory import audit
 from observatory.analytics.filters import Filter, parse_filter
 from observatory.categories import FAMILIES
@@ -57,8 +57,9 @@ class DataState:
     reference: int
 
 
-async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
-    """The snapshot of the data version the token check read; no query when it is loaded."""
+async def get_data_state(request: Request, _: CallerDep, seen: VersionsDep) -> DataState:
+    """The snapshot of the data version the request read, for a caller whose token passed
+    first; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
     snapshot = store.loaded(seen.data, seen.stamp)
     if snapshot is None:  # a new import or a deletion to read first: in the thread pool
