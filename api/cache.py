@@ -48,14 +48,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.analytics import AGGREGATE_ROLES, DataStateDep, DisclosureDep
-from api.deps import CallerDep, SettingsDep, check_token
+from api.datadeps import AGGREGATE_ROLES, DataStateDep, DisclosureDep
+from api.deps import CallerDep, SettingsDep, known_token
 from api.heavy import HeavyQueue
-from observatory.analytics.store import Snapshot
-from observatory.changes import Versions
+from observatory.changes import Versions, versions
 from observatory.errors import Cancelled
 from observatory.privacy.policy import KIND_OF_ROLE
 from observatory.settings import Settings
+from observatory.store.snapshot import Snapshot
 from observatory.tokens import KnownToken, hash_token
 
 CACHE_CONTROL = "private, no-cache"
@@ -382,5 +382,7 @@ class CachedAnswers:
 
 
 def _front_check(state: Any, digest: str) -> tuple[Versions, KnownToken | None]:
+    """The versions (one statement), then the token, as the routes' dependencies read them."""
     with state.sessionmaker.begin() as session:
-        return check_token(session, state.tokens, digest)
+        seen = versions(session.connection())
+        return seen, known_token(session, state.tokens, digest, seen)

@@ -1,4 +1,4 @@
-"""Typed dependencies: the database session and the caller's token."""
+"""Typed dependencies: the database session, the versions it reads, and the caller's token."""
 
 from __future__ import annotations
 
@@ -56,23 +56,45 @@ class Caller:
     role: str
 
 
+async def get_presented_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The token the request presents; 401 when there is none, before anything is read."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, MISSING_TOKEN)
+    return credentials.credentials
+
+
+async def get_versions(request: Request, session: SessionDep) -> Versions:
+    """The versions of the data, the reference data and the tokens (observatory/changes.py),
+    read in one statement on the request's own connection, once: FastAPI hands the same value
+    to every dependency of the request that asks (the token check, the data state).
+
+    A request with a body had its token checked at its headers by api/security.py's BodyGuard,
+    which read the versions in the same statement and left them here: not read twice.
+    """
+    checked: Versions | None = getattr(request.state, "versions", None)
+    if checked is not None:
+        return checked
+    return await run_in_threadpool(versions, session.connection())
+
+
+VersionsDep = Annotated[Versions, Depends(get_versions)]
+
+
 async def get_caller(
     request: Request,
+    token: Annotated[str, Depends(get_presented_token)],
     session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    seen: VersionsDep,
 ) -> Caller:
+    """Who presents the token (401 unknown or revoked, 429 paused), the process's token cache
+    read under the tokens version the request read."""
     checked: Caller | None = getattr(request.state, "caller", None)
     if checked is not None:  # at the headers, before the body was read (api/security.py)
         return checked
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, MISSING_TOKEN)
     client = request.state.client if hasattr(request.state, "client") else client_of(request)
-    seen, caller = await run_in_threadpool(
-        authenticate, request.app.state, session, credentials.credentials, client
-    )
-    request.state.versions = seen
-    return caller
+    return await run_in_threadpool(authenticate, request.app.state, session, token, client, seen)
 
 
 MISSING_TOKEN = "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."  # noqa: S105
@@ -85,9 +107,9 @@ def client_of(request: Request) -> str:
     return client_address(request.scope, getattr(request.app.state, "trusted_proxies", ()))
 
 
-def authenticate(state: Any, session: Session, raw: str, client: str) -> tuple[Versions, Caller]:
-    """The versions (one statement), then the caller of this token; 401 when it is unknown or
-    revoked, 429 instead when too many wrong ones came from this address with this prefix.
+def authenticate(state: Any, session: Session, raw: str, client: str, seen: Versions) -> Caller:
+    """The caller of this token; 401 when it is unknown or revoked, 429 instead when too many
+    wrong ones came from this address with this prefix.
 
     A valid token always passes: guessing one (256 random bits) is hopeless at any pace, so
     the pause never stands between a person and their own token, even when someone behind the
@@ -98,9 +120,7 @@ def authenticate(state: Any, session: Session, raw: str, client: str) -> tuple[V
     settings: Settings = state.settings
     tokens: TokenCache = state.tokens
     failures = getattr(state, "auth_failures", None)
-    digest = hash_token(raw, settings.secret_key)
-    seen = versions(session.connection())
-    token = tokens.find(digest, seen.tokens) or find_token(session, digest)
+    token = known_token(session, tokens, hash_token(raw, settings.secret_key), seen)
     if token is None:
         prefix = raw.strip()[: len(TOKEN_PREFIX) + 6]
         live = tokens.prefixes(seen.tokens, lambda: live_prefixes(session))
@@ -114,41 +134,27 @@ def authenticate(state: Any, session: Session, raw: str, client: str) -> tuple[V
                 )
             failures.record(key)
         raise HTTPException(401, "Jeton inconnu ou révoqué.")
-    touched = touch_token(session, token)
-    tokens.keep(digest, touched, seen.tokens)
-    return seen, Caller(token_id=touched.id, name=touched.name, role=touched.role)
+    return Caller(token_id=token.id, name=token.name, role=token.role)
 
 
 UNKNOWN_PREFIX = "?"
 
 
-def check_token(
-    session: Session, tokens: TokenCache, digest: str
-) -> tuple[Versions, KnownToken | None]:
-    """The versions (one statement), then the token: from the process's cache while no token
-    changed, else from the database; its last use written at most once a minute."""
-    seen = versions(session.connection())
-    token = tokens.find(digest, seen.tokens)
+def known_token(
+    session: Session, tokens: TokenCache, digest: str, seen: Versions
+) -> KnownToken | None:
+    """The live token of this digest: from the process's cache while no token changed (the
+    tokens version read with ``versions``), else from the database; its last use written at
+    most once a minute."""
+    token = tokens.find(digest, seen.tokens) or find_token(session, digest)
     if token is None:
-        token = find_token(session, digest)
-        if token is None:
-            return seen, None
+        return None
     touched = touch_token(session, token)
     tokens.keep(digest, touched, seen.tokens)
-    return seen, touched
+    return touched
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-
-
-async def get_versions(request: Request, _: CallerDep) -> Versions:
-    """The versions of the data, the reference data and the tokens, as read by the token check
-    on the request's own connection (every route that reads them checks the caller first)."""
-    seen: Versions = request.state.versions
-    return seen
-
-
-VersionsDep = Annotated[Versions, Depends(get_versions)]
 
 
 def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:

@@ -32,10 +32,10 @@ from api.routers import (
 )
 from observatory import __version__
 from observatory.analytics.hotspots import ring_weights
-from observatory.analytics.store import IncidentStore
 from observatory.db import make_engine, make_sessionmaker
 from observatory.privacy.partner import PartnerReleases
 from observatory.settings import Settings, get_settings
+from observatory.store.incidents import IncidentStore
 from observatory.tokens import TokenCache
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observatory.changes import versions
 from observatory.errors import TooLarge
 from observatory.settings import Settings
 
@@ -213,7 +214,8 @@ class BodyGuard:
     (413 beyond, whatever Content-Length said); an upload is counted as it streams, up to
     OBS_MAX_UPLOAD_MB (the endpoint reads it: api/routers/imports.py).
 
-    The caller found here is handed to the route (``request.state.caller``): one check only.
+    The caller found here, and the versions read with it, are handed to the route
+    (``request.state.caller`` and ``versions``, read by api/deps.py): one check, one statement.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings, routes: tuple[BodyRoute, ...]) -> None:
@@ -287,7 +289,8 @@ async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Respons
 
     def check() -> Any:
         with state.sessionmaker.begin() as session:
-            return authenticate(state, session, raw.strip(), client)
+            seen = versions(session.connection())
+            return seen, authenticate(state, session, raw.strip(), client, seen)
 
     try:
         seen, caller = await run_in_threadpool(check)

@@ -2,7 +2,7 @@
 
 A dedicated database holds 5M generated incidents over Toulouse (benchmarks/engine_data.py). On
 the same rows and the same filter (one year, three categories) the script times the fast path
-(observatory.analytics.engine on one snapshot) and the baseline (observatory.analytics.plainsql,
+(observatory.analytics.engine on one snapshot) and the baseline (observatory.store.plainsql,
 plain GROUP BY), checks that they agree (benchmarks/engine_measures.py), then times the real
 server over loopback and the delay between a CLI import's exit and the API's first answer that
 counts its rows (benchmarks/engine_http.py); benchmarks/engine_report.py writes the figures.

@@ -31,7 +31,6 @@ from benchmarks.privacy_report import CLASSES, FAMILIES, JENKS, Figures, fr, fre
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
 from observatory.analytics.hotspots import hotspots
-from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.analytics.studyarea import study_area_cells
 from observatory.db import make_engine, upgrade
 from observatory.localdb import LocalCluster
@@ -48,6 +47,8 @@ from observatory.privacy.release import (
     tabulate,
 )
 from observatory.settings import Settings
+from observatory.store.incidents import IncidentStore
+from observatory.store.snapshot import Snapshot
 
 SAMPLES_DB = "observatory_bench_privacy"
 GENERATED_ROWS = 1_000_000

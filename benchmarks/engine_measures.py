@@ -1,7 +1,7 @@
 """Timings of the engine benchmark: the fast path against plain PostgreSQL, on one filter.
 
 On the same rows and the same filter (one year, three categories) the fast path
-(observatory.analytics.engine on one snapshot) and the baseline (observatory.analytics.plainsql,
+(observatory.analytics.engine on one snapshot) and the baseline (observatory.store.plainsql,
 plain GROUP BY) are timed, and their results compared.
 """
 
@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from observatory.analytics import engine as fast
-from observatory.analytics import plainsql
 from observatory.analytics.filters import Filter
-from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.db import make_engine
+from observatory.store import plainsql
+from observatory.store.incidents import IncidentStore
+from observatory.store.snapshot import Snapshot
 
 CATEGORIES = ("cambriolage_logement", "tapage", "vol_dans_vehicule")
 FILTER = Filter(

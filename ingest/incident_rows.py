@@ -16,6 +16,7 @@ from ingest.reading import RawChunk
 from observatory.areas import Territories
 from observatory.categories import normalise_label
 from observatory.grid import cells_from_lonlat
+from observatory.localtime import hour_of_week_and_month
 
 INCIDENT_COLUMNS = (
     "source",
@@ -96,16 +97,6 @@ def attributes_json(values: pd.Series) -> pa.Array:
     return pa.array(text, type=pa.string())
 
 
-def local_hour_and_month(occurred_at: pd.Series, timezone: str) -> tuple[np.ndarray, np.ndarray]:
-    """Local hour of the week (0 = Monday 0h) and first day of the local month of instants."""
-    wall = occurred_at.dt.tz_convert(timezone).dt.tz_localize(None).to_numpy("datetime64[us]")
-    days = wall.astype("datetime64[D]")
-    weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday
-    hour = (wall - days).astype("timedelta64[h]").astype("int64")
-    month = wall.astype("datetime64[M]").astype("datetime64[D]")
-    return (weekday * 24 + hour).astype("int16"), month
-
-
 def _text(values: np.ndarray | pd.Series) -> pa.Array:
     return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
 
@@ -138,7 +129,7 @@ def incident_rows(
     communes = given
     if unknown.any():
         communes = np.where(unknown, territories.communes_of(lon, lat), given)
-    hour_of_week, month = local_hour_and_month(rows["occurred_at"], timezone)
+    hour_of_week, month = hour_of_week_and_month(rows["occurred_at"], timezone)
     columns = {
         "source": _constant(source, n),
         "source_ref": references,

@@ -47,9 +47,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from observatory.analytics.filters import Filter
-from observatory.analytics.plainsql import filter_condition
 from observatory.grid import to_hex
 from observatory.models import Category, Commune, Incident
+from observatory.store.plainsql import filter_condition
 
 CHUNK_ROWS = 10_000
 

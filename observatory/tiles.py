@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import Filter
-from observatory.analytics.store import Snapshot
 from observatory.errors import InvalidInput
+from observatory.store.snapshot import Snapshot
 
 MAX_ZOOM = 22
 EXTENT = 4096

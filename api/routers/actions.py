@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from api.analytics import SnapshotDep
+from api.datadeps import SnapshotDep
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
 from observatory import audit

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from api.analytics import DisclosureDep
+from api.datadeps import DisclosureDep
 from api.deps import BIGINT_MAX, Caller, CallerDep, require_role
 from api.errors import BODY_ERRORS
 from observatory.errors import InvalidInput

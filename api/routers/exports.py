@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
-from api.analytics import (
+from api.datadeps import (
     AggregateReader,
     AuditNarrow,
     DisclosureDep,

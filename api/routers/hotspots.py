@@ -19,7 +19,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.analytics import (
+from api.cache import cached
+from api.datadeps import (
     AggregateReader,
     AuditNarrow,
     DisclosureDep,
@@ -29,7 +30,6 @@ from api.analytics import (
     describe_filter,
     map_query,
 )
-from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
 from observatory.analytics import engine
@@ -51,9 +51,9 @@ from observatory.analytics.nearrepeat import (
     check_bands,
     knox_test,
 )
-from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.errors import InvalidInput
 from observatory.grid import cell_geojson
+from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 

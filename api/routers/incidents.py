@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from api.analytics import FilterDep, describe_filter
+from api.datadeps import FilterDep, describe_filter
 from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
 from observatory import exports
 from observatory.exports import (

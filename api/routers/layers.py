@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 
-from api.analytics import (
+from api.cache import cached
+from api.datadeps import (
     AggregateReader,
     AuditNarrow,
     DisclosureDep,
@@ -18,7 +19,6 @@ from api.analytics import (
     describe_filter,
     map_query,
 )
-from api.cache import cached
 from api.deps import CallerDep, SessionDep
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import GENERATIONS, parse_commune

@@ -10,7 +10,8 @@ import numpy as np
 from fastapi import APIRouter, Query
 from sqlalchemy import text
 
-from api.analytics import (
+from api.cache import cached
+from api.datadeps import (
     AggregateReader,
     AuditNarrow,
     DisclosureDep,
@@ -20,7 +21,6 @@ from api.analytics import (
     SnapshotDep,
     describe_filter,
 )
-from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from observatory.analytics import engine
 from observatory.analytics.filters import parse_day, parse_hours

@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
-from api.analytics import (
+from api.datadeps import (
     AggregateReader,
     AuditNarrow,
     DisclosureDep,

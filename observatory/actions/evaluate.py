@@ -27,8 +27,8 @@ from observatory.analytics.beforeafter import (
     zone_counts,
 )
 from observatory.analytics.filters import COMMUNE_CODE, QPV_CODE
-from observatory.analytics.store import Snapshot
 from observatory.errors import InvalidInput, NotAllowed
+from observatory.store.snapshot import Snapshot
 
 DEFAULT_MONTHS = 12
 DEFAULT_BUFFER_M = 200.0

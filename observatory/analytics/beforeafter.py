@@ -27,8 +27,8 @@ import shapely
 
 from observatory.analytics.engine import select
 from observatory.analytics.filters import Filter
-from observatory.analytics.store import Snapshot, date_to_day
 from observatory.errors import InvalidInput
+from observatory.store.snapshot import Snapshot, date_to_day
 
 MIN_AFTER_DAYS = 28
 MAX_MONTHS = 36

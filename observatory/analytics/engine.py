@@ -16,13 +16,8 @@ import h3
 import numpy as np
 
 from observatory.analytics.filters import Filter
-from observatory.analytics.localtime import HOURS_PER_WEEK, Segments, week_matrix
-from observatory.analytics.store import (
-    DAY_ZERO,
-    Snapshot,
-    date_to_day,
-    day_to_date,
-)
+from observatory.localtime import HOURS_PER_WEEK, Segments, week_matrix
+from observatory.store.snapshot import DAY_ZERO, Snapshot, date_to_day, day_to_date
 
 NO_ROWS = np.zeros(0, dtype=bool)
 

@@ -187,8 +187,8 @@ def evaluate(
 ) -> None:
     """Évalue une action avant/après : zone traitée, anneau, zone témoin."""
     from observatory.actions import evaluate_with_options
-    from observatory.analytics.store import IncidentStore
     from observatory.db import make_engine
+    from observatory.store.incidents import IncidentStore
 
     settings = load_settings()
     engine = make_engine(settings.sqlalchemy_url, pool_size=1)

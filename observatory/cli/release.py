@@ -27,9 +27,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Un objet JSON sur la s
 def publish(as_json: JsonOption = False) -> None:
     """Publie chaque mois clos qui ne l'est pas encore (une fois pour toutes)."""
     settings = load_settings()
-    from observatory.analytics.store import IncidentStore
     from observatory.cli.imports import engine_scope
     from observatory.privacy.publication import publish_closed
+    from observatory.store.incidents import IncidentStore
 
     with engine_scope() as engine:
         snapshot = IncidentStore(engine, settings.timezone).snapshot()

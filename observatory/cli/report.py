@@ -81,8 +81,8 @@ def register_report(app: typer.Typer) -> None:
         if not target.parent.is_dir():
             fail(f"Dossier introuvable pour --out : {target.parent}", code=2)
         settings = load_settings()
-        from observatory.analytics.store import IncidentStore
         from observatory.db import make_engine
+        from observatory.store.incidents import IncidentStore
 
         engine = make_engine(settings.sqlalchemy_url, pool_size=1)
         try:

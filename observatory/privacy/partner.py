@@ -21,8 +21,6 @@ import h3
 import numpy as np
 from sqlalchemy import Engine
 
-from observatory.analytics.store import Snapshot, build_snapshot, date_to_day
-from observatory.analytics.storeread import Columns
 from observatory.privacy.publication import (
     Publication,
     publish_closed,
@@ -30,6 +28,7 @@ from observatory.privacy.publication import (
     read_publication,
 )
 from observatory.privacy.release import MonthRelease
+from observatory.store.snapshot import Columns, Snapshot, build_snapshot, date_to_day
 
 FINE = 11  # the snapshot's cells are resolution 11: a pseudo-fact sits in its res-8 cell's centre
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from observatory.analytics.store import Snapshot
 from observatory.privacy.domain import read_domain
 from observatory.privacy.release import Budget, MonthRelease, build_month, month_end
+from observatory.store.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -41,11 +41,11 @@ import h3
 import numpy as np
 
 from observatory.analytics.filters import parse_hours
-from observatory.analytics.localtime import HOURS_PER_WEEK
-from observatory.analytics.store import Snapshot, date_to_day
+from observatory.localtime import HOURS_PER_WEEK
 from observatory.privacy.consistency import fit_groups
 from observatory.privacy.domain import QPV_GENERATION, RELEASE_RESOLUTION, REST, Domain
 from observatory.privacy.noise import epsilon_of, noisy_counts
+from observatory.store.snapshot import Snapshot, date_to_day
 
 TABULATIONS = ("communes", "territories", "cells", "slots")
 

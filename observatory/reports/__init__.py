@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from observatory.analytics.store import Snapshot
 from observatory.privacy.policy import Kind
 from observatory.reports.request import PackRequest, make_request
 from observatory.settings import Settings
+from observatory.store.snapshot import Snapshot
 
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 

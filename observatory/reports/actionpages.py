@@ -23,12 +23,12 @@ from observatory.actions import Evaluation, evaluate_action, list_actions
 from observatory.actions.evaluate import AreaLimits
 from observatory.actions.records import ActionRecord
 from observatory.analytics.evaluation import RelativeEffect, fr, fr_p, fr_percent
-from observatory.analytics.store import Snapshot
 from observatory.errors import InvalidInput, NotAllowed
 from observatory.reports.charts import DPI, png_bytes
 from observatory.reports.content import Table
 from observatory.reports.request import PackRequest
 from observatory.reports.style import DASH, NBSP, count_text
+from observatory.store.snapshot import Snapshot
 
 SECTION = ("actions", "Évaluation des actions du CLSPD")
 BEFORE, AFTER, EXPECTED = "#9e9e9e", "#123c69", "#f4a261"

@@ -13,7 +13,6 @@ from observatory.actions.evaluate import AreaLimits
 from observatory.analytics import engine as stats
 from observatory.analytics.filters import Filter, parse_hours
 from observatory.analytics.hotspots import hotspots
-from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.analytics.studyarea import (
     RESOLUTIONS,
     choose_resolution_and_k,
@@ -49,6 +48,7 @@ from observatory.reports.model import (
     Trend,
 )
 from observatory.reports.request import PackRequest
+from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 DEFAULT_RESOLUTION = 9
 

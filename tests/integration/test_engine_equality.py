@@ -3,7 +3,7 @@
 One generated file (tests/integration/engine_data.py: ~5,000 facts over 2023–2024, intervals,
 the nights of the changes of clock, month edges, bbox edges, QPV boundaries) goes through the
 real importers; every analysis is then computed three ways: from the snapshot
-(observatory.analytics.engine), by PostgreSQL (observatory.analytics.plainsql) and by pandas /
+(observatory.analytics.engine), by PostgreSQL (observatory.store.plainsql) and by pandas /
 geopandas / h3-py from the CSV itself (never from the database).
 """
 
@@ -24,12 +24,13 @@ from sqlalchemy import Connection, Engine, text
 from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents
 from observatory.analytics import engine as fast
-from observatory.analytics import plainsql
 from observatory.analytics.filters import Filter, parse_filter
-from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import CATEGORIES
 from observatory.imports import BatchSummary
 from observatory.settings import Settings
+from observatory.store import plainsql
+from observatory.store.incidents import IncidentStore
+from observatory.store.snapshot import Snapshot
 from tests.conftest import TEST_SECRET, _truncate_all
 from tests.integration.engine_data import (
     COMMUNES,
@@ -418,7 +419,7 @@ def test_the_store_follows_an_import_then_a_delete(
     summary = import_incidents(world.engine, second, settings=world.settings, run_by="test")
     assert summary.rows_imported == len(extra)
 
-    caplog.set_level(logging.INFO, logger="observatory.analytics.store")
+    caplog.set_level(logging.INFO, logger="observatory.store.incidents")
     grown = world.store.snapshot()
     assert f"{len(extra)} faits ajoutés" in caplog.text  # read the new batch only
     assert grown.size == before.size + summary.rows_imported

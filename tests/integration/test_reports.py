@@ -380,9 +380,9 @@ def test_a_token_is_required(api: Api) -> None:
 
 def test_pack_figures_are_the_api_figures(api: Api, loaded: Settings, engine: Engine) -> None:
     """The same engine as the layers and statistics: the pack says what the API says."""
-    from observatory.analytics.store import IncidentStore
     from observatory.reports.gather import gather
     from observatory.reports.request import make_request
+    from observatory.store.incidents import IncidentStore
 
     snapshot = IncidentStore(engine, loaded.timezone).snapshot()
     request = make_request("31555", "2025-01", "2025-12")
@@ -429,10 +429,10 @@ def test_pack_figures_are_the_api_figures(api: Api, loaded: Settings, engine: En
 
 
 def test_maps_drawn_on_the_server_are_not_blank(loaded: Settings, engine: Engine) -> None:
-    from observatory.analytics.store import IncidentStore
     from observatory.reports.gather import gather
     from observatory.reports.maps import hexagon_map, hotspot_map
     from observatory.reports.request import make_request
+    from observatory.store.incidents import IncidentStore
 
     snapshot = IncidentStore(engine, loaded.timezone).snapshot()
     for partner in (False, True):

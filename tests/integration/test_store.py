@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from ingest.incidents import import_incidents
-from observatory.analytics.store import IncidentStore
 from observatory.settings import Settings
+from observatory.store.incidents import IncidentStore
 
 HEADER = "numero;date_faits;heure_faits;nature;code_insee;longitude;latitude"
 

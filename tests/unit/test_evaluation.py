@@ -32,10 +32,9 @@ from observatory.analytics.beforeafter import (
     zone_counts,
     zone_of,
 )
-from observatory.analytics.store import Snapshot, build_snapshot, date_to_day
-from observatory.analytics.storeread import Columns
 from observatory.errors import InvalidInput
 from observatory.grid import cells_from_lonlat
+from observatory.store.snapshot import Columns, Snapshot, build_snapshot, date_to_day
 
 # -- the relative effect size (Welsh & Farrington) ---------------------------------------------
 

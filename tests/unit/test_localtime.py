@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.analytics.localtime import Clock, interval_segments, spread, week_matrix
+from observatory.localtime import (
+    Clock,
+    hour_of_week_and_month,
+    interval_segments,
+    spread,
+    week_matrix,
+)
 
 ZONE = "Europe/Paris"
 
@@ -114,3 +120,23 @@ def test_point_facts_count_once_in_their_hour() -> None:
     hows = np.array([0, 0, 167, 30])
     matrix = week_matrix(hows)
     assert matrix[0] == 2 and matrix[167] == 1 and matrix[30] == 1 and matrix.sum() == 4
+
+
+@pytest.mark.parametrize("zone", [ZONE, "Europe/London", "America/St_Johns", "Asia/Kolkata"])
+def test_importer_hours_and_months_match_pandas(zone: str) -> None:
+    rng = np.random.default_rng(11)
+    seconds = np.concatenate(
+        [
+            rng.integers(-200_000_000, 2_000_000_000, 5000),
+            _seconds(["2024-03-31 00:59:59Z", "2024-03-31 01:00Z", "2024-11-03 05:30Z"]),
+        ]
+    )
+    instants = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
+    local = instants.dt.tz_convert(zone)
+
+    hours, months = hour_of_week_and_month(instants, zone)
+
+    assert hours.dtype == np.int16
+    np.testing.assert_array_equal(hours, (local.dt.day_of_week * 24 + local.dt.hour).to_numpy())
+    first_days = local.dt.tz_localize(None).dt.to_period("M").dt.start_time.to_numpy()
+    np.testing.assert_array_equal(months, first_days.astype("datetime64[D]"))

@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.analytics.store import build_snapshot, date_to_day
-from observatory.analytics.storeread import Columns
 from observatory.privacy.domain import Domain
 from observatory.privacy.release import (
     Budget,
@@ -23,6 +21,7 @@ from observatory.privacy.release import (
     pseudo_facts,
     tabulate,
 )
+from observatory.store.snapshot import Columns, build_snapshot, date_to_day
 
 ZONE = "Europe/Paris"
 SLOTS = {"matin": "6-12", "après-midi": "12-18", "soirée": "18-22", "nuit": "22-6"}

@@ -1,4 +1,13 @@
-"""Local time, vectorised: UTC instants to local days and hours of the week, and aoristic spread.
+"""Local time, the one rule: UTC instants to local days and hours of the week, and aoristic spread.
+
+The local hour of the week of an instant is its weekday in the zone (Monday 0 … Sunday 6) × 24
+plus its local hour: 0 = Monday 0 h … 167 = Sunday 23 h. The zone's offsets decide, so on the
+night of the spring change 2 h never happens and on the autumn one it happens twice. The importer
+stores it with the first day of the local month (``hour_of_week_and_month``: the columns
+``incident.local_hour_of_week`` and ``local_month``), the in-memory copy reads it back and takes
+its local days and the hours of interval facts from a ``Clock`` (observatory/store/), and the SQL
+reference transcribes it (``local_hour_of_week`` in observatory/store/plainsql.py;
+tests/integration/test_localtime_sql.py holds the transcription equal to this module).
 
 A fact known only to lie in an interval (a burglary between 22:00 and 07:00) is spread over the
 hour blocks it touches, each block receiving the same share (Ratcliffe's aoristic method); the
@@ -50,7 +59,11 @@ def _span(seconds: np.ndarray) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Clock:
-    """A time zone's offsets over a span of years, for vectorised conversions."""
+    """A time zone's offsets over a span of years, for vectorised conversions.
+
+    The offsets are read at whole UTC hours: exact for zones whose clocks change on a whole
+    UTC hour (all of Europe's), a change at half past found at the next hour.
+    """
 
     zone: str
     change_hours: np.ndarray  # UTC epoch hours where an offset starts to apply
@@ -87,8 +100,21 @@ class Clock:
 
 
 def hour_of_week_of_local_hours(local_hours: np.ndarray) -> np.ndarray:
+    """The hour of the week (0 = Monday 0 h … 167) of local hours since 1970-01-01 00:00."""
     days = local_hours // 24
     return ((days + EPOCH_WEEKDAY) % 7) * 24 + local_hours % 24
+
+
+def hour_of_week_and_month(instants: pd.Series, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local hour of the week (int16) and first day of the local month of aware instants.
+
+    The importer's conversion, exact to the second in any zone (pandas' time zone database);
+    a ``Clock``, faster on millions of instants, reads the offsets at whole UTC hours.
+    """
+    wall = instants.dt.tz_convert(zone).dt.tz_localize(None).to_numpy("datetime64[us]")
+    local_hours = wall.astype("datetime64[h]").astype(np.int64)
+    month = wall.astype("datetime64[M]").astype("datetime64[D]")
+    return hour_of_week_of_local_hours(local_hours).astype(np.int16), month
 
 
 @dataclass(frozen=True)

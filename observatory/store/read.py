@@ -1,4 +1,4 @@
-"""Reading the incidents out of PostgreSQL for the in-memory copy (observatory/analytics/store.py).
+"""Reading the incidents out of PostgreSQL for the in-memory copy (observatory/store/snapshot.py).
 
 One binary COPY per range of ids (or per batch), each column an array built by the server, then
 decoded with numpy and turned into the copy's compact columns: local days, hours of the week,
@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Connection, text
 
-from observatory.analytics.localtime import Clock
 from observatory.grid import parent_cells
+from observatory.localtime import Clock
+from observatory.store.snapshot import FINEST_RESOLUTION, Columns
 
-FINEST_RESOLUTION = 11
 EPOCH_DAYS_TO_DAY_ZERO = 10957  # days from 1970-01-01 to 2000-01-01
 PG_EPOCH_SECONDS = 946684800  # PostgreSQL timestamps count microseconds from 2000-01-01 UTC
 
@@ -56,27 +55,6 @@ ARRAYS = (
 )
 IDS_PER_QUERY = 250_000
 COPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, always 0 here)
-
-
-@dataclass
-class Columns:
-    """Rows read from the database, before sorting (positions refer to the code lists)."""
-
-    day: np.ndarray
-    how: np.ndarray
-    category: np.ndarray
-    commune: np.ndarray
-    qpv_2015: np.ndarray
-    qpv_2024: np.ndarray
-    cell11: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    start_s: np.ndarray
-    until_s: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.day.size)
 
 
 def decode(data: bytes) -> dict[str, np.ndarray]:

@@ -3,9 +3,10 @@
 This is the baseline of the benchmark and the reference the fast path is tested against: every
 query reads `incident` as it is, with no helper table, and lets PostgreSQL aggregate. The
 semantics are the fast path's: dates are local calendar days of the start (both ends included),
-hours and weekdays the local hour of the week of the start (``local_hour_of_week``), the bbox
-includes its edges, and a fact known only within an interval is spread over the UTC hour blocks
-it touches (observatory/analytics/localtime.py), each block at the local hour it begins in.
+hours and weekdays the local hour of the week of the start (the column ``local_hour_of_week``
+the importer stored), the bbox includes its edges, and a fact known only within an interval is
+spread over the UTC hour blocks it touches, each block at the local hour it begins in. The local
+time rule is observatory/localtime.py's; ``local_hour_of_week`` below is its SQL transcription.
 
 Statements are SQLAlchemy Core: values reach SQL as bind parameters only, the QPV column comes
 from an allow-list and the H3 parent expression from observatory.grid.parent_expression.
@@ -45,8 +46,8 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from observatory.analytics.engine import Series
 from observatory.analytics.filters import Filter
-from observatory.analytics.localtime import HOURS_PER_WEEK
 from observatory.grid import parent_expression
+from observatory.localtime import HOURS_PER_WEEK
 from observatory.models import Incident
 
 INCIDENT = Incident.__table__
@@ -61,7 +62,12 @@ def at_zone(moment: ColumnElement[Any], zone: str) -> ColumnElement[datetime]:
 
 
 def local_hour_of_week(moment: ColumnElement[datetime], zone: str) -> ColumnElement[int]:
-    """The local hour of the week (0 = Monday 0 h) of a timestamptz, in the zone."""
+    """The local hour of the week (0 = Monday 0 h … 167) of a timestamptz, in the zone.
+
+    The SQL transcription of observatory/localtime.py's rule, (ISO weekday - 1) × 24 + the
+    hour of the wall time; tests/integration/test_localtime_sql.py holds the two equal, across
+    changes of clock and in half-hour zones.
+    """
     local = at_zone(moment, zone)
     return (cast(extract("isodow", local), Integer) - 1) * 24 + cast(
         extract("hour", local), Integer

@@ -1,4 +1,5 @@
-"""What the layers and statistics routers share: the filter, the snapshot, the disclosure.
+"""The dependencies of the routes that read the incidents: the data state and its snapshot, the
+category nomenclature, the filter, and the disclosure (what the caller may be told).
 
 Every role reads aggregates; what each may be told is observatory/privacy/policy.py's to say.
 A partner's snapshot is the published release (observatory/privacy/partner.py), so whatever a
@@ -18,14 +19,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import Caller, SessionDep, SettingsDep, VersionsDep, require_role
+from api.deps import Caller, CallerDep, SessionDep, SettingsDep, VersionsDep, require_role
 from observatory import audit
 from observatory.analytics.filters import Filter, parse_filter
-from observatory.analytics.store import IncidentStore, Snapshot
 from observatory.categories import FAMILIES
 from observatory.models import Category
 from observatory.privacy.partner import PartnerReleases
 from observatory.privacy.policy import Disclosure, MapQuery, Rules
+from observatory.store.incidents import IncidentStore
+from observatory.store.snapshot import Snapshot
 
 AGGREGATE_ROLES = ("admin", "police", "analyst", "partner")
 AggregateReader = Annotated[Caller, Depends(require_role(*AGGREGATE_ROLES))]
@@ -55,8 +57,9 @@ class DataState:
     reference: int
 
 
-async def get_data_state(request: Request, seen: VersionsDep) -> DataState:
-    """The snapshot of the data version the token check read; no query when it is loaded."""
+async def get_data_state(request: Request, _: CallerDep, seen: VersionsDep) -> DataState:
+    """The snapshot of the data version the request read, for a caller whose token passed
+    first; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
     snapshot = store.loaded(seen.data, seen.stamp)
     if snapshot is None:  # a new import or a deletion to read first: in the thread pool
