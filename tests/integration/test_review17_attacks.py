@@ -250,10 +250,10 @@ def test_a_workbook_declaring_a_wide_dimension_does_not_blow_up_memory(
 ) -> None:
     """Attack: a valid 16 KB workbook, 2,000 rows of two cells, whose sheet declares
     ``<dimension ref="A1:XFD2001"/>``. openpyxl in read-only mode takes max_column from that
-    element and pads every row to 16,384 values; ingest/reading.py ``_xlsx_chunks`` lets such
-    rows through (``filled_length`` is 2, under OBS_MAX_COLUMNS) and keeps each padded list until
-    a chunk of 100,000 rows is full, then builds a 16,384-column DataFrame. Measured: 1.2 GB peak
-    for 16 KB; 100,000 rows (a ~0.5 MB file) would need ~60 GB. Variant: the far row
+    element and pads every row to 16,384 values; ingest/incidents/reading.py ``_xlsx_chunks``
+    lets such rows through (``filled_length`` is 2, under OBS_MAX_COLUMNS) and keeps each padded
+    list until a chunk of 100,000 rows is full, then builds a 16,384-column DataFrame. Measured:
+    1.2 GB peak for 16 KB; 100,000 rows (a ~0.5 MB file) would need ~60 GB. Variant: the far row
     ``r="1048576"`` with the same dimension costs 10⁶ × 16,384 cell conversions (≈10 min of CPU)
     for a 1.5 KB file. The zip checks see nothing (ratio and size are small). Fix: ignore the
     declared dimension (``ws.reset_dimensions()`` before iter_rows, or ``max_col`` bounded by

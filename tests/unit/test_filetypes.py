@@ -22,8 +22,8 @@ from ingest.filetypes import (
     FileType,
     allowed_file,
 )
-from ingest.mapping import Mapping
-from ingest.reading import read_table
+from ingest.incidents.mapping import Mapping
+from ingest.incidents.reading import read_table
 from ingest.vectors import read_boundaries
 from observatory.errors import InvalidInput, TooLarge
 
