@@ -291,10 +291,10 @@ def test_an_endless_geopackage_view_does_not_hang_a_qpv_import(
     database_url: str, db: Engine, tmp_path: Path
 ) -> None:
     """Attack: the same GeoPackage with an endless recursive view, imported as QPV outlines.
-    ingest/vectors.py asks ``read_info`` for the feature count before the OBS_MAX_ROWS check:
-    SQLite counts for ever. Through the API the thread never ends, the batch stays « running »
-    and its CPU is lost until the process restarts. Fix: as above (no views), or a progress
-    handler / time budget on the SQLite reads."""
+    ingest/boundaries/vectors.py asks ``read_info`` for the feature count before the
+    OBS_MAX_ROWS check: SQLite counts for ever. Through the API the thread never ends, the batch
+    stays « running » and its CPU is lost until the process restarts. Fix: as above (no views),
+    or a progress handler / time budget on the SQLite reads."""
     path = tmp_path / "qpv.gpkg"
     view_geopackage(path, rows=None, width=10)
     result = run_import("qpv", path, database_url, timeout=20)
