@@ -1,6 +1,6 @@
 """Import speed: the whole incident pipeline against geopandas.to_postgis on the same rows.
 
-A generated CSV in the French municipal format (ingest.synthetic) is imported end to end —
+A generated CSV in the French municipal format (benchmarks.synthetic) is imported end to end —
 parse, validate, reproject, H3, commune and QPV tagging, COPY, tracking — into a fresh
 database; the baseline loads the same rows with `GeoDataFrame.to_postgis` and none of that
 work. Both run in this process, in the same run, so the ratio is fair on a noisy machine.

@@ -1,7 +1,7 @@
 """Near repeats bounded (issue 17): peak memory and time of the Knox test on the demo's facts.
 
 The facts are the 30,000 of data/samples/incidents_toulouse.csv, what `observatory demo`
-imports (ingest.synthetic, seed 42: Toulouse, 2024–2025). Each case calls ``knox_test`` as the
+imports (benchmarks.synthetic, seed 42: Toulouse, 2024–2025). Each case calls ``knox_test`` as the
 route does (WGS84 points, whole days, 999 permutations, seed 0, the settings' default caps) in
 a fresh process: its time (wall clock, and CPU: the machine may be shared), its peak RSS
 increment (the peak resident size, VmHWM, reset just before the call, less the resident size

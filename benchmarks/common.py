@@ -2,7 +2,7 @@
 
 `serve` runs `observatory serve` on a free loopback port and `wait_ready` polls its /readyz;
 `run_token` creates a token for the run and revokes it at the end; `generated_incidents` and
-`write_incidents` are ingest.synthetic over the Toulouse samples; `machine` describes what the
+`write_incidents` are benchmarks.synthetic over the Toulouse samples; `machine` describes what the
 figures were measured on, for the Markdown reports.
 """
 
@@ -107,12 +107,12 @@ def generated_incidents(
     rows: int,
     seed: int,
     # The generator's defaults: spans under ~2 years fail (components that start late get
-    # all-zero day weights, ingest/synthetic/timing.py, from_month).
+    # all-zero day weights, benchmarks/synthetic/timing.py, from_month).
     start: date = date(2024, 1, 1),
     months: int = 24,
 ) -> pd.DataFrame:
-    """`rows` incidents from ingest.synthetic over the Toulouse communes and its 2024 QPV."""
-    from ingest.synthetic import generate_incidents
+    """`rows` incidents from benchmarks.synthetic over the Toulouse communes and its 2024 QPV."""
+    from benchmarks.synthetic import generate_incidents
 
     return generate_incidents(
         rows,
@@ -128,7 +128,7 @@ def write_incidents(
     path: Path, rows: int, seed: int, start: date = date(2024, 1, 1), months: int = 24
 ) -> Path:
     """`generated_incidents` as a CSV in the French municipal format at path; path."""
-    from ingest.synthetic import write_municipal_csv
+    from benchmarks.synthetic import write_municipal_csv
 
     write_municipal_csv(generated_incidents(rows, seed, start, months), path)
     return path

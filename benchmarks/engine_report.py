@@ -53,7 +53,7 @@ def report(
         f"(1 min) {machine['load']} at the start of the timings, "
         f"{os.getloadavg()[0]:.1f} at the end (this benchmark alone accounts for about 1).",
         "",
-        f"Data: {_count(rows)} generated incidents (ingest.synthetic, seed {SEED}, Toulouse, "
+        f"Data: {_count(rows)} generated incidents (benchmarks.synthetic, seed {SEED}, Toulouse, "
         f"{START:%Y-%m}…2025-12), imported by the importer in {PARTS} batches into "
         f"`{BENCH_DB}`. Filter: 2024-01-01…2024-12-31, categories {', '.join(CATEGORIES)}.",
         "",

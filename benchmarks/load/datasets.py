@@ -69,7 +69,7 @@ def prepare(name: str) -> Dataset:
             upgrade(url)
             _fill_generated(url)
         description = (
-            f"{GENERATED_ROWS:,} generated incidents (ingest.synthetic, seed {SEED}, Toulouse, "
+            f"{GENERATED_ROWS:,} generated incidents (benchmarks.synthetic, seed {SEED}, Toulouse, "
             f"{START:%Y-%m}, {MONTHS} months) imported by `observatory import incidents`"
         )
     else:

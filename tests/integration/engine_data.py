@@ -3,11 +3,12 @@
 The file is written in the French municipal format (``date_debut;heure_debut;date_fin;...``,
 local wall times, dd/mm/yyyy) and imported by the real importer; the reference never reads the
 database. It reads the CSV back with pandas and applies the rules the importer documents
-(ingest/dates.py): a wall time in the spring gap is moved forward by the gap (02:30 → 03:30
-local), a repeated autumn wall time is its first occurrence (summer time), an end equal to the
-start is a point, an end before the start is rejected. Communes and QPV come from a geopandas
-spatial join on the sample polygons, predicate "intersects" (the importer's: a boundary point is
-inside), the polygons repaired with make_valid as the boundary importer does (ST_MakeValid).
+(ingest/incidents/dates.py): a wall time in the spring gap is moved forward by the gap
+(02:30 → 03:30 local), a repeated autumn wall time is its first occurrence (summer time), an
+end equal to the start is a point, an end before the start is rejected. Communes and QPV come from a
+geopandas spatial join on the sample polygons, predicate "intersects" (the importer's: a boundary
+point is inside), the polygons repaired with make_valid as the boundary importer does
+(ST_MakeValid).
 """
 
 from __future__ import annotations

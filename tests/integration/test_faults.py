@@ -239,7 +239,7 @@ def restart_with_file_size_limit(cluster: LocalCluster, blocks: int) -> None:
 
 
 def test_full_disk_during_import_fails_the_batch_cleanly(tmp_path: Path) -> None:
-    from ingest.synthetic import generate_incidents, write_municipal_csv
+    from benchmarks.synthetic import generate_incidents, write_municipal_csv
 
     big = tmp_path / "gros.csv"
     write_municipal_csv(

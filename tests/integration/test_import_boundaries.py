@@ -12,7 +12,7 @@ import pytest
 import shapely
 from sqlalchemy import Engine, text
 
-import ingest.boundaries as boundaries
+import ingest.boundaries.importer as boundaries
 from ingest.boundaries import import_communes, import_qpv
 from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary, try_source_lock

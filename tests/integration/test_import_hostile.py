@@ -39,7 +39,7 @@ from sqlalchemy import Engine, text
 
 from ingest.boundaries import import_communes
 from ingest.incidents import import_incidents
-from ingest.mapping import Mapping
+from ingest.incidents.mapping import Mapping
 from observatory.db import make_sessionmaker
 from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary

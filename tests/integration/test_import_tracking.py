@@ -135,7 +135,7 @@ def test_second_import_of_a_source_is_refused_while_one_runs(
 def test_import_killed_during_its_copy_leaves_nothing(
     database_url: str, db: Engine, tmp_path: Path
 ) -> None:
-    from ingest.synthetic import generate_incidents, write_municipal_csv
+    from benchmarks.synthetic import generate_incidents, write_municipal_csv
 
     rows = 300_000
     big = tmp_path / "gros.csv"

@@ -250,10 +250,10 @@ def test_a_workbook_declaring_a_wide_dimension_does_not_blow_up_memory(
 ) -> None:
     """Attack: a valid 16 KB workbook, 2,000 rows of two cells, whose sheet declares
     ``<dimension ref="A1:XFD2001"/>``. openpyxl in read-only mode takes max_column from that
-    element and pads every row to 16,384 values; ingest/reading.py ``_xlsx_chunks`` lets such
-    rows through (``filled_length`` is 2, under OBS_MAX_COLUMNS) and keeps each padded list until
-    a chunk of 100,000 rows is full, then builds a 16,384-column DataFrame. Measured: 1.2 GB peak
-    for 16 KB; 100,000 rows (a ~0.5 MB file) would need ~60 GB. Variant: the far row
+    element and pads every row to 16,384 values; ingest/incidents/reading.py ``_xlsx_chunks``
+    lets such rows through (``filled_length`` is 2, under OBS_MAX_COLUMNS) and keeps each padded
+    list until a chunk of 100,000 rows is full, then builds a 16,384-column DataFrame. Measured:
+    1.2 GB peak for 16 KB; 100,000 rows (a ~0.5 MB file) would need ~60 GB. Variant: the far row
     ``r="1048576"`` with the same dimension costs 10⁶ × 16,384 cell conversions (≈10 min of CPU)
     for a 1.5 KB file. The zip checks see nothing (ratio and size are small). Fix: ignore the
     declared dimension (``ws.reset_dimensions()`` before iter_rows, or ``max_col`` bounded by
@@ -291,10 +291,10 @@ def test_an_endless_geopackage_view_does_not_hang_a_qpv_import(
     database_url: str, db: Engine, tmp_path: Path
 ) -> None:
     """Attack: the same GeoPackage with an endless recursive view, imported as QPV outlines.
-    ingest/vectors.py asks ``read_info`` for the feature count before the OBS_MAX_ROWS check:
-    SQLite counts for ever. Through the API the thread never ends, the batch stays « running »
-    and its CPU is lost until the process restarts. Fix: as above (no views), or a progress
-    handler / time budget on the SQLite reads."""
+    ingest/boundaries/vectors.py asks ``read_info`` for the feature count before the
+    OBS_MAX_ROWS check: SQLite counts for ever. Through the API the thread never ends, the batch
+    stays « running » and its CPU is lost until the process restarts. Fix: as above (no views),
+    or a progress handler / time budget on the SQLite reads."""
     path = tmp_path / "qpv.gpkg"
     view_geopackage(path, rows=None, width=10)
     result = run_import("qpv", path, database_url, timeout=20)

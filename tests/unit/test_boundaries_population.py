@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.populations import read_insee_populations, read_qpv_populations
+from ingest.boundaries.populations import read_insee_populations, read_qpv_populations
 from observatory.errors import InvalidInput
 from tests.conftest import SHARED_DATA
 

@@ -1,4 +1,4 @@
-"""Binary COPY (ingest.pgbinary): rows written into a temporary table come back as they were."""
+"""Binary COPY (ingest.incidents.pgbinary): rows written into a temporary table come back intact."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from ingest.pgbinary import copy_encoded, copy_table, encode, ewkb_points
+from ingest.incidents.pgbinary import copy_encoded, copy_table, encode, ewkb_points
 
 UTC = dt.UTC
 COLUMNS = """

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
+from ingest.boundaries.vectors import read_boundaries
 from ingest.filetypes import (
     BOUNDARY_TYPES,
     INCIDENT_TYPES,
@@ -22,9 +23,8 @@ from ingest.filetypes import (
     FileType,
     allowed_file,
 )
-from ingest.mapping import Mapping
-from ingest.reading import read_table
-from ingest.vectors import read_boundaries
+from ingest.incidents.mapping import Mapping
+from ingest.incidents.reading import read_table
 from observatory.errors import InvalidInput, TooLarge
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -228,7 +228,7 @@ def test_rows_beyond_the_limit_are_refused_as_too_large(tmp_path: Path) -> None:
 
 
 def test_population_files_go_through_the_allow_list(tmp_path: Path) -> None:
-    from ingest.populations import read_insee_populations
+    from ingest.boundaries.populations import read_insee_populations
 
     path = tmp_path / "populations.csv"
     path.write_bytes(xlsx_bomb(10))  # a workbook named .csv

@@ -7,8 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import ingest.columns
-from ingest.columns import SAMPLE, distinct, distinct_many, objects, per_value, stripped
+import ingest.incidents.columns
+from ingest.incidents.columns import SAMPLE, distinct, distinct_many, objects, per_value, stripped
 
 STRANGE = ["a", " a ", "\u00a0b\u3000", "", "  ", None, np.nan, "é", "\u200bc", "x\ny"]
 
@@ -48,7 +48,7 @@ def test_per_value_is_the_function_of_each_value() -> None:
 def test_stripped_as_pandas_strips(text: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
     values = pd.Series(text, dtype=object)
     fast = stripped(values)
-    monkeypatch.setattr(ingest.columns, "pc", None)
+    monkeypatch.setattr(ingest.incidents.columns, "pc", None)
     slow = stripped(values)
     assert fast.tolist() == slow.tolist()
     assert [type(v) for v in fast] == [type(v) for v in slow]

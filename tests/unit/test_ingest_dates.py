@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.dates import localize, parse_dates, sniff_date_order
+from ingest.incidents.dates import localize, parse_dates, sniff_date_order
 
 NOW = pd.Timestamp("2025-06-01T12:00:00Z")
 PARIS = "Europe/Paris"
@@ -246,9 +246,9 @@ def test_mdy_reason_names_the_order() -> None:
 
 
 def test_without_pyarrow_the_results_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ingest.columns
-    import ingest.datevalues
-    import ingest.places
+    import ingest.incidents.columns
+    import ingest.incidents.datevalues
+    import ingest.incidents.places
 
     values = pd.Series(
         ["15/01/2024 22:30", "2024-01-15T22:30:00.5+05:30", "2024-03", "45310,5", "31/02/2024",
@@ -257,18 +257,18 @@ def test_without_pyarrow_the_results_are_the_same(monkeypatch: pytest.MonkeyPatc
     times = pd.Series([None, None, None, None, None, None, None, "7h15", "0,5"])
     numbers = pd.Series(["1,4442", " 574 321,5 ", "nan", None, "abc", "1e3", "-0,5", "", "2"])
     arrow = parse_dates(values, time=times, timezone=PARIS, now=NOW)
-    arrow_numbers = ingest.places.to_float(numbers)
-    for module in (ingest.columns, ingest.datevalues, ingest.places):
+    arrow_numbers = ingest.incidents.places.to_float(numbers)
+    for module in (ingest.incidents.columns, ingest.incidents.datevalues, ingest.incidents.places):
         monkeypatch.setattr(module, "pc", None)
     plain = parse_dates(values, time=times, timezone=PARIS, now=NOW)
     pd.testing.assert_series_equal(plain.start, arrow.start)
     pd.testing.assert_series_equal(plain.until, arrow.until)
     assert plain.error.tolist() == arrow.error.tolist()
-    np.testing.assert_array_equal(ingest.places.to_float(numbers), arrow_numbers)
+    np.testing.assert_array_equal(ingest.incidents.places.to_float(numbers), arrow_numbers)
 
 
 def test_a_night_ending_after_year_9999_is_rejected_not_raised() -> None:
-    from ingest.dates import parse_dates
+    from ingest.incidents.dates import parse_dates
 
     parsed = parse_dates(
         pd.Series(["31/12/9999"]),

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ingest.columns
-from ingest.dates import parse_dates
-from ingest.datevalues import (
+import ingest.incidents.columns
+from ingest.incidents.dates import parse_dates
+from ingest.incidents.datevalues import (
     DATE_SHAPES,
     TIME_SHAPES,
     Times,
@@ -105,7 +105,7 @@ def test_dates_read_once_per_distinct_value_are_the_same(
     rng = np.random.default_rng(seed)
     dates = ["15/01/2024", "31/02/2024", "2024-03", "13/01/2024", "x", None, "30/03/2025 02:30"]
     times = ["22:30", "7h15", "25:00", None, "02:30", "0,5"]
-    n = ingest.columns.SAMPLE * 3
+    n = ingest.incidents.columns.SAMPLE * 3
 
     def pick(pool: list[str | None]) -> pd.Series:
         return pd.Series([pool[i] for i in rng.integers(0, len(pool), n)], dtype=object)
@@ -113,7 +113,7 @@ def test_dates_read_once_per_distinct_value_are_the_same(
     columns = {"start": pick(dates), "time": pick(times), "end": pick(dates + [None] * 5)}
     columns["end_time"] = pick(times + [None] * 5)
     once = parse_dates(timezone="Europe/Paris", now=NOW, **columns)
-    monkeypatch.setattr(ingest.columns, "SAMPLE", 10 * n)  # every row on its own
+    monkeypatch.setattr(ingest.incidents.columns, "SAMPLE", 10 * n)  # every row on its own
     each = parse_dates(timezone="Europe/Paris", now=NOW, **columns)
     pd.testing.assert_series_equal(once.start, each.start)
     pd.testing.assert_series_equal(once.until, each.until)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.headers import csv_header, filled_length, sheet_header, unique_names
+from ingest.incidents.headers import csv_header, filled_length, sheet_header, unique_names
 from observatory.errors import InvalidInput
 
 

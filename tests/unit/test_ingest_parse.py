@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from pyproj import Transformer
 
-from ingest.mapping import Mapping, load_profile
-from ingest.parse import ROW_COLUMNS, ParsedChunk, _records, parse_chunk, resolve_columns
-from ingest.reading import RawChunk, read_table
+from ingest.incidents.mapping import Mapping, load_profile
+from ingest.incidents.parse import ROW_COLUMNS, ParsedChunk, _records, parse_chunk, resolve_columns
+from ingest.incidents.reading import RawChunk, read_table
 from observatory.errors import InvalidInput
 from tests.conftest import SHARED_DATA
 
@@ -420,11 +420,11 @@ def parsed_as_list(chunk: RawChunk) -> list[object]:
 def test_values_parsed_once_give_what_each_row_gives(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    import ingest.columns
+    import ingest.incidents.columns
 
     chunk = big_chunk(seed)
     once = parsed_as_list(chunk)
-    monkeypatch.setattr(ingest.columns, "SAMPLE", 10**9)  # every row on its own
+    monkeypatch.setattr(ingest.incidents.columns, "SAMPLE", 10**9)  # every row on its own
     assert once == parsed_as_list(chunk)
     rows, rejects = once
     assert isinstance(rows, dict) and isinstance(rejects, dict)

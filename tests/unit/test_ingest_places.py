@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 from pyproj import Transformer
 
-from ingest.places import (
+from ingest.incidents.places import (
     FRANCE,
     LAMBERT2E,
     LAMBERT93,
@@ -199,13 +199,13 @@ NUMBERS = ["1,4442", "-574321.5", "+1,5", " 574 321,5 ", "6\u00a0279\u202f620,7"
 def test_plain_numbers_read_as_the_general_path_reads_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ingest.columns
-    import ingest.places
+    import ingest.incidents.columns
+    import ingest.incidents.places
 
     values = texts(*NUMBERS)
     fast = to_float(values)
     plain = to_float(texts("1,4442", "-574321.5", "+1,5", "0"))
-    for module in (ingest.columns, ingest.places):
+    for module in (ingest.incidents.columns, ingest.incidents.places):
         monkeypatch.setattr(module, "pc", None)
     np.testing.assert_array_equal(fast, to_float(values))
     np.testing.assert_array_equal(plain, to_float(texts("1,4442", "-574321.5", "+1,5", "0")))

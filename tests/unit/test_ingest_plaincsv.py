@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import ingest.plaincsv
-import ingest.reading
-from ingest.mapping import Mapping
-from ingest.plaincsv import is_plain, line_count, line_ends, split_fields
-from ingest.reading import _max_fields, read_table
+import ingest.incidents.plaincsv
+import ingest.incidents.reading
+from ingest.incidents.mapping import Mapping
+from ingest.incidents.plaincsv import is_plain, line_count, line_ends, split_fields
+from ingest.incidents.reading import _max_fields, read_table
 
 # Cell material: white space of all kinds, accents, a BOM, a Unicode line separator.
 ATOMS = ["a", "15/01/2024", " ", "\t", "\u00a0", "\u2003", "é", "x y", "\x1c", "\x0b", "\x0c"]
@@ -71,10 +71,10 @@ def test_plain_files_read_as_pandas_reads_them(
         path.write_bytes(random_csv(rng)[0])
         size = rng.choice([1, 3, 7, 1000])
         with monkeypatch.context() as m:
-            m.setattr(ingest.plaincsv, "BLOCK", rng.choice([5, 64, 1 << 22]))
+            m.setattr(ingest.incidents.plaincsv, "BLOCK", rng.choice([5, 64, 1 << 22]))
             fast = chunks_of(path, size)
         with monkeypatch.context() as m:
-            m.setattr(ingest.reading, "is_plain", lambda *args: False)
+            m.setattr(ingest.incidents.reading, "is_plain", lambda *args: False)
             general = chunks_of(path, size)
         assert fast == general, path.read_bytes()
 
@@ -113,7 +113,7 @@ def test_regular_lines_split_by_pyarrow_as_by_numpy() -> None:
         ends = line_ends(segment)
         assert line_count(segment) == len(ends)
         fast = split_fields(segment, len(ends), ";", width)
-        numpy_split = ingest.plaincsv._split_any(segment, ends, ";", width)
+        numpy_split = ingest.incidents.plaincsv._split_any(segment, ends, ";", width)
         assert [f.to_pylist() for f in fast] == [f.to_pylist() for f in numpy_split]
 
 

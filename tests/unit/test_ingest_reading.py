@@ -11,8 +11,8 @@ import pytest
 from numpy.testing import assert_allclose
 from pyproj import Transformer
 
-from ingest.mapping import Mapping, available_profiles, load_mapping, load_profile
-from ingest.reading import RawChunk, read_table, sniff_csv
+from ingest.incidents.mapping import Mapping, available_profiles, load_mapping, load_profile
+from ingest.incidents.reading import RawChunk, read_table, sniff_csv
 from observatory.errors import InvalidInput
 
 CAPITOLE = (1.4442, 43.6045)

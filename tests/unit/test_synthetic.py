@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from ingest.synthetic import (
+from benchmarks.synthetic import (
     COMPONENTS,
     DEFAULT_COMMUNE,
     DEFAULT_QPV,
@@ -176,7 +176,7 @@ def test_messy_sample_bytes_are_reproducible(tmp_path: Path) -> None:
     assert out.read_bytes() == messy_sample_bytes() == COMMITTED_MESSY.read_bytes()
     again = tmp_path / "again.csv"
     subprocess.run(
-        [sys.executable, "-m", "ingest.synthetic", "--messy", str(again)], check=True, cwd=REPO
+        [sys.executable, "-m", "benchmarks.synthetic", "--messy", str(again)], check=True, cwd=REPO
     )
     assert again.read_bytes() == out.read_bytes()
 

@@ -21,7 +21,7 @@ A mapping file is TOML. Every key is optional; what is left out is recognised or
 
 Targets of ``[columns]``: source_ref, datetime, date, time, datetime_end, date_end, time_end,
 month, category, x, y, lon, lat, address, commune_code, commune_name. A named profile
-(``--profile police-uk``) is such a file shipped in ``ingest/profiles/``.
+(``--profile police-uk``) is such a file shipped in ``ingest/incidents/profiles/``.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def available_profiles() -> list[str]:
 
 
 def load_profile(name: str) -> Mapping:
-    """The shipped profile called ``name`` (``ingest/profiles/<name>.toml``)."""
+    """The shipped profile called ``name`` (``ingest/incidents/profiles/<name>.toml``)."""
     known = available_profiles()
     if name not in known:
         raise InvalidInput(

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from ingest.columns import text_buffers
+from ingest.incidents.columns import text_buffers
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no header extension
 TRAILER = b"\xff\xff"

@@ -4,7 +4,7 @@ Files are read with pyogrio (GeoJSON, GeoPackage, Shapefile), reprojected to EPS
 field by field in Python, copied into a temporary staging table, then repaired and classified in
 PostGIS: ST_MakeValid, polygonal part kept (ST_CollectionExtract(…, 3)), ST_Multi. One upsert
 moves the accepted features, touching a row only when something changed. The CRS rule of
-files that declare none is in ingest/vectors.py.
+files that declare none is in ingest/boundaries/vectors.py.
 
 Population: from the population file when one is given, else from a population property of the
 feature. A feature with none gets NULL when new, and keeps its stored population when it
@@ -30,9 +30,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from ingest.populations import read_insee_populations, read_qpv_populations
+from ingest.boundaries.populations import read_insee_populations, read_qpv_populations
+from ingest.boundaries.vectors import read_boundaries
 from ingest.values import INSEE_CODE, insee_code, integer_value, normalise_name, text_value
-from ingest.vectors import read_boundaries
 from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from ingest.columns import arrow_text, per_value, stripped, stripped_with_text
+from ingest.incidents.columns import arrow_text, per_value, stripped, stripped_with_text
 
 try:
     import pyarrow as pa

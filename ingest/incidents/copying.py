@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection
 
-from ingest.pgbinary import Encoded, copy_encoded, copy_table, encode
+from ingest.incidents.pgbinary import Encoded, copy_encoded, copy_table, encode
 
 
 def encode_incidents(rows: pa.Table) -> Encoded:
-    """Incident rows (ingest.incident_rows) in binary COPY form."""
+    """Incident rows (ingest.incidents.rows) in binary COPY form."""
     return encode(rows, jsonb=("attributes",))
 
 

@@ -1,10 +1,11 @@
 """The values of date and time columns, one by one: formats, fields, and what each one is.
 
-The formats are those of ingest.dates. A value is read with a regular expression (RE2 through
-pyarrow when installed, else Python's) whose named groups give its fields; the usual fixed-width
-shapes (``15/01/2024``, ``15/01/2024 22:30``, ``2024-01-15T22:30:00``, ``22:30``) are read
-straight from their characters first, and only the other values go through the expression. Both
-give the same result for a value; tests/unit/test_ingest_datevalues.py checks that they agree.
+The formats are those of ingest.incidents.dates. A value is read with a regular expression
+(RE2 through pyarrow when installed, else Python's) whose named groups give its fields; the
+usual fixed-width shapes (``15/01/2024``, ``15/01/2024 22:30``, ``2024-01-15T22:30:00``,
+``22:30``) are read straight from their characters first, and only the other values go through
+the expression. Both give the same result for a value; tests/unit/test_ingest_datevalues.py
+checks that they agree.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingest.columns import arrow_text, distinct
+from ingest.incidents.columns import arrow_text, distinct
 
 try:
     import pyarrow as pa

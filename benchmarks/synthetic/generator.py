@@ -10,18 +10,29 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from ingest.synthetic.components import COMPONENTS
-from ingest.synthetic.defaults import DEFAULT_COMMUNE, DEFAULT_MONTHS, DEFAULT_QPV, DEFAULT_START
-from ingest.synthetic.geography import (
+from benchmarks.synthetic.components import COMPONENTS
+from benchmarks.synthetic.defaults import (
+    DEFAULT_COMMUNE,
+    DEFAULT_MONTHS,
+    DEFAULT_QPV,
+    DEFAULT_START,
+)
+from benchmarks.synthetic.geography import (
     anchor_hotspot,
     load_area,
     place_sources,
     sample_points,
     street_addresses,
 )
-from ingest.synthetic.places import Hotspot
-from ingest.synthetic.spellings import nature_spellings
-from ingest.synthetic.timing import add_months, day_weights, hour_of_week, intervals, skip_dst_gap
+from benchmarks.synthetic.places import Hotspot
+from benchmarks.synthetic.spellings import nature_spellings
+from benchmarks.synthetic.timing import (
+    add_months,
+    day_weights,
+    hour_of_week,
+    intervals,
+    skip_dst_gap,
+)
 from observatory.categories import CATEGORIES
 
 

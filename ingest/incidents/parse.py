@@ -15,11 +15,11 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
-from ingest.columns import per_value, stripped
-from ingest.dates import UTC_DTYPE, parse_dates
-from ingest.mapping import TARGETS, Mapping
-from ingest.places import BBox, CoordinateColumns, clean_address, locate
-from ingest.reading import RawChunk
+from ingest.incidents.columns import per_value, stripped
+from ingest.incidents.dates import UTC_DTYPE, parse_dates
+from ingest.incidents.mapping import TARGETS, Mapping
+from ingest.incidents.places import BBox, CoordinateColumns, clean_address, locate
+from ingest.incidents.reading import RawChunk
 from observatory.categories import normalise_label
 from observatory.errors import InvalidInput
 

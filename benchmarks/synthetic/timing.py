@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from ingest.synthetic.components import Component
+from benchmarks.synthetic.components import Component
 
 
 def add_months(start: date, months: int) -> date:

@@ -14,8 +14,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ingest.synthetic.components import Component
-from ingest.synthetic.places import NAMED_HOTSPOTS, STREETS, Hotspot
+from benchmarks.synthetic.components import Component
+from benchmarks.synthetic.places import NAMED_HOTSPOTS, STREETS, Hotspot
 
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0

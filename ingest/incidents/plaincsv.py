@@ -1,13 +1,13 @@
-"""CSV files without quotes, cut into fields in Arrow: the fast path of ingest.reading.
+"""CSV files without quotes, cut into fields in Arrow: the fast path of ingest.incidents.reading.
 
 Most exports quote nothing. In a file without any ``"``, a record is exactly a line (ended by
 ``\\n``, ``\\r\\n`` or ``\\r``) and its fields lie between separators, so the file can be cut
 into lines with numpy and into fields with pyarrow's CSV parser (quoting off), or with numpy
 when the lines do not all have the header's width. The records come out in the same chunks
-and with the same text as pandas' reader gives on such a file (ingest.reading's general path):
-chunk k holds records k * size to (k + 1) * size - 1 of the file, header and blank lines
-included, each field stripped of white space as pandas' ``str.strip`` does, and missing
-trailing fields empty.
+and with the same text as pandas' reader gives on such a file (the general path of
+ingest.incidents.reading): chunk k holds records k * size to (k + 1) * size - 1 of the file,
+header and blank lines included, each field stripped of white space as pandas' ``str.strip``
+does, and missing trailing fields empty.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ingest.columns import filled
+from ingest.incidents.columns import filled
 
 BLOCK = 1 << 22
 PLAIN_SEPARATORS = (",", ";", "\t", "|")

@@ -60,8 +60,8 @@ moved one hour later: a clean export has none (the messy sample has one on purpo
 
 Command line::
 
-    python -m ingest.synthetic --seed 42 --rows 30000 --out data/samples/incidents_toulouse.csv
-    python -m ingest.synthetic --messy data/samples/municipal_messy.csv
+    python -m benchmarks.synthetic --seed 42 --rows 30000 --out data/samples/incidents_toulouse.csv
+    python -m benchmarks.synthetic --messy data/samples/municipal_messy.csv
 
 1,000,000 rows take a few seconds (everything is vectorised numpy/pandas).
 
@@ -73,9 +73,9 @@ export), `messy` (the messy sample, rows in `messy_rows.toml`), `cli` (``python 
 
 from __future__ import annotations
 
-from ingest.synthetic.cli import main
-from ingest.synthetic.components import COMPONENTS, Component
-from ingest.synthetic.defaults import (
+from benchmarks.synthetic.cli import main
+from benchmarks.synthetic.components import COMPONENTS, Component
+from benchmarks.synthetic.defaults import (
     DEFAULT_COMMUNE,
     DEFAULT_MONTHS,
     DEFAULT_QPV,
@@ -85,21 +85,21 @@ from ingest.synthetic.defaults import (
     REPO_ROOT,
     SAMPLES,
 )
-from ingest.synthetic.generator import generate_incidents
-from ingest.synthetic.messy import (
+from benchmarks.synthetic.generator import generate_incidents
+from benchmarks.synthetic.messy import (
     MESSY_HEADER,
     MESSY_QUIRKS,
     MESSY_ROWS,
     messy_sample_bytes,
     write_messy_sample,
 )
-from ingest.synthetic.municipal import (
+from benchmarks.synthetic.municipal import (
     MUNICIPAL_COLUMNS,
     municipal_csv_bytes,
     write_municipal_csv,
 )
-from ingest.synthetic.places import NAMED_HOTSPOTS, STREETS, Hotspot
-from ingest.synthetic.spellings import NATURE_SPELLINGS, nature_spellings
+from benchmarks.synthetic.places import NAMED_HOTSPOTS, STREETS, Hotspot
+from benchmarks.synthetic.spellings import NATURE_SPELLINGS, nature_spellings
 
 __all__ = [
     "COMPONENTS",

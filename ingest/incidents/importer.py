@@ -1,12 +1,13 @@
 """Import incident files: parse in chunks, enrich, COPY into `incident`, account for every row.
 
-One batch is one transaction. Rows are parsed chunk by chunk (ingest.parse); their category is
-resolved, then ingest.incident_rows computes, in numpy, the H3 cell, the local hour of the week
-and month, and the commune and QPV of each point (observatory.areas: the polygons stored in
-PostGIS, tested with GEOS). New rows are copied straight into `incident` in PostgreSQL's binary
-COPY format (ingest.pgbinary); every row read ends imported, duplicate or rejected (with its
-reason in `import_reject`). Reading, parsing, enriching and copying overlap, each stage in its
-thread (ingest.ahead); only the copying one uses the batch's connection.
+One batch is one transaction. Rows are parsed chunk by chunk (ingest.incidents.parse); their
+category is resolved, then ingest.incidents.rows computes, in numpy, the H3 cell, the local hour
+of the week and month, and the commune and QPV of each point (observatory.areas: the polygons
+stored in PostGIS, tested with GEOS). New rows are copied straight into `incident` in
+PostgreSQL's binary COPY format (ingest.incidents.pgbinary); every row read ends imported,
+duplicate or rejected (with its reason in `import_reject`). Reading, parsing, enriching and
+copying overlap, each stage in its thread (ingest.incidents.ahead); only the copying one uses
+the batch's connection.
 
 Duplicates: the same source reference for the same source, whether in an earlier batch or
 earlier in the same file (the first one is kept). A row without a reference gets one derived
@@ -33,14 +34,19 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.schema import CreateIndex
 
-from ingest.ahead import Ahead
-from ingest.copying import copy_incidents, copy_rejects, encode_incidents, known_references
-from ingest.incident_rows import incident_rows, resolve_categories
-from ingest.mapping import Mapping, load_mapping, load_profile
-from ingest.parse import ParsedChunk, parse_chunk, resolve_columns
-from ingest.pgbinary import Encoded
-from ingest.places import BBox
-from ingest.reading import RawChunk, read_table
+from ingest.incidents.ahead import Ahead
+from ingest.incidents.copying import (
+    copy_incidents,
+    copy_rejects,
+    encode_incidents,
+    known_references,
+)
+from ingest.incidents.mapping import Mapping, load_mapping, load_profile
+from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
+from ingest.incidents.pgbinary import Encoded
+from ingest.incidents.places import BBox
+from ingest.incidents.reading import RawChunk, read_table
+from ingest.incidents.rows import incident_rows, resolve_categories
 from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
 from observatory.changes import mark_batch, record_batch

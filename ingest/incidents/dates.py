@@ -36,8 +36,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from ingest.columns import distinct_many
-from ingest.datevalues import (
+from ingest.incidents.columns import distinct_many
+from ingest.incidents.datevalues import (
     DAY,
     EMPTY,
     IMPOSSIBLE,

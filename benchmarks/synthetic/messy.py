@@ -23,7 +23,7 @@ MESSY_HEADER = (
 
 def _load_rows() -> tuple[MessyRow | None, ...]:
     """The rows of messy_rows.toml: one per file line after the header, None for an empty one."""
-    text = resources.files("ingest.synthetic").joinpath("messy_rows.toml").read_text("utf-8")
+    text = resources.files("benchmarks.synthetic").joinpath("messy_rows.toml").read_text("utf-8")
     rows: list[MessyRow | None] = []
     for row in tomllib.loads(text)["rows"]:
         if row == []:

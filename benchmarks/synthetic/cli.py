@@ -1,4 +1,4 @@
-"""The command line: ``python -m ingest.synthetic``."""
+"""The command line: ``python -m benchmarks.synthetic``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from ingest.synthetic.defaults import (
+from benchmarks.synthetic.defaults import (
     DEFAULT_COMMUNE,
     DEFAULT_MONTHS,
     DEFAULT_QPV,
@@ -16,15 +16,15 @@ from ingest.synthetic.defaults import (
     DEFAULT_SEED,
     DEFAULT_START,
 )
-from ingest.synthetic.generator import generate_incidents
-from ingest.synthetic.messy import write_messy_sample
-from ingest.synthetic.municipal import municipal_csv_bytes, write_municipal_csv
+from benchmarks.synthetic.generator import generate_incidents
+from benchmarks.synthetic.messy import write_messy_sample
+from benchmarks.synthetic.municipal import municipal_csv_bytes, write_municipal_csv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (`argv` defaults to sys.argv[1:]); return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m ingest.synthetic",
+        prog="python -m benchmarks.synthetic",
         description="Generate synthetic municipal incidents (or the messy sample export).",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (42)")

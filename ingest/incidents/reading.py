@@ -1,7 +1,7 @@
 """Reading incident files into chunks of text cells: CSV, XLSX, GeoJSON, GeoPackage, Shapefile.
 
-A CSV file without quotes is cut into fields by ingest.plaincsv, any other by pandas' reader:
-both give the same chunks.
+A CSV file without quotes is cut into fields by ingest.incidents.plaincsv, any other by pandas'
+reader: both give the same chunks.
 
 Every cell comes out as a stripped string, or None when empty. Row numbers are what a person
 finds when opening the file:
@@ -16,7 +16,7 @@ finds when opening the file:
 
 A CSV record with more fields than the header is kept, its surplus values in
 ``RawChunk.extra_fields``, for the parser to reject with a reason. The header itself (where it
-is, its names) is ingest.headers'.
+is, its names) is ingest.incidents.headers'.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.columns import objects, text_series
 from ingest.filetypes import (
     INCIDENT_TYPES,
     FileLimits,
@@ -44,10 +43,17 @@ from ingest.filetypes import (
     fr_count,
     sheet_rows,
 )
-from ingest.headers import EXPECTED_CONTENT, csv_header, filled_length, sheet_header, unique_names
-from ingest.mapping import Mapping
-from ingest.places import WGS84, detect_crs, to_wgs84
-from ingest.plaincsv import Records, is_plain, records, text_records
+from ingest.incidents.columns import objects, text_series
+from ingest.incidents.headers import (
+    EXPECTED_CONTENT,
+    csv_header,
+    filled_length,
+    sheet_header,
+    unique_names,
+)
+from ingest.incidents.mapping import Mapping
+from ingest.incidents.places import WGS84, detect_crs, to_wgs84
+from ingest.incidents.plaincsv import Records, is_plain, records, text_records
 from observatory.errors import InvalidInput, TooLarge
 
 EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
@@ -105,7 +111,7 @@ class RawChunk:
 
     def column(self, name: str) -> pd.Series:
         """One column, indexed 0..n-1: objects (None or NaN when empty), or for CSV chunks
-        categorical or Arrow text, which ingest.columns reads alike."""
+        categorical or Arrow text, which ingest.incidents.columns reads alike."""
         if name not in self._columns:
             if self._frame is None and self._text is not None:
                 self._columns[name] = text_series(self._text[name])

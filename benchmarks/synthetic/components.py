@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.synthetic.time_profiles import (
+from benchmarks.synthetic.time_profiles import (
     ALL_DAYS,
     DAY,
     DAYTIME,
