@@ -8,7 +8,6 @@ threshold, and hiding them would leave nothing to read.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import text
 from api.analytics import SnapshotDep
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
-from observatory import audit
+from observatory import audit, geojson
 from observatory.actions import (
     KINDS,
     check_new_action,
@@ -35,14 +34,14 @@ from observatory.actions.evaluate import (
     DEFAULT_MONTHS,
     AreaLimits,
 )
-from observatory.actions.records import category_labels
+from observatory.actions.records import ActionRecord, category_labels
 from observatory.analytics.beforeafter import MAX_MONTHS
 from observatory.analytics.filters import parse_commune
 from observatory.privacy.policy import ANALYST_MIN_AREA_M2
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
-GEOJSON = "application/geo+json"
+GEOJSON = geojson.MEDIA_TYPE
 ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst"))]
 ActionReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
 ActionId = Annotated[int, Path(ge=1, description="Numéro de l'action")]
@@ -82,8 +81,8 @@ class ActionIn(BaseModel):
     )
 
 
-def _geojson(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type=GEOJSON)
+def _feature(action: ActionRecord, labels: dict[str, str]) -> str:
+    return geojson.feature(action.properties(labels), action.geometry)
 
 
 @router.get(
@@ -104,13 +103,10 @@ def actions_layer(
     conn = session.connection()
     labels = category_labels(conn)
     actions = list_actions(conn, parse_commune(commune))
-    return _geojson(
-        {
-            "type": "FeatureCollection",
-            "metadata": {"kinds": KINDS, "count": len(actions)},
-            "features": [a.feature(labels) for a in actions],
-        }
+    body = geojson.collection(
+        (_feature(a, labels) for a in actions), metadata={"kinds": KINDS, "count": len(actions)}
     )
+    return Response(body, media_type=GEOJSON)
 
 
 @router.post(
@@ -136,7 +132,8 @@ def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Res
         control=body.control,
     )
     action_id = create_action(conn, new, created_by=caller.name)
-    return _geojson(get_action(conn, action_id).feature(category_labels(conn)), status=201)
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return Response(feature, status_code=201, media_type=GEOJSON)
 
 
 @router.get(
@@ -147,7 +144,8 @@ def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Res
 )
 def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
     conn = session.connection()
-    return _geojson(get_action(conn, action_id).feature(category_labels(conn)))
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return Response(feature, media_type=GEOJSON)
 
 
 @router.get(

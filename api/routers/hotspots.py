@@ -9,7 +9,6 @@ Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/h
 
 from __future__ import annotations
 
-import json
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -32,6 +31,7 @@ from api.analytics import (
 from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
+from observatory import geojson
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
 from observatory.analytics.filters import Filter
@@ -53,11 +53,11 @@ from observatory.analytics.nearrepeat import (
 )
 from observatory.analytics.store import FINEST_RESOLUTION, Snapshot
 from observatory.errors import InvalidInput
-from observatory.grid import cell_geojson
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
-GEOJSON = "application/geo+json"
+GEOJSON = geojson.MEDIA_TYPE
+STAT_DIGITS = 6  # significant digits of z and p in the layers
 MAX_CELLS = 400_000
 MIN_STEPS = 6
 
@@ -131,16 +131,7 @@ def _study_area(
 
 
 def _collection(meta: dict[str, Any], features: list[str]) -> Response:
-    body = (
-        '{"type":"FeatureCollection",'
-        f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
-        f'"features":[{",".join(features)}]}}'
-    )
-    return Response(body, media_type=GEOJSON)
-
-
-def _float(value: float) -> str:
-    return "null" if not np.isfinite(value) else f"{value:.6g}"
+    return Response(geojson.collection(features, metadata=meta), media_type=GEOJSON)
 
 
 @router.get(
@@ -196,14 +187,16 @@ def hotspot_layer(
         if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
             code, label = "not_significant", "non significatif"
         hidden = disclosure.hides(count)
-        features.append(
-            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
-            f'"count":{"null" if hidden else count},"suppressed":{str(hidden).lower()},'
-            f'"gi_z":{_float(z) if precise else "null"},'
-            f'"gi_p":{_float(p) if precise else "null"},"class":"{code}",'
-            f'"label":{json.dumps(label, ensure_ascii=False)}}},'
-            f'"geometry":{cell_geojson(cell)}}}'
-        )
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else count,
+            "suppressed": hidden,
+            "gi_z": z if precise else None,
+            "gi_p": p if precise else None,
+            "class": code,
+            "label": label,
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
     classes: dict[str, int] = {}
     for feature_code in result.code.tolist():
         classes[feature_code] = classes.get(feature_code, 0) + 1
@@ -282,14 +275,16 @@ def emerging_layer(
         strict=True,
     ):
         hidden = disclosure.hides(total)
-        features.append(
-            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
-            f'"count":{"null" if hidden else total},"suppressed":{str(hidden).lower()},'
-            f'"pattern":"{pattern}","label":{json.dumps(label, ensure_ascii=False)},'
-            f'"trend_z":{_float(tz) if precise else "null"},'
-            f'"trend_p":{_float(tp) if precise else "null"}}},'
-            f'"geometry":{cell_geojson(cell)}}}'
-        )
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else total,
+            "suppressed": hidden,
+            "pattern": pattern,
+            "label": label,
+            "trend_z": tz if precise else None,
+            "trend_p": tp if precise else None,
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
     patterns: dict[str, int] = {}
     for pattern in result.pattern.tolist():
         patterns[pattern] = patterns.get(pattern, 0) + 1
