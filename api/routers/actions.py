@@ -18,6 +18,8 @@ from sqlalchemy import text
 from api.analytics import SnapshotDep
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
+from api.responses import GeoJSONResponse
+from api.schemas.actions import ActionEvaluation, ActionFeature, ActionsLayer
 from observatory import audit, geojson
 from observatory.actions import (
     KINDS,
@@ -41,7 +43,6 @@ from observatory.privacy.policy import ANALYST_MIN_AREA_M2
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
-GEOJSON = geojson.MEDIA_TYPE
 ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst"))]
 ActionReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
 ActionId = Annotated[int, Path(ge=1, description="Numéro de l'action")]
@@ -92,8 +93,8 @@ def _feature(action: ActionRecord, labels: dict[str, str]) -> str:
         "Chaque action : sa zone traitée (polygone) et ses propriétés (intitulé, fiche, "
         "nature, dates, catégories visées, commune). La plus récente d'abord."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=ActionsLayer,
 )
 def actions_layer(
     _: ActionReader,
@@ -106,15 +107,16 @@ def actions_layer(
     body = geojson.collection(
         (_feature(a, labels) for a in actions), metadata={"kinds": KINDS, "count": len(actions)}
     )
-    return Response(body, media_type=GEOJSON)
+    return GeoJSONResponse(body)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Enregistrer une action",
-    response_class=Response,
-    responses={201: {"content": {GEOJSON: {}}}, **BODY_ERRORS},
+    response_class=GeoJSONResponse,
+    response_model=ActionFeature,
+    responses=BODY_ERRORS,
 )
 def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Response:
     conn = session.connection()
@@ -133,19 +135,20 @@ def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Res
     )
     action_id = create_action(conn, new, created_by=caller.name)
     feature = _feature(get_action(conn, action_id), category_labels(conn))
-    return Response(feature, status_code=201, media_type=GEOJSON)
+    return GeoJSONResponse(feature, status_code=201)
 
 
 @router.get(
     "/{action_id}",
     summary="Une action",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}, **problem_responses(404)},
+    response_class=GeoJSONResponse,
+    response_model=ActionFeature,
+    responses=problem_responses(404),
 )
 def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
     conn = session.connection()
     feature = _feature(get_action(conn, action_id), category_labels(conn))
-    return Response(feature, media_type=GEOJSON)
+    return GeoJSONResponse(feature)
 
 
 @router.get(
@@ -159,6 +162,7 @@ def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Res
         "95 % et son p ; quotient de déplacement pondéré (WDQ) de Bowers et Johnson ; "
         "avertissements (petits effectifs, régression vers la moyenne) et lecture en français."
     ),
+    response_model=ActionEvaluation,
     responses=problem_responses(404),
 )
 def evaluation(

@@ -31,6 +31,8 @@ from api.analytics import (
 from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
+from api.responses import GeoJSONResponse
+from api.schemas.hotspots import EmergingLayer, HotspotLayer, NearRepeat
 from observatory import geojson
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
@@ -56,7 +58,6 @@ from observatory.errors import InvalidInput
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
-GEOJSON = geojson.MEDIA_TYPE
 STAT_DIGITS = 6  # significant digits of z and p in the layers
 MAX_CELLS = 400_000
 MIN_STEPS = 6
@@ -130,8 +131,8 @@ def _study_area(
     return res, k, cells, reason
 
 
-def _collection(meta: dict[str, Any], features: list[str]) -> Response:
-    return Response(geojson.collection(features, metadata=meta), media_type=GEOJSON)
+def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
+    return GeoJSONResponse(geojson.collection(features, metadata=meta))
 
 
 @router.get(
@@ -144,8 +145,8 @@ def _collection(meta: dict[str, Any], features: list[str]) -> Response:
         "à 90, 95 et 99 % de confiance, corrigées par FDR (Benjamini–Hochberg) par défaut. "
         "alpha ne garde que les classes de confiance au moins 1 − alpha."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=HotspotLayer,
 )
 @cached(heavy=lambda arguments: arguments["permutations"] > 0)
 def hotspot_layer(
@@ -229,8 +230,8 @@ def hotspot_layer(
         "les classes d'Esri (nouveau, consécutif, intensifié, persistant, en déclin, "
         "sporadique, oscillant, ancien ; chaud et froid ; aucune tendance)."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=EmergingLayer,
 )
 @cached(heavy=True)
 def emerging_layer(
@@ -337,6 +338,7 @@ def _edges(value: str, name: str) -> list[float]:
         "plafonds de faits et de paires (OBS_NEAR_REPEAT_MAX_FACTS, OBS_NEAR_REPEAT_MAX_PAIRS), "
         "la question est refusée (422) avec ce qu'il faut resserrer."
     ),
+    response_model=NearRepeat,
 )
 @cached(heavy=True)
 def near_repeat(

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from api.analytics import FilterDep, describe_filter
 from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
+from api.responses import GeoJSONResponse
+from api.schemas.layers import IncidentLayer
 from observatory import exports, geojson
 from observatory.exports import (
     CATEGORY,
@@ -43,7 +45,6 @@ from observatory.models import AuditLog
 
 router = APIRouter(tags=["couches"])
 
-GEOJSON = geojson.MEDIA_TYPE
 MAX_LIMIT = 5000
 
 PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
@@ -60,8 +61,8 @@ PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
         "qpv_2024. metadata.total compte tous les faits du filtre ; metadata.next_after "
         "donne la suite (null à la dernière page). Chaque appel est inscrit au journal d'audit."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=IncidentLayer,
 )
 def incidents(
     caller: PointReader,
@@ -100,7 +101,7 @@ def incidents(
         "filter": describe_filter(f),
         "timezone": settings.timezone,
     }
-    return Response(geojson.collection([features or ""], metadata=meta), media_type=GEOJSON)
+    return GeoJSONResponse(geojson.collection([features or ""], metadata=meta))
 
 
 def _page(

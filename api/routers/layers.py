@@ -20,6 +20,8 @@ from api.analytics import (
 )
 from api.cache import cached
 from api.deps import CallerDep, SessionDep
+from api.responses import GeoJSONResponse
+from api.schemas.layers import CommuneLayer, HexagonLayer, QpvLayer
 from observatory import geojson
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import GENERATIONS, parse_commune
@@ -27,8 +29,6 @@ from observatory.errors import InvalidInput
 from observatory.exports import HexagonTable, hexagon_features
 
 router = APIRouter(tags=["couches"])
-
-GEOJSON = geojson.MEDIA_TYPE
 
 
 @router.get(
@@ -39,8 +39,8 @@ GEOJSON = geojson.MEDIA_TYPE
         "rue). Propriétés : h3 (identifiant hexadécimal), count, suppressed (compte masqué "
         "sous le seuil de secret statistique pour les partenaires)."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=HexagonLayer,
     dependencies=[AuditNarrow],
 )
 @cached
@@ -70,7 +70,7 @@ def hexagons(
         **disclosure.describe(),
     }
     body = geojson.collection(hexagon_features(table), metadata=meta)
-    return Response(body, media_type=GEOJSON)
+    return GeoJSONResponse(body)
 
 
 # PostgreSQL writes the features (joined by commas); observatory/geojson.py the collection.
@@ -100,14 +100,14 @@ BOUNDARIES = {
 
 def _boundaries(session: Session, layer: str, params: dict[str, object]) -> Response:
     features = session.execute(text(BOUNDARIES[layer]), params).scalar_one()
-    return Response(geojson.collection([features or ""]), media_type=GEOJSON)
+    return GeoJSONResponse(geojson.collection([features or ""]))
 
 
 @router.get(
     "/layers/qpv",
     summary="Contours des QPV d'une géographie (2015 ou 2024)",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=QpvLayer,
 )
 def qpv_layer(
     _: CallerDep,
@@ -125,8 +125,8 @@ def qpv_layer(
 @router.get(
     "/layers/communes",
     summary="Contours des communes importées",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=CommuneLayer,
 )
 def commune_layer(
     _: CallerDep,
