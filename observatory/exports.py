@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from observatory import geojson
 from observatory.analytics.filters import Filter
 from observatory.grid import to_hex
 from observatory.models import Category, Commune, Incident
@@ -230,18 +231,21 @@ def incident_csv(conn: Connection, where: ColumnElement[bool]) -> Iterator[bytes
 
 def incident_geojson(conn: Connection, where: ColumnElement[bool]) -> Iterator[bytes]:
     """The GeoJSON FeatureCollection, a chunk of features at a time."""
-    yield f'{{"type":"FeatureCollection","name":"{INCIDENT_LAYER}","features":['.encode()
+    for piece in geojson.collection_chunks(_feature_chunks(conn, where), name=INCIDENT_LAYER):
+        yield piece.encode("utf-8")
+
+
+def _feature_chunks(conn: Connection, where: ColumnElement[bool]) -> Iterator[str]:
+    """The filter's features in id order, CHUNK_ROWS of them joined by commas at a time."""
     sql = incident_features(where)
-    after, separator = -1, ""
+    after = -1
     while True:
         features, returned, last = conn.execute(sql, {"after": after, "limit": CHUNK_ROWS}).one()
         if returned:
-            yield (separator + features).encode("utf-8")
-            separator = ","
+            yield features
         if returned < CHUNK_ROWS:
-            break
+            return
         after = last
-    yield b"]}"
 
 
 def write_incident_geopackage(conn: Connection, where: ColumnElement[bool], path: Path) -> None:
@@ -308,23 +312,16 @@ def hexagon_csv(table: HexagonTable) -> bytes:
     return (BOM + csv_text([(*HEXAGON_FIELDS, "wkt"), *rows])).encode("utf-8")
 
 
-def hexagon_geojson(table: HexagonTable, metadata: dict[str, Any]) -> bytes:
-    """The GeoJSON FeatureCollection of /layers/hexagons, with its metadata."""
-    import json
-
-    from observatory.grid import cell_geojson
-
-    features = []
+def hexagon_features(table: HexagonTable) -> Iterator[str]:
+    """The features of /layers/hexagons: h3, count (null when hidden), suppressed."""
     for (h3_id, count, hidden), cell in zip(table.rows(), table.cells, strict=True):
-        properties = json.dumps({"h3": h3_id, "count": count, "suppressed": hidden})
-        features.append(
-            f'{{"type":"Feature","properties":{properties},"geometry":{cell_geojson(cell)}}}'
-        )
-    head = json.dumps(
-        {"type": "FeatureCollection", "name": HEXAGON_LAYER, "metadata": metadata},
-        ensure_ascii=False,
-    )
-    return (head[:-1] + f',"features":[{",".join(features)}]}}').encode("utf-8")
+        yield geojson.cell_feature(cell, {"h3": h3_id, "count": count, "suppressed": hidden})
+
+
+def hexagon_geojson(table: HexagonTable, metadata: dict[str, Any]) -> bytes:
+    """The GeoJSON FeatureCollection of /layers/hexagons, named, with its metadata."""
+    body = geojson.collection(hexagon_features(table), name=HEXAGON_LAYER, metadata=metadata)
+    return body.encode("utf-8")
 
 
 def write_hexagon_geopackage(table: HexagonTable, path: Path) -> None:

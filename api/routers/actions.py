@@ -8,7 +8,6 @@ threshold, and hiding them would leave nothing to read.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +18,9 @@ from sqlalchemy import text
 from api.datadeps import SnapshotDep
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
-from observatory import audit
+from api.responses import GeoJSONResponse
+from api.schemas.actions import ActionEvaluation, ActionFeature, ActionsLayer
+from observatory import audit, geojson
 from observatory.actions import (
     KINDS,
     check_new_action,
@@ -35,14 +36,13 @@ from observatory.actions.evaluate import (
     DEFAULT_MONTHS,
     AreaLimits,
 )
-from observatory.actions.records import category_labels
+from observatory.actions.records import ActionRecord, category_labels
 from observatory.analytics.beforeafter import MAX_MONTHS
 from observatory.analytics.filters import parse_commune
 from observatory.privacy.policy import ANALYST_MIN_AREA_M2
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
-GEOJSON = "application/geo+json"
 ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst"))]
 ActionReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
 ActionId = Annotated[int, Path(ge=1, description="Numéro de l'action")]
@@ -82,8 +82,8 @@ class ActionIn(BaseModel):
     )
 
 
-def _geojson(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type=GEOJSON)
+def _feature(action: ActionRecord, labels: dict[str, str]) -> str:
+    return geojson.feature(action.properties(labels), action.geometry)
 
 
 @router.get(
@@ -93,8 +93,8 @@ def _geojson(body: Any, status: int = 200) -> Response:
         "Chaque action : sa zone traitée (polygone) et ses propriétés (intitulé, fiche, "
         "nature, dates, catégories visées, commune). La plus récente d'abord."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=ActionsLayer,
 )
 def actions_layer(
     _: ActionReader,
@@ -104,21 +104,19 @@ def actions_layer(
     conn = session.connection()
     labels = category_labels(conn)
     actions = list_actions(conn, parse_commune(commune))
-    return _geojson(
-        {
-            "type": "FeatureCollection",
-            "metadata": {"kinds": KINDS, "count": len(actions)},
-            "features": [a.feature(labels) for a in actions],
-        }
+    body = geojson.collection(
+        (_feature(a, labels) for a in actions), metadata={"kinds": KINDS, "count": len(actions)}
     )
+    return GeoJSONResponse(body)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Enregistrer une action",
-    response_class=Response,
-    responses={201: {"content": {GEOJSON: {}}}, **BODY_ERRORS},
+    response_class=GeoJSONResponse,
+    response_model=ActionFeature,
+    responses=BODY_ERRORS,
 )
 def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Response:
     conn = session.connection()
@@ -136,18 +134,21 @@ def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Res
         control=body.control,
     )
     action_id = create_action(conn, new, created_by=caller.name)
-    return _geojson(get_action(conn, action_id).feature(category_labels(conn)), status=201)
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return GeoJSONResponse(feature, status_code=201)
 
 
 @router.get(
     "/{action_id}",
     summary="Une action",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}, **problem_responses(404)},
+    response_class=GeoJSONResponse,
+    response_model=ActionFeature,
+    responses=problem_responses(404),
 )
 def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
     conn = session.connection()
-    return _geojson(get_action(conn, action_id).feature(category_labels(conn)))
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return GeoJSONResponse(feature)
 
 
 @router.get(
@@ -161,6 +162,7 @@ def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Res
         "95 % et son p ; quotient de déplacement pondéré (WDQ) de Bowers et Johnson ; "
         "avertissements (petits effectifs, régression vers la moyenne) et lecture en français."
     ),
+    response_model=ActionEvaluation,
     responses=problem_responses(404),
 )
 def evaluation(

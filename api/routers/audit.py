@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import BIGINT_MAX, AdminDep, SessionDep, SettingsDep
+from api.schemas.audit import AuditPage
 from observatory.analytics.filters import parse_day
 from observatory.audit import entries
 from observatory.errors import InvalidInput
@@ -29,7 +30,7 @@ def audit_log(
     actor: Annotated[str | None, Query(description="Nom du jeton")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
-) -> dict[str, Any]:
+) -> AuditPage:
     if actor is not None and not TOKEN_NAME.match(actor):
         raise InvalidInput(
             f"Paramètre « actor » : « {actor} » n'est pas un nom de jeton ({TOKEN_NAME_RULE})."
@@ -37,4 +38,4 @@ def audit_log(
     day: date | None = parse_day(since, "since")
     start = datetime.combine(day, time(0), settings.zone) if day else None
     rows = entries(session, since=start, actor=actor, limit=limit, offset=offset)
-    return {"entries": rows, "limit": limit, "offset": offset}
+    return AuditPage.model_validate({"entries": rows, "limit": limit, "offset": offset})

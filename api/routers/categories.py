@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import CallerDep, SessionDep
+from api.schemas.categories import CategoryOut
 from observatory.categories import FAMILIES
 from observatory.models import Category
 
 router = APIRouter(tags=["nomenclature"])
-
-
-class CategoryOut(BaseModel):
-    code: str
-    label: str
-    family: str
-    family_label: str
-    etat4001_index: int | None
 
 
 @router.get("/categories", summary="Les catégories d'incidents, par famille")

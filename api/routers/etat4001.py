@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from api.datadeps import DisclosureDep
 from api.deps import BIGINT_MAX, Caller, CallerDep, require_role
 from api.errors import BODY_ERRORS
+from api.schemas.etat4001 import FigureRow, Nomenclature, ServiceMapping, ServiceOut, YearlySeries
 from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import describe
 from observatory.etat4001.queries import Filters, make_filters, rows, series
@@ -70,7 +71,11 @@ def _filters(
 FiltersDep = Annotated[Filters, Depends(_filters)]
 
 
-@router.get("/nomenclature/etat4001", summary="Les 107 index, leurs unités et leurs familles")
+@router.get(
+    "/nomenclature/etat4001",
+    summary="Les 107 index, leurs unités et leurs familles",
+    response_model=Nomenclature,
+)
 def nomenclature(_: CallerDep) -> dict[str, Any]:
     return describe()
 
@@ -84,6 +89,7 @@ def nomenclature(_: CallerDep) -> dict[str, Any]:
         "été importé comme tel, sinon la somme de ses services. Le nombre total de lignes est "
         "dans l'en-tête X-Total-Count."
     ),
+    response_model=list[FigureRow],
 )
 def figures(
     request: Request,
@@ -113,6 +119,7 @@ def figures(
         "unités de compte donne une série par unité. Chaque point : year, count, months, "
         "complete, previous, change, change_pct, z = 2(√C − √P)."
     ),
+    response_model=YearlySeries,
 )
 def yearly(
     request: Request,
@@ -141,7 +148,11 @@ def _known_services(conn: Connection, filters: Filters) -> None:
         )
 
 
-@router.get("/etat4001/services", summary="Les services et les communes qu'ils couvrent")
+@router.get(
+    "/etat4001/services",
+    summary="Les services et les communes qu'ils couvrent",
+    response_model=list[ServiceOut],
+)
 def services(
     request: Request,
     _: StatsReader,
@@ -165,6 +176,7 @@ class ServiceCommunes(BaseModel):
 @router.put(
     "/etat4001/services",
     summary="Fixe les communes couvertes par un service (administrateur)",
+    response_model=ServiceMapping,
     responses=BODY_ERRORS,
 )
 def set_service_communes(request: Request, _: Admin, body: ServiceCommunes) -> dict[str, Any]:

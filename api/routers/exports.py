@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
@@ -39,7 +39,9 @@ from api.datadeps import (
     map_query,
 )
 from api.deps import Caller, SessionDep, SettingsDep, require_role
-from observatory import exports
+from api.responses import GeoJSONResponse
+from api.schemas.exports import HexagonExport, IncidentExport
+from observatory import exports, geojson
 from observatory.analytics.engine import hexagon_counts
 from observatory.audit import record
 from observatory.errors import InvalidInput
@@ -50,8 +52,12 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
-    "geojson": "application/geo+json",
+    "geojson": geojson.MEDIA_TYPE,
     "gpkg": "application/geopackage+sqlite3",
+}
+# The GeoJSON file's schema is the route's model; the other files are documented by type.
+OTHER_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media: {} for kind, media in MEDIA_TYPES.items() if kind != "geojson"}}
 }
 FORMAT = Annotated[str, PathParam(description="csv, geojson ou gpkg")]
 FORMAT_HELP = (
@@ -78,8 +84,9 @@ def _format(fmt: str) -> str:
         + FORMAT_HELP
         + " Chaque export est inscrit au journal d'audit avec le nombre de faits."
     ),
-    response_class=Response,
-    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+    response_class=GeoJSONResponse,
+    response_model=IncidentExport,
+    responses=OTHER_FORMATS,
 )
 def export_incidents(
     caller: PointReader,
@@ -145,8 +152,9 @@ def _closing(chunks: Iterator[bytes], conn: Connection) -> Iterator[bytes]:
         "(vide ou null quand il est masqué pour un partenaire), suppressed ; le contour de "
         "chaque hexagone (colonne wkt en CSV). " + FORMAT_HELP
     ),
-    response_class=Response,
-    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+    response_class=GeoJSONResponse,
+    response_model=HexagonExport,
+    responses=OTHER_FORMATS,
     dependencies=[AuditNarrow],
 )
 def export_hexagons(

@@ -6,19 +6,21 @@ from fastapi import APIRouter, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import DB_DOWN, problem
+from api.schemas.health import Alive, Ready
 from observatory.db import current_revision, head_revision
 
 router = APIRouter(tags=["santé"])
 
 
 @router.get("/healthz", summary="Le processus répond")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Alive:
+    return Alive(status="ok")
 
 
 @router.get(
     "/readyz",
     summary="La base répond et son schéma est à jour",
+    response_model=Ready,
     responses={503: {"description": "Base injoignable ou schéma en retard"}},
 )
 def readyz(request: Request) -> object:
@@ -34,4 +36,4 @@ def readyz(request: Request) -> object:
             f"{head}) : lancez « observatory db upgrade ».",
             request,
         )
-    return {"status": "ok", "revision": current}
+    return Ready(status="ok", revision=current)

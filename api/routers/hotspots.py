@@ -9,7 +9,6 @@ Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/h
 
 from __future__ import annotations
 
-import json
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -32,6 +31,9 @@ from api.datadeps import (
 )
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
+from api.responses import GeoJSONResponse
+from api.schemas.hotspots import EmergingLayer, HotspotLayer, NearRepeat
+from observatory import geojson
 from observatory.analytics import engine
 from observatory.analytics.emerging import emerging_hotspots
 from observatory.analytics.filters import Filter
@@ -52,12 +54,11 @@ from observatory.analytics.nearrepeat import (
     knox_test,
 )
 from observatory.errors import InvalidInput
-from observatory.grid import cell_geojson
 from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
 
-GEOJSON = "application/geo+json"
+STAT_DIGITS = 6  # significant digits of z and p in the layers
 MAX_CELLS = 400_000
 MIN_STEPS = 6
 
@@ -130,17 +131,8 @@ def _study_area(
     return res, k, cells, reason
 
 
-def _collection(meta: dict[str, Any], features: list[str]) -> Response:
-    body = (
-        '{"type":"FeatureCollection",'
-        f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
-        f'"features":[{",".join(features)}]}}'
-    )
-    return Response(body, media_type=GEOJSON)
-
-
-def _float(value: float) -> str:
-    return "null" if not np.isfinite(value) else f"{value:.6g}"
+def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
+    return GeoJSONResponse(geojson.collection(features, metadata=meta))
 
 
 @router.get(
@@ -153,8 +145,8 @@ def _float(value: float) -> str:
         "à 90, 95 et 99 % de confiance, corrigées par FDR (Benjamini–Hochberg) par défaut. "
         "alpha ne garde que les classes de confiance au moins 1 − alpha."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=HotspotLayer,
 )
 @cached(heavy=lambda arguments: arguments["permutations"] > 0)
 def hotspot_layer(
@@ -196,14 +188,16 @@ def hotspot_layer(
         if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
             code, label = "not_significant", "non significatif"
         hidden = disclosure.hides(count)
-        features.append(
-            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
-            f'"count":{"null" if hidden else count},"suppressed":{str(hidden).lower()},'
-            f'"gi_z":{_float(z) if precise else "null"},'
-            f'"gi_p":{_float(p) if precise else "null"},"class":"{code}",'
-            f'"label":{json.dumps(label, ensure_ascii=False)}}},'
-            f'"geometry":{cell_geojson(cell)}}}'
-        )
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else count,
+            "suppressed": hidden,
+            "gi_z": z if precise else None,
+            "gi_p": p if precise else None,
+            "class": code,
+            "label": label,
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
     classes: dict[str, int] = {}
     for feature_code in result.code.tolist():
         classes[feature_code] = classes.get(feature_code, 0) + 1
@@ -236,8 +230,8 @@ def hotspot_layer(
         "les classes d'Esri (nouveau, consécutif, intensifié, persistant, en déclin, "
         "sporadique, oscillant, ancien ; chaud et froid ; aucune tendance)."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=EmergingLayer,
 )
 @cached(heavy=True)
 def emerging_layer(
@@ -282,14 +276,16 @@ def emerging_layer(
         strict=True,
     ):
         hidden = disclosure.hides(total)
-        features.append(
-            f'{{"type":"Feature","properties":{{"h3":"{cell:x}",'
-            f'"count":{"null" if hidden else total},"suppressed":{str(hidden).lower()},'
-            f'"pattern":"{pattern}","label":{json.dumps(label, ensure_ascii=False)},'
-            f'"trend_z":{_float(tz) if precise else "null"},'
-            f'"trend_p":{_float(tp) if precise else "null"}}},'
-            f'"geometry":{cell_geojson(cell)}}}'
-        )
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else total,
+            "suppressed": hidden,
+            "pattern": pattern,
+            "label": label,
+            "trend_z": tz if precise else None,
+            "trend_p": tp if precise else None,
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
     patterns: dict[str, int] = {}
     for pattern in result.pattern.tolist():
         patterns[pattern] = patterns.get(pattern, 0) + 1
@@ -342,6 +338,7 @@ def _edges(value: str, name: str) -> list[float]:
         "plafonds de faits et de paires (OBS_NEAR_REPEAT_MAX_FACTS, OBS_NEAR_REPEAT_MAX_PAIRS), "
         "la question est refusée (422) avec ce qu'il faut resserrer."
     ),
+    response_model=NearRepeat,
 )
 @cached(heavy=True)
 def near_repeat(

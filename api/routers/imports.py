@@ -18,6 +18,7 @@ from starlette.formparsers import MultiPartException
 
 from api.deps import BIGINT_MAX, Caller, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
+from api.schemas.imports import Batch, BatchPage, RejectPage
 from observatory.errors import InvalidInput
 from observatory.imports import (
     count_batches,
@@ -41,15 +42,8 @@ Offset = Annotated[int, Query(ge=0, le=BIGINT_MAX, description="Décalage")]
 BatchId = Annotated[int, PathParam(ge=1, le=BIGINT_MAX, description="Numéro du lot")]
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int
-
-
 @router.get("", summary="Les lots d'import, du plus récent au plus ancien")
-def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset = 0) -> Page:
+def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset = 0) -> BatchPage:
     engine = request.app.state.engine
     reap_interrupted(engine)
     with engine.connect() as conn:
@@ -58,12 +52,14 @@ def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset 
             for b in list_batches(conn, limit=limit, offset=offset)
         ]
         total = count_batches(conn)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    page = {"items": items, "total": total, "limit": limit, "offset": offset}
+    return BatchPage.model_validate(page)
 
 
 @router.get(
     "/{batch_id}",
     summary="Un lot : ses comptes (mêmes clés que import --json)",
+    response_model=Batch,
     responses=problem_responses(404),
 )
 def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]:
@@ -80,10 +76,11 @@ def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]
 )
 def rejects(
     request: Request, _: RejectReader, batch_id: BatchId, limit: Limit = 100, offset: Offset = 0
-) -> Page:
+) -> RejectPage:
     with request.app.state.engine.connect() as conn:
         total, items = list_rejects(conn, batch_id, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    page = {"items": items, "total": total, "limit": limit, "offset": offset}
+    return RejectPage.model_validate(page)
 
 
 class UploadForm(BaseModel):
@@ -135,6 +132,7 @@ def upload_name(given: str | None) -> str:
     "",
     status_code=201,
     summary="Importe un fichier téléversé (administrateur)",
+    response_model=Batch,
     # 409: an import of the same source is running; 413: the file is too large.
     responses={**BODY_ERRORS, **problem_responses(409, 413)},
     openapi_extra=UPLOAD_BODY,

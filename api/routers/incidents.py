@@ -9,7 +9,6 @@ Each call writes one audit_log row, in the transaction of the read.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -30,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from api.datadeps import FilterDep, describe_filter
 from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
-from observatory import exports
+from api.responses import GeoJSONResponse
+from api.schemas.layers import IncidentLayer
+from observatory import exports, geojson
 from observatory.exports import (
     CATEGORY,
     COMMUNE,
@@ -44,7 +45,6 @@ from observatory.models import AuditLog
 
 router = APIRouter(tags=["couches"])
 
-GEOJSON = "application/geo+json"
 MAX_LIMIT = 5000
 
 PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
@@ -61,8 +61,8 @@ PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
         "qpv_2024. metadata.total compte tous les faits du filtre ; metadata.next_after "
         "donne la suite (null à la dernière page). Chaque appel est inscrit au journal d'audit."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=IncidentLayer,
 )
 def incidents(
     caller: PointReader,
@@ -101,18 +101,13 @@ def incidents(
         "filter": describe_filter(f),
         "timezone": settings.timezone,
     }
-    body = (
-        '{"type":"FeatureCollection",'
-        f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
-        f'"features":{features}}}'
-    )
-    return Response(body, media_type=GEOJSON)
+    return GeoJSONResponse(geojson.collection([features or ""], metadata=meta))
 
 
 def _page(
     where: ColumnElement[bool], limit: int, offset: int, after: int | None
 ) -> Select[str, int, Any]:
-    """The page as (features as JSON text, how many, last id), in id order.
+    """The page as (its features as JSON text joined by commas, how many, last id), in id order.
 
     The page is cut on `incident` alone, then joined; timestamps are written in the session's
     zone, set to the local one for this transaction.
@@ -136,9 +131,8 @@ def _page(
         properties=properties,
         geometry=cast(func.ST_AsGeoJSON(chunk.c.geom, 6), JSON),
     )
-    features = func.json_agg(aggregate_order_by(feature, chunk.c.id))
     return select(
-        cast(func.coalesce(features, cast(literal("[]"), JSON)), Text),
+        func.string_agg(cast(feature, Text), aggregate_order_by(literal(","), chunk.c.id)),
         func.count(),
         func.max(chunk.c.id),
     ).select_from(with_names(chunk))

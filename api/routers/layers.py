@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from api.cache import cached
 from api.datadeps import (
@@ -20,14 +20,15 @@ from api.datadeps import (
     map_query,
 )
 from api.deps import CallerDep, SessionDep
+from api.responses import GeoJSONResponse
+from api.schemas.layers import CommuneLayer, HexagonLayer, QpvLayer
+from observatory import geojson
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import GENERATIONS, parse_commune
 from observatory.errors import InvalidInput
-from observatory.grid import cell_geojson
+from observatory.exports import HexagonTable, hexagon_features
 
 router = APIRouter(tags=["couches"])
-
-GEOJSON = "application/geo+json"
 
 
 @router.get(
@@ -38,8 +39,8 @@ GEOJSON = "application/geo+json"
         "rue). Propriétés : h3 (identifiant hexadécimal), count, suppressed (compte masqué "
         "sous le seuil de secret statistique pour les partenaires)."
     ),
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=HexagonLayer,
     dependencies=[AuditNarrow],
 )
 @cached
@@ -54,64 +55,59 @@ def hexagons(
     query = map_query(disclosure, f, res, nomenclature)
     f, res = query.filter, query.resolution
     cells, counts = hexagon_counts(snapshot, f, res)
-    features = []
-    for cell, count in zip(cells.tolist(), counts.tolist(), strict=True):
-        hidden = disclosure.hides(count)
-        shown = "null" if hidden else str(count)
-        features.append(
-            f'{{"type":"Feature","properties":{{"h3":"{cell:x}","count":{shown},'
-            f'"suppressed":{"true" if hidden else "false"}}},'
-            f'"geometry":{cell_geojson(cell)}}}'
-        )
+    table = HexagonTable(
+        res,
+        cells.tolist(),
+        [None if disclosure.hides(c) else c for c in counts.tolist()],
+        int(counts.sum()),
+    )
     meta = {
         "resolution": res,
-        "total": disclosure.count(int(counts.sum())),
+        "total": disclosure.count(table.total),
         **query.notes,
         "filter": describe_filter(f),
         "data_version": snapshot.version,
         **disclosure.describe(),
     }
-    body = (
-        '{"type":"FeatureCollection",'
-        f'"metadata":{json.dumps(meta, ensure_ascii=False)},'
-        f'"features":[{",".join(features)}]}}'
-    )
-    return Response(body, media_type=GEOJSON)
+    body = geojson.collection(hexagon_features(table), metadata=meta)
+    return GeoJSONResponse(body)
 
 
+# PostgreSQL writes the features (joined by commas); observatory/geojson.py the collection.
 BOUNDARIES = {
     "qpv": """
-        SELECT json_build_object(
-            'type', 'FeatureCollection',
-            'features', coalesce(json_agg(json_build_object(
+        SELECT string_agg(json_build_object(
                 'type', 'Feature',
                 'properties', json_build_object(
                     'code', code, 'name', name, 'generation', generation,
                     'communes', commune_codes, 'population', population),
-                'geometry', ST_AsGeoJSON(geom, 6)::json) ORDER BY code), '[]'::json))::text
+                'geometry', ST_AsGeoJSON(geom, 6)::json)::text, ',' ORDER BY code)
         FROM qpv
         WHERE generation = :generation
           AND (CAST(:commune AS text) IS NULL OR CAST(:commune AS varchar(5)) = ANY(commune_codes))
     """,
     "communes": """
-        SELECT json_build_object(
-            'type', 'FeatureCollection',
-            'features', coalesce(json_agg(json_build_object(
+        SELECT string_agg(json_build_object(
                 'type', 'Feature',
                 'properties', json_build_object(
                     'code', code, 'name', name, 'population', population),
-                'geometry', ST_AsGeoJSON(geom, 6)::json) ORDER BY code), '[]'::json))::text
+                'geometry', ST_AsGeoJSON(geom, 6)::json)::text, ',' ORDER BY code)
         FROM commune
         WHERE CAST(:commune AS text) IS NULL OR code = :commune
     """,
 }
 
 
+def _boundaries(session: Session, layer: str, params: dict[str, object]) -> Response:
+    features = session.execute(text(BOUNDARIES[layer]), params).scalar_one()
+    return GeoJSONResponse(geojson.collection([features or ""]))
+
+
 @router.get(
     "/layers/qpv",
     summary="Contours des QPV d'une géographie (2015 ou 2024)",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=QpvLayer,
 )
 def qpv_layer(
     _: CallerDep,
@@ -121,17 +117,16 @@ def qpv_layer(
 ) -> Response:
     if generation not in GENERATIONS:
         raise InvalidInput(f"« generation » vaut 2015 ou 2024, reçu « {generation} ».")
-    body = session.execute(
-        text(BOUNDARIES["qpv"]), {"generation": generation, "commune": parse_commune(commune)}
-    ).scalar_one()
-    return Response(body, media_type=GEOJSON)
+    return _boundaries(
+        session, "qpv", {"generation": generation, "commune": parse_commune(commune)}
+    )
 
 
 @router.get(
     "/layers/communes",
     summary="Contours des communes importées",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONResponse,
+    response_model=CommuneLayer,
 )
 def commune_layer(
     _: CallerDep,
@@ -140,7 +135,4 @@ def commune_layer(
         str | None, Query(description="Code INSEE : cette commune seulement")
     ] = None,
 ) -> Response:
-    body = session.execute(
-        text(BOUNDARIES["communes"]), {"commune": parse_commune(commune)}
-    ).scalar_one()
-    return Response(body, media_type=GEOJSON)
+    return _boundaries(session, "communes", {"commune": parse_commune(commune)})

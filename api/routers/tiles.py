@@ -24,6 +24,7 @@ from api.datadeps import (
     map_query,
 )
 from api.deps import SessionDep
+from api.schemas.tiles import TileJSON
 from observatory.analytics.engine import hexagon_counts
 from observatory.tiles import (
     LAYER,
@@ -93,6 +94,9 @@ def hexagon_tile(
         "visibles (pour les classes de couleur). geojson_max_cells et geojson_min_zoom disent "
         "quand la carte passe des hexagones GeoJSON aux tuiles."
     ),
+    response_model=TileJSON,
+    # The members an answer does not have (an analyst's notes, a partner's privacy) stay out.
+    response_model_exclude_unset=True,
 )
 def hexagon_tilejson(
     request: Request,

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import AdminDep, CallerDep, SessionDep
+from api.schemas.tokens import Me, TokenOut
 from observatory.tokens import list_tokens
 
 router = APIRouter(tags=["jetons"])
-
-
-class Me(BaseModel):
-    name: str
-    role: str
-
-
-class TokenOut(BaseModel):
-    name: str
-    role: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked: bool
 
 
 @router.get("/me", summary="Le jeton utilisé et son rôle")

@@ -124,9 +124,6 @@ class ActionRecord:
             "created_by": self.created_by,
         }
 
-    def feature(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
-        return {"type": "Feature", "properties": self.properties(labels), "geometry": self.geometry}
-
 
 def _text(value: str | None, name: str, required: bool = False) -> str | None:
     cleaned = (value or "").strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 import folium
 import shapely
@@ -18,7 +18,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 from matplotlib.colors import Normalize, to_hex
 
-from observatory.grid import cell_geojson
+from observatory.geojson import cell_feature, collection
 from observatory.reports import actionpages, content
 from observatory.reports.charts import HEAT, trend_chart
 from observatory.reports.content import SECTION_TITLE
@@ -97,12 +97,7 @@ class Legend(MacroElement):
 
 
 def _collection(features: list[str]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": [json.loads(f) for f in features]}
-
-
-def _cell_feature(cell: int, properties: dict[str, Any]) -> str:
-    props = json.dumps(properties, ensure_ascii=False)
-    return f'{{"type":"Feature","properties":{props},"geometry":{cell_geojson(cell)}}}'
+    return cast(dict[str, Any], json.loads(collection(features)))
 
 
 def _hexagon_layer(figures: PackFigures) -> tuple[folium.GeoJson, str]:
@@ -110,7 +105,7 @@ def _hexagon_layer(figures: PackFigures) -> tuple[folium.GeoJson, str]:
     classes = count_classes(layer.counts)
     hidden = f"{hidden_text(figures.threshold)} faits (masqué)"
     features = [
-        _cell_feature(
+        cell_feature(
             cell,
             {
                 "h3": f"{cell:x}",
@@ -153,7 +148,7 @@ def _hotspot_layer(figures: PackFigures) -> tuple[folium.GeoJson | None, str]:
             continue  # the map shows where Gi* says something; the table counts the rest
         count = layer.counts[i]
         features.append(
-            _cell_feature(
+            cell_feature(
                 cell,
                 {
                     "classe": layer.labels[i],

@@ -1,0 +1,25 @@
+"""The caller's token, and the tokens (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class Me(BaseModel):
+    """Le jeton utilisé."""
+
+    name: str = Field(description="Nom du jeton")
+    role: str = Field(description="Rôle : admin, police, analyst ou partner")
+
+
+class TokenOut(BaseModel):
+    """Un jeton (jamais sa valeur)."""
+
+    name: str = Field(description="Nom du jeton")
+    role: str = Field(description="Rôle : admin, police, analyst ou partner")
+    prefix: str = Field(description="Premiers caractères du jeton, pour le reconnaître")
+    created_at: datetime = Field(description="Créé le")
+    last_used_at: datetime | None = Field(description="Dernier usage ; null : jamais")
+    revoked: bool = Field(description="Révoqué")
