@@ -46,14 +46,16 @@ SLOW_MODULES = frozenset(
         "integration/test_reports.py",
         "integration/test_review17_attacks.py",
         "unit/test_synthetic.py",
-        # Measured longest (8 to 43 s each on the 2-core reference machine).
+        # Measured longest (5 to 43 s each on the 2-core reference machine).
         "integration/test_answer_cache.py",
         "integration/test_etat4001_api.py",
         "integration/test_etat4001_workbook.py",
         "integration/test_exports.py",
+        "integration/test_import_fuzz.py",
         "integration/test_injection.py",
         "integration/test_privacy_attacks.py",
         "integration/test_tiles.py",
+        "unit/test_ingest_plaincsv.py",
     }
 )
 
