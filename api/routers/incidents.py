@@ -1,9 +1,9 @@
 """Individual incidents as GeoJSON points: police and admin only, every read audited.
 
-The common filters apply with the meanings of README "Analyses" (the condition is the one of the
-exports, observatory.exports.incident_filter). Pages run in id order: ``offset`` for a page
-number, or ``after`` (the last id of the page before) for a keyset that stays cheap deep into
-the list.
+The common filters apply with the meanings of docs/guide/lire-la-carte.md « Les filtres » (the
+condition is the one of the exports, observatory.exports.incident_filter). Pages run in id order:
+``offset`` for a page number, or ``after`` (the last id of the page before) for a keyset that stays
+cheap deep into the list.
 Each call writes one audit_log row, in the transaction of the read.
 """
 

@@ -82,7 +82,8 @@ def test_dst_rule_on_the_messy_export(db: Engine, settings: Settings) -> None:
                 {"refs": list(refs.values())},
             ).all()
         )
-    # README rule: the missing hour moves forward by the gap (02:30 -> 03:30 CEST = 01:30 UTC);
+    # docs/guide/importer.md (« Règle du changement d'heure »):
+    # the missing hour moves forward by the gap (02:30 -> 03:30 CEST = 01:30 UTC);
     # the repeated hour is its first occurrence (02:30 CEST = 00:30 UTC).
     assert got[refs[26]] == datetime(2025, 3, 30, 1, 30, tzinfo=UTC)
     assert got[refs[59]] == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)

@@ -15,7 +15,7 @@ and passes since the fixes.
 5. Someone who knows a token's visible prefix (``observatory token list``, the token page)
    and shares its address (same NAT, or a proxy not in OBS_TRUSTED_PROXIES) pauses that valid
    token with 429 whenever the process's token cache is empty (restart, any token created or
-   revoked), although the README says a valid token is never paused.
+   revoked), although docs/guide/securite.md says a valid token is never paused.
 6. The count of wrong tokens never forgets a key it saw once: past 10,000 keys each failure
    walks them all under a lock, and the memory grows without bound.
 """
@@ -312,10 +312,10 @@ def test_the_offline_pack_shows_qpv_names_as_text(
     /api/v1/reports/pack?format=html). The page is downloaded (attachment) and opened from disk,
     with no CSP; folium's GeoJsonTooltip builds its table with template strings and
     ``div.innerHTML`` without escaping: hovering a QPV outline runs the stored script, which can
-    send the restricted figures of the pack anywhere. The README says « le dossier du CLSPD
-    échappe de même »; tests/e2e/test_stored_markup.py checks the live map only. Fix: escape
-    the properties given to folium (html.escape on "nom" and "code"), or give folium's
-    tooltips a text-only template; add the pack to the stored-markup tests."""
+    send the restricted figures of the pack anywhere. docs/guide/securite.md says « le dossier du
+    CLSPD échappe de même »; tests/e2e/test_stored_markup.py checks the live map only. Fix: escape
+    the properties given to folium (html.escape on "nom" and "code"), or give folium's tooltips a
+    text-only template; add the pack to the stored-markup tests."""
     from api.main import create_app
     from tests.samples import load_samples
 
@@ -364,15 +364,15 @@ def test_a_valid_token_is_not_paused_by_wrong_tokens_with_its_prefix(
     database_url: str, db: Engine, make_token: Callable[[str], str]
 ) -> None:
     """Attack: someone who knows the police token's visible prefix (« obs_ » and six
-    characters: ``observatory token list``, GET /api/v1/tokens for an admin, screenshots,
-    logs) and shares its address (a town hall's NAT; any proxy not listed in
-    OBS_TRUSTED_PROXIES, the README's default) sends OBS_AUTH_FAILURES_PER_MINUTE wrong tokens
-    with that prefix, once a minute. The valid token escapes the pause only while it sits in
-    the process's TokenCache; the cache is emptied whenever any token is created or revoked,
-    and is empty after a restart and in every other worker: the valid token then gets 429
-    (api/deps.py ``authenticate`` checks the pause before ``find_token``). The README says
-    « un jeton valide n'est jamais bloqué ». Fix: look the token up (find_token) before
-    applying the pause, and pause only the failures (a valid token costs no guess)."""
+    characters: ``observatory token list``, GET /api/v1/tokens for an admin, screenshots, logs) and
+    shares its address (a town hall's NAT; any proxy not listed in OBS_TRUSTED_PROXIES, the default
+    of docs/guide/exploitation.md) sends OBS_AUTH_FAILURES_PER_MINUTE wrong tokens with that prefix,
+    once a minute. The valid token escapes the pause only while it sits in the process's TokenCache;
+    the cache is emptied whenever any token is created or revoked, and is empty after a restart and
+    in every other worker: the valid token then gets 429 (api/deps.py ``authenticate`` checks the
+    pause before ``find_token``). docs/guide/securite.md says « un jeton valide n'est jamais bloqué
+    ». Fix: look the token up (find_token) before applying the pause, and pause only the failures (a
+    valid token costs no guess)."""
     from api.main import create_app
 
     settings = api_settings(database_url, auth_failures_per_minute=3)

@@ -196,8 +196,11 @@ def test_noise_moves_the_counts(domain: Domain) -> None:
     snapshot = _snapshot(_facts())
     shape = Shape.of(domain, FAMILY_OF, SLOTS)
     exact = tabulate(snapshot, MONTH, shape)
-    release = build_month(snapshot, MONTH, domain, FAMILY_OF, Budget(2.0), SLOTS)
-    by_category = np.bincount(release.category, weights=release.count, minlength=3)
-    # Three categories of ~130 facts, each with noise of standard deviation ~2.8: all three
-    # released exactly would be a one-in-a-thousand draw, not a noisy release.
-    assert by_category.tolist() != exact.communes.tolist()
+    # Three categories of ~130 facts, each with noise of standard deviation ~2.8: five
+    # releases all exact would be a draw far rarer than one in a billion, not a noisy release.
+    moved = []
+    for _ in range(5):
+        release = build_month(snapshot, MONTH, domain, FAMILY_OF, Budget(2.0), SLOTS)
+        by_category = np.bincount(release.category, weights=release.count, minlength=3)
+        moved.append(by_category.tolist() != exact.communes.tolist())
+    assert any(moved)
