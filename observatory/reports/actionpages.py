@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
@@ -19,36 +18,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
-from observatory.actions import Evaluation, evaluate_action, list_actions
+from observatory.actions import evaluate_action, list_actions
 from observatory.actions.evaluate import AreaLimits
-from observatory.actions.records import ActionRecord
 from observatory.analytics.evaluation import RelativeEffect, fr, fr_p, fr_percent
 from observatory.analytics.store import Snapshot
 from observatory.errors import InvalidInput, NotAllowed
-from observatory.reports.charts import DPI, png_bytes
-from observatory.reports.content import Table
+from observatory.reports.drawing import DPI, png_bytes
+from observatory.reports.model import ActionPage
 from observatory.reports.request import PackRequest
 from observatory.reports.style import DASH, NBSP, count_text
+from observatory.reports.tables import Table
 
 SECTION = ("actions", "Évaluation des actions du CLSPD")
 BEFORE, AFTER, EXPECTED = "#9e9e9e", "#123c69", "#f4a261"
 PLACE_WORDS = {"point": "un point et un rayon", "line": "une rue (ligne et tampon)"}
-
-
-@dataclass(frozen=True)
-class ActionPage:
-    """One action of the pack: its evaluation, or the reason there is none."""
-
-    action: ActionRecord
-    evaluation: Evaluation | None
-    reason: str | None
-    threshold: int | None = None
-    hidden: set[str] = field(default_factory=set)  # areas whose counts are hidden
-
-    @property
-    def heading(self) -> str:
-        reference = f" ({self.action.reference})" if self.action.reference else ""
-        return f"{self.action.title}{reference}"
 
 
 def gather_actions(

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
 
+from observatory.actions import Evaluation
+from observatory.actions.records import ActionRecord
 from observatory.reports.request import PackRequest
-
-if TYPE_CHECKING:
-    from observatory.reports.actionpages import ActionPage
-
 
 # Outlines are drawn at about 5 m: the maps need no more, and the HTML pack stays small.
 DRAWN_TOLERANCE_DEGREES = 0.00005
@@ -156,6 +154,22 @@ class Etat4001Table:
     services: list[str]
     rows: list[Etat4001Row]
     note: str
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    """One action of the pack: its evaluation, or the reason there is none."""
+
+    action: ActionRecord
+    evaluation: Evaluation | None
+    reason: str | None
+    threshold: int | None = None
+    hidden: set[str] = field(default_factory=set)  # areas whose counts are hidden
+
+    @property
+    def heading(self) -> str:
+        reference = f" ({self.action.reference})" if self.action.reference else ""
+        return f"{self.action.title}{reference}"
 
 
 @dataclass(frozen=True)
