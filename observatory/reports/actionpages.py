@@ -20,9 +20,10 @@ from sqlalchemy import Engine
 
 from observatory.actions import evaluate_action, list_actions
 from observatory.actions.evaluate import AreaLimits
-from observatory.analytics.evaluation import RelativeEffect, fr, fr_p, fr_percent
+from observatory.analytics.evaluation import RelativeEffect, fr_p
 from observatory.analytics.store import Snapshot
 from observatory.errors import InvalidInput, NotAllowed
+from observatory.french import fr, fr_percent
 from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import ActionPage
 from observatory.reports.request import PackRequest
@@ -100,7 +101,7 @@ def counts_rows(page: ActionPage) -> tuple[list[str], list[list[str]]]:
     ):
         before, after = getattr(e.before, name), getattr(e.after, name)
         secret = name in page.hidden
-        change = fr_percent((after - before) / before) if before and not secret else DASH
+        change = fr_percent(100 * (after - before) / before, 0) if before and not secret else DASH
         expected = DASH
         if growth is not None and name != "control" and not secret:
             expected = fr(before * growth)
@@ -128,8 +129,10 @@ def statistics_rows(page: ActionPage) -> list[list[str]]:
         verdict = "non mesurable" if not r.measurable else fr_p(r.p)
         return [
             label,
-            f"{fr_percent(r.relative_change)} (IC 95{NBSP}% {fr_percent(r.relative_change_low)} "
-            f"à {fr_percent(r.relative_change_high)}) ; RES = {fr(r.odds_ratio, 2)} ; {verdict}",
+            f"{fr_percent(100 * r.relative_change, 0)} (IC 95{NBSP}% "
+            f"{fr_percent(100 * r.relative_change_low, 0)} à "
+            f"{fr_percent(100 * r.relative_change_high, 0)}) ; RES = {fr(r.odds_ratio, 2)} ; "
+            f"{verdict}",
         ]
 
     moved = e.moved

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from observatory.french import fr_percent
 from observatory.reports.model import Change, PackFigures
 from observatory.reports.request import MONTHS_FR, day_label
 from observatory.reports.style import (
@@ -12,7 +13,6 @@ from observatory.reports.style import (
     count_text,
     fr_int,
     fr_number,
-    fr_percent,
     fr_share,
     fr_signed,
     hidden_text,

@@ -6,9 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NBSP = "\u00a0"
-MINUS = "−"
-DASH = "—"
+from observatory.french import DASH, MINUS, NBSP
 
 # ColorBrewer YlOrRd, as the map of the front end (api/static/js/classes.js).
 YLORRD = {
@@ -102,16 +100,12 @@ def fr_number(value: float | None, digits: int = 1) -> str:
     return text.replace("-", MINUS)
 
 
-def fr_signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
-    """+1,4 % or −2,0: a sign always, the true minus."""
+def fr_signed(value: float | None, digits: int = 1) -> str:
+    """+1,4 or −2,0: a sign always, the true minus."""
     if value is None or not math.isfinite(value):
         return DASH
     sign = "+" if value > 0 else ""
-    return f"{sign}{fr_number(value, digits)}{suffix}"
-
-
-def fr_percent(value: float | None) -> str:
-    return fr_signed(value, 1, f"{NBSP}%")
+    return f"{sign}{fr_number(value, digits)}"
 
 
 def fr_share(value: float | None) -> str:
