@@ -7,10 +7,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
+from observatory.figures.timeslots import WEEKDAYS
 from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_SHORT
-from observatory.reports.style import HIDDEN_COLOUR, WEEKDAYS
+from observatory.reports.style import HIDDEN_COLOUR
 
 HEAT = LinearSegmentedColormap.from_list("creneaux", ["#ffffcc", "#fd8d3c", "#bd0026"])
 

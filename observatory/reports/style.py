@@ -29,7 +29,6 @@ GI_CLASSES: tuple[tuple[str, str, str], ...] = (
     ("cold_99", "Point froid, confiance 99 %", "#4575b5"),
 )
 GI_COLOUR = {code: colour for code, _label, colour in GI_CLASSES}
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 @dataclass(frozen=True)
