@@ -20,6 +20,13 @@ from api.analytics import (
     SnapshotDep,
     describe_filter,
 )
+from api.answers.stats import (
+    CompStatAnswer,
+    SummaryAnswer,
+    TerritoriesAnswer,
+    TimeslotsAnswer,
+    TrendsAnswer,
+)
 from api.cache import cached
 from api.deps import SessionDep, SettingsDep
 from observatory.analytics.filters import parse_day
@@ -64,31 +71,33 @@ def summary(
     snapshot: SnapshotDep,
     disclosure: DisclosureDep,
     nomenclature: NomenclatureDep,
-) -> dict[str, Any]:
+) -> SummaryAnswer:
     figure = summary_figure(snapshot, f, nomenclature.family, disclosure)
-    return {
-        "filter": describe_filter(f),
-        "total": figure.total,
-        "categories": [
-            {
-                "code": c.code,
-                "label": nomenclature.label.get(c.code, c.code),
-                "family": nomenclature.family.get(c.code, "autres"),
-                **_tally(c),
-            }
-            for c in figure.categories
-        ],
-        "families": [
-            {"code": fam.code, "label": nomenclature.family_label(fam.code), **_tally(fam)}
-            for fam in figure.families
-        ],
-        "data_range": {
-            "first": figure.first_day.isoformat() if figure.first_day else None,
-            "last": figure.last_day.isoformat() if figure.last_day else None,
-        },
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
+    return SummaryAnswer.model_validate(
+        {
+            "filter": describe_filter(f),
+            "total": figure.total,
+            "categories": [
+                {
+                    "code": c.code,
+                    "label": nomenclature.label.get(c.code, c.code),
+                    "family": nomenclature.family.get(c.code, "autres"),
+                    **_tally(c),
+                }
+                for c in figure.categories
+            ],
+            "families": [
+                {"code": fam.code, "label": nomenclature.family_label(fam.code), **_tally(fam)}
+                for fam in figure.families
+            ],
+            "data_range": {
+                "first": figure.first_day.isoformat() if figure.first_day else None,
+                "last": figure.last_day.isoformat() if figure.last_day else None,
+            },
+            "data_version": snapshot.version,
+            **disclosure.describe(),
+        }
+    )
 
 
 def _tally(tally: Tally) -> dict[str, Any]:
@@ -112,25 +121,32 @@ def timeslots(
     disclosure: DisclosureDep,
     settings: SettingsDep,
     nomenclature: NomenclatureDep,
-) -> dict[str, Any]:
+) -> TimeslotsAnswer:
     disclosure.check_timeslots(f, nomenclature.family)
     figure = timeslots_figure(snapshot, f, disclosure, settings.time_slots)
-    return {
-        "filter": describe_filter(f),
-        "timezone": settings.timezone,
-        "weekdays": list(WEEKDAYS),
-        "hours": list(range(24)),
-        "matrix": [[_number(v) for v in row] for row in figure.matrix],
-        "suppressed_cells": figure.suppressed_cells,
-        "slots": [
-            {"name": s.name, "hours": s.hours, "value": _number(s.value), "share": _number(s.share)}
-            for s in figure.slots
-        ],
-        "night_share": _number(figure.night_share),
-        "total": _number(figure.total),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
+    return TimeslotsAnswer.model_validate(
+        {
+            "filter": describe_filter(f),
+            "timezone": settings.timezone,
+            "weekdays": list(WEEKDAYS),
+            "hours": list(range(24)),
+            "matrix": [[_number(v) for v in row] for row in figure.matrix],
+            "suppressed_cells": figure.suppressed_cells,
+            "slots": [
+                {
+                    "name": s.name,
+                    "hours": s.hours,
+                    "value": _number(s.value),
+                    "share": _number(s.share),
+                }
+                for s in figure.slots
+            ],
+            "night_share": _number(figure.night_share),
+            "total": _number(figure.total),
+            "data_version": snapshot.version,
+            **disclosure.describe(),
+        }
+    )
 
 
 @router.get(
@@ -152,31 +168,35 @@ def trends(
     nomenclature: NomenclatureDep,
     step: Step = "month",
     by: ByQuery = "total",
-) -> dict[str, Any]:
+) -> TrendsAnswer:
     disclosure.check_breakdown(f, by)
     disclosure.check_step(step)
     figure = trends_figure(
         snapshot, f, step, key_of(by, nomenclature.family), _labels(by, nomenclature), disclosure
     )
-    return {
-        "filter": describe_filter(f),
-        "step": step,
-        "by": by,
-        "periods": [{"start": p.start.isoformat(), "complete": p.complete} for p in figure.periods],
-        "series": [
-            {
-                "key": s.key,
-                "label": s.label,
-                "counts": [c.current for c in s.changes],
-                "yoy_percent": [_number(c.percent, 2) for c in s.changes],
-                "yoy_z": [_number(c.z, 3) for c in s.changes],
-                "mann_kendall": s.mann_kendall.as_dict(),
-            }
-            for s in figure.series
-        ],
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
+    return TrendsAnswer.model_validate(
+        {
+            "filter": describe_filter(f),
+            "step": step,
+            "by": by,
+            "periods": [
+                {"start": p.start.isoformat(), "complete": p.complete} for p in figure.periods
+            ],
+            "series": [
+                {
+                    "key": s.key,
+                    "label": s.label,
+                    "counts": [c.current for c in s.changes],
+                    "yoy_percent": [_number(c.percent, 2) for c in s.changes],
+                    "yoy_z": [_number(c.z, 3) for c in s.changes],
+                    "mann_kendall": s.mann_kendall.as_dict(),
+                }
+                for s in figure.series
+            ],
+            "data_version": snapshot.version,
+            **disclosure.describe(),
+        }
+    )
 
 
 @router.get(
@@ -197,34 +217,38 @@ def compstat(
     nomenclature: NomenclatureDep,
     at: Annotated[str | None, Query(description="Dernier jour des périodes (AAAA-MM-JJ)")] = None,
     by: ByQuery = "category",
-) -> dict[str, Any]:
+) -> CompStatAnswer:
     disclosure.check_breakdown(f, by)
     end = parse_day(at, "at") or f.date_to or snapshot.last_day()
     if end is None:
-        return {"filter": describe_filter(f), "at": None, "periods": [], "rows": []}
+        return CompStatAnswer.model_validate(
+            {"filter": describe_filter(f), "at": None, "periods": [], "rows": []}
+        )
     figure = compstat_figure(
         snapshot, f, end, key_of(by, nomenclature.family), _labels(by, nomenclature), disclosure
     )
-    return {
-        "filter": describe_filter(f),
-        "at": end.isoformat(),
-        "periods": [
-            {
-                "name": name,
-                "start": start.isoformat(),
-                "end": stop.isoformat(),
-                "previous_start": prev_start.isoformat(),
-                "previous_end": prev_stop.isoformat(),
-            }
-            for name, start, stop, prev_start, prev_stop in figure.windows
-        ],
-        "rows": [
-            {"key": r.key, "label": r.label, "periods": [_compared(c) for c in r.changes]}
-            for r in figure.rows
-        ],
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
+    return CompStatAnswer.model_validate(
+        {
+            "filter": describe_filter(f),
+            "at": end.isoformat(),
+            "periods": [
+                {
+                    "name": name,
+                    "start": start.isoformat(),
+                    "end": stop.isoformat(),
+                    "previous_start": prev_start.isoformat(),
+                    "previous_end": prev_stop.isoformat(),
+                }
+                for name, start, stop, prev_start, prev_stop in figure.windows
+            ],
+            "rows": [
+                {"key": r.key, "label": r.label, "periods": [_compared(c) for c in r.changes]}
+                for r in figure.rows
+            ],
+            "data_version": snapshot.version,
+            **disclosure.describe(),
+        }
+    )
 
 
 def _compared(change: Change) -> dict[str, Any]:
@@ -255,32 +279,39 @@ def territories(
     snapshot: SnapshotDep,
     disclosure: DisclosureDep,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> TerritoriesAnswer:
     communes, qpvs = read_places(session, f.commune, f.generation)
     if f.commune is not None and not communes:
         raise InvalidInput(
             f"Commune {f.commune} inconnue : importez son contour (observatory import communes)."
         )
     figure = territories_figure(snapshot, f, communes, qpvs, disclosure)
-    return {
-        "filter": describe_filter(f),
-        "generation": f.generation,
-        "communes": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "whole": _territory(c.whole),
-                "outside_qpv": _territory(c.outside_qpv),
-                "qpvs": [
-                    {"code": q.code, "name": q.name, "communes": list(q.communes), **_territory(q)}
-                    for q in c.qpvs
-                ],
-            }
-            for c in figure
-        ],
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
+    return TerritoriesAnswer.model_validate(
+        {
+            "filter": describe_filter(f),
+            "generation": f.generation,
+            "communes": [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "whole": _territory(c.whole),
+                    "outside_qpv": _territory(c.outside_qpv),
+                    "qpvs": [
+                        {
+                            "code": q.code,
+                            "name": q.name,
+                            "communes": list(q.communes),
+                            **_territory(q),
+                        }
+                        for q in c.qpvs
+                    ],
+                }
+                for c in figure
+            ],
+            "data_version": snapshot.version,
+            **disclosure.describe(),
+        }
+    )
 
 
 def _territory(row: TerritoryRow) -> dict[str, Any]:
