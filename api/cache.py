@@ -44,6 +44,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -213,8 +214,12 @@ def _answer(result: Any) -> Answer | None:
 
 
 def json_body(result: Any) -> bytes:
-    """The JSON an endpoint's dict makes, as FastAPI's JSONResponse writes it: compact, UTF-8;
-    a number that is not finite becomes null (as pydantic writes it) rather than an error."""
+    """The JSON an endpoint's dict or model makes, as FastAPI's JSONResponse writes it: compact,
+    UTF-8; a number that is not finite becomes null (as pydantic writes it) rather than an error.
+    A model is written with the fields it was given (api/answers/): one an answer leaves out,
+    a partner's privacy note say, is not written as null."""
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json", by_alias=True, exclude_unset=True)
     try:
         text = json.dumps(
             result, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain

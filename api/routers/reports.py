@@ -21,7 +21,7 @@ from api.deps import Caller, SettingsDep, require_role
 from api.heavy import HeavyQueue
 from observatory.errors import InvalidInput
 from observatory.privacy.policy import KIND_OF_ROLE, Kind
-from observatory.reports import MEDIA_TYPES, PackRequest, build_pack, make_request
+from observatory.reports import MEDIA_TYPES, PackRequest, make_request, pack_figures, render_pack
 from observatory.settings import Settings
 
 router = APIRouter(tags=["pack CLSPD"])
@@ -84,4 +84,4 @@ async def pack(
 def _make(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
     """The pack's bytes (in the thread pool, in the queue's turn)."""
     snapshot = state.store.snapshot()
-    return build_pack(state.engine, snapshot, wanted, settings, kind=kind)
+    return render_pack(pack_figures(state.engine, snapshot, wanted, settings, kind=kind))

@@ -28,6 +28,7 @@ from observatory.analytics.beforeafter import (
 )
 from observatory.analytics.filters import COMMUNE_CODE, QPV_CODE
 from observatory.errors import InvalidInput, NotAllowed
+from observatory.french import fr, fr_percent
 from observatory.store.snapshot import Snapshot
 
 DEFAULT_MONTHS = 12
@@ -146,8 +147,8 @@ class Evaluation:
                 "Régression vers la moyenne non évaluée : l'historique avant l'action est trop "
                 f"court (moins de {stats.RTM_MIN_WINDOWS} périodes de {months} mois)."
             )
-        share = stats.fr_percent(r.share_below or 0.0, signed=False)
-        mean = stats.fr(r.mean or 0.0, 1)
+        share = fr_percent(100 * (r.share_below or 0.0), 0, signed=False)
+        mean = fr(r.mean or 0.0, 1)
         if r.warning:
             return (
                 f"Attention, régression vers la moyenne : les {months} mois précédant l'action "
@@ -192,7 +193,7 @@ class Evaluation:
         ring = stats.effect_reading(self.ring, "l'anneau")
         return [
             f"Faits comptés : {self.categories_text()}. {self.period_text()}",
-            f"Zone témoin : {self.control.label}. Anneau : {stats.fr(self.buffer_m)} m autour "
+            f"Zone témoin : {self.control.label}. Anneau : {fr(self.buffer_m)} m autour "
             "de la zone traitée.",
             stats.effect_reading(self.treated),
             f"Anneau autour de la zone : {ring[0].lower()}{ring[1:]}",

@@ -45,13 +45,14 @@ from typing import Any
 
 import numpy as np
 
+from observatory.french import NBSP, fr, fr_percent
+
 Z95 = 1.959963984540054
 MIN_COUNT = 5
 MAX_CI_RATIO = 4.0
 ALPHA = 0.05
 RTM_SHARE = 0.9
 RTM_MIN_WINDOWS = 6
-NBSP = "\u00a0"
 
 
 def _p_value(z: float) -> float:
@@ -225,20 +226,6 @@ def regression_check(recent: int, history: np.ndarray) -> RegressionCheck:
 # -- French readings ---------------------------------------------------------------------------
 
 
-def fr(value: float, digits: int = 0) -> str:
-    """A number in French writing: 1 234,5 with a true minus sign (never « −0 »)."""
-    value = round(value, digits) + 0.0  # −0.4 rounds to −0.0; adding 0.0 makes it 0.0
-    text = f"{value:,.{digits}f}".replace(",", NBSP).replace(".", ",")
-    return text.replace("-", "−")
-
-
-def fr_percent(share: float, signed: bool = True) -> str:
-    """A change of -0.254 as « −25 % »; +12 % with its sign."""
-    value = round(100 * share)
-    sign = "+" if signed and value > 0 else ""
-    return f"{sign}{fr(value)}{NBSP}%"
-
-
 def fr_p(p: float) -> str:
     return "p < 0,001" if p < 0.001 else f"p = {fr(p, 3)}"
 
@@ -250,14 +237,14 @@ def plural(n: int, word: str) -> str:
 def effect_reading(effect: RelativeEffect, area: str = "la zone traitée") -> str:
     """What the relative effect says, in plain French, with its honesty rule applied."""
     interval = (
-        f"intervalle de confiance à 95{NBSP}% de {fr_percent(effect.relative_change_low)} "
-        f"à {fr_percent(effect.relative_change_high)}"
+        f"intervalle de confiance à 95{NBSP}% de {fr_percent(100 * effect.relative_change_low, 0)} "
+        f"à {fr_percent(100 * effect.relative_change_high, 0)}"
     )
     counts = (
         f"{plural(effect.before, 'fait')} avant et {fr(effect.after)} après dans {area}, "
         f"{fr(effect.control_before)} et {fr(effect.control_after)} dans la zone témoin"
     )
-    change = fr_percent(effect.relative_change)
+    change = fr_percent(100 * effect.relative_change, 0)
     if not effect.measurable:
         return (
             f"Effet non mesurable avec ces effectifs ({counts}) : l'évolution relative "
@@ -265,9 +252,10 @@ def effect_reading(effect: RelativeEffect, area: str = "la zone traitée") -> st
         )
     if effect.significant:
         word = "Baisse" if effect.relative_change < 0 else "Hausse"
+        size = fr_percent(100 * abs(effect.relative_change), 0, signed=False)
         return (
-            f"{word} relative de {fr_percent(abs(effect.relative_change), signed=False)} dans "
-            f"{area} par rapport à la zone témoin ({interval}, {fr_p(effect.p)}) : {counts}."
+            f"{word} relative de {size} dans {area} par rapport à la zone témoin "
+            f"({interval}, {fr_p(effect.p)}) : {counts}."
         )
     return (
         f"Pas d'effet distinguable du hasard dans {area} : évolution relative de {change} par "

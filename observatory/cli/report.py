@@ -62,7 +62,7 @@ def register_report(app: typer.Typer) -> None:
         ] = 2024,
     ) -> None:
         """Produit le pack de réunion du CLSPD : carte hors ligne (HTML) ou dossier A4 (PDF)."""
-        from observatory.reports import build_pack, make_request
+        from observatory.reports import make_request, pack_figures, render_pack
 
         chosen = _format(format, out)
         try:
@@ -87,7 +87,7 @@ def register_report(app: typer.Typer) -> None:
         engine = make_engine(settings.sqlalchemy_url, pool_size=1)
         try:
             snapshot = IncidentStore(engine, settings.timezone).snapshot()
-            data = build_pack(engine, snapshot, request, settings)
+            data = render_pack(pack_figures(engine, snapshot, request, settings))
         finally:
             engine.dispose()
         _write(target, data)

@@ -266,13 +266,23 @@ class Disclosure:
             return f
         return f.but(categories=kept)
 
+    def tells_categories(self, f: Filter) -> bool:
+        """Whether the answer for the filter's area may be broken down by category: the partner
+        release measures categories per commune, only families within a QPV or a bbox."""
+        return not (self.kind == "partner" and (f.qpv is not None or f.bbox is not None))
+
     def check_breakdown(self, f: Filter, by: str) -> None:
         """Partners: categories are measured per commune only (families per QPV)."""
-        if self.kind == "partner" and by == "category" and (f.qpv is not None or f.bbox):
+        if by == "category" and not self.tells_categories(f):
             raise InvalidInput(
                 "Pour un partenaire, le détail par catégorie est publié pour la commune entière ; "
                 "avec un filtre qpv ou bbox, demandez by=family."
             )
+
+    def check_step(self, step: str) -> None:
+        """Partners: the release is published by month, and so are their series."""
+        if self.kind == "partner" and step != "month":
+            raise InvalidInput("Pour un partenaire, les séries sont mensuelles : step=month.")
 
     def check_timeslots(self, f: Filter, family_of: Mapping[str, str]) -> None:
         """Partners: the time slots are published for the whole of each commune."""

@@ -1,7 +1,7 @@
 """The CLSPD meeting pack: an offline HTML file or a printable A4 PDF (no HTTP in here).
 
 - ``request``: what is asked (commune, whole months, format, partner level), checked.
-- ``gather``: the figures, from the engine functions the API uses, secrecy applied once.
+- ``gather``: the figures, observatory/figures/' as the API serves them, secrecy applied once.
 - ``content``: the French words and tables both formats share.
 - ``maps`` and ``charts``: PNG drawn by matplotlib (Lambert-93, scale bar, north arrow).
 - ``html`` (folium, assets inlined by ``offline``) and ``pdf`` (reportlab): the two formats.
@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -18,12 +19,26 @@ from observatory.reports.request import PackRequest, make_request
 from observatory.settings import Settings
 from observatory.store.snapshot import Snapshot
 
+if TYPE_CHECKING:
+    from observatory.reports.model import PackFigures
+
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
-__all__ = ["MEDIA_TYPES", "PackRequest", "build_pack", "make_request"]
+__all__ = ["MEDIA_TYPES", "PackRequest", "make_request", "pack_figures", "render_pack"]
 
 
-def build_pack(
+def render_pack(figures: PackFigures) -> bytes:
+    """The pack's file content, HTML or PDF as its request says."""
+    if figures.request.format == "html":
+        from observatory.reports.html import render_html
+
+        return render_html(figures)
+    from observatory.reports.pdf import render_pdf
+
+    return render_pdf(figures)
+
+
+def pack_figures(
     engine: Engine,
     snapshot: Snapshot,
     request: PackRequest,
@@ -31,9 +46,9 @@ def build_pack(
     *,
     kind: Kind = "full",
     now: datetime | None = None,
-) -> bytes:
-    """The pack's file content, HTML or PDF as the request says, as a reader of this kind
-    (observatory/privacy/policy.py) may be told it."""
+) -> PackFigures:
+    """Every figure of the pack, as a reader of this kind (observatory/privacy/policy.py) may be
+    told it; a partner pack's from the published release."""
     from observatory.privacy.policy import Rules
     from observatory.reports.gather import gather
 
@@ -46,7 +61,7 @@ def build_pack(
         snapshot = partner_snapshot(
             current_publication(engine, snapshot, today, settings), snapshot
         )
-    figures = gather(
+    return gather(
         engine,
         snapshot,
         request,
@@ -56,10 +71,3 @@ def build_pack(
         kind=kind,
         now=now,
     )
-    if request.format == "html":
-        from observatory.reports.html import render_html
-
-        return render_html(figures)
-    from observatory.reports.pdf import render_pdf
-
-    return render_pdf(figures)

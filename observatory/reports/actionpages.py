@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
@@ -19,36 +18,21 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
-from observatory.actions import Evaluation, evaluate_action, list_actions
+from observatory.actions import evaluate_action, list_actions
 from observatory.actions.evaluate import AreaLimits
-from observatory.actions.records import ActionRecord
-from observatory.analytics.evaluation import RelativeEffect, fr, fr_p, fr_percent
+from observatory.analytics.evaluation import RelativeEffect, fr_p
 from observatory.errors import InvalidInput, NotAllowed
-from observatory.reports.charts import DPI, png_bytes
-from observatory.reports.content import Table
+from observatory.french import fr, fr_percent
+from observatory.reports.drawing import DPI, png_bytes
+from observatory.reports.model import ActionPage
 from observatory.reports.request import PackRequest
 from observatory.reports.style import DASH, NBSP, count_text
+from observatory.reports.tables import Table
 from observatory.store.snapshot import Snapshot
 
 SECTION = ("actions", "Évaluation des actions du CLSPD")
 BEFORE, AFTER, EXPECTED = "#9e9e9e", "#123c69", "#f4a261"
 PLACE_WORDS = {"point": "un point et un rayon", "line": "une rue (ligne et tampon)"}
-
-
-@dataclass(frozen=True)
-class ActionPage:
-    """One action of the pack: its evaluation, or the reason there is none."""
-
-    action: ActionRecord
-    evaluation: Evaluation | None
-    reason: str | None
-    threshold: int | None = None
-    hidden: set[str] = field(default_factory=set)  # areas whose counts are hidden
-
-    @property
-    def heading(self) -> str:
-        reference = f" ({self.action.reference})" if self.action.reference else ""
-        return f"{self.action.title}{reference}"
 
 
 def gather_actions(
@@ -117,7 +101,7 @@ def counts_rows(page: ActionPage) -> tuple[list[str], list[list[str]]]:
     ):
         before, after = getattr(e.before, name), getattr(e.after, name)
         secret = name in page.hidden
-        change = fr_percent((after - before) / before) if before and not secret else DASH
+        change = fr_percent(100 * (after - before) / before, 0) if before and not secret else DASH
         expected = DASH
         if growth is not None and name != "control" and not secret:
             expected = fr(before * growth)
@@ -145,8 +129,10 @@ def statistics_rows(page: ActionPage) -> list[list[str]]:
         verdict = "non mesurable" if not r.measurable else fr_p(r.p)
         return [
             label,
-            f"{fr_percent(r.relative_change)} (IC 95{NBSP}% {fr_percent(r.relative_change_low)} "
-            f"à {fr_percent(r.relative_change_high)}) ; RES = {fr(r.odds_ratio, 2)} ; {verdict}",
+            f"{fr_percent(100 * r.relative_change, 0)} (IC 95{NBSP}% "
+            f"{fr_percent(100 * r.relative_change_low, 0)} à "
+            f"{fr_percent(100 * r.relative_change_high, 0)}) ; RES = {fr(r.odds_ratio, 2)} ; "
+            f"{verdict}",
         ]
 
     moved = e.moved

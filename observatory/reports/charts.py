@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
-from PIL import Image
 
+from observatory.figures.timeslots import WEEKDAYS
+from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_SHORT
-from observatory.reports.style import HIDDEN_COLOUR, WEEKDAYS
+from observatory.reports.style import HIDDEN_COLOUR
 
-DPI = 200
 HEAT = LinearSegmentedColormap.from_list("creneaux", ["#ffffcc", "#fd8d3c", "#bd0026"])
-
-
-def png_bytes(fig: Figure) -> bytes:
-    """The figure as an RGB PNG: no alpha channel, so the PDF holds one image, not two."""
-    canvas = fig.canvas
-    assert isinstance(canvas, FigureCanvasAgg)
-    canvas.draw()
-    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[:, :, :3])
-    out = io.BytesIO()
-    rgb.save(out, format="PNG", dpi=(fig.dpi, fig.dpi))
-    return out.getvalue()
 
 
 def month_short(month: int, year: int) -> str:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from observatory.reports.model import Change, PackFigures
+from observatory.figures.change import Change
+from observatory.figures.timeslots import WEEKDAYS
+from observatory.french import fr_percent
+from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_FR, day_label
 from observatory.reports.style import (
     DASH,
     GI_CLASSES,
     NBSP,
-    WEEKDAYS,
     count_text,
     fr_int,
     fr_number,
-    fr_percent,
     fr_share,
     fr_signed,
     hidden_text,
 )
+from observatory.reports.tables import Table
 
 TITLE = "Pack de réunion du CLSPD"
 OBSERVATORY = "Observatoire de la tranquillité publique"
@@ -35,29 +35,6 @@ SECTIONS = (
     ("etat4001", "État 4001 des services de la commune"),
 )
 SECTION_TITLE = dict(SECTIONS)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table as text: a header, rows, and what the renderers need to style it."""
-
-    header: list[str]
-    rows: list[list[str]]
-    groups: list[tuple[str, int]] = field(default_factory=list)  # (title, columns spanned)
-    strong: set[int] = field(default_factory=set)  # rows in bold (totals)
-    text_columns: int = 1  # leading columns of words; the others are numbers, right-aligned
-    z_columns: set[int] = field(default_factory=set)  # columns holding a Poisson z
-    caption: str = ""
-
-
-def z_level(text: str) -> int:
-    """−3..3 from a z written in French: how strongly to colour its cell."""
-    try:
-        z = float(text.replace(NBSP, "").replace("−", "-").replace(",", "."))
-    except ValueError:
-        return 0
-    level = 3 if abs(z) >= 3 else 2 if abs(z) >= 2 else 1 if abs(z) >= 1 else 0
-    return level if z > 0 else -level
 
 
 def _change_cells(change: Change, threshold: int | None) -> list[str]:
@@ -185,8 +162,10 @@ def timeslot_table(figures: PackFigures) -> Table:
 
 
 def timeslot_text(figures: PackFigures) -> str:
+    total = figures.timeslots.total
+    shown = hidden_text(figures.threshold) if total is None else fr_int(total)
     return (
-        f"{fr_int(figures.timeslots.total)} faits répartis selon le jour et l'heure locale où "
+        f"{shown} faits répartis selon le jour et l'heure locale où "
         "ils ont commencé. Un fait connu seulement dans un intervalle (un cambriolage constaté "
         "le matin) est partagé à parts égales entre les heures qu'il couvre (méthode "
         "aoristique) : les valeurs peuvent être décimales."
@@ -218,18 +197,13 @@ def trend_table(figures: PackFigures) -> Table:
 
 
 def trend_text(figures: PackFigures) -> str:
-    trend = figures.trend
-    if trend.withheld:
-        return (
-            f"Test de tendance non publié : des mois ont moins de {figures.threshold} faits "
-            "(secret statistique)."
-        )
-    if trend.mk_n < 3:
+    test = figures.trend.mann_kendall
+    if test.n < 3:
         return "Trop peu de mois pour un test de tendance (il en faut 3 au moins)."
-    slope = fr_signed(trend.mk_slope, 1)
+    slope = fr_signed(test.slope, 1)
     return (
-        f"Test de Mann–Kendall sur les {trend.mk_n} mois de la période : "
-        f"{TREND_WORDS.get(trend.mk_trend, trend.mk_trend)} (p = {fr_number(trend.mk_p, 3)} ; "
+        f"Test de Mann–Kendall sur les {test.n} mois de la période : "
+        f"{TREND_WORDS.get(test.trend, test.trend)} (p = {fr_number(test.p, 3)} ; "
         f"pente de Sen : {slope} faits par mois). z = 2(√C − √P) compare chaque mois au même "
         "mois un an plus tôt : au-delà de ±2, l'écart est peu vraisemblable sous un même rythme."
     )
@@ -272,13 +246,13 @@ def compstat_text(figures: PackFigures) -> str:
 
 
 def territory_table(figures: PackFigures) -> Table:
+    """Each QPV, the rest of the commune, then the whole commune (in bold)."""
+    places = figures.territories
+    named = [(f"{q.name} ({q.code})", q) for q in places.qpvs]
+    named += [(places.outside_qpv.name, places.outside_qpv)]
+    named += [(f"Commune entière ({places.whole.name})", places.whole)]
     rows = []
-    strong = set()
-    for i, row in enumerate(figures.territories):
-        name = row.name if row.kind != "qpv" else f"{row.name} ({row.code})"
-        if row.kind == "commune":
-            name = f"Commune entière ({row.name})"
-            strong.add(i)
+    for name, row in named:
         rows.append(
             [
                 name,
@@ -288,11 +262,13 @@ def territory_table(figures: PackFigures) -> Table:
                 else count_text(row.count, None),
                 fr_share(row.share),
                 fr_int(row.population),
-                fr_number(row.rate, 1),
+                fr_number(row.rate_per_1000, 1),
             ]
         )
     return Table(
-        ["Territoire", "Faits", "Part", "Population", "Pour 1 000 hab."], rows, strong=strong
+        ["Territoire", "Faits", "Part", "Population", "Pour 1 000 hab."],
+        rows,
+        strong={len(rows) - 1},
     )
 
 

@@ -19,7 +19,7 @@ from jinja2 import Template
 from matplotlib.colors import Normalize, to_hex
 
 from observatory.geojson import cell_feature, collection
-from observatory.reports import actionpages, content
+from observatory.reports import actionpages, content, tables
 from observatory.reports.charts import HEAT, trend_chart
 from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import attribution
@@ -242,7 +242,7 @@ def _map(figures: PackFigures) -> folium.Map:
     return m
 
 
-def _table(table: content.Table, css_class: str = "") -> str:
+def _table(table: tables.Table, css_class: str = "") -> str:
     head = ""
     if table.groups:
         head += "<tr>" + "".join(
@@ -258,7 +258,7 @@ def _table(table: content.Table, css_class: str = "") -> str:
         cells = []
         for j, value in enumerate(row):
             classes = [] if j < table.text_columns else ["n"]
-            if j in table.z_columns and (level := content.z_level(value)):
+            if j in table.z_columns and (level := tables.z_level(value)):
                 classes.append(z_class(level))
             attr = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{attr}>{escape(value)}</td>")

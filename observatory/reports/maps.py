@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from pyproj import Transformer
 
-from observatory.reports.charts import png_bytes
+from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import Area, PackFigures
 from observatory.reports.style import (
     COMMUNE_COLOUR,
@@ -40,7 +40,6 @@ from observatory.reports.style import (
 
 TO_LAMBERT93 = Transformer.from_crs(4326, 2154, always_xy=True)
 SCALE_LENGTHS = (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000)
-DPI = 200
 SIZE = (7.0, 7.4)  # inches: the width of an A4 page within its margins
 
 

@@ -1,19 +1,24 @@
-"""The figures of a pack, as plain values: the display rule is already applied (None: « < 5 »)."""
+"""The figures of a pack, as plain values: the display rule is already applied (None: « < 5 »).
+
+The statistics are observatory/figures/'s, as the API serves them; here are the pack's own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
 
+from observatory.actions import Evaluation
+from observatory.actions.records import ActionRecord
+from observatory.figures.change import Change
+from observatory.figures.compstat import CompStat
+from observatory.figures.territories import CommuneTerritories
+from observatory.figures.timeslots import TimeSlots
+from observatory.figures.trends import YearOnYear
 from observatory.reports.request import PackRequest
-
-if TYPE_CHECKING:
-    from observatory.reports.actionpages import ActionPage
-
 
 # Outlines are drawn at about 5 m: the maps need no more, and the HTML pack stays small.
 DRAWN_TOLERANCE_DEGREES = 0.00005
@@ -65,81 +70,6 @@ class HotspotLayer:
 
 
 @dataclass(frozen=True)
-class Slot:
-    name: str
-    hours: str
-    value: float | None
-    share: float | None
-
-
-@dataclass(frozen=True)
-class TimeSlots:
-    """The 7 × 24 local weekday × hour matrix (Monday first) and the named slots."""
-
-    matrix: list[list[float | None]]
-    slots: list[Slot]
-    total: float
-
-
-@dataclass(frozen=True)
-class Change:
-    """A count against the one it is compared with: percent change and z = 2(√C − √P)."""
-
-    current: int | None
-    previous: int | None
-    percent: float | None
-    z: float | None
-    previous_hidden: bool = False
-
-
-@dataclass(frozen=True)
-class MonthPoint:
-    start: date
-    change: Change
-
-
-@dataclass(frozen=True)
-class Trend:
-    """The period month by month against the same months a year earlier; Mann–Kendall."""
-
-    months: list[MonthPoint]
-    total: Change
-    mk_trend: str
-    mk_p: float
-    mk_slope: float
-    mk_n: int
-    withheld: bool = False  # the test would need months hidden from a partner
-
-
-@dataclass(frozen=True)
-class CompStatRow:
-    label: str
-    changes: list[Change]
-
-
-@dataclass(frozen=True)
-class CompStat:
-    """Last 7 days, 28 days and year to date at ``at``, each against the year before."""
-
-    at: date | None
-    windows: list[tuple[str, date, date, date, date]]
-    rows: list[CompStatRow]
-
-
-@dataclass(frozen=True)
-class TerritoryRow:
-    """A QPV, the rest of the commune or the whole commune."""
-
-    kind: str
-    code: str
-    name: str
-    count: int | None
-    share: float | None
-    population: int | None
-    rate: float | None
-
-
-@dataclass(frozen=True)
 class Etat4001Row:
     family: str
     unit: str
@@ -159,6 +89,22 @@ class Etat4001Table:
 
 
 @dataclass(frozen=True)
+class ActionPage:
+    """One action of the pack: its evaluation, or the reason there is none."""
+
+    action: ActionRecord
+    evaluation: Evaluation | None
+    reason: str | None
+    threshold: int | None = None
+    hidden: set[str] = field(default_factory=set)  # areas whose counts are hidden
+
+    @property
+    def heading(self) -> str:
+        reference = f" ({self.action.reference})" if self.action.reference else ""
+        return f"{self.action.title}{reference}"
+
+
+@dataclass(frozen=True)
 class PackFigures:
     """Everything a pack shows, computed once for both formats."""
 
@@ -175,9 +121,9 @@ class PackFigures:
     hotspots: HotspotLayer | None
     hotspots_note: str | None
     timeslots: TimeSlots
-    trend: Trend
+    trend: YearOnYear
     compstat: CompStat
-    territories: list[TerritoryRow]
+    territories: CommuneTerritories
     etat4001: Etat4001Table
     actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
 

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from observatory.reports import actionpages, content
+from observatory.reports import actionpages, content, tables
 from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
 from observatory.reports.content import SECTION_TITLE
@@ -105,7 +105,7 @@ def _image(png: bytes, width: float) -> Image:
     return image
 
 
-def _table(table: content.Table, font_size: float = 8) -> Table:
+def _table(table: tables.Table, font_size: float = 8) -> Table:
     data: list[list[Any]] = []
     style: list[tuple[Any, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
@@ -145,7 +145,7 @@ def _table(table: content.Table, font_size: float = 8) -> Table:
             style.append(("FONTNAME", (0, r), (-1, r), BOLD))
             style.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f6f6f6")))
         for j in table.z_columns:
-            level = content.z_level(values[j])
+            level = tables.z_level(values[j])
             if level:
                 background, ink = Z_COLOURS[level]
                 style.append(("BACKGROUND", (j, r), (j, r), colors.HexColor(background)))
@@ -156,7 +156,7 @@ def _table(table: content.Table, font_size: float = 8) -> Table:
     return out
 
 
-def _widths(table: content.Table, columns: int) -> list[float]:
+def _widths(table: tables.Table, columns: int) -> list[float]:
     """Numbers get a fixed share (2.4 cm at most), words the rest (7.5 cm a column at most)."""
     words, numbers = table.text_columns, columns - table.text_columns
     number = min(2.4 * cm, (WIDTH - 3.4 * cm * words) / max(numbers, 1))
@@ -280,9 +280,9 @@ def render_pdf(figures: PackFigures) -> bytes:
             stats = actionpages.statistics_rows(page)
             story += [
                 _image(actionpages.action_chart(page), WIDTH * 0.8),
-                _table(content.Table(header, rows)),
+                _table(tables.Table(header, rows)),
                 Spacer(1, 0.2 * cm),
-                _table(content.Table(["Indicateur", "Valeur"], stats, text_columns=2), 7.5),
+                _table(tables.Table(["Indicateur", "Valeur"], stats, text_columns=2), 7.5),
                 Spacer(1, 0.3 * cm),
             ]
         story += [_p(text, s["body"]) for text in actionpages.reading(page)]

@@ -6,9 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NBSP = "\u00a0"
-MINUS = "−"
-DASH = "—"
+from observatory.french import DASH, MINUS, NBSP
 
 # ColorBrewer YlOrRd, as the map of the front end (api/static/js/classes.js).
 YLORRD = {
@@ -31,7 +29,6 @@ GI_CLASSES: tuple[tuple[str, str, str], ...] = (
     ("cold_99", "Point froid, confiance 99 %", "#4575b5"),
 )
 GI_COLOUR = {code: colour for code, _label, colour in GI_CLASSES}
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 @dataclass(frozen=True)
@@ -102,16 +99,12 @@ def fr_number(value: float | None, digits: int = 1) -> str:
     return text.replace("-", MINUS)
 
 
-def fr_signed(value: float | None, digits: int = 1, suffix: str = "") -> str:
-    """+1,4 % or −2,0: a sign always, the true minus."""
+def fr_signed(value: float | None, digits: int = 1) -> str:
+    """+1,4 or −2,0: a sign always, the true minus."""
     if value is None or not math.isfinite(value):
         return DASH
     sign = "+" if value > 0 else ""
-    return f"{sign}{fr_number(value, digits)}{suffix}"
-
-
-def fr_percent(value: float | None) -> str:
-    return fr_signed(value, 1, f"{NBSP}%")
+    return f"{sign}{fr_number(value, digits)}"
 
 
 def fr_share(value: float | None) -> str:

@@ -32,9 +32,10 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from observatory.db import make_sessionmaker
+from observatory.figures.territories import CommuneTerritories
 from observatory.privacy.partner import partner_snapshot
-from observatory.privacy.policy import Rules
 from observatory.privacy.publication import current_publication
+from observatory.reports import pack_figures
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
 from tests.samples import load_samples
@@ -380,21 +381,13 @@ def test_a_token_is_required(api: Api) -> None:
 
 def test_pack_figures_are_the_api_figures(api: Api, loaded: Settings, engine: Engine) -> None:
     """The same engine as the layers and statistics: the pack says what the API says."""
-    from observatory.reports.gather import gather
     from observatory.reports.request import make_request
     from observatory.store.incidents import IncidentStore
 
     snapshot = IncidentStore(engine, loaded.timezone).snapshot()
     request = make_request("31555", "2025-01", "2025-12")
-    figures = gather(
-        engine,
-        snapshot,
-        request,
-        timezone=loaded.timezone,
-        rules=Rules.of(loaded),
-        time_slots=loaded.time_slots,
-        kind="analyst",  # the analyst's maps leave out the sensitive categories, as the API's
-    )
+    # The analyst's maps leave out the sensitive categories, as the API's.
+    figures = pack_figures(engine, snapshot, request, loaded, kind="analyst")
     days = {"commune": "31555", "from": "2025-01-01", "to": "2025-12-31"}
     headers = auth(api.tokens["analyst"])
 
@@ -415,21 +408,67 @@ def test_pack_figures_are_the_api_figures(api: Api, loaded: Settings, engine: En
     assert [[round(v, 4) for v in row] for row in figures.timeslots.matrix] == slots["matrix"]
     trend = get("/stats/trends")["series"][0]
     assert [p.change.current for p in figures.trend.months] == trend["counts"]
-    assert figures.trend.mk_trend == trend["mann_kendall"]["trend"]
+    assert figures.trend.mann_kendall.trend == trend["mann_kendall"]["trend"]
     compstat = get("/stats/compstat", by="family")
     assert compstat["rows"][0]["periods"][2]["current"] == figures.total.current
     assert {r["periods"][0]["z"] for r in compstat["rows"]} == {
         round(r.changes[0].z, 2) for r in figures.compstat.rows if r.changes[0].z is not None
     }
     places = get("/stats/territories", generation="2024")["communes"][0]
-    by_code = {row.code: row.count for row in figures.territories if row.kind == "qpv"}
-    assert by_code == {q["code"]: q["count"] for q in places["qpvs"]}
-    assert figures.territories[-2].count == places["outside_qpv"]["count"]
-    assert figures.territories[-1].count == places["whole"]["count"]
+    assert territory_rows(figures.territories) == api_territory_rows(places)
+
+
+def territory_rows(table: CommuneTerritories) -> list[tuple[object, ...]]:
+    """The QPV table of a pack as the API rounds it: each QPV, the rest, the commune."""
+    named = [(q.code, q) for q in table.qpvs] + [(None, table.outside_qpv), (None, table.whole)]
+    return [
+        (
+            code,
+            row.count,
+            None if row.share is None else round(row.share, 4),
+            row.population,
+            None if row.rate_per_1000 is None else round(row.rate_per_1000, 2),
+        )
+        for code, row in named
+    ]
+
+
+def api_territory_rows(commune: dict) -> list[tuple[object, ...]]:
+    rows = [*commune["qpvs"], commune["outside_qpv"], commune["whole"]]
+    return [
+        (row.get("code"), row["count"], row["share"], row["population"], row["rate_per_1000"])
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "generation"), [("analyst", 2015), ("analyst", 2024), ("partner", 2024)]
+)
+def test_the_pack_qpv_table_is_the_api_table(
+    api: Api, loaded: Settings, engine: Engine, kind: str, generation: int
+) -> None:
+    """Counts, shares, populations (the rest of the commune's too: known in 2015, where every
+    QPV's is) and rates per 1,000, for each reader: the pack and the API read one figure."""
+    from observatory.reports.request import make_request
+    from observatory.store.incidents import IncidentStore
+
+    snapshot = IncidentStore(engine, loaded.timezone).snapshot()
+    partner = kind == "partner"  # then the pack is drawn from the release the API answers from
+    request = make_request("31555", "2025-01", "2025-12", partner=partner, generation=generation)
+    figures = pack_figures(engine, snapshot, request, loaded, kind=kind)  # type: ignore[arg-type]
+    answer = api.client.get(
+        "/api/v1/stats/territories",
+        params={**PERIOD, "from": "2025-01-01", "to": "2025-12-31", "generation": generation},
+        headers=auth(api.tokens[kind]),
+    )
+    assert answer.status_code == 200, answer.text
+    rows = territory_rows(figures.territories)
+    assert rows == api_territory_rows(answer.json()["communes"][0])
+    rest_population = rows[-2][3]
+    assert (rest_population is not None) == (generation == 2015)
 
 
 def test_maps_drawn_on_the_server_are_not_blank(loaded: Settings, engine: Engine) -> None:
-    from observatory.reports.gather import gather
     from observatory.reports.maps import hexagon_map, hotspot_map
     from observatory.reports.request import make_request
     from observatory.store.incidents import IncidentStore
@@ -442,14 +481,7 @@ def test_maps_drawn_on_the_server_are_not_blank(loaded: Settings, engine: Engine
             view = partner_snapshot(
                 current_publication(engine, snapshot, date(2026, 12, 6), loaded), snapshot
             )
-        figures = gather(
-            engine,
-            view,
-            request,
-            timezone=loaded.timezone,
-            rules=Rules.of(loaded),
-            time_slots=loaded.time_slots,
-        )
+        figures = pack_figures(engine, view, request, loaded)
         for png in (hexagon_map(figures), hotspot_map(figures)):
             image = Image.open(io.BytesIO(png))
             assert image.format == "PNG" and image.width >= 1000
