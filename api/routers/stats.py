@@ -10,13 +10,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.answers.stats import (
-    CompStatAnswer,
-    SummaryAnswer,
-    TerritoriesAnswer,
-    TimeslotsAnswer,
-    TrendsAnswer,
-)
 from api.cache import cached
 from api.datadeps import (
     AggregateReader,
@@ -29,6 +22,13 @@ from api.datadeps import (
     describe_filter,
 )
 from api.deps import SessionDep, SettingsDep
+from api.schemas.stats import (
+    CompStatAnswer,
+    SummaryAnswer,
+    TerritoriesAnswer,
+    TimeslotsAnswer,
+    TrendsAnswer,
+)
 from observatory.analytics.filters import parse_day
 from observatory.categories import FAMILIES
 from observatory.errors import InvalidInput

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -16,8 +17,8 @@ class FilterEcho(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    date_from: str | None = Field(alias="from", description="Premier jour inclus (AAAA-MM-JJ)")
-    to: str | None = Field(description="Dernier jour inclus (AAAA-MM-JJ)")
+    date_from: date | None = Field(alias="from", description="Premier jour inclus (AAAA-MM-JJ)")
+    to: date | None = Field(description="Dernier jour inclus (AAAA-MM-JJ)")
     categories: list[str] | None = Field(
         description="Codes des catégories retenues ; null : toutes"
     )
@@ -67,3 +68,34 @@ class AnswerContext(BaseModel):
     privacy: PartnerPrivacy | None = Field(
         default=None, description="Partenaires : le traitement des chiffres diffusés"
     )
+
+
+class Answer(BaseModel):
+    """Le début de toute réponse statistique : le filtre auquel elle répond."""
+
+    filter: FilterEcho = Field(description="Le filtre tel qu'il a été compris")
+
+
+DATA_VERSION = "Version des données (change à chaque import ou suppression)"
+THRESHOLD = (
+    "Seuil d'affichage : une valeur de 1 à seuil − 1 est masquée (null, « < 5 ») ; "
+    "null : rien n'est masqué"
+)
+PRIVACY = "Pour un partenaire seulement : la protection de ses valeurs"
+
+
+class Disclosed(BaseModel):
+    """Ce que toute réponse statistique dit, à la fin, de ses données et de leur protection."""
+
+    # An answer is ``class XAnswer(Disclosed, X)``: the last base's fields come first, so these
+    # end the answer, as they always have.
+    data_version: int = Field(description=DATA_VERSION)
+    suppression_threshold: int | None = Field(description=THRESHOLD)
+    privacy: PartnerPrivacy | None = Field(None, description=PRIVACY)
+
+
+# A count, and whether it was masked.
+Count = Annotated[
+    int | None, Field(description="Nombre de faits ; null : sous le seuil d'affichage (« < 5 »)")
+]
+Suppressed = Annotated[bool, Field(description="Vrai quand le nombre est masqué (« < 5 »)")]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from api.answers.stats import CompStatAnswer, SummaryAnswer, TerritoriesAnswer
 from api.cache import json_body
+from api.schemas.stats import CompStatAnswer, SummaryAnswer, TerritoriesAnswer
 
 STATS = ["summary", "timeslots", "trends", "compstat", "territories"]
 FILTER = {

@@ -9,14 +9,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.answers import (
+from api.schemas.common import (
     DATA_VERSION,
     PRIVACY,
     THRESHOLD,
     Answer,
     Count,
     Disclosed,
-    PrivacyNote,
+    PartnerPrivacy,
     Suppressed,
 )
 
@@ -175,7 +175,7 @@ class CompStatAnswer(Answer):
     # Absent with ``at`` null: there is nothing to describe.
     data_version: int | None = Field(None, description=f"{DATA_VERSION} ; absente si at est null")
     suppression_threshold: int | None = Field(None, description=THRESHOLD)
-    privacy: PrivacyNote | None = Field(None, description=PRIVACY)
+    privacy: PartnerPrivacy | None = Field(None, description=PRIVACY)
 
 
 # -- /stats/territories ------------------------------------------------------------------------
