@@ -40,7 +40,6 @@ from ingest.filetypes import (
     FileLimits,
     FileType,
     allowed_file,
-    fr_count,
     sheet_rows,
 )
 from ingest.incidents.columns import objects, text_series
@@ -49,12 +48,11 @@ from ingest.incidents.headers import (
     csv_header,
     filled_length,
     sheet_header,
-    unique_names,
 )
+from ingest.incidents.limits import too_many_columns, within_limits
 from ingest.incidents.mapping import Mapping
-from ingest.incidents.places import WGS84, detect_crs, to_wgs84
 from ingest.incidents.plaincsv import Records, is_plain, records, text_records
-from observatory.errors import InvalidInput, TooLarge
+from observatory.errors import InvalidInput
 
 EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
 SEPARATORS = (",", ";", "\t", "|")
@@ -151,60 +149,11 @@ def read_table(
         elif found.type is FileType.XLSX:
             chunks = _read_xlsx(found.path, mapping, chunk_size, limits)
         else:
-            chunks = _read_vector(found.path, mapping, chunk_size, limits)
-        yield from _within_limits(chunks, path.name, limits)
+            # Imported here: vectorread imports this module's RawChunk.
+            from ingest.incidents.vectorread import read_vector
 
-
-def _within_limits(chunks: Iterator[RawChunk], name: str, limits: FileLimits) -> Iterator[RawChunk]:
-    """The chunks, as long as the file stays within the limits of rows and cell length."""
-    rows = 0
-    for chunk in chunks:
-        rows += len(chunk)
-        if rows > limits.rows:
-            raise TooLarge(
-                f"« {name} » a plus de {fr_count(limits.rows)} lignes (OBS_MAX_ROWS) : découpez-le "
-                "(par année, par exemple) et importez chaque partie ; rien n'a été enregistré."
-            )
-        _check_cells(chunk, name, limits.cell_chars)
-        yield chunk
-
-
-def _check_cells(chunk: RawChunk, name: str, limit: int) -> None:
-    for column in chunk.columns:
-        lengths = _lengths(chunk, column)
-        if len(lengths) and np.nanmax(lengths, initial=0) > limit:
-            at = int(np.flatnonzero(np.nan_to_num(lengths) > limit)[0])
-            _too_long(name, int(chunk.row_numbers[at]), f"« {column} »", lengths[at], limit)
-    if chunk.extra_fields is not None:
-        for at, extra in enumerate(chunk.extra_fields):
-            if extra is not None and max(len(str(v)) for v in extra) > limit:
-                longest = max(len(str(v)) for v in extra)
-                _too_long(name, int(chunk.row_numbers[at]), "au-delà de l'en-tête", longest, limit)
-
-
-def _lengths(chunk: RawChunk, column: str) -> np.ndarray:
-    if chunk._frame is None and chunk._text is not None:
-        lengths = pc.utf8_length(chunk._text[column])
-        return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype="float64")
-    values = chunk.frame[column]
-    return values.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy(dtype="float64")
-
-
-def _too_long(name: str, row: int, column: str, length: float, limit: int) -> None:
-    raise InvalidInput(
-        f"« {name} », ligne {row}, colonne {column} : une cellule de {fr_count(length)} "
-        f"caractères, {fr_count(limit)} au plus (OBS_MAX_CELL_CHARS, la limite d'Excel). "
-        "Vérifiez l'export (un guillemet jamais refermé colle souvent des lignes entières) ; "
-        "rien n'a été enregistré."
-    )
-
-
-def _too_many_columns(name: str, found: int, limit: int) -> InvalidInput:
-    return InvalidInput(
-        f"« {name} » a {fr_count(found)} colonnes : {fr_count(limit)} au plus "
-        "(OBS_MAX_COLUMNS). Vérifiez le séparateur et retirez les colonnes inutiles ; "
-        "rien n'a été enregistré."
-    )
+            chunks = read_vector(found.path, mapping, chunk_size, limits)
+        yield from within_limits(chunks, path.name, limits)
 
 
 def sniff_csv(path: Path, mapping: Mapping) -> tuple[str, str]:
@@ -287,7 +236,7 @@ def _read_csv(
     # Before any record is split: a line of a million separators would make a million columns.
     widest = max(width, _max_fields(path, separator))
     if widest > limits.columns:
-        raise _too_many_columns(path.name, widest, limits.columns)
+        raise too_many_columns(path.name, widest, limits.columns)
     if is_plain(path, encoding, separator):
         valid_utf8 = mapping.encoding is None and encoding == "utf-8"  # sniffing decoded it all
         size = int(chunk_size)
@@ -454,7 +403,7 @@ def _xlsx_chunks(
             if not any(cells):
                 continue
             if len(cells) > max_columns and (width := filled_length(cells)) > max_columns:
-                raise _too_many_columns(path.name, width, max_columns)
+                raise too_many_columns(path.name, width, max_columns)
             if header is None:
                 header = sheet_header(cells)
                 continue
@@ -492,84 +441,3 @@ def _table_chunk(rows: list[list[str]], numbers: list[int], header: list[str]) -
     names = header + [f"\0surplus {i}" for i in range(width - len(header))]
     table = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=names, dtype=object)
     return _csv_chunk(table, np.asarray(numbers, dtype="int64"), header)
-
-
-def _read_vector(
-    path: Path, mapping: Mapping, chunk_size: int, limits: FileLimits
-) -> Iterator[RawChunk]:
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    layer = mapping.sheet if path.suffix.lower() == ".gpkg" else None
-    try:
-        source = pyogrio.open_arrow(path, layer=layer, use_pyarrow=True, batch_size=chunk_size)
-        meta, reader = source.__enter__()
-    except (DataSourceError, DataLayerError, OSError) as exc:
-        raise InvalidInput(
-            f"Fichier géographique illisible : « {path.name} » (attendu {EXPECTED_FORMATS})"
-        ) from exc
-    if len(reader.schema) > limits.columns + 1:  # + the geometry
-        source.__exit__(None, None, None)
-        raise _too_many_columns(path.name, len(reader.schema) - 1, limits.columns)
-    return _vector_chunks(source, meta, reader, mapping)
-
-
-def _vector_chunks(
-    source: Any, meta: dict[str, Any], reader: Any, mapping: Mapping
-) -> Iterator[RawChunk]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    crs = meta.get("crs") or mapping.crs
-    schema = reader.schema
-    geometry = next(
-        (
-            f.name
-            for f in schema
-            if (f.metadata or {}).get(b"ARROW:extension:name") == b"geoarrow.wkb"
-        ),
-        meta.get("geometry_name") or "wkb_geometry",
-    )
-    done = 0
-    try:
-        for batch in reader:
-            n = batch.num_rows
-            cells = {}
-            for field in schema:
-                if field.name == geometry:
-                    continue
-                column = batch.column(field.name)
-                try:
-                    column = pc.cast(column, pa.string())
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    column = pa.array([None if v is None else str(v) for v in column.to_pylist()])
-                cells[field.name] = column.to_pandas()
-            frame = to_object_frame(pd.DataFrame(cells, index=pd.RangeIndex(n)))
-            frame.columns = unique_names(list(frame.columns))
-            if geometry in schema.names:
-                lonlat = _points(batch.column(geometry).to_numpy(zero_copy_only=False), crs)
-            else:
-                lonlat = np.full((n, 2), np.nan)
-            yield RawChunk(frame, np.arange(done + 1, done + n + 1, dtype="int64"), lonlat)
-            done += n
-        if done == 0:
-            empty = pd.DataFrame(columns=[f.name for f in schema if f.name != geometry])
-            yield RawChunk(empty.astype(object), np.array([], dtype="int64"), np.empty((0, 2)))
-    finally:
-        source.__exit__(None, None, None)
-
-
-def _points(wkb: np.ndarray, crs: int | str | None) -> np.ndarray:
-    """WGS84 lon/lat of point geometries (single-part multipoints too); NaN for others."""
-    import shapely
-
-    geoms = shapely.from_wkb(wkb)
-    single = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)
-    geoms = np.where(single, shapely.get_geometry(geoms, 0), geoms)
-    points = np.asarray(geoms, dtype=object).copy()
-    points[(shapely.get_type_id(geoms) != 0) | shapely.is_empty(geoms)] = None
-    x, y = shapely.get_x(points), shapely.get_y(points)
-    finite = np.isfinite(x) & np.isfinite(y)
-    source = crs if crs is not None else detect_crs(x[finite], y[finite])
-    lon, lat = to_wgs84(x, y, source) if source != WGS84 else (x, y)
-    return np.column_stack([lon, lat]).astype("float64")
