@@ -7,7 +7,7 @@ stores it with the first day of the local month (``hour_of_week_and_month``: the
 ``incident.local_hour_of_week`` and ``local_month``), the in-memory copy reads it back and takes
 its local days and the hours of interval facts from a ``Clock`` (observatory/store/), and the SQL
 reference transcribes it (``local_hour_of_week`` in observatory/store/plainsql.py;
-tests/integration/test_localtime_sql.py holds the transcription equal to this module).
+tests/observatory/store/test_localtime_sql.py holds the transcription equal to this module).
 
 A fact known only to lie in an interval (a burglary between 22:00 and 07:00) is spread over the
 hour blocks it touches, each block receiving the same share (Ratcliffe's aoristic method); the

@@ -21,52 +21,65 @@ TEST_DATABASE = "observatory_test"
 
 TESTS = Path(__file__).resolve().parent
 
+# Tests mirror the code: tests/api/, tests/ingest/<source>/, tests/observatory/<package>/,
+# tests/benchmarks/, tests/notebooks/; tests/e2e/ drives the page in Chromium.
+#
 # The fast lane, `make test-fast` (pytest -m "not slow"), leaves out whole modules: those that
 # drive Chromium (tests/e2e/), execute the notebooks or schemathesis, run the `observatory` CLI
 # in a subprocess or serve the API on a port, and those measured longest (pytest --durations),
-# so that it runs in under two minutes. `make test` runs everything. Paths are from tests/.
-SLOW_FOLDERS = frozenset({"e2e"})
+# so that it runs in under two minutes. `make test` runs everything. Paths are from tests/; a
+# path that names no file stops the collection (a moved module must not leave the slow lane).
+SLOW_FOLDERS = frozenset({"e2e", "notebooks"})
 SLOW_MODULES = frozenset(
     {
-        # Notebooks and schemathesis.
-        "integration/test_notebooks.py",
-        "integration/test_schemathesis.py",
+        # Schemathesis.
+        "api/test_schemathesis.py",
         # The CLI in a subprocess, or the API served on a port.
-        "integration/test_actions.py",
-        "integration/test_audit.py",
-        "integration/test_cli.py",
-        "integration/test_etat4001_cli.py",
-        "integration/test_faults.py",
-        "integration/test_heavy_queue.py",
-        "integration/test_hostile_requests.py",
-        "integration/test_import_hostile.py",
-        "integration/test_import_tracking.py",
-        "integration/test_partner_release.py",
-        "integration/test_purge.py",
-        "integration/test_reports.py",
-        "integration/test_review17_attacks.py",
-        "unit/test_synthetic.py",
+        "api/test_audit.py",
+        "api/test_heavy_queue.py",
+        "api/test_hostile_requests.py",
+        "api/test_review17_attacks.py",
+        "benchmarks/test_synthetic.py",
+        "ingest/incidents/test_import_hostile.py",
+        "ingest/incidents/test_import_tracking.py",
+        "observatory/actions/test_actions.py",
+        "observatory/cli/test_cli.py",
+        "observatory/cli/test_etat4001_cli.py",
+        "observatory/privacy/test_partner_release.py",
+        "observatory/reports/test_reports.py",
+        "observatory/test_faults.py",
+        "observatory/test_purge.py",
         # Measured longest (5 to 43 s each on the 2-core reference machine).
-        "integration/test_answer_cache.py",
-        "integration/test_etat4001_api.py",
-        "integration/test_etat4001_workbook.py",
-        "integration/test_exports.py",
-        "integration/test_import_fuzz.py",
-        "integration/test_injection.py",
-        "integration/test_privacy_attacks.py",
-        "integration/test_tiles.py",
-        "unit/test_ingest_plaincsv.py",
+        "api/test_answer_cache.py",
+        "api/test_etat4001_routes.py",
+        "api/test_injection.py",
+        "api/test_tiles_layer.py",
+        "ingest/etat4001/test_workbook.py",
+        "ingest/incidents/test_import_fuzz.py",
+        "ingest/incidents/test_plaincsv.py",
+        "observatory/privacy/test_privacy_attacks.py",
+        "observatory/test_exports.py",
     }
 )
+# What needs the real PostGIS: a test that asks, directly or through another fixture, for one of
+# these fixtures, is marked `integration`; a test that starts a cluster of its own says so.
+DATABASE_FIXTURES = frozenset({"database_url", "engine"})
+
+
+def _check_slow_paths() -> None:
+    missing = sorted(p for p in SLOW_MODULES if not (TESTS / p).is_file())
+    if missing:
+        raise pytest.UsageError(f"SLOW_MODULES names no file: {', '.join(missing)}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark by place: `integration` under tests/integration/, `slow` as listed above."""
+    """Mark `integration` what uses the database, `slow` what is listed above."""
+    _check_slow_paths()
     for item in items:
         if not item.path.is_relative_to(TESTS):
             continue
         where = item.path.relative_to(TESTS)
-        if where.parts[0] == "integration":
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
         if where.parts[0] in SLOW_FOLDERS or where.as_posix() in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

@@ -4,7 +4,7 @@ The formats are those of ingest.incidents.dates. A value is read with a regular 
 (RE2 through pyarrow when installed, else Python's) whose named groups give its fields; the
 usual fixed-width shapes (``15/01/2024``, ``15/01/2024 22:30``, ``2024-01-15T22:30:00``,
 ``22:30``) are read straight from their characters first, and only the other values go through
-the expression. Both give the same result for a value; tests/unit/test_ingest_datevalues.py
+the expression. Both give the same result for a value; tests/ingest/incidents/test_datevalues.py
 checks that they agree.
 """
 

@@ -65,7 +65,7 @@ def local_hour_of_week(moment: ColumnElement[datetime], zone: str) -> ColumnElem
     """The local hour of the week (0 = Monday 0 h … 167) of a timestamptz, in the zone.
 
     The SQL transcription of observatory/localtime.py's rule, (ISO weekday - 1) × 24 + the
-    hour of the wall time; tests/integration/test_localtime_sql.py holds the two equal, across
+    hour of the wall time; tests/observatory/store/test_localtime_sql.py holds the two equal, across
     changes of clock and in half-hour zones.
     """
     local = at_zone(moment, zone)

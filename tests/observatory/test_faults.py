@@ -28,10 +28,11 @@ from observatory.localdb import LocalCluster
 from observatory.settings import PROJECT_ROOT, Settings
 from observatory.tokens import create_token
 from tests.conftest import TEST_SECRET, auth
-from tests.integration.test_cli import base_env, free_port
+from tests.observatory.cli.test_cli import base_env, free_port
 
 # Each test is bounded well under the suite's default: its own cluster, its own server.
-pytestmark = pytest.mark.timeout(120)
+# Each test starts a PostGIS cluster of its own.
+pytestmark = [pytest.mark.timeout(120), pytest.mark.integration]
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 MESSY = SAMPLES / "municipal_messy.csv"

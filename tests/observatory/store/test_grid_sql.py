@@ -3,7 +3,7 @@ import numpy as np
 from sqlalchemy import ARRAY, BigInteger, Engine, func, literal, select
 
 from observatory.grid import parent_expression
-from tests.unit.test_grid import random_cells
+from tests.observatory.test_grid import random_cells
 
 
 def test_sql_parents_match_h3(engine: Engine) -> None:

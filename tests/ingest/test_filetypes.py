@@ -26,8 +26,7 @@ from ingest.filetypes import (
 from ingest.incidents.mapping import Mapping
 from ingest.incidents.reading import read_table
 from observatory.errors import InvalidInput, TooLarge
-
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+from tests.samples import SAMPLES
 
 
 def vrt(target: str) -> bytes:

@@ -14,7 +14,14 @@ from observatory.analytics.studyarea import (
     incremental_moran_z,
     study_area_cells,
 )
-from tests.unit.test_hotspots import LAT, LON, disk, holed_area, neighbours, planted
+from tests.observatory.analytics.test_hotspots import (
+    LAT,
+    LON,
+    disk,
+    holed_area,
+    neighbours,
+    planted,
+)
 
 # --- study area --------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import esda
 import geopandas as gpd
@@ -24,8 +23,8 @@ from ingest.boundaries import import_communes
 from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;nature;code_insee;longitude;latitude"
 HOT = (1.44395, 43.60447)  # Capitole
 BURST = (1.47200, 43.62000)

@@ -25,8 +25,8 @@ from ingest.boundaries import import_communes
 from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;nature;code_insee;longitude;latitude"
 MVT = "application/vnd.mapbox-vector-tile"
 PROBLEM = "application/problem+json"

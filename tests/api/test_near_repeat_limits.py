@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,8 +18,8 @@ from observatory.db import make_sessionmaker
 from observatory.settings import Settings
 from observatory.tokens import create_token
 from tests.conftest import api_settings, auth
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;nature;code_insee;longitude;latitude"
 SPOT = (1.44395, 43.60447)  # Capitole
 WEST, SOUTH, EAST, NORTH = 1.38, 43.57, 1.50, 43.64

@@ -1,6 +1,6 @@
 """The fast path (columnar store + engine) equals plain SQL equals pandas, filter by filter.
 
-One generated file (tests/integration/engine_data.py: ~5,000 facts over 2023–2024, intervals,
+One generated file (tests/observatory/store/engine_data.py: ~5,000 facts over 2023–2024, intervals,
 the nights of the changes of clock, month edges, bbox edges, QPV boundaries) goes through the
 real importers; every analysis is then computed three ways: from the snapshot
 (observatory.analytics.engine), by PostgreSQL (observatory.store.plainsql) and by pandas /
@@ -32,7 +32,7 @@ from observatory.store import plainsql
 from observatory.store.incidents import IncidentStore
 from observatory.store.snapshot import Snapshot
 from tests.conftest import TEST_SECRET, _truncate_all
-from tests.integration.engine_data import (
+from tests.observatory.store.engine_data import (
     COMMUNES,
     FILTER_BBOX,
     QPV_FILES,

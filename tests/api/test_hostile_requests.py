@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import api_settings, auth
-from tests.unit.test_filetypes import vrt, xlsx_bomb
+from tests.ingest.test_filetypes import vrt, xlsx_bomb
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 
@@ -259,7 +259,7 @@ def test_observatory_serve_believes_no_forwarded_for_by_default(
     rotating it escaped the count of wrong tokens."""
     import httpx
 
-    from tests.integration.test_faults import served
+    from tests.observatory.test_faults import served
 
     with served(database_url, tmp_path, OBS_AUTH_FAILURES_PER_MINUTE="3") as (base, _):
         codes = [

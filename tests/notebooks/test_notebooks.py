@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from observatory.db import make_sessionmaker
 from observatory.settings import PROJECT_ROOT
 from tests.conftest import _truncate_all
-from tests.integration.test_reports import load_samples, pack_settings
+from tests.observatory.reports.test_reports import load_samples, pack_settings
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 CELL_TIMEOUT = 120

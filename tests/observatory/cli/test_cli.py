@@ -133,6 +133,7 @@ def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     shutil.rmtree(cluster.base_dir, ignore_errors=True)
 
 
+@pytest.mark.integration  # a cluster of its own
 def test_local_cluster_lifecycle_and_stopped_database(own_cluster: dict[str, str]) -> None:
     env = own_cluster
     first = run(["db", "start"], env)

@@ -23,8 +23,8 @@ from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;code_insee;longitude;latitude"
 
 # Two busy places, and one quiet one, in Toulouse.
