@@ -5,9 +5,9 @@ Toulouse outline (data/samples/communes_toulouse.geojson, `study_area_cells`) wi
 Poisson counts and a few planted high-rate discs. Our side starts from cell ids and counts
 (`ring_weights` + `gi_star`, `hotspots`, `emerging_hotspots`); esda's side starts from the same
 cell ids and counts too: neighbour lists from h3-py `grid_disk` (the cell itself included, as
-tests/observatory/analytics/test_hotspots.py builds its reference), a libpysal `W`, then `G_Local(star=True,
-transform="B")`. Each side is also timed with its weights prebuilt, so that one sees where the
-time goes. Results are checked against esda before anything is timed.
+tests/observatory/analytics/test_hotspots.py builds its reference), a libpysal `W`, then
+`G_Local(star=True, transform="B")`. Each side is also timed with its weights prebuilt, so that
+one sees where the time goes. Results are checked against esda before anything is timed.
 
 No database is needed. About three minutes on the project's 2-core machine.
 """
