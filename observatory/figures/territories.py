@@ -117,14 +117,15 @@ def territories(
             CommuneTerritories(
                 commune.code,
                 commune.name,
-                # The whole commune: the release's own measure, its categories told.
+                # The whole commune: the release's own measure, its categories told (but
+                # inside a bbox, as the summary says).
                 _row(
                     commune,
                     commune.name,
                     whole.get(commune.code, {}),
                     commune.population,
                     of,
-                    True,
+                    disclosure.tells_categories(f.but(commune=commune.code, qpv=None)),
                     disclosure,
                 ),
                 _row(

@@ -281,8 +281,8 @@ def territory_text(figures: PackFigures) -> str:
         "celle de chaque QPV l'est)."
         + (
             f" Secret statistique : un territoire de moins de {figures.threshold} faits est "
-            "masqué, et avec lui le plus petit autre, pour que la commune moins les autres ne "
-            "le redonne pas."
+            "masqué. Les comptes de cette version sont ceux de la diffusion partenaires, "
+            "bruités : la commune moins les autres territoires ne redonne pas un compte exact."
             if figures.threshold
             else ""
         )

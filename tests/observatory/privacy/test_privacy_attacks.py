@@ -364,3 +364,20 @@ def test_resolutions_an_analyst_did_not_ask_for_stay_at_9(world: World) -> None:
         "/api/v1/tiles/hexagons/16/33030/23929.pbf", params=params, headers=world.admin
     )
     assert police.headers["x-h3-resolution"] == "11"
+
+
+def test_a_bbox_tells_no_categories_in_any_answer(world: World) -> None:
+    """The release measures categories per whole commune: inside a box a partner reads families
+    only, from the summary and from the territories alike (the commune row of the territories
+    once gave the categories of the box's facts, which the summary refused)."""
+    west, south, east, north = TOULOUSE
+    box = (west, south, (west + east) / 2, (south + north) / 2)
+    params = {**month("2024-05"), "bbox": box_param(box), "commune": "31555"}
+    summary = world.get("/stats/summary", params, world.partner)
+    assert summary["categories"] == [] and summary["families"]
+    answer = world.get("/stats/territories", params, world.partner)
+    rows = [row for c in answer["communes"] for row in (c["whole"], c["outside_qpv"], *c["qpvs"])]
+    assert rows and all(row["by_category"] is None for row in rows)
+    # Without the box, the whole commune's categories are the release's own measure.
+    whole = world.get("/stats/territories", month("2024-05") | {"commune": "31555"}, world.partner)
+    assert whole["communes"][0]["whole"]["by_category"]

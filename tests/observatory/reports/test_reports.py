@@ -36,6 +36,7 @@ from observatory.figures.territories import CommuneTerritories
 from observatory.privacy.partner import partner_snapshot
 from observatory.privacy.publication import current_publication
 from observatory.reports import pack_figures
+from observatory.reports.content import territory_text
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
 from tests.samples import load_samples
@@ -466,6 +467,19 @@ def test_the_pack_qpv_table_is_the_api_table(
     assert rows == api_territory_rows(answer.json()["communes"][0])
     rest_population = rows[-2][3]
     assert (rest_population is not None) == (generation == 2015)
+    if partner:
+        # What the pack says of its secret is true: its counts are the release's, not the exact
+        # ones, so that the commune less the other territories gives no exact hidden count.
+        assert "bruités" in territory_text(figures)
+        exact = pack_figures(
+            engine,
+            snapshot,
+            make_request("31555", "2025-01", "2025-12", partner=False, generation=generation),
+            loaded,
+            kind="analyst",
+        )
+        counts = [row[1] for row in rows]
+        assert counts != [row[1] for row in territory_rows(exact.territories)]
 
 
 def test_maps_drawn_on_the_server_are_not_blank(loaded: Settings, engine: Engine) -> None:
