@@ -9,6 +9,7 @@ Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/h
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -40,7 +41,9 @@ from observatory.analytics.filters import Filter
 from observatory.analytics.hotspots import (
     KS,
     RESOLUTIONS,
+    at_confidence,
     choose_resolution_and_k,
+    class_labels,
     grown_cells,
     hotspots,
     study_area_cells,
@@ -54,6 +57,7 @@ from observatory.analytics.nearrepeat import (
     knox_test,
 )
 from observatory.errors import InvalidInput
+from observatory.privacy.policy import Disclosure
 from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
@@ -131,6 +135,34 @@ def _study_area(
     return res, k, cells, reason
 
 
+def _shown(values: np.ndarray, precise: bool) -> list[Any]:
+    """A statistic's values, or nulls where the caller may not see them."""
+    return values.tolist() if precise else [None] * values.size
+
+
+def _cell_features(
+    cells: np.ndarray,
+    counts: np.ndarray,
+    disclosure: Disclosure,
+    columns: dict[str, list[Any]],
+    *,
+    tally: str,
+) -> tuple[list[str], dict[str, int]]:
+    """Each cell's feature (h3, its count unless hidden, suppressed, then the columns) and how
+    many cells have each value of the column ``tally``, in order of first appearance."""
+    features = []
+    for i, (cell, count) in enumerate(zip(cells.tolist(), counts.tolist(), strict=True)):
+        hidden = disclosure.hides(count)
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else count,
+            "suppressed": hidden,
+            **{name: values[i] for name, values in columns.items()},
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
+    return features, dict(Counter(columns[tally]))
+
+
 def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
     return GeoJSONResponse(geojson.collection(features, metadata=meta))
 
@@ -173,34 +205,20 @@ def hotspot_layer(
     result = hotspots(
         cells, counts, k, fdr=fdr, permutations=permutations, seed=seed, cancelled=client_left
     )
-    floor = {0.1: 1, 0.05: 2, 0.01: 3}
-    level = max((lvl for a, lvl in floor.items() if alpha <= a), default=1)
-    features = []
-    for cell, count, z, p, code, label in zip(
-        result.cells.tolist(),
-        counts.tolist(),
-        result.z.tolist(),
-        result.p.tolist(),
-        result.code.tolist(),
-        result.label.tolist(),
-        strict=True,
-    ):
-        if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
-            code, label = "not_significant", "non significatif"
-        hidden = disclosure.hides(count)
-        properties = {
-            "h3": f"{cell:x}",
-            "count": None if hidden else count,
-            "suppressed": hidden,
-            "gi_z": z if precise else None,
-            "gi_p": p if precise else None,
-            "class": code,
-            "label": label,
-        }
-        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
-    classes: dict[str, int] = {}
-    for feature_code in result.code.tolist():
-        classes[feature_code] = classes.get(feature_code, 0) + 1
+    # The classes the asked confidence keeps, counted as the features show them.
+    codes = at_confidence(result.code, alpha)
+    features, classes = _cell_features(
+        result.cells,
+        counts,
+        disclosure,
+        {
+            "gi_z": _shown(result.z, precise),
+            "gi_p": _shown(result.p, precise),
+            "class": codes.tolist(),
+            "label": class_labels(codes).tolist(),
+        },
+        tally="class",
+    )
     meta = {
         "method": "Gi* de Getis–Ord, poids binaires (anneaux H3, cellule comprise)",
         "resolution": res,
@@ -264,31 +282,18 @@ def emerging_layer(
     cube = cube[:, complete]
     starts = [s for s, c in zip(periods.starts, periods.complete, strict=True) if c]
     result = emerging_hotspots(cells, cube, k=k, alpha=alpha, fdr=fdr, cancelled=client_left)
-    totals = cube.sum(axis=1)
-    features = []
-    for cell, total, pattern, label, tz, tp in zip(
-        cells.tolist(),
-        totals.tolist(),
-        result.pattern.tolist(),
-        result.label.tolist(),
-        result.trend_z.tolist(),
-        result.trend_p.tolist(),
-        strict=True,
-    ):
-        hidden = disclosure.hides(total)
-        properties = {
-            "h3": f"{cell:x}",
-            "count": None if hidden else total,
-            "suppressed": hidden,
-            "pattern": pattern,
-            "label": label,
-            "trend_z": tz if precise else None,
-            "trend_p": tp if precise else None,
-        }
-        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
-    patterns: dict[str, int] = {}
-    for pattern in result.pattern.tolist():
-        patterns[pattern] = patterns.get(pattern, 0) + 1
+    features, patterns = _cell_features(
+        cells,
+        cube.sum(axis=1),
+        disclosure,
+        {
+            "pattern": result.pattern.tolist(),
+            "label": result.label.tolist(),
+            "trend_z": _shown(result.trend_z, precise),
+            "trend_p": _shown(result.trend_p, precise),
+        },
+        tally="pattern",
+    )
     meta = {
         "method": "analyse des points chauds émergents (cube espace-temps, Gi*, Mann–Kendall)",
         "resolution": res,
