@@ -20,16 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.cache import cached
-from api.datadeps import (
-    AggregateReader,
-    AuditNarrow,
-    DisclosureDep,
-    FilterDep,
-    NomenclatureDep,
-    SnapshotDep,
-    describe_filter,
-    map_query,
-)
+from api.datadeps import AuditNarrow, MapRequestDep, describe_filter
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
 from api.responses import GeoJSONResponse
@@ -182,11 +173,7 @@ def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
 )
 @cached(heavy=lambda arguments: arguments["permutations"] > 0)
 def hotspot_layer(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -195,7 +182,8 @@ def hotspot_layer(
     permutations: Annotated[int, Query(ge=0, le=9999, description="0 : p analytique")] = 0,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Graine des permutations")] = 0,
 ) -> Response:
-    query = map_query(disclosure, f, res or 6, nomenclature)
+    snapshot, disclosure = ask.snapshot, ask.disclosure
+    query = ask.query(res or 6)
     f, res = query.filter, (query.resolution if res is not None else None)
     finest = disclosure.unasked_resolution_limit(f)
     res, k, cells, reason = _study_area(session, snapshot, f, res, k, finest)
@@ -231,10 +219,7 @@ def hotspot_layer(
         "study_area": "commune " + f.commune if f.commune else "faits filtrés et leurs anneaux",
         "cells": int(cells.size),
         "classes": classes,
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
+        **ask.echo(query),
     }
     return _collection(meta, features)
 
@@ -253,11 +238,7 @@ def hotspot_layer(
 )
 @cached(heavy=True)
 def emerging_layer(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -265,7 +246,8 @@ def emerging_layer(
     alpha: Annotated[float, Query(gt=0, le=0.1, description="Seuil de chaque pas")] = 0.05,
     fdr: Fdr = True,
 ) -> Response:
-    query = map_query(disclosure, f, res or 6, nomenclature)
+    snapshot, disclosure = ask.snapshot, ask.disclosure
+    query = ask.query(res or 6)
     f, res = query.filter, (query.resolution if res is not None else None)
     if disclosure.release and step != "month":
         raise InvalidInput("Pour un partenaire, le cube est mensuel : step=month.")
@@ -305,10 +287,7 @@ def emerging_layer(
         "chosen_because": reason,
         "cells": int(cells.size),
         "patterns": patterns,
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
+        **ask.echo(query),
     }
     return _collection(meta, features)
 
@@ -347,11 +326,7 @@ def _edges(value: str, name: str) -> list[float]:
 )
 @cached(heavy=True)
 def near_repeat(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     settings: SettingsDep,
     distances: Annotated[str, Query(description="Bornes en mètres : 0,100,200,400")] = (
         "0,100,200,400"
@@ -360,10 +335,11 @@ def near_repeat(
     permutations: Annotated[int, Query(ge=19, le=9999)] = 999,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
 ) -> dict[str, Any]:
+    snapshot, disclosure = ask.snapshot, ask.disclosure
     disclosure.check_near_repeat()
     # Pairs of facts with their distance are read at the scale of the facts: no sensitive
     # category for an analyst (observatory/privacy/policy.py).
-    query = map_query(disclosure, f, 6, nomenclature)
+    query = ask.query(6)
     f = query.filter
     distance_edges = _edges(distances, "distances")
     day_edges = _edges(days, "days")
