@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import Caller, CallerDep, SessionDep, SettingsDep, VersionsDep, require_role
 from observatory import audit
+from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import Filter, parse_filter
 from observatory.categories import FAMILIES
+from observatory.exports import HexagonTable
 from observatory.models import Category
 from observatory.privacy.partner import PartnerReleases
 from observatory.privacy.policy import Disclosure, MapQuery, Rules
@@ -185,6 +187,71 @@ async def get_disclosure(
 
 
 DisclosureDep = Annotated[Disclosure, Depends(get_disclosure)]
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """What a route about cells reads: the caller (any role that reads aggregates), the filter,
+    the snapshot, the disclosure and the category nomenclature."""
+
+    caller: Caller
+    filter: Filter
+    snapshot: Snapshot
+    disclosure: Disclosure
+    nomenclature: Nomenclature
+
+    def query(self, res: int) -> MapQuery:
+        """The question about cells at ``res`` as the caller's query space lets it be answered."""
+        return map_query(self.disclosure, self.filter, res, self.nomenclature)
+
+    def echo(self, query: MapQuery) -> dict[str, Any]:
+        """What a map answer ends with: the query space's notes, the filter as understood, the
+        data version and the privacy treatment."""
+        return {
+            **query.notes,
+            "filter": describe_filter(query.filter),
+            "data_version": self.snapshot.version,
+            **self.disclosure.describe(),
+        }
+
+    def hexagons(self, res: int) -> HexagonCounts:
+        """The hexagon counts of /layers/hexagons and of its export, with their metadata."""
+        query = self.query(res)
+        cells, counts = hexagon_counts(self.snapshot, query.filter, query.resolution)
+        table = HexagonTable(
+            query.resolution,
+            cells.tolist(),
+            [None if self.disclosure.hides(c) else c for c in counts.tolist()],
+            int(counts.sum()),
+        )
+        metadata = {
+            "resolution": query.resolution,
+            "total": self.disclosure.count(table.total),
+            **self.echo(query),
+        }
+        return HexagonCounts(query, table, metadata)
+
+
+@dataclass(frozen=True)
+class HexagonCounts:
+    """The hexagon layer: the question answered, the counts to show, the metadata."""
+
+    query: MapQuery
+    table: HexagonTable
+    metadata: dict[str, Any]
+
+
+async def get_map_request(
+    caller: AggregateReader,
+    f: FilterDep,
+    snapshot: SnapshotDep,
+    disclosure: DisclosureDep,
+    nomenclature: NomenclatureDep,
+) -> MapRequest:
+    return MapRequest(caller, f, snapshot, disclosure, nomenclature)
+
+
+MapRequestDep = Annotated[MapRequest, Depends(get_map_request)]
 
 
 def describe_filter(f: Filter) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.clients import client_address
 from observatory.changes import Versions, versions
 from observatory.settings import Settings
 from observatory.tokens import (
@@ -102,8 +103,6 @@ MISSING_TOKEN = "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <j
 
 def client_of(request: Request) -> str:
     """The client's address: the connection's, or the one a trusted proxy gives."""
-    from api.security import client_address
-
     return client_address(request.scope, getattr(request.app.state, "trusted_proxies", ()))
 
 

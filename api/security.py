@@ -4,7 +4,6 @@ keeps presenting wrong tokens, and requests with a body checked at their headers
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import threading
 import time
@@ -14,16 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.clients import client_address, trusted_networks
+from api.deps import MISSING_TOKEN, authenticate, get_caller
+from api.errors import problem
 from observatory.changes import versions
 from observatory.errors import TooLarge
 from observatory.settings import Settings
@@ -83,43 +86,6 @@ def install(app: FastAPI, settings: Settings, routes: tuple[BodyRoute, ...] = ()
     app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     # Inside the headers and CORS (added after them: outer), so that its refusals get them too.
     app.add_middleware(BodyGuard, settings=settings, routes=routes)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def trusted_networks(given: list[str]) -> tuple[Network, ...]:
-    """OBS_TRUSTED_PROXIES as networks (an address is a network of one)."""
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in given if item.strip())
-
-
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
-    """The client's address: the connection's; when that is a trusted proxy, the last address
-    of X-Forwarded-For that is not one (what the nearest untrusted hop said it was)."""
-    peer = scope["client"][0] if scope.get("client") else "?"
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [
-        hop.strip()
-        for name, value in scope.get("headers", ())
-        if name == b"x-forwarded-for"
-        for hop in value.decode("latin-1").split(",")
-    ]
-    for hop in reversed(hops):
-        if not _within(hop, trusted):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer
-    return peer
 
 
 class SecureHeaders:
@@ -248,8 +214,6 @@ class BodyGuard:
         await self.app(scope, replay(body, receive), send)
 
     async def _refusal(self, scope: Scope, limit: int) -> Response | None:
-        from api.errors import problem
-
         roles = required_roles(self.routes, scope)
         if roles is not None:
             request = Request(scope)
@@ -263,8 +227,6 @@ class BodyGuard:
 
 
 def too_large(limit: int) -> Response:
-    from api.errors import problem
-
     what = f"{limit // MB} Mo" if limit >= MB else f"{limit // 1024} Ko"
     return problem(
         413,
@@ -275,12 +237,6 @@ def too_large(limit: int) -> Response:
 
 async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Response | None:
     """None when the caller may use the route (kept in request.state), else the refusal."""
-    from fastapi import HTTPException
-    from starlette.concurrency import run_in_threadpool
-
-    from api.deps import MISSING_TOKEN, authenticate
-    from api.errors import problem
-
     scheme, _, raw = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return problem(401, MISSING_TOKEN, request)
@@ -346,8 +302,6 @@ def required_roles(routes: tuple[BodyRoute, ...], scope: Scope) -> tuple[str, ..
 
 
 def _roles_of(dependant: Any) -> tuple[str, ...] | None:
-    from api.deps import get_caller
-
     checks, signed_in = [], False
     pending = list(dependant.dependencies)
     while pending:

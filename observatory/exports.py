@@ -50,7 +50,7 @@ from observatory import geojson
 from observatory.analytics.filters import Filter
 from observatory.grid import to_hex
 from observatory.models import Category, Commune, Incident
-from observatory.store.plainsql import filter_condition
+from observatory.store.sqlfilter import filter_condition
 
 CHUNK_ROWS = 10_000
 

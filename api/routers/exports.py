@@ -28,21 +28,11 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
-from api.datadeps import (
-    AggregateReader,
-    AuditNarrow,
-    DisclosureDep,
-    FilterDep,
-    NomenclatureDep,
-    SnapshotDep,
-    describe_filter,
-    map_query,
-)
+from api.datadeps import AuditNarrow, FilterDep, MapRequestDep, describe_filter
 from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.responses import GeoJSONResponse
 from api.schemas.exports import HexagonExport, IncidentExport
 from observatory import exports, geojson
-from observatory.analytics.engine import hexagon_counts
 from observatory.audit import record
 from observatory.errors import InvalidInput
 
@@ -158,43 +148,34 @@ def _closing(chunks: Iterator[bytes], conn: Connection) -> Iterator[bytes]:
     dependencies=[AuditNarrow],
 )
 def export_hexagons(
-    caller: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     settings: SettingsDep,
     fmt: FORMAT,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> Response:
     kind = _format(fmt)
-    query = map_query(disclosure, f, res, nomenclature)
-    f, res = query.filter, query.resolution
-    cells, counts = hexagon_counts(snapshot, f, res)
-    table = exports.HexagonTable(
-        res,
-        cells.tolist(),
-        [None if disclosure.hides(c) else c for c in counts.tolist()],
-        int(counts.sum()),
-    )
+    layer = ask.hexagons(res)
+    f, table = layer.query.filter, layer.table
     name = exports.file_name(
-        f"hexagones_r{res}", f.date_from, f.date_to, datetime.now(settings.zone).date(), kind
+        f"hexagones_r{table.resolution}",
+        f.date_from,
+        f.date_to,
+        datetime.now(settings.zone).date(),
+        kind,
     )
-    log.info("Export de %s hexagones (%s, r%s) par %s", len(table.cells), kind, res, caller.name)
+    log.info(
+        "Export de %s hexagones (%s, r%s) par %s",
+        len(table.cells),
+        kind,
+        table.resolution,
+        ask.caller.name,
+    )
     if kind == "gpkg":
         return _geopackage(name, lambda path: exports.write_hexagon_geopackage(table, path))
     if kind == "csv":
         body = exports.hexagon_csv(table)
     else:
-        meta = {
-            "resolution": res,
-            "total": disclosure.count(table.total),
-            **query.notes,
-            "filter": describe_filter(f),
-            "data_version": snapshot.version,
-            **disclosure.describe(),
-        }
-        body = exports.hexagon_geojson(table, meta)
+        body = exports.hexagon_geojson(table, layer.metadata)
     return Response(
         body,
         media_type=MEDIA_TYPES[kind],

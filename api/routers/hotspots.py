@@ -9,6 +9,7 @@ Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/h
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -19,16 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.cache import cached
-from api.datadeps import (
-    AggregateReader,
-    AuditNarrow,
-    DisclosureDep,
-    FilterDep,
-    NomenclatureDep,
-    SnapshotDep,
-    describe_filter,
-    map_query,
-)
+from api.datadeps import AuditNarrow, MapRequestDep, describe_filter
 from api.deps import SessionDep, SettingsDep
 from api.heavy import client_left
 from api.responses import GeoJSONResponse
@@ -40,7 +32,9 @@ from observatory.analytics.filters import Filter
 from observatory.analytics.hotspots import (
     KS,
     RESOLUTIONS,
+    at_confidence,
     choose_resolution_and_k,
+    class_labels,
     grown_cells,
     hotspots,
     study_area_cells,
@@ -54,6 +48,7 @@ from observatory.analytics.nearrepeat import (
     knox_test,
 )
 from observatory.errors import InvalidInput
+from observatory.privacy.policy import Disclosure
 from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 router = APIRouter(tags=["points chauds"], dependencies=[AuditNarrow])
@@ -131,6 +126,34 @@ def _study_area(
     return res, k, cells, reason
 
 
+def _shown(values: np.ndarray, precise: bool) -> list[Any]:
+    """A statistic's values, or nulls where the caller may not see them."""
+    return values.tolist() if precise else [None] * values.size
+
+
+def _cell_features(
+    cells: np.ndarray,
+    counts: np.ndarray,
+    disclosure: Disclosure,
+    columns: dict[str, list[Any]],
+    *,
+    tally: str,
+) -> tuple[list[str], dict[str, int]]:
+    """Each cell's feature (h3, its count unless hidden, suppressed, then the columns) and how
+    many cells have each value of the column ``tally``, in order of first appearance."""
+    features = []
+    for i, (cell, count) in enumerate(zip(cells.tolist(), counts.tolist(), strict=True)):
+        hidden = disclosure.hides(count)
+        properties = {
+            "h3": f"{cell:x}",
+            "count": None if hidden else count,
+            "suppressed": hidden,
+            **{name: values[i] for name, values in columns.items()},
+        }
+        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
+    return features, dict(Counter(columns[tally]))
+
+
 def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
     return GeoJSONResponse(geojson.collection(features, metadata=meta))
 
@@ -150,11 +173,7 @@ def _collection(meta: dict[str, Any], features: list[str]) -> GeoJSONResponse:
 )
 @cached(heavy=lambda arguments: arguments["permutations"] > 0)
 def hotspot_layer(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -163,7 +182,8 @@ def hotspot_layer(
     permutations: Annotated[int, Query(ge=0, le=9999, description="0 : p analytique")] = 0,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Graine des permutations")] = 0,
 ) -> Response:
-    query = map_query(disclosure, f, res or 6, nomenclature)
+    snapshot, disclosure = ask.snapshot, ask.disclosure
+    query = ask.query(res or 6)
     f, res = query.filter, (query.resolution if res is not None else None)
     finest = disclosure.unasked_resolution_limit(f)
     res, k, cells, reason = _study_area(session, snapshot, f, res, k, finest)
@@ -173,34 +193,20 @@ def hotspot_layer(
     result = hotspots(
         cells, counts, k, fdr=fdr, permutations=permutations, seed=seed, cancelled=client_left
     )
-    floor = {0.1: 1, 0.05: 2, 0.01: 3}
-    level = max((lvl for a, lvl in floor.items() if alpha <= a), default=1)
-    features = []
-    for cell, count, z, p, code, label in zip(
-        result.cells.tolist(),
-        counts.tolist(),
-        result.z.tolist(),
-        result.p.tolist(),
-        result.code.tolist(),
-        result.label.tolist(),
-        strict=True,
-    ):
-        if code != "not_significant" and int(code[-2:]) < {1: 90, 2: 95, 3: 99}[level]:
-            code, label = "not_significant", "non significatif"
-        hidden = disclosure.hides(count)
-        properties = {
-            "h3": f"{cell:x}",
-            "count": None if hidden else count,
-            "suppressed": hidden,
-            "gi_z": z if precise else None,
-            "gi_p": p if precise else None,
-            "class": code,
-            "label": label,
-        }
-        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
-    classes: dict[str, int] = {}
-    for feature_code in result.code.tolist():
-        classes[feature_code] = classes.get(feature_code, 0) + 1
+    # The classes the asked confidence keeps, counted as the features show them.
+    codes = at_confidence(result.code, alpha)
+    features, classes = _cell_features(
+        result.cells,
+        counts,
+        disclosure,
+        {
+            "gi_z": _shown(result.z, precise),
+            "gi_p": _shown(result.p, precise),
+            "class": codes.tolist(),
+            "label": class_labels(codes).tolist(),
+        },
+        tally="class",
+    )
     meta = {
         "method": "Gi* de Getis–Ord, poids binaires (anneaux H3, cellule comprise)",
         "resolution": res,
@@ -213,10 +219,7 @@ def hotspot_layer(
         "study_area": "commune " + f.commune if f.commune else "faits filtrés et leurs anneaux",
         "cells": int(cells.size),
         "classes": classes,
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
+        **ask.echo(query),
     }
     return _collection(meta, features)
 
@@ -235,11 +238,7 @@ def hotspot_layer(
 )
 @cached(heavy=True)
 def emerging_layer(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     session: SessionDep,
     res: Resolution = None,
     k: Ring = None,
@@ -247,7 +246,8 @@ def emerging_layer(
     alpha: Annotated[float, Query(gt=0, le=0.1, description="Seuil de chaque pas")] = 0.05,
     fdr: Fdr = True,
 ) -> Response:
-    query = map_query(disclosure, f, res or 6, nomenclature)
+    snapshot, disclosure = ask.snapshot, ask.disclosure
+    query = ask.query(res or 6)
     f, res = query.filter, (query.resolution if res is not None else None)
     if disclosure.release and step != "month":
         raise InvalidInput("Pour un partenaire, le cube est mensuel : step=month.")
@@ -264,31 +264,18 @@ def emerging_layer(
     cube = cube[:, complete]
     starts = [s for s, c in zip(periods.starts, periods.complete, strict=True) if c]
     result = emerging_hotspots(cells, cube, k=k, alpha=alpha, fdr=fdr, cancelled=client_left)
-    totals = cube.sum(axis=1)
-    features = []
-    for cell, total, pattern, label, tz, tp in zip(
-        cells.tolist(),
-        totals.tolist(),
-        result.pattern.tolist(),
-        result.label.tolist(),
-        result.trend_z.tolist(),
-        result.trend_p.tolist(),
-        strict=True,
-    ):
-        hidden = disclosure.hides(total)
-        properties = {
-            "h3": f"{cell:x}",
-            "count": None if hidden else total,
-            "suppressed": hidden,
-            "pattern": pattern,
-            "label": label,
-            "trend_z": tz if precise else None,
-            "trend_p": tp if precise else None,
-        }
-        features.append(geojson.cell_feature(cell, properties, digits=STAT_DIGITS))
-    patterns: dict[str, int] = {}
-    for pattern in result.pattern.tolist():
-        patterns[pattern] = patterns.get(pattern, 0) + 1
+    features, patterns = _cell_features(
+        cells,
+        cube.sum(axis=1),
+        disclosure,
+        {
+            "pattern": result.pattern.tolist(),
+            "label": result.label.tolist(),
+            "trend_z": _shown(result.trend_z, precise),
+            "trend_p": _shown(result.trend_p, precise),
+        },
+        tally="pattern",
+    )
     meta = {
         "method": "analyse des points chauds émergents (cube espace-temps, Gi*, Mann–Kendall)",
         "resolution": res,
@@ -300,10 +287,7 @@ def emerging_layer(
         "chosen_because": reason,
         "cells": int(cells.size),
         "patterns": patterns,
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
+        **ask.echo(query),
     }
     return _collection(meta, features)
 
@@ -342,11 +326,7 @@ def _edges(value: str, name: str) -> list[float]:
 )
 @cached(heavy=True)
 def near_repeat(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     settings: SettingsDep,
     distances: Annotated[str, Query(description="Bornes en mètres : 0,100,200,400")] = (
         "0,100,200,400"
@@ -355,10 +335,11 @@ def near_repeat(
     permutations: Annotated[int, Query(ge=19, le=9999)] = 999,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
 ) -> dict[str, Any]:
+    snapshot, disclosure = ask.snapshot, ask.disclosure
     disclosure.check_near_repeat()
     # Pairs of facts with their distance are read at the scale of the facts: no sensitive
     # category for an analyst (observatory/privacy/policy.py).
-    query = map_query(disclosure, f, 6, nomenclature)
+    query = ask.query(6)
     f = query.filter
     distance_edges = _edges(distances, "distances")
     day_edges = _edges(days, "days")

@@ -9,24 +9,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.cache import cached
-from api.datadeps import (
-    AggregateReader,
-    AuditNarrow,
-    DisclosureDep,
-    FilterDep,
-    NomenclatureDep,
-    SnapshotDep,
-    describe_filter,
-    map_query,
-)
+from api.datadeps import AuditNarrow, MapRequestDep
 from api.deps import CallerDep, SessionDep
 from api.responses import GeoJSONResponse
 from api.schemas.layers import CommuneLayer, HexagonLayer, QpvLayer
 from observatory import geojson
-from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import GENERATIONS, parse_commune
 from observatory.errors import InvalidInput
-from observatory.exports import HexagonTable, hexagon_features
+from observatory.exports import hexagon_features
 
 router = APIRouter(tags=["couches"])
 
@@ -45,31 +35,11 @@ router = APIRouter(tags=["couches"])
 )
 @cached
 def hexagons(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> Response:
-    query = map_query(disclosure, f, res, nomenclature)
-    f, res = query.filter, query.resolution
-    cells, counts = hexagon_counts(snapshot, f, res)
-    table = HexagonTable(
-        res,
-        cells.tolist(),
-        [None if disclosure.hides(c) else c for c in counts.tolist()],
-        int(counts.sum()),
-    )
-    meta = {
-        "resolution": res,
-        "total": disclosure.count(table.total),
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
-    }
-    body = geojson.collection(hexagon_features(table), metadata=meta)
+    layer = ask.hexagons(res)
+    body = geojson.collection(hexagon_features(layer.table), metadata=layer.metadata)
     return GeoJSONResponse(body)
 
 

@@ -13,16 +13,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
-from api.datadeps import (
-    AggregateReader,
-    AuditNarrow,
-    DisclosureDep,
-    FilterDep,
-    NomenclatureDep,
-    SnapshotDep,
-    describe_filter,
-    map_query,
-)
+from api.datadeps import AuditNarrow, MapRequestDep
 from api.deps import SessionDep
 from api.schemas.tiles import TileJSON
 from observatory.analytics.engine import hexagon_counts
@@ -59,11 +50,7 @@ GEOJSON_MIN_ZOOM = 10
     responses={200: {"content": {MVT: {}}}, 204: {"description": "Aucun hexagone"}},
 )
 def hexagon_tile(
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     session: SessionDep,
     z: int,
     x: int,
@@ -75,9 +62,10 @@ def hexagon_tile(
 ) -> Response:
     check_tile(z, x, y)
     # A tile's resolution follows the zoom: capped at what the caller may get unaudited.
-    resolution = min(tile_resolution(z, res), disclosure.unasked_resolution_limit(f))
-    f = map_query(disclosure, f, resolution, nomenclature).filter
-    cells, counts = candidate_counts(snapshot, f, z, x, y, resolution)
+    disclosure = ask.disclosure
+    resolution = min(tile_resolution(z, res), disclosure.unasked_resolution_limit(ask.filter))
+    f = ask.query(resolution).filter
+    cells, counts = candidate_counts(ask.snapshot, f, z, x, y, resolution)
     body = encode_tile(session, z, x, y, cells, counts, disclosure.hidden(counts))
     headers = {**PRIVATE_CACHE, "X-H3-Resolution": str(resolution)}
     if not body:
@@ -100,16 +88,13 @@ def hexagon_tile(
 )
 def hexagon_tilejson(
     request: Request,
-    _: AggregateReader,
-    f: FilterDep,
-    snapshot: SnapshotDep,
-    disclosure: DisclosureDep,
-    nomenclature: NomenclatureDep,
+    ask: MapRequestDep,
     res: Annotated[int, Query(ge=6, le=11, description="Résolution H3, de 6 à 11")] = 9,
 ) -> dict[str, object]:
-    query = map_query(disclosure, f, res, nomenclature)
+    disclosure = ask.disclosure
+    query = ask.query(res)
     f, res = query.filter, query.resolution
-    cells, counts = hexagon_counts(snapshot, f, res)
+    cells, counts = hexagon_counts(ask.snapshot, f, res)
     hidden = disclosure.hidden(counts)
     values, frequencies = np.unique(counts[~hidden], return_counts=True)
     asked = f"?{request.url.query}" if request.url.query else ""
@@ -141,8 +126,5 @@ def hexagon_tilejson(
         "histogram": [[int(v), int(n)] for v, n in zip(values, frequencies, strict=True)],
         "geojson_max_cells": GEOJSON_MAX_CELLS,
         "geojson_min_zoom": GEOJSON_MIN_ZOOM,
-        **query.notes,
-        "filter": describe_filter(f),
-        "data_version": snapshot.version,
-        **disclosure.describe(),
+        **ask.echo(query),
     }

@@ -94,6 +94,14 @@ class Disclosed(BaseModel):
     privacy: PartnerPrivacy | None = Field(None, description=PRIVACY)
 
 
+class CellCount(BaseModel):
+    """Un hexagone H3 et son compte."""
+
+    h3: str = Field(description="Identifiant H3 de l'hexagone (hexadécimal)")
+    count: int | None = Field(description="Nombre de faits ; null quand il est masqué")
+    suppressed: bool = Field(description="Compte masqué sous le seuil de secret statistique")
+
+
 # A count, and whether it was masked.
 Count = Annotated[
     int | None, Field(description="Nombre de faits ; null : sous le seuil d'affichage (« < 5 »)")

@@ -121,12 +121,17 @@ class YearlySeries(BaseModel):
 # -- services ----------------------------------------------------------------------------------
 
 
-class ServiceOut(BaseModel):
-    """Un service de police ou de gendarmerie, ses chiffres et ses communes."""
+class Service(BaseModel):
+    """Un service de police ou de gendarmerie."""
 
     perimeter: str = Field(description="PN police ou GN gendarmerie")
     department: str = Field(description="Code du département")
     service: str = Field(description="Nom du service tel que l'état 4001 l'écrit")
+
+
+class ServiceOut(Service):
+    """Un service de police ou de gendarmerie, ses chiffres et ses communes."""
+
     direction: str | None = Field(description="Direction dont il relève")
     first_period: str | None = Field(description="Première période importée ; null : aucune")
     last_period: str | None = Field(description="Dernière période importée ; null : aucune")
@@ -134,10 +139,7 @@ class ServiceOut(BaseModel):
     communes: list[str] = Field(description="Codes INSEE des communes qu'il couvre")
 
 
-class ServiceMapping(BaseModel):
+class ServiceMapping(Service):
     """Les communes couvertes par un service."""
 
-    perimeter: str = Field(description="PN police ou GN gendarmerie")
-    department: str = Field(description="Code du département")
-    service: str = Field(description="Nom du service")
     communes: list[str] = Field(description="Codes INSEE des communes couvertes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import AnswerContext, Number
+from api.schemas.common import AnswerContext, CellCount, Number
 from api.schemas.geojson import CellOutline, Feature, FeatureCollection
 from observatory.analytics.emerging import PATTERNS
 from observatory.analytics.hotspots import CLASS_LABELS
@@ -12,14 +12,11 @@ from observatory.analytics.hotspots import CLASS_LABELS
 # -- Gi* ---------------------------------------------------------------------------------------
 
 
-class HotspotProperties(BaseModel):
+class HotspotProperties(CellCount):
     """Un hexagone de la zone d'étude et sa classe de Gi*."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    h3: str = Field(description="Identifiant H3 de l'hexagone (hexadécimal)")
-    count: int | None = Field(description="Nombre de faits ; null quand il est masqué")
-    suppressed: bool = Field(description="Compte masqué sous le seuil de secret statistique")
     gi_z: Number | None = Field(description="z de Gi* (6 chiffres) ; null pour un partenaire")
     gi_p: Number | None = Field(description="p de Gi* (6 chiffres) ; null pour un partenaire")
     hotspot_class: str = Field(
@@ -34,19 +31,24 @@ class HotspotFeature(Feature[HotspotProperties, CellOutline]):
     """Un hexagone de la zone d'étude, vide ou non."""
 
 
-class HotspotMetadata(AnswerContext):
-    """Comment les points chauds ont été cherchés."""
+class StudyAreaMetadata(AnswerContext):
+    """Ce que disent les couches de Gi* de leur zone d'étude."""
 
     method: str = Field(description="La méthode, en clair")
     resolution: int = Field(description="Résolution H3 des hexagones")
     k: int = Field(description="Voisinage : anneaux H3 autour de chaque hexagone")
-    alpha: Number = Field(description="Seuil demandé : seules les classes de confiance ≥ 1 − alpha")
     fdr: bool = Field(description="Correction du taux de fausses découvertes appliquée")
+    chosen_because: str = Field(description="Pourquoi cette résolution et ce voisinage")
+    cells: int = Field(description="Nombre d'hexagones de la zone d'étude")
+
+
+class HotspotMetadata(StudyAreaMetadata):
+    """Comment les points chauds ont été cherchés."""
+
+    alpha: Number = Field(description="Seuil demandé : seules les classes de confiance ≥ 1 − alpha")
     permutations: int = Field(description="Nombre de permutations ; 0 : p analytique")
     seed: int | None = Field(description="Graine des permutations ; null sans permutations")
-    chosen_because: str = Field(description="Pourquoi cette résolution et ce voisinage")
     study_area: str = Field(description="La zone d'étude")
-    cells: int = Field(description="Nombre d'hexagones de la zone d'étude")
     classes: dict[str, int] = Field(description="Nombre d'hexagones par classe")
 
 
@@ -59,12 +61,11 @@ class HotspotLayer(FeatureCollection[HotspotFeature]):
 # -- emerging hot spots ------------------------------------------------------------------------
 
 
-class EmergingProperties(BaseModel):
+class EmergingProperties(CellCount):
     """Un hexagone et sa tendance dans le cube espace-temps."""
 
-    h3: str = Field(description="Identifiant H3 de l'hexagone (hexadécimal)")
+    # The same count, over the complete periods of the cube only.
     count: int | None = Field(description="Faits sur les périodes complètes ; null si masqué")
-    suppressed: bool = Field(description="Compte masqué sous le seuil de secret statistique")
     pattern: str = Field(
         description="Catégorie d'Esri : nouveau, consécutif, intensifié, … (chaud ou froid)",
         json_schema_extra={"enum": list(PATTERNS)},
@@ -82,20 +83,14 @@ class EmergingFeature(Feature[EmergingProperties, CellOutline]):
     """Un hexagone de la zone d'étude."""
 
 
-class EmergingMetadata(AnswerContext):
+class EmergingMetadata(StudyAreaMetadata):
     """Comment le cube a été construit et lu."""
 
-    method: str = Field(description="La méthode, en clair")
-    resolution: int = Field(description="Résolution H3 des hexagones")
-    k: int = Field(description="Voisinage : anneaux H3 autour de chaque hexagone")
     step: str = Field(
         description="Pas de temps : month ou week", json_schema_extra={"enum": ["month", "week"]}
     )
     alpha: Number = Field(description="Seuil de Gi* à chaque pas")
-    fdr: bool = Field(description="Correction du taux de fausses découvertes appliquée")
     periods: list[str] = Field(description="Premier jour de chaque période complète (AAAA-MM-JJ)")
-    chosen_because: str = Field(description="Pourquoi cette résolution et ce voisinage")
-    cells: int = Field(description="Nombre d'hexagones de la zone d'étude")
     patterns: dict[str, int] = Field(description="Nombre d'hexagones par catégorie")
 
 

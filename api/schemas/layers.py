@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import AnswerContext, FilterEcho
+from api.schemas.common import AnswerContext, CellCount, FilterEcho
 from api.schemas.geojson import CellOutline, Feature, FeatureCollection, Geometry, Point
 
 # -- hexagons ----------------------------------------------------------------------------------
 
 
-class HexagonProperties(BaseModel):
+class HexagonProperties(CellCount):
     """Un hexagone et son nombre de faits."""
-
-    h3: str = Field(description="Identifiant H3 de l'hexagone (hexadécimal)")
-    count: int | None = Field(description="Nombre de faits ; null quand il est masqué")
-    suppressed: bool = Field(description="Compte masqué sous le seuil de secret statistique")
 
 
 class HexagonFeature(Feature[HexagonProperties, CellOutline]):

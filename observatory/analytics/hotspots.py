@@ -265,6 +265,24 @@ def class_labels(codes: ArrayLike) -> NDArray[np.str_]:
     return np.array([CLASS_LABELS[code] for code in known.tolist()])[index.ravel()]
 
 
+def confidence_level(alpha: float) -> int:
+    """The level of LEVELS (1: 90 %, 2: 95 %, 3: 99 %) that a threshold alpha asks for: the
+    strictest whose α is at least alpha (0.02 asks for 95 %; beyond 0.10, 90 %)."""
+    return max((rank for level_alpha, rank in LEVELS if alpha <= level_alpha), default=1)
+
+
+def at_confidence(codes: ArrayLike, alpha: float) -> NDArray[np.str_]:
+    """Class codes with the classes below the confidence alpha asks for made not_significant
+    (alpha 0.05: hot_90 and cold_90 go); CLASS_LABELS or ``class_labels`` give the French."""
+    known, index = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+    unknown = set(known.tolist()) - GI_BIN.keys()
+    if unknown:
+        raise ValueError(f"classes inconnues : {sorted(unknown)}")
+    bins = np.array([GI_BIN[code] for code in known.tolist()], dtype=np.int64)
+    bins[np.abs(bins) < confidence_level(alpha)] = 0
+    return _CODE_OF_BIN[bins + 3][index.ravel()]
+
+
 def hotspots(
     cells: ArrayLike,
     counts: ArrayLike,

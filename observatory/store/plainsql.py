@@ -9,7 +9,8 @@ spread over the UTC hour blocks it touches, each block at the local hour it begi
 time rule is observatory/localtime.py's; ``local_hour_of_week`` below is its SQL transcription.
 
 Statements are SQLAlchemy Core: values reach SQL as bind parameters only, the QPV column comes
-from an allow-list and the H3 parent expression from observatory.grid.parent_expression.
+from an allow-list and the H3 parent expression from observatory.grid.parent_expression. The
+filter's condition is observatory/store/sqlfilter.py's, which the incident exports share.
 """
 
 from __future__ import annotations
@@ -25,12 +26,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
-    DateTime,
     Float,
     Integer,
-    SmallInteger,
     Text,
-    and_,
     any_,
     cast,
     extract,
@@ -42,23 +40,15 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from observatory.analytics.engine import Series
 from observatory.analytics.filters import Filter
 from observatory.grid import parent_expression
 from observatory.localtime import HOURS_PER_WEEK
-from observatory.models import Incident
+from observatory.store.sqlfilter import INCIDENT, QPV_COLUMNS, at_zone, filter_condition
 
-INCIDENT = Incident.__table__
-QPV_COLUMNS = {2015: INCIDENT.c.qpv_2015, 2024: INCIDENT.c.qpv_2024}
 PERIODS = ("month", "week")  # date_trunc fields; a week starts on Monday (ISO)
 QPVS = text("SELECT code FROM qpv WHERE generation = :g ORDER BY code")
-
-
-def at_zone(moment: ColumnElement[Any], zone: str) -> ColumnElement[datetime]:
-    """``moment AT TIME ZONE zone``: a timestamptz as local wall time, or wall time as a moment."""
-    return moment.op("AT TIME ZONE", return_type=DateTime())(literal(zone, Text))
 
 
 def local_hour_of_week(moment: ColumnElement[datetime], zone: str) -> ColumnElement[int]:
@@ -72,38 +62,6 @@ def local_hour_of_week(moment: ColumnElement[datetime], zone: str) -> ColumnElem
     return (cast(extract("isodow", local), Integer) - 1) * 24 + cast(
         extract("hour", local), Integer
     )
-
-
-def filter_condition(f: Filter, zone: str) -> ColumnElement[bool]:
-    """The filter as a condition on `incident` (``true()`` when nothing is filtered)."""
-    parts: list[ColumnElement[bool]] = []
-    if f.date_from is not None:
-        start = at_zone(cast(literal(f.date_from, Date), TIMESTAMP), zone)
-        parts.append(INCIDENT.c.occurred_at >= start)
-    if f.date_to is not None:
-        end = at_zone(cast(literal(f.date_to, Date) + 1, TIMESTAMP), zone)
-        parts.append(INCIDENT.c.occurred_at < end)
-    if f.categories is not None:
-        codes = literal(sorted(f.categories), ARRAY(Text))
-        parts.append(INCIDENT.c.category_code == any_(codes))
-    hours = f.hours_of_week()
-    if hours is not None:
-        parts.append(INCIDENT.c.local_hour_of_week == any_(literal(hours, ARRAY(SmallInteger))))
-    if f.commune is not None:
-        parts.append(INCIDENT.c.commune_code == f.commune)
-    if f.qpv is not None:
-        column = QPV_COLUMNS[f.generation]
-        if f.qpv == "in":
-            parts.append(column.is_not(None))
-        elif f.qpv == "out":
-            parts.append(column.is_(None))
-        else:
-            parts.append(column == f.qpv)
-    if f.bbox is not None:
-        west, south, east, north = f.bbox
-        parts.append(func.ST_X(INCIDENT.c.geom).between(west, east))
-        parts.append(func.ST_Y(INCIDENT.c.geom).between(south, north))
-    return and_(true(), *parts)
 
 
 def hexagon_counts(conn: Connection, f: Filter, resolution: int, zone: str) -> dict[int, int]:

@@ -214,7 +214,7 @@ def test_a_forged_forwarded_for_does_not_reset_the_count(
 
 
 def test_a_trusted_proxy_gives_each_client_its_own_count() -> None:
-    from api.security import client_address, trusted_networks
+    from api.clients import client_address, trusted_networks
 
     trusted = trusted_networks(["10.0.0.0/8", "192.0.2.1"])
 

@@ -155,6 +155,25 @@ def test_uniform_noise_gives_few_false_hot_spots(
     assert significant <= 0.05 * sum(classes.values())
 
 
+def test_the_classes_counted_are_those_the_features_show(
+    hot_client: TestClient, reader: dict[str, str]
+) -> None:
+    # Without FDR and over two rings, some cells are hot at 90 % only: alpha = 0.02 asks for
+    # 95 %, so they are shown not significant, and the count in the metadata must say so too.
+    params = {"res": 9, "k": 2, "fdr": "false"}
+    lax = hot_client.get("/api/v1/layers/hotspots", params=params, headers=reader).json()
+    strict = hot_client.get(
+        "/api/v1/layers/hotspots", params={**params, "alpha": 0.02}, headers=reader
+    ).json()
+
+    lax_classes = Counter(f["properties"]["class"] for f in lax["features"])
+    assert lax_classes["hot_90"] + lax_classes["cold_90"] > 0
+    shown = Counter(f["properties"]["class"] for f in strict["features"])
+    assert shown["hot_90"] == shown["cold_90"] == 0
+    assert strict["metadata"]["classes"] == dict(shown)
+    assert lax["metadata"]["classes"] == dict(lax_classes)
+
+
 def test_parameters_chosen_from_the_data_are_stated(
     hot_client: TestClient, reader: dict[str, str]
 ) -> None:

@@ -15,9 +15,11 @@ from statsmodels.stats.multitest import multipletests
 from observatory.analytics.hotspots import (
     CLASS_LABELS,
     GI_BIN,
+    at_confidence,
     benjamini_hochberg,
     class_labels,
     classify,
+    confidence_level,
     fdr_threshold,
     gi_star,
     gi_star_permutations,
@@ -298,6 +300,27 @@ def test_classes_without_fdr() -> None:
         "non significatif",
         "froid 99 %",
     ]
+
+
+@pytest.mark.parametrize(
+    ("alpha", "level", "kept"),
+    [
+        (0.10, 1, ["hot_99", "cold_99", "cold_95", "hot_90", "cold_99"]),
+        (0.07, 1, ["hot_99", "cold_99", "cold_95", "hot_90", "cold_99"]),
+        (0.05, 2, ["hot_99", "cold_99", "cold_95", "cold_99"]),
+        (0.02, 2, ["hot_99", "cold_99", "cold_95", "cold_99"]),
+        (0.01, 3, ["hot_99", "cold_99", "cold_99"]),
+        (0.001, 3, ["hot_99", "cold_99", "cold_99"]),
+    ],
+)
+def test_classes_at_a_confidence(alpha: float, level: int, kept: list[str]) -> None:
+    # Without FDR, a class at the confidence 1 − α' asked by alpha is p ≤ α' (P above).
+    assert confidence_level(alpha) == level
+    codes = at_confidence(classify(Z, P, fdr=False), alpha).tolist()
+    assert [c for c in codes if c != "not_significant"] == kept
+    assert len(codes) == len(Z)
+    with pytest.raises(ValueError, match="inconnues"):
+        at_confidence(["hot_98"], 0.05)
 
 
 def test_classes_with_fdr_by_hand() -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import ARRAY, Date, Engine, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from observatory.localtime import Clock, hour_of_week_and_month, hour_of_week_of_local_hours
-from observatory.store.plainsql import at_zone, local_hour_of_week
+from observatory.store.plainsql import local_hour_of_week
+from observatory.store.sqlfilter import at_zone
 
 # The nights of the changes of clock of 2024, in Europe and in Newfoundland (UTC-03:30).
 CHANGES = ("2024-03-30 18:00Z", "2024-10-26 18:00Z", "2024-03-10 00:00Z", "2024-11-03 00:00Z")
