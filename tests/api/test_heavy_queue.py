@@ -297,7 +297,9 @@ def test_a_client_that_leaves_while_computing_frees_the_slot(
     time.sleep(0.3)  # well inside the long part
     sock.close()
     freed = wait_until(lambda: server.queue.running == 0, 10)
-    assert freed < 2.5, freed
+    # The proof that it stopped is « cancelled » (the computation did not finish); the time
+    # bound is loose, for a loaded 2-core machine (3.7 s once under a load of 5).
+    assert freed < 8, freed
     assert outcome == ["cancelled"]
     assert len(server.app.state.answers) == kept
     after = server.get(KNOX + "32", server.b)
