@@ -186,7 +186,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Évalue une action avant/après : zone traitée, anneau, zone témoin."""
-    from observatory.actions import evaluate_with_options
+    from observatory.actions import evaluate_action
     from observatory.db import make_engine
     from observatory.store.incidents import IncidentStore
 
@@ -195,9 +195,7 @@ def evaluate(
     try:
         snapshot = IncidentStore(engine, settings.timezone).snapshot()
         with engine.connect() as conn:
-            result = evaluate_with_options(
-                conn, snapshot, action_id, months, buffer, control, after
-            )
+            result = evaluate_action(conn, snapshot, action_id, months, buffer, control, after)
     finally:
         engine.dispose()
     if as_json:
