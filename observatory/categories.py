@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from observatory.models import Category
@@ -274,9 +273,9 @@ def normalise_label(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", plain).strip()
 
 
-def seed_categories(session: Session) -> None:
-    """Insert or refresh the nomenclature (idempotent; local additions are kept)."""
-    rows = [
+def category_rows() -> list[dict[str, object]]:
+    """The nomenclature as rows of ``category`` (observatory.db.seed_reference stores them)."""
+    return [
         {
             "code": c.code,
             "label": c.label,
@@ -286,18 +285,6 @@ def seed_categories(session: Session) -> None:
         }
         for c in CATEGORIES
     ]
-    statement = insert(Category).values(rows)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Category.code],
-            set_={
-                "label": statement.excluded.label,
-                "family": statement.excluded.family,
-                "etat4001_index": statement.excluded.etat4001_index,
-                "aliases": statement.excluded.aliases,
-            },
-        )
-    )
 
 
 def category_lookup(session: Session | Connection) -> dict[str, str]:
