@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.schema import CreateIndex
 
 from ingest.incidents.ahead import Ahead
+from ingest.incidents.chunk import RawChunk
 from ingest.incidents.copying import (
     copy_incidents,
     copy_rejects,
@@ -45,7 +46,7 @@ from ingest.incidents.mapping import Mapping, load_mapping, load_profile
 from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
-from ingest.incidents.reading import RawChunk, read_table
+from ingest.incidents.reading import read_table
 from ingest.incidents.rows import incident_rows, resolve_categories
 from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
