@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -275,16 +275,7 @@ def normalise_label(value: str) -> str:
 
 def category_rows() -> list[dict[str, object]]:
     """The nomenclature as rows of ``category`` (observatory.db.seed_reference stores them)."""
-    return [
-        {
-            "code": c.code,
-            "label": c.label,
-            "family": c.family,
-            "etat4001_index": c.etat4001_index,
-            "aliases": list(c.aliases),
-        }
-        for c in CATEGORIES
-    ]
+    return [{**asdict(c), "aliases": list(c.aliases)} for c in CATEGORIES]
 
 
 def category_lookup(session: Session | Connection) -> dict[str, str]:

@@ -49,7 +49,7 @@ Sources and judgement calls:
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
@@ -175,15 +175,4 @@ def entries_of_indicator(code: str) -> list[IndexEntry]:
 
 def index_rows() -> list[dict[str, object]]:
     """The 107 index as rows of ``etat4001_index`` (observatory.db.seed_reference stores them)."""
-    return [
-        {
-            "index": e.index,
-            "published_label": e.published_label,
-            "label": e.label,
-            "unit": e.unit,
-            "indicator": e.indicator,
-            "family": e.family,
-            "unused": e.unused,
-        }
-        for e in entries()
-    ]
+    return [asdict(e) for e in entries()]
