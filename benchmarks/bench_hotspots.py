@@ -55,6 +55,8 @@ RADIUS = {11: 8, 10: 3}
 
 Cells = NDArray[np.int64]
 Floats = NDArray[np.float64]
+# Named timed runs: what to call and how many times (the median is kept).
+Runs = dict[str, tuple[Callable[[], Any], int]]
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def _agree_permutations(y: Floats, w: Any, reference: G_Local) -> dict[str, Any]
     }
 
 
-def _interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
+def _interleaved(runs: Runs) -> dict[str, float]:
     """Median milliseconds of each callable after one warm-up, run in turns (round after
     round, each callable as many times as asked) so that all share the machine's load."""
     for run, _ in runs.values():
@@ -216,6 +218,22 @@ def _median_parts(parts: list[list[float]]) -> list[float]:
 # -- the three cases ---------------------------------------------------------------------------
 
 
+def _case(
+    cells: Cells,
+    margin: int,
+    same: bool,
+    runs: Runs,
+    parts: list[list[float]] | None,
+    **found: Any,
+) -> dict[str, Any]:
+    """A case's figures: its area, whether ours equals esda, what else it found, the median
+    time of each run and, when esda's chain was timed step by step, the median of each step."""
+    out = {"cells": cells.size, "margin": margin, "same": same, **found, **_interleaved(runs)}
+    if parts is not None:  # filled by the runs: read after them
+        out["esda_parts"] = _median_parts(parts)
+    return out
+
+
 def _gi_case(name: str, cells: Cells, margin: int, base: float) -> dict[str, Any]:
     """Analytic Gi* over one area: ours and esda, end to end and with weights prebuilt."""
     y = _counts(cells, base, SEED)
@@ -228,23 +246,15 @@ def _gi_case(name: str, cells: Cells, margin: int, base: float) -> dict[str, Any
         f"résultats identiques : {'oui' if same else 'non'}"
     )
     parts: list[list[float]] = []
-    out: dict[str, Any] = {
-        "name": name,
-        "cells": cells.size,
-        "margin": margin,
-        "same": same,
-        **_interleaved(
-            {
-                "ours": (lambda: _ours_from_cells(cells, y), RUNS),
-                "ours_weights": (lambda: ring_weights(cells, K), RUNS),
-                "ours_prebuilt": (lambda: gi_star(y, w), RUNS),
-                "hotspots": (lambda: hotspots(cells, y, K), RUNS),
-                "esda": (lambda: _esda_chain(cells, y, parts), ESDA_RUNS),
-                "esda_prebuilt": (lambda: _esda(y, esda_w), ESDA_RUNS),
-            }
-        ),
-        "esda_parts": _median_parts(parts),
+    runs: Runs = {
+        "ours": (lambda: _ours_from_cells(cells, y), RUNS),
+        "ours_weights": (lambda: ring_weights(cells, K), RUNS),
+        "ours_prebuilt": (lambda: gi_star(y, w), RUNS),
+        "hotspots": (lambda: hotspots(cells, y, K), RUNS),
+        "esda": (lambda: _esda_chain(cells, y, parts), ESDA_RUNS),
+        "esda_prebuilt": (lambda: _esda(y, esda_w), ESDA_RUNS),
     }
+    out = _case(cells, margin, same, runs, parts, name=name)
     print(
         f"  nous : {out['ours']:.1f} ms (poids {out['ours_weights']:.1f} ms, Gi* seul "
         f"{out['ours_prebuilt']:.1f} ms), hotspots() {out['hotspots']:.1f} ms ; "
@@ -269,27 +279,13 @@ def _permutation_case(cells: Cells, margin: int, base: float) -> dict[str, Any]:
         f"décisions à 95 % égales sur {agreement['clear']:,} cellules nettes)"
     )
     parts: list[list[float]] = []
-    out: dict[str, Any] = {
-        "cells": cells.size,
-        "margin": margin,
-        "same": same,
-        **agreement,
-        **_interleaved(
-            {
-                "ours": (lambda: hotspots(cells, y, K, permutations=PERMUTATIONS, seed=SEED), RUNS),
-                "ours_prebuilt": (
-                    lambda: gi_star_permutations(y, w, PERMUTATIONS, seed=SEED),
-                    RUNS,
-                ),
-                "esda": (lambda: _esda_chain(cells, y, parts, PERMUTATIONS), ESDA_RUNS),
-                "esda_prebuilt": (
-                    lambda: _esda(y, esda_w, PERMUTATIONS, seed=SEED),
-                    ESDA_RUNS,
-                ),
-            }
-        ),
-        "esda_parts": _median_parts(parts),
+    runs: Runs = {
+        "ours": (lambda: hotspots(cells, y, K, permutations=PERMUTATIONS, seed=SEED), RUNS),
+        "ours_prebuilt": (lambda: gi_star_permutations(y, w, PERMUTATIONS, seed=SEED), RUNS),
+        "esda": (lambda: _esda_chain(cells, y, parts, PERMUTATIONS), ESDA_RUNS),
+        "esda_prebuilt": (lambda: _esda(y, esda_w, PERMUTATIONS, seed=SEED), ESDA_RUNS),
     }
+    out = _case(cells, margin, same, runs, parts, **agreement)
     print(
         f"  nous : hotspots() {out['ours']:.0f} ms, permutations seules "
         f"{out['ours_prebuilt']:.0f} ms ; esda : {out['esda']:.0f} ms "
@@ -314,21 +310,14 @@ def _emerging_case(cells: Cells, margin: int, base: float) -> dict[str, Any]:
     )
     w = ring_weights(cells, K)
     z, p = _gi_per_step(cube, w)
-    out: dict[str, Any] = {
-        "cells": cells.size,
-        "margin": margin,
-        "same": same,
-        "patterns": found,
-        **_interleaved(
-            {
-                "ours": (lambda: emerging_hotspots(cells, cube, k=K), RUNS),
-                "ours_weights": (lambda: ring_weights(cells, K), RUNS),
-                "ours_gi": (lambda: _gi_per_step(cube, w), RUNS),
-                "ours_rest": (lambda: emerging_from_gi(cells, z, p), RUNS),
-                "esda": (lambda: _esda_emerging(cells, cube), ESDA_RUNS),
-            }
-        ),
+    runs: Runs = {
+        "ours": (lambda: emerging_hotspots(cells, cube, k=K), RUNS),
+        "ours_weights": (lambda: ring_weights(cells, K), RUNS),
+        "ours_gi": (lambda: _gi_per_step(cube, w), RUNS),
+        "ours_rest": (lambda: emerging_from_gi(cells, z, p), RUNS),
+        "esda": (lambda: _esda_emerging(cells, cube), ESDA_RUNS),
     }
+    out = _case(cells, margin, same, runs, None, patterns=found)
     print(
         f"  nous : {out['ours']:.0f} ms (poids {out['ours_weights']:.1f} ms, {MONTHS} Gi* "
         f"{out['ours_gi']:.0f} ms, FDR + Mann–Kendall + motifs {out['ours_rest']:.0f} ms) ; "

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from observatory.models import Category
@@ -274,30 +273,9 @@ def normalise_label(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", plain).strip()
 
 
-def seed_categories(session: Session) -> None:
-    """Insert or refresh the nomenclature (idempotent; local additions are kept)."""
-    rows = [
-        {
-            "code": c.code,
-            "label": c.label,
-            "family": c.family,
-            "etat4001_index": c.etat4001_index,
-            "aliases": list(c.aliases),
-        }
-        for c in CATEGORIES
-    ]
-    statement = insert(Category).values(rows)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Category.code],
-            set_={
-                "label": statement.excluded.label,
-                "family": statement.excluded.family,
-                "etat4001_index": statement.excluded.etat4001_index,
-                "aliases": statement.excluded.aliases,
-            },
-        )
-    )
+def category_rows() -> list[dict[str, object]]:
+    """The nomenclature as rows of ``category`` (observatory.db.seed_reference stores them)."""
+    return [{**asdict(c), "aliases": list(c.aliases)} for c in CATEGORIES]
 
 
 def category_lookup(session: Session | Connection) -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from observatory.settings import PROJECT_ROOT
@@ -56,11 +59,24 @@ def seed_reference_data(url: str) -> None:
 
 def seed_reference(session: Session) -> None:
     """The nomenclatures: incident categories and the état 4001 index (idempotent upserts)."""
-    from observatory.categories import seed_categories
-    from observatory.etat4001.nomenclature import seed_nomenclature
+    from observatory.categories import category_rows
+    from observatory.etat4001.nomenclature import index_rows
+    from observatory.models import Category, Etat4001Index
 
-    seed_categories(session)
-    seed_nomenclature(session)
+    _upsert(session, Category, "code", category_rows())
+    _upsert(session, Etat4001Index, "index", index_rows())
+
+
+def _upsert(session: Session, model: Any, key: str, rows: list[dict[str, object]]) -> None:
+    """Insert the rows, or refresh every other column of those whose key is already stored;
+    rows stored but not given (local additions) are kept."""
+    statement = insert(model).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={name: statement.excluded[name] for name in rows[0] if name != key},
+        )
+    )
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -49,6 +50,24 @@ def file_sha256(path: Any, block: int = 1 << 20) -> str:
         while chunk := handle.read(block):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def open_batch(
+    engine: Engine, path: Path, *, kind: str, run_by: str, source: str | None = None
+) -> int:
+    """A running batch for the file at ``path`` (InvalidInput when there is none), created once
+    the batches whose importer died are marked failed."""
+    if not path.is_file():
+        raise InvalidInput(f"Fichier introuvable : {path}")
+    reap_interrupted(engine)
+    return create_batch(
+        engine,
+        kind=kind,
+        file_name=path.name,
+        sha256=file_sha256(path),
+        source=source,
+        run_by=run_by,
+    )
 
 
 def create_batch(
@@ -268,6 +287,12 @@ def get_batch(conn: Connection, batch_id: int) -> BatchSummary:
     if batch is None:
         raise NotFound(f"Aucun import n° {batch_id}.")
     return _summary(batch)
+
+
+def read_batch(engine: Engine, batch_id: int) -> BatchSummary:
+    """A batch's summary, read on a connection of its own (once its transaction is over)."""
+    with engine.connect() as conn:
+        return get_batch(conn, batch_id)
 
 
 def list_rejects(

@@ -68,7 +68,8 @@ Command line::
 Layout: `defaults` (paths and defaults), `places` (hotspot centres and streets),
 `time_profiles` and `components` (the model), `spellings` (natures), `geography` (the commune,
 points, addresses), `timing` (days, hours, intervals, DST), `generator`, `municipal` (the CSV
-export), `messy` (the messy sample, rows in `messy_rows.toml`), `cli` (``python -m``).
+export), `messy` (the messy sample, rows in `messy_rows.toml`), `cli` (``python -m``);
+`etat4001` (the état 4001 samples, its own ``python -m benchmarks.synthetic.etat4001``).
 """
 
 from __future__ import annotations

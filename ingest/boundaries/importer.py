@@ -37,13 +37,11 @@ from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
     batch_transaction,
-    create_batch,
     fail_batch,
     failure_message,
-    file_sha256,
     finish_batch,
-    get_batch,
-    reap_interrupted,
+    open_batch,
+    read_batch,
 )
 
 log = logging.getLogger(__name__)
@@ -256,17 +254,7 @@ def _run(
     prepare: Callable[[], _Prepared],
     population: Path | None,
 ) -> BatchSummary:
-    if not path.is_file():
-        raise InvalidInput(f"Fichier introuvable : {path}")
-    reap_interrupted(engine)
-    batch_id = create_batch(
-        engine,
-        kind=kind,
-        file_name=path.name,
-        sha256=file_sha256(path),
-        source=None,
-        run_by=run_by,
-    )
+    batch_id = open_batch(engine, path, kind=kind, run_by=run_by)
     try:
         prepared = prepare()
     except BaseException as exc:
@@ -278,8 +266,7 @@ def _run(
         if population is not None:
             details["population_file"] = Path(population).name
         finish_batch(conn, batch_id, counts, details=details)
-    with engine.connect() as conn:
-        return get_batch(conn, batch_id)
+    return read_batch(engine, batch_id)
 
 
 def _load(

@@ -42,11 +42,9 @@ from observatory.errors import InvalidInput
 from observatory.imports import (
     BatchSummary,
     batch_transaction,
-    create_batch,
-    file_sha256,
     finish_batch,
-    get_batch,
-    reap_interrupted,
+    open_batch,
+    read_batch,
 )
 
 log = logging.getLogger(__name__)
@@ -241,23 +239,16 @@ def import_etat4001(
     progress: Callable[[int], None] | None = None,
 ) -> BatchSummary:
     """Import one état 4001 file as one batch (one transaction) and return its summary."""
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"Fichier introuvable : {path}")
-    reap_interrupted(engine)
-    batch_id = create_batch(
-        engine, kind=KIND, file_name=path.name, sha256=file_sha256(path), source=None, run_by=run_by
-    )
+    batch_id = open_batch(engine, Path(path), kind=KIND, run_by=run_by)
     busy = "Un import de l'état 4001 est déjà en cours : attendez sa fin puis relancez celui-ci."
     with batch_transaction(engine, batch_id, KIND, busy) as conn:
-        reading = Reading(path)
+        reading = Reading(Path(path))
         try:
             counts, details = _load(conn, batch_id, reading, progress)
         finally:
             reading.close()
         finish_batch(conn, batch_id, counts, details=details)
-    with engine.connect() as conn:
-        return get_batch(conn, batch_id)
+    return read_batch(engine, batch_id)
 
 
 def _load(

@@ -104,25 +104,22 @@ def read_national_sheet(rows_iter: Any, name: str, perimeter: str, year: str) ->
                     )
                 )
                 continue
-            cell = f"{get_column_letter(col + 1)}{row_number}"
+            # A figure written otherwise (3.0, " 12 "), staged as its count; anything else
+            # rejected with the cell where it stands.
             count, problem = count_value(value)
-            if reason is None and problem is None:
-                sheet.add(
-                    row_number, None, year, perimeter, department, service, direction, index, count
-                )
-            else:
-                sheet.add(
-                    row_number,
-                    cell,
-                    year,
-                    perimeter,
-                    department,
-                    service,
-                    direction,
-                    index,
-                    value,
-                    reason,
-                )
+            clean = reason is None and problem is None
+            sheet.add(
+                row_number,
+                None if clean else f"{get_column_letter(col + 1)}{row_number}",
+                year,
+                perimeter,
+                department,
+                service,
+                direction,
+                index,
+                count if clean else value,
+                reason,
+            )
     return sheet
 
 

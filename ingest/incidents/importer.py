@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.schema import CreateIndex
 
 from ingest.incidents.ahead import Ahead
+from ingest.incidents.chunk import RawChunk
 from ingest.incidents.copying import (
     copy_incidents,
     copy_rejects,
@@ -45,7 +46,7 @@ from ingest.incidents.mapping import Mapping, load_mapping, load_profile
 from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
-from ingest.incidents.reading import RawChunk, read_table
+from ingest.incidents.reading import read_table
 from ingest.incidents.rows import incident_rows, resolve_categories
 from observatory.areas import Territories
 from observatory.categories import category_lookup, normalise_label
@@ -55,11 +56,9 @@ from observatory.imports import (
     COUNT_KEYS,
     BatchSummary,
     batch_transaction,
-    create_batch,
-    file_sha256,
     finish_batch,
-    get_batch,
-    reap_interrupted,
+    open_batch,
+    read_batch,
 )
 from observatory.models import Base
 from observatory.settings import Settings
@@ -123,7 +122,7 @@ def import_incidents(
 ) -> BatchSummary:
     """Import one incident file as one batch and return its summary."""
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file():  # before the reading threads start; open_batch checks it again
         raise InvalidInput(f"Fichier introuvable : {path}")
     mapping = mapping or load_profile("municipal")
     source = source or mapping.source or DEFAULT_SOURCE
@@ -136,15 +135,7 @@ def import_incidents(
         _parsed_chunks(chunks, mapping, timezone, settings.territory_bbox), "incident-parser"
     )
     try:
-        reap_interrupted(engine)
-        batch_id = create_batch(
-            engine,
-            kind="incidents",
-            file_name=path.name,
-            sha256=file_sha256(path),
-            source=source,
-            run_by=run_by,
-        )
+        batch_id = open_batch(engine, path, kind="incidents", run_by=run_by, source=source)
         busy = (
             f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
             "relancez (le fichier ne sera pas importé deux fois)."
@@ -162,8 +153,7 @@ def import_incidents(
     finally:
         parsed.close()
         chunks.close()
-    with engine.connect() as conn:
-        return get_batch(conn, batch_id)
+    return read_batch(engine, batch_id)
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,13 @@ columns. Each refusal says which limit, where, and how to get under it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow.compute as pc
 
 from ingest.filetypes import FileLimits, fr_count
+from ingest.incidents.chunk import RawChunk
 from observatory.errors import InvalidInput, TooLarge
-
-if TYPE_CHECKING:
-    from ingest.incidents.reading import RawChunk
 
 
 def within_limits(chunks: Iterator[RawChunk], name: str, limits: FileLimits) -> Iterator[RawChunk]:

@@ -42,7 +42,7 @@ from ingest.filetypes import (
     allowed_file,
     sheet_rows,
 )
-from ingest.incidents.columns import objects, text_series
+from ingest.incidents.chunk import RawChunk, none_for_blank
 from ingest.incidents.headers import (
     EXPECTED_CONTENT,
     csv_header,
@@ -52,81 +52,14 @@ from ingest.incidents.headers import (
 from ingest.incidents.limits import too_many_columns, within_limits
 from ingest.incidents.mapping import Mapping
 from ingest.incidents.plaincsv import Records, is_plain, records, text_records
+from ingest.incidents.vectorread import read_vector
 from observatory.errors import InvalidInput
 
-EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
 SEPARATORS = (",", ";", "\t", "|")
 BLOCK = 1 << 22
 # What openpyxl raises on a file that is not a sound workbook: not a zip, a part missing, a part
 # that is not XML (when opening the book, or its sheet's rows as they are read).
 BAD_WORKBOOK = (ParseError, zipfile.BadZipFile, KeyError, OSError, ValueError)
-
-
-class RawChunk:
-    """Rows of a file as text, their row numbers and, for vector files, their WGS84 points.
-
-    ``frame`` holds the cells as objects. A chunk read from CSV keeps them as Arrow text
-    (stripped, "" when empty) and builds ``frame`` only if asked: the parser takes its columns
-    one by one (``column``), as Series that need no Python string per row.
-    """
-
-    def __init__(
-        self,
-        frame: pd.DataFrame | None,
-        row_numbers: np.ndarray,
-        geometry_lonlat: np.ndarray | None,
-        extra_fields: np.ndarray | None = None,  # per row: None or the surplus CSV values
-        *,
-        text: dict[str, pa.Array] | None = None,
-    ) -> None:
-        if frame is None and text is None:
-            raise ValueError("a chunk needs its frame or its text")
-        self._frame = frame
-        self._text = text
-        self._columns: dict[str, pd.Series] = {}
-        self.row_numbers = row_numbers
-        self.geometry_lonlat = geometry_lonlat
-        self.extra_fields = extra_fields
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        if self._frame is None:
-            assert self._text is not None
-            self._frame = pd.DataFrame(
-                {name: objects(field) for name, field in self._text.items()},
-                columns=list(self._text),
-                dtype=object,
-                copy=False,
-            )
-        return self._frame
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self._text) if self._frame is None and self._text else list(self.frame.columns)
-
-    def __len__(self) -> int:
-        return len(self.row_numbers)
-
-    def column(self, name: str) -> pd.Series:
-        """One column, indexed 0..n-1: objects (None or NaN when empty), or for CSV chunks
-        categorical or Arrow text, which ingest.incidents.columns reads alike."""
-        if name not in self._columns:
-            if self._frame is None and self._text is not None:
-                self._columns[name] = text_series(self._text[name])
-            else:
-                self._columns[name] = self.frame[name].reset_index(drop=True).astype(object)
-        return self._columns[name]
-
-    def rows(self, positions: np.ndarray) -> pd.DataFrame:
-        """Some rows (by position) as an object frame."""
-        if self._frame is None and self._text is not None:
-            chosen = pa.array(positions, type=pa.int64())
-            return pd.DataFrame(
-                {name: objects(field.take(chosen)) for name, field in self._text.items()},
-                columns=list(self._text),
-                dtype=object,
-            )
-        return self.frame.iloc[positions]
 
 
 def read_table(
@@ -149,9 +82,6 @@ def read_table(
         elif found.type is FileType.XLSX:
             chunks = _read_xlsx(found.path, mapping, chunk_size, limits)
         else:
-            # Imported here: vectorread imports this module's RawChunk.
-            from ingest.incidents.vectorread import read_vector
-
             chunks = read_vector(found.path, mapping, chunk_size, limits)
         yield from within_limits(chunks, path.name, limits)
 
@@ -320,7 +250,7 @@ def _arrow_text(values: pd.Series) -> pa.Array:
 
 
 def _csv_chunk(cells: pd.DataFrame, lines: np.ndarray, header: list[str]) -> RawChunk:
-    frame = _none_for_blank(cells[header])
+    frame = none_for_blank(cells[header])
     extra = None
     surplus = [c for c in cells.columns if c not in header]
     if surplus:
@@ -333,23 +263,6 @@ def _csv_chunk(cells: pd.DataFrame, lines: np.ndarray, header: list[str]) -> Raw
             ):
                 extra[i] = tuple(row[: filled_length(row)])
     return RawChunk(frame, np.asarray(lines, dtype="int64"), None, extra)
-
-
-def to_object_frame(cells: pd.DataFrame) -> pd.DataFrame:
-    """Text cells as an object frame: stripped str, None for empty or missing."""
-    return _none_for_blank(
-        cells.apply(lambda c: c.astype(object).where(c.notna(), "").astype(str).str.strip())
-    )
-
-
-def _none_for_blank(text: pd.DataFrame) -> pd.DataFrame:
-    """Stripped text cells as an object frame with None for the empty ones."""
-    out = {}
-    for name in text.columns:
-        array = text[name].to_numpy(dtype=object, copy=True)
-        array[(text[name] == "").to_numpy()] = None
-        out[name] = array
-    return pd.DataFrame(out, columns=list(text.columns), dtype=object)
 
 
 def _parser_message(path: Path, detail: str) -> str:

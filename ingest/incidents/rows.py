@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ingest.incidents.chunk import RawChunk
 from ingest.incidents.parse import NONE, ParsedChunk
 from ingest.incidents.pgbinary import ewkb_points, without_nul
-from ingest.incidents.reading import RawChunk
 from observatory.areas import Territories
 from observatory.categories import normalise_label
 from observatory.grid import cells_from_lonlat

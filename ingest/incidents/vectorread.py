@@ -11,12 +11,15 @@ import numpy as np
 import pandas as pd
 
 from ingest.filetypes import FileLimits
+from ingest.incidents.chunk import RawChunk, to_object_frame
 from ingest.incidents.headers import unique_names
 from ingest.incidents.limits import too_many_columns
 from ingest.incidents.mapping import Mapping
 from ingest.incidents.places import WGS84, detect_crs, to_wgs84
-from ingest.incidents.reading import EXPECTED_FORMATS, RawChunk, to_object_frame
 from observatory.errors import InvalidInput
+
+# The formats an incident file may be in, named when GDAL cannot read one.
+EXPECTED_FORMATS = "CSV (.csv, .tsv, .txt), Excel (.xlsx), GeoJSON, GeoPackage (.gpkg) ou Shapefile"
 
 
 def read_vector(

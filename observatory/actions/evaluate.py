@@ -353,36 +353,39 @@ def evaluate_action(
     conn: Connection,
     snapshot: Snapshot,
     action_id: int,
-    *,
     months: int = DEFAULT_MONTHS,
-    buffer_m: float = DEFAULT_BUFFER_M,
+    buffer: float = DEFAULT_BUFFER_M,
     control: str | None = None,
-    after_from: str | None = None,
+    after: str | None = None,
     limits: AreaLimits | None = None,
 ) -> Evaluation:
     """The before/after evaluation of an action (module docstring); InvalidInput if it cannot.
-    ``limits``: what a reader who may not place a fact may be told (observatory/privacy/)."""
+
+    The options are named as the API's query and the CLI name them: ``buffer`` in metres,
+    ``after`` when the after period starts (start or end of the action). ``limits``: what a
+    reader who may not place a fact may be told (observatory/privacy/).
+    """
     # The parameters first: a wrong one is a 422 whether or not the action exists.
     low, high = BUFFER_RANGE
-    if not low <= buffer_m <= high:
-        raise InvalidInput(f"« buffer » va de {low:g} à {high:g} mètres (reçu {buffer_m:g}).")
+    if not low <= buffer <= high:
+        raise InvalidInput(f"« buffer » va de {low:g} à {high:g} mètres (reçu {buffer:g}).")
     if not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(f"« months » va de 1 à {MAX_MONTHS} (reçu {months}).")
-    if after_from not in (None, "start", "end"):
-        raise InvalidInput(f"« after » vaut start ou end (reçu « {after_from} »).")
+    if after not in (None, "start", "end"):
+        raise InvalidInput(f"« after » vaut start ou end (reçu « {after} »).")
     asked = parse_control(control)
     action = get_action(conn, action_id)
     first, last = snapshot.first_day(), snapshot.last_day()
     if first is None or last is None:
         raise InvalidInput("Aucun fait dans la base : rien à évaluer.")
-    periods = choose_periods(action.start, action.end, months, after_from, first, last)
+    periods = choose_periods(action.start, action.end, months, after, first, last)
     chosen = _control_choice(conn, action, asked)
-    zones, areas, ring = _zones(conn, action, chosen, buffer_m)
+    zones, areas, ring = _zones(conn, action, chosen, buffer)
     categories = frozenset(action.categories) or None
     if limits is not None:
         categories = limits.allowed(categories, areas)
-    before = zone_counts(snapshot, zones, categories, periods.before)
-    after = zone_counts(snapshot, zones, categories, periods.after)
+    pre = zone_counts(snapshot, zones, categories, periods.before)
+    post = zone_counts(snapshot, zones, categories, periods.after)
     recent, history = history_windows(action.start, months, first)
     counts = treated_window_counts(snapshot, zones.treated, categories, [recent, *history])
     if recent.first < first:  # the data begin inside the recent window: nothing to judge
@@ -391,16 +394,16 @@ def evaluate_action(
     return Evaluation(
         action=action,
         periods=periods,
-        buffer_m=buffer_m,
+        buffer_m=buffer,
         control=chosen,
         areas_m2=areas,
         ring_geometry=ring,
-        before=before,
-        after=after,
-        treated=stats.relative_effect(before.treated, after.treated, before.control, after.control),
-        ring=stats.relative_effect(before.ring, after.ring, before.control, after.control),
+        before=pre,
+        after=post,
+        treated=stats.relative_effect(pre.treated, post.treated, pre.control, post.control),
+        ring=stats.relative_effect(pre.ring, post.ring, pre.control, post.control),
         moved=stats.displacement(
-            before.treated, after.treated, before.ring, after.ring, before.control, after.control
+            pre.treated, post.treated, pre.ring, post.ring, pre.control, post.control
         ),
         regression=regression,
         recent=(f"{recent.first:{DAY}}", f"{recent.last:{DAY}}"),
@@ -409,24 +412,5 @@ def evaluate_action(
     )
 
 
-def evaluate_with_options(
-    conn: Connection,
-    snapshot: Snapshot,
-    action_id: int,
-    months: int = DEFAULT_MONTHS,
-    buffer: float = DEFAULT_BUFFER_M,
-    control: str | None = None,
-    after: str | None = None,
-    limits: AreaLimits | None = None,
-) -> Evaluation:
-    """evaluate_action with the options as the API's query and the CLI name them."""
-    return evaluate_action(
-        conn,
-        snapshot,
-        action_id,
-        months=months,
-        buffer_m=buffer,
-        control=control,
-        after_from=after,
-        limits=limits,
-    )
+# The name the API imports (api/routers/actions.py): the same function.
+evaluate_with_options = evaluate_action

@@ -219,7 +219,8 @@ def _period_start(step: str, index: int) -> date:
     return DAY_ZERO + timedelta(days=index * 7 - 5)
 
 
-def _period_end(step: str, start: date) -> date:
+def period_end(step: str, start: date) -> date:
+    """The last day of the month or ISO week that begins on ``start``."""
     if step == "month":
         return start.replace(day=calendar.monthrange(start.year, start.month)[1])
     return start + timedelta(days=6)
@@ -264,7 +265,7 @@ def series(
     counted = key >= 0
     flat = np.bincount(period[counted] * len(keys) + key[counted], minlength=periods * len(keys))
     starts = [_period_start(step, low + i) for i in range(periods)]
-    complete = [s >= first and _period_end(step, s) <= last for s in starts]
+    complete = [s >= first and period_end(step, s) <= last for s in starts]
     return Series(step, starts, complete, keys, flat.reshape(periods, len(keys)))
 
 

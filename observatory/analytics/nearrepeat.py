@@ -241,44 +241,16 @@ def knox_test(
     max_facts: int = MAX_FACTS,
     max_pairs: int = MAX_PAIRS,
     cancelled: Callable[[], bool] | None = None,
+    projected: bool = False,
 ) -> KnoxTable:
-    """Knox test of events at WGS84 points on given days (whole days, e.g. since 2000-01-01)."""
-    check_bands(distance_edges, day_edges)
-    _check_events(np.size(days), max_facts)
-    x, y = lambert93(lon, lat)
-    return knox_test_xy(
-        x,
-        y,
-        days,
-        distance_edges,
-        day_edges,
-        permutations,
-        seed,
-        alpha,
-        max_facts=max_facts,
-        max_pairs=max_pairs,
-        cancelled=cancelled,
-    )
-
-
-def knox_test_xy(
-    x: ArrayLike,
-    y: ArrayLike,
-    days: ArrayLike,
-    distance_edges: ArrayLike = DISTANCE_EDGES,
-    day_edges: ArrayLike = DAY_EDGES,
-    permutations: int = 999,
-    seed: int | None = 0,
-    alpha: float = 0.05,
-    *,
-    max_facts: int = MAX_FACTS,
-    max_pairs: int = MAX_PAIRS,
-    cancelled: Callable[[], bool] | None = None,
-) -> KnoxTable:
-    """Knox test of events at projected points (metres) on given days."""
+    """Knox test of events on given days (whole days, e.g. since 2000-01-01) at WGS84 points,
+    or with ``projected`` at Lambert-93 points (``lon``, ``lat`` then x, y in metres)."""
     d_edges, t_edges = check_bands(distance_edges, day_edges)
-    xs = np.asarray(x, dtype=np.float64)
-    ys = np.asarray(y, dtype=np.float64)
+    if not projected:
+        _check_events(np.size(days), max_facts)  # before the projection, which costs per fact
+        lon, lat = lambert93(lon, lat)
+    xs = np.asarray(lon, dtype=np.float64)
+    ys = np.asarray(lat, dtype=np.float64)
     when = _whole_days(days)
     if not xs.shape == ys.shape == when.shape or xs.ndim != 1:
         raise ValueError(

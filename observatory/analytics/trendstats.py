@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Literal, NamedTuple, overload
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,11 +44,6 @@ class MannKendall:
             value = getattr(self, field.name)
             out[field.name] = None if isinstance(value, float) and math.isnan(value) else value
         return out
-
-
-class YearOverYear(NamedTuple):
-    percent: FloatArray
-    z: FloatArray
 
 
 def _series(values: ArrayLike) -> FloatArray:
@@ -142,17 +137,3 @@ def percent_change(current: ArrayLike, previous: ArrayLike) -> float | FloatArra
         value = float(change)
         return None if math.isnan(value) else value
     return change
-
-
-def year_over_year(values: ArrayLike, periods_per_year: int) -> YearOverYear:
-    """Percent change and Poisson z of each point against the same period a year before."""
-    if periods_per_year < 1:
-        raise ValueError(f"nombre de périodes par an invalide : {periods_per_year}")
-    x = _series(values)
-    percent = np.full(x.size, np.nan)
-    z = np.full(x.size, np.nan)
-    if x.size > periods_per_year:
-        current, previous = x[periods_per_year:], x[:-periods_per_year]
-        percent[periods_per_year:] = percent_change(current, previous)
-        z[periods_per_year:] = poisson_z(current, previous)
-    return YearOverYear(percent, z)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from observatory.cli.common import fail, friendly_errors, load_settings, session_scope
+from observatory.cli.common import echo_list, fail, friendly_errors, load_settings, session_scope
 
 actions_app = typer.Typer(help="Actions du CLSPD (fiches action du STSPD) : saisie et évaluation.")
 
@@ -147,18 +147,14 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """Liste les actions enregistrées, la plus récente d'abord."""
-    from observatory.actions import list_actions
+    from observatory.actions import ActionRecord, list_actions
     from observatory.analytics.filters import parse_commune
 
     settings = load_settings()
     with session_scope(settings) as session:
         actions = list_actions(session.connection(), parse_commune(commune))
-    if as_json:
-        typer.echo(json.dumps([a.properties() for a in actions], ensure_ascii=False))
-        return
-    if not actions:
-        typer.echo("Aucune action enregistrée.")
-    for a in actions:
+
+    def line(a: ActionRecord) -> str:
         period = (
             f"depuis le {a.start:%d/%m/%Y}"
             if a.end is None
@@ -166,7 +162,9 @@ def list_command(
         )
         reference = f" [{a.reference}]" if a.reference else ""
         targets = ", ".join(a.categories) or "toutes catégories"
-        typer.echo(f"{a.id}\t{a.title}{reference}\t{a.kind_label}\t{period}\t{targets}")
+        return f"{a.id}\t{a.title}{reference}\t{a.kind_label}\t{period}\t{targets}"
+
+    echo_list(actions, as_json, line, "Aucune action enregistrée.", lambda a: a.properties())
 
 
 @actions_app.command("evaluate")
@@ -186,7 +184,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Évalue une action avant/après : zone traitée, anneau, zone témoin."""
-    from observatory.actions import evaluate_with_options
+    from observatory.actions import evaluate_action
     from observatory.db import make_engine
     from observatory.store.incidents import IncidentStore
 
@@ -195,9 +193,7 @@ def evaluate(
     try:
         snapshot = IncidentStore(engine, settings.timezone).snapshot()
         with engine.connect() as conn:
-            result = evaluate_with_options(
-                conn, snapshot, action_id, months, buffer, control, after
-            )
+            result = evaluate_action(conn, snapshot, action_id, months, buffer, control, after)
     finally:
         engine.dispose()
     if as_json:

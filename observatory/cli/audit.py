@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from observatory.cli.common import friendly_errors, load_settings, session_scope
+from observatory.cli.common import echo_list, friendly_errors, load_settings, session_scope
 
 
 @friendly_errors
@@ -27,13 +27,12 @@ def audit(
     start = datetime.combine(day, time(0), settings.zone) if day else None
     with session_scope(settings) as session:
         rows = entries(session, since=start, actor=actor, limit=limit)
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        typer.echo("Aucune consultation enregistrée.")
-    for row in rows:
-        typer.echo(
+    echo_list(
+        rows,
+        as_json,
+        lambda row: (
             f"{row['at']}\t{row['actor']} ({row['role']})\t{row['action']}\t"
             f"{row['row_count']} faits\t{json.dumps(row['filters'], ensure_ascii=False)}"
-        )
+        ),
+        "Aucune consultation enregistrée.",
+    )

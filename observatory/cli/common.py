@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +18,8 @@ from observatory.errors import ObservatoryError
 from observatory.settings import Settings, get_settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -67,3 +70,21 @@ def session_scope(settings: Settings) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def echo_list(
+    items: Sequence[T],
+    as_json: bool,
+    line: Callable[[T], str],
+    empty: str,
+    data: Callable[[T], Any] = lambda item: item,
+) -> None:
+    """A list on standard output: with --json one JSON array (each item through ``data``),
+    else a line per item, or ``empty`` when there is none."""
+    if as_json:
+        typer.echo(json.dumps([data(item) for item in items], ensure_ascii=False))
+    elif not items:
+        typer.echo(empty)
+    else:
+        for item in items:
+            typer.echo(line(item))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from observatory.cli.common import fail, friendly_errors, load_settings
+from observatory.settings import Settings
+
+if TYPE_CHECKING:
+    from observatory.localdb import LocalCluster
 
 db_app = typer.Typer(help="Base de données : locale (sans DATABASE_URL) et migrations.")
 
@@ -13,15 +19,11 @@ db_app = typer.Typer(help="Base de données : locale (sans DATABASE_URL) et migr
 @friendly_errors
 def db_start() -> None:
     """Démarre la base PostgreSQL + PostGIS locale du projet (créée au premier lancement)."""
-    settings = load_settings()
-    if not settings.uses_local_cluster:
+    cluster = _local_cluster(load_settings())
+    if cluster is None:
         typer.echo("DATABASE_URL est défini : aucune base locale à démarrer.")
         return
-    from observatory.localdb import LocalCluster
-
-    cluster = LocalCluster.from_settings(settings)
-    started = cluster.start()
-    cluster.ensure_database()
+    started = _start(cluster)
     state = "démarrée" if started else "déjà en marche"
     typer.echo(f"Base locale {state} : 127.0.0.1:{cluster.port}, données dans {cluster.data_dir}")
 
@@ -30,13 +32,11 @@ def db_start() -> None:
 @friendly_errors
 def db_stop() -> None:
     """Arrête la base locale du projet."""
-    settings = load_settings()
-    if not settings.uses_local_cluster:
+    cluster = _local_cluster(load_settings())
+    if cluster is None:
         typer.echo("DATABASE_URL est défini : aucune base locale à arrêter.")
         return
-    from observatory.localdb import LocalCluster
-
-    stopped = LocalCluster.from_settings(settings).stop()
+    stopped = cluster.stop()
     typer.echo("Base locale arrêtée." if stopped else "La base locale n'était pas démarrée.")
 
 
@@ -47,10 +47,8 @@ def db_status() -> None:
     settings = load_settings()
     from observatory.db import current_revision, head_revision, make_engine
 
-    if settings.uses_local_cluster:
-        from observatory.localdb import LocalCluster
-
-        cluster = LocalCluster.from_settings(settings)
+    cluster = _local_cluster(settings)
+    if cluster is not None:
         if not cluster.is_running():
             fail(f"Base locale arrêtée (données : {cluster.data_dir}).")
         typer.echo(f"Base locale en marche : 127.0.0.1:{cluster.port}")
@@ -74,13 +72,26 @@ def db_status() -> None:
 def db_upgrade() -> None:
     """Applique les migrations (démarre la base locale si besoin)."""
     settings = load_settings()
-    if settings.uses_local_cluster:
-        from observatory.localdb import LocalCluster
-
-        cluster = LocalCluster.from_settings(settings)
-        cluster.start()
-        cluster.ensure_database()
+    cluster = _local_cluster(settings)
+    if cluster is not None:
+        _start(cluster)
     from observatory.db import head_revision, upgrade
 
     upgrade(settings.sqlalchemy_url)
     typer.echo(f"Schéma à jour (révision {head_revision()}).")
+
+
+def _local_cluster(settings: Settings) -> LocalCluster | None:
+    """The project's own cluster, or None when DATABASE_URL names another database."""
+    if not settings.uses_local_cluster:
+        return None
+    from observatory.localdb import LocalCluster
+
+    return LocalCluster.from_settings(settings)
+
+
+def _start(cluster: LocalCluster) -> bool:
+    """Start the cluster (False when it was already running) and create its database."""
+    started = cluster.start()
+    cluster.ensure_database()
+    return started

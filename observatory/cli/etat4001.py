@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from observatory.cli.common import fail, friendly_errors
+from observatory.cli.common import echo_list, fail, friendly_errors
 from observatory.cli.imports import JsonOption, engine_scope, progress_printer, report, run_by
 
 etat4001_app = typer.Typer(help="État 4001 : services et communes qu'ils couvrent.")
@@ -165,15 +165,13 @@ def services_list(
 
     with engine_scope() as engine, engine.connect() as conn:
         services = list_services(conn, department=department, perimeter=perimeter, commune=commune)
-    if as_json:
-        typer.echo(json.dumps(services, ensure_ascii=False))
-        return
-    if not services:
-        typer.echo("Aucun service.")
-    for s in services:
+
+    def line(s: dict[str, Any]) -> str:
         years = f"{s['first_period']}…{s['last_period']}" if s["first_period"] else "sans chiffres"
         communes = ", ".join(s["communes"]) or "aucune commune rattachée"
-        typer.echo(f"{s['department']}  {s['perimeter']}  {s['service']}  ({years}) : {communes}")
+        return f"{s['department']}  {s['perimeter']}  {s['service']}  ({years}) : {communes}"
+
+    echo_list(services, as_json, line, "Aucun service.")
 
 
 @services_app.command("map")

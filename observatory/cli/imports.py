@@ -16,7 +16,7 @@ from typing import Annotated, Any, NamedTuple
 import typer
 from sqlalchemy import Engine
 
-from observatory.cli.common import fail, friendly_errors, load_settings
+from observatory.cli.common import echo_list, fail, friendly_errors, load_settings
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
 
@@ -182,13 +182,13 @@ def imports_list(
         reap_interrupted(engine)
         with engine.connect() as conn:
             batches = list_batches(conn, limit=limit)
-    if as_json:
-        typer.echo(json.dumps([b.as_dict() for b in batches], ensure_ascii=False))
-        return
-    if not batches:
-        typer.echo("Aucun import.")
-    for batch in batches:
-        typer.echo(f"{batch.started_at:%Y-%m-%d %H:%M}  {describe(batch)}")
+    echo_list(
+        batches,
+        as_json,
+        lambda batch: f"{batch.started_at:%Y-%m-%d %H:%M}  {describe(batch)}",
+        "Aucun import.",
+        lambda batch: batch.as_dict(),
+    )
 
 
 @imports_app.command("show")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from observatory.cli.common import friendly_errors, load_settings
+from observatory.cli.common import echo_list, friendly_errors, load_settings
 
 release_app = typer.Typer(
     help="Diffusion aux partenaires : comptes bruités des mois clos.",
@@ -61,27 +61,19 @@ def show(as_json: JsonOption = False) -> None:
                 "FROM partner_release ORDER BY month"
             )
         ).all()
-    if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "month": r.month.isoformat(),
-                        "published_at": r.published_at.isoformat(),
-                        "data_version": r.data_version,
-                        "epsilon": r.epsilon,
-                        "facts": r.facts,
-                    }
-                    for r in rows
-                ]
-            )
-        )
-        return
-    if not rows:
-        typer.echo("Aucun mois publié.")
-        return
-    for r in rows:
-        typer.echo(
+    echo_list(
+        rows,
+        as_json,
+        lambda r: (
             f"{r.month:%m/%Y}  publié le {r.published_at:%d/%m/%Y %H:%M}  ε = {r.epsilon:g}  "
             f"{r.facts} faits (bruités)"
-        )
+        ),
+        "Aucun mois publié.",
+        lambda r: {
+            "month": r.month.isoformat(),
+            "published_at": r.published_at.isoformat(),
+            "data_version": r.data_version,
+            "epsilon": r.epsilon,
+            "facts": r.facts,
+        },
+    )

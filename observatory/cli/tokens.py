@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from observatory.cli.common import friendly_errors, load_settings, session_scope
+from observatory.cli.common import echo_list, friendly_errors, load_settings, session_scope
 
 token_app = typer.Typer(help="Jetons d'accès à l'API.")
 
@@ -46,14 +45,15 @@ def token_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
             }
             for t in list_tokens(session)
         ]
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        typer.echo("Aucun jeton.")
-    for row in rows:
-        state = "révoqué" if row["revoked"] else "actif"
-        typer.echo(f"{row['name']}\t{row['role']}\t{row['prefix']}…\t{state}")
+    echo_list(
+        rows,
+        as_json,
+        lambda row: (
+            f"{row['name']}\t{row['role']}\t{row['prefix']}…\t"
+            f"{'révoqué' if row['revoked'] else 'actif'}"
+        ),
+        "Aucun jeton.",
+    )
 
 
 @token_app.command("revoke")

@@ -49,14 +49,9 @@ Sources and judgement calls:
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
-
-from observatory.models import Etat4001Index
 
 DATA = Path(__file__).with_name("nomenclature.csv")
 INDEX_COUNT = 107
@@ -178,27 +173,6 @@ def entries_of_indicator(code: str) -> list[IndexEntry]:
     return [e for e in entries() if e.indicator == code]
 
 
-def seed_nomenclature(session: Session) -> None:
-    """Insert or refresh the 107 index (idempotent)."""
-    rows = [
-        {
-            "index": e.index,
-            "published_label": e.published_label,
-            "label": e.label,
-            "unit": e.unit,
-            "indicator": e.indicator,
-            "family": e.family,
-            "unused": e.unused,
-        }
-        for e in entries()
-    ]
-    statement = insert(Etat4001Index).values(rows)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Etat4001Index.index],
-            set_={
-                name: statement.excluded[name]
-                for name in ("published_label", "label", "unit", "indicator", "family", "unused")
-            },
-        )
-    )
+def index_rows() -> list[dict[str, object]]:
+    """The 107 index as rows of ``etat4001_index`` (observatory.db.seed_reference stores them)."""
+    return [asdict(e) for e in entries()]

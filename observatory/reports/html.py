@@ -115,27 +115,16 @@ def _hexagon_layer(figures: PackFigures) -> tuple[folium.GeoJson, str]:
         )
         for cell, count in zip(layer.cells.tolist(), layer.counts, strict=True)
     ]
-    geojson = folium.GeoJson(
-        _collection(features),
-        name=LAYER_HEXAGONS,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["couleur"],
-            "fillOpacity": 0.75,
-            "color": "#ffffff",
-            "weight": 0.5,
-        },
-        # folium checks the tooltip's fields against the features: none without features.
-        tooltip=folium.GeoJsonTooltip(fields=["faits", "h3"], aliases=["Faits", "Hexagone"])
-        if features
-        else None,
+    geojson = _cells_layer(
+        features,
+        LAYER_HEXAGONS,
+        {"fillOpacity": 0.75, "color": "#ffffff", "weight": 0.5},
+        {"faits": "Faits", "h3": "Hexagone"},
     )
     items = [(c.colour, c.label()) for c in classes]
     if any(c is None for c in layer.counts):
         items.append(("#bdbdbd", hidden))
-    legend = f"<b>{escape(LAYER_HEXAGONS)}</b>" + "".join(
-        f'<i style="background:{colour}"></i>{escape(label)}<br>' for colour, label in items
-    )
-    return geojson, legend
+    return geojson, _legend(LAYER_HEXAGONS, items)
 
 
 def _hotspot_layer(figures: PackFigures) -> tuple[folium.GeoJson | None, str]:
@@ -159,29 +148,40 @@ def _hotspot_layer(figures: PackFigures) -> tuple[folium.GeoJson | None, str]:
                 },
             )
         )
-    geojson = folium.GeoJson(
-        _collection(features),
-        name=LAYER_HOTSPOTS,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["couleur"],
-            "fillOpacity": 0.8,
-            "color": "#7f0000",
-            "weight": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["classe", "z", "p", "faits"], aliases=["Classe", "z de Gi*", "p", "Faits"]
-        )
-        if features
-        else None,
+    geojson = _cells_layer(
+        features,
+        LAYER_HOTSPOTS,
+        {"fillOpacity": 0.8, "color": "#7f0000", "weight": 0.6},
+        {"classe": "Classe", "z": "z de Gi*", "p": "p", "faits": "Faits"},
         show=False,
     )
     present = set(layer.codes) - {"not_significant"}
-    legend = f"<b>{escape(LAYER_HOTSPOTS)}</b>" + "".join(
-        f'<i style="background:{colour}"></i>{escape(label)}<br>'
-        for code, label, colour in GI_CLASSES
-        if code in present
+    items = [(colour, label) for code, label, colour in GI_CLASSES if code in present]
+    return geojson, _legend(LAYER_HOTSPOTS, items)
+
+
+def _cells_layer(
+    features: list[str], name: str, style: dict[str, Any], tooltip: dict[str, str], **options: Any
+) -> folium.GeoJson:
+    """H3 cells filled with the colour of their « couleur » property, ``tooltip`` naming the
+    properties shown and their labels."""
+    return folium.GeoJson(
+        _collection(features),
+        name=name,
+        style_function=lambda f: {"fillColor": f["properties"]["couleur"], **style},
+        # folium checks the tooltip's fields against the features: none without features.
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()))
+        if features
+        else None,
+        **options,
     )
-    return geojson, legend
+
+
+def _legend(title: str, items: list[tuple[str, str]]) -> str:
+    """A layer's part of the legend: its title, then a swatch and a label per (colour, label)."""
+    return f"<b>{escape(title)}</b>" + "".join(
+        f'<i style="background:{colour}"></i>{escape(label)}<br>' for colour, label in items
+    )
 
 
 def _map(figures: PackFigures) -> folium.Map:

@@ -15,7 +15,6 @@ filter's condition is observatory/store/sqlfilter.py's, which the incident expor
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,7 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from observatory.analytics.engine import Series
+from observatory.analytics.engine import Series, period_end
 from observatory.analytics.filters import Filter
 from observatory.grid import parent_expression
 from observatory.localtime import HOURS_PER_WEEK
@@ -123,12 +122,6 @@ def _period_starts(step: str, first: date, last: date) -> list[date]:
     return [monday + timedelta(weeks=i) for i in range((last - monday).days // 7 + 1)]
 
 
-def _period_end(step: str, start: date) -> date:
-    if step == "month":
-        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
-    return start + timedelta(days=6)
-
-
 def series(
     conn: Connection,
     f: Filter,
@@ -140,7 +133,9 @@ def series(
 
     Keys are "total", or the values of ``key_of_category`` (category code -> key); categories
     the mapping leaves out are not counted. The periods run from the filter's first day (else
-    the first incident's local day) to its last (else the last incident's).
+    the first incident's local day) to its last (else the last incident's). What counts is
+    checked here, in SQL; when a period is complete (engine.period_end) is a calendar rule,
+    not the engine's work, and is shared.
     """
     if step not in PERIODS:
         raise ValueError(f"pas de série « {step} » : month ou week")
@@ -182,7 +177,7 @@ def series(
     counts = np.zeros((len(starts), len(keys)), dtype=np.int64)
     for start, key, n in conn.execute(sql):
         counts[row_of[start], column_of[key]] = n
-    complete = [s >= first and _period_end(step, s) <= last for s in starts]
+    complete = [s >= first and period_end(step, s) <= last for s in starts]
     return Series(step, starts, complete, keys, counts)
 
 

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
+from benchmarks.synthetic.etat4001 import write_local_sample, write_tidy_sample
 from ingest.etat4001 import ImportBusy, import_etat4001
-from ingest.etat4001.samples import write_local_sample, write_tidy_sample
 from observatory.errors import InvalidInput
 from observatory.imports import try_source_lock
 from observatory.settings import PROJECT_ROOT

@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from pyproj import Transformer
 
-from observatory.analytics.nearrepeat import knox_test, knox_test_xy, lambert93
+from observatory.analytics.nearrepeat import knox_test, lambert93
 
 # Lyon, Place Bellecour: Lambert-93 metres around it, WGS84 for the public entry point.
 ORIGIN_X, ORIGIN_Y = 842_000.0, 6_519_000.0
@@ -109,7 +109,7 @@ def test_random_events_give_roughly_uniform_p_values() -> None:
     p_values = []
     for seed in range(40):
         x, y, days = random_events(600, seed=100 + seed)
-        result = knox_test_xy(x, y, days, permutations=199, seed=seed)
+        result = knox_test(x, y, days, permutations=199, seed=seed, projected=True)
         p_values.extend(result.p.ravel().tolist())
     p = np.array(p_values)
     # 360 p-values of correlated cells (measured: 6 % below 0.05, 55 % below 0.5, mean 0.48);
@@ -121,9 +121,9 @@ def test_random_events_give_roughly_uniform_p_values() -> None:
 
 def test_same_seed_same_result_other_seed_other_draws() -> None:
     x, y, days = random_events(500, seed=4, side=1500.0)
-    first = knox_test_xy(x, y, days, permutations=99, seed=12)
-    second = knox_test_xy(x, y, days, permutations=99, seed=12)
-    other = knox_test_xy(x, y, days, permutations=99, seed=13)
+    first = knox_test(x, y, days, permutations=99, seed=12, projected=True)
+    second = knox_test(x, y, days, permutations=99, seed=12, projected=True)
+    other = knox_test(x, y, days, permutations=99, seed=13, projected=True)
     assert_array_equal(first.p, second.p)
     assert_array_equal(first.expected, second.expected)
     assert not np.array_equal(first.expected, other.expected)
@@ -132,9 +132,9 @@ def test_same_seed_same_result_other_seed_other_draws() -> None:
 
 def test_batches_do_not_change_the_draws(monkeypatch: pytest.MonkeyPatch) -> None:
     x, y, days = random_events(400, seed=5, side=1200.0)
-    whole = knox_test_xy(x, y, days, permutations=50, seed=2)
+    whole = knox_test(x, y, days, permutations=50, seed=2, projected=True)
     monkeypatch.setattr("observatory.analytics.nearrepeat._BATCH_CELLS", 1)
-    one_by_one = knox_test_xy(x, y, days, permutations=50, seed=2)
+    one_by_one = knox_test(x, y, days, permutations=50, seed=2, projected=True)
     assert_array_equal(whole.expected, one_by_one.expected)
     assert_array_equal(whole.p, one_by_one.p)
 
@@ -168,7 +168,7 @@ def test_bands_are_closed_left_open_right(
     distance: float, gap: int, cell: tuple[int, int] | None
 ) -> None:
     x, y, days = isolated_pairs([(distance, gap)])
-    result = knox_test_xy(x, y, days, permutations=9, seed=0)
+    result = knox_test(x, y, days, permutations=9, seed=0, projected=True)
     expected = np.zeros((3, 3), dtype=np.int64)
     if cell is not None:
         expected[cell] = 1
@@ -178,19 +178,27 @@ def test_bands_are_closed_left_open_right(
 
 def test_same_location_band_and_custom_edges() -> None:
     x, y, days = isolated_pairs([(0.0, 0), (0.5, 3), (1.0, 3), (250.0, 10), (50.0, 400)])
-    result = knox_test_xy(
-        x, y, days, distance_edges=(0, 1, 100, 300), day_edges=(0, 1, 7, 30.5), permutations=9
+    result = knox_test(
+        x,
+        y,
+        days,
+        distance_edges=(0, 1, 100, 300),
+        day_edges=(0, 1, 7, 30.5),
+        permutations=9,
+        projected=True,
     )
     assert result.observed.tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
     assert result.pairs == 5
     # A first edge above 0 leaves the closest pairs out, as the last edge leaves the farthest.
-    later = knox_test_xy(x, y, days, distance_edges=(1, 100, 300), day_edges=(1, 7, 31))
+    later = knox_test(
+        x, y, days, distance_edges=(1, 100, 300), day_edges=(1, 7, 31), projected=True
+    )
     assert later.observed.tolist() == [[1, 0], [0, 1]]
 
 
 def test_p_value_and_ratio_definitions() -> None:
     x, y, days = random_events(300, seed=9, side=800.0, days=60)
-    result = knox_test_xy(x, y, days, permutations=19, seed=4)
+    result = knox_test(x, y, days, permutations=19, seed=4, projected=True)
     # Each p is (1 + k) / 20 for a whole number k of simulations at least as large.
     k = result.p * 20 - 1
     assert_array_equal(k, np.round(k))
@@ -202,7 +210,7 @@ def test_p_value_and_ratio_definitions() -> None:
 
 def test_no_pair_at_all() -> None:
     x, y, days = isolated_pairs([(5000.0, 1)])
-    result = knox_test_xy(x, y, days, permutations=9)
+    result = knox_test(x, y, days, permutations=9, projected=True)
     assert result.pairs == 0
     assert_array_equal(result.observed, np.zeros((3, 3)))
     assert_array_equal(result.p, np.ones((3, 3)))
@@ -213,10 +221,10 @@ def test_no_pair_at_all() -> None:
 def test_bad_input_is_refused() -> None:
     x, y, days = random_events(10, seed=1)
     with pytest.raises(ValueError, match="entiers"):
-        knox_test_xy(x, y, days + 0.5)
+        knox_test(x, y, days + 0.5, projected=True)
     with pytest.raises(ValueError, match="croissantes"):
-        knox_test_xy(x, y, days, distance_edges=(0, 200, 100))
+        knox_test(x, y, days, distance_edges=(0, 200, 100), projected=True)
     with pytest.raises(ValueError, match="même longueur"):
-        knox_test_xy(x, y[:5], days)
+        knox_test(x, y[:5], days, projected=True)
     with pytest.raises(ValueError, match="permutation"):
-        knox_test_xy(x, y, days, permutations=0)
+        knox_test(x, y, days, permutations=0, projected=True)

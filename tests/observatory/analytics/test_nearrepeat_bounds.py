@@ -18,7 +18,6 @@ from observatory.analytics.nearrepeat import (
     KnoxTable,
     check_bands,
     knox_test,
-    knox_test_xy,
 )
 from observatory.errors import Cancelled, InvalidInput, NearRepeatTooLarge
 
@@ -100,7 +99,7 @@ def test_same_answers_as_the_unbounded_computation(
     if chunk is not None:  # neighbours listed, and gaps taken, a few at a time
         monkeypatch.setattr("observatory.analytics.nearrepeat._PAIR_CHUNK", chunk)
         monkeypatch.setattr("observatory.analytics.nearrepeat._PAIR_BLOCK", chunk - 3)
-    table = knox_test_xy(x, y, days, d_edges, t_edges, permutations=39, seed=5)
+    table = knox_test(x, y, days, d_edges, t_edges, permutations=39, seed=5, projected=True)
     assert_same(table, reference)
 
 
@@ -132,7 +131,7 @@ def test_bands_beyond_the_caps_are_refused(
     with pytest.raises(NearRepeatTooLarge, match=message):
         check_bands(d_edges, t_edges)
     with pytest.raises(NearRepeatTooLarge, match=message):
-        knox_test_xy(x, y, days, d_edges, t_edges, permutations=9)
+        knox_test(x, y, days, d_edges, t_edges, permutations=9, projected=True)
     assert issubclass(NearRepeatTooLarge, InvalidInput)  # the API's 422
 
 
@@ -140,7 +139,7 @@ def test_the_widest_bands_allowed_are_accepted() -> None:
     d_edges = np.linspace(0, MAX_DISTANCE_M, MAX_DISTANCE_BANDS + 1)
     t_edges = np.linspace(0, MAX_DAYS, MAX_DAY_BANDS + 1)
     x, y, days = clustered_town(200, seed=4)
-    table = knox_test_xy(x, y, days, d_edges, t_edges, permutations=9)
+    table = knox_test(x, y, days, d_edges, t_edges, permutations=9, projected=True)
     assert table.observed.shape == (MAX_DISTANCE_BANDS, MAX_DAY_BANDS)
 
 
@@ -153,7 +152,9 @@ def test_pair_cap_refuses_without_listing_the_pairs() -> None:
     tracemalloc.start()
     try:
         with pytest.raises(NearRepeatTooLarge) as refused:
-            knox_test_xy(x, y, days, permutations=999, max_facts=20_000, max_pairs=1_000_000)
+            knox_test(
+                x, y, days, permutations=999, max_facts=20_000, max_pairs=1_000_000, projected=True
+            )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -167,19 +168,24 @@ def test_pair_cap_refuses_without_listing_the_pairs() -> None:
 
 def test_pair_cap_is_inclusive() -> None:
     x, y, days = np.zeros(100), np.zeros(100), np.arange(100)
-    assert knox_test_xy(x, y, days, permutations=9, max_pairs=4_950).pairs == 4_950
+    assert knox_test(x, y, days, permutations=9, max_pairs=4_950, projected=True).pairs == 4_950
     with pytest.raises(NearRepeatTooLarge, match="plus de 4\u202f949, son"):
-        knox_test_xy(x, y, days, permutations=9, max_pairs=4_949)
+        knox_test(x, y, days, permutations=9, max_pairs=4_949, projected=True)
 
 
 def test_fact_cap_is_checked_before_anything_else() -> None:
     x, y, days = np.zeros(101), np.zeros(101), np.arange(101)
     too_many = "Trop de faits pour le test de Knox : plus de 100, son plafond"
     with pytest.raises(NearRepeatTooLarge, match=too_many):
-        knox_test_xy(x, y, days, max_facts=100)
+        knox_test(x, y, days, max_facts=100, projected=True)
     with pytest.raises(NearRepeatTooLarge, match=too_many):
         knox_test(x + 1.4, y + 43.6, days, max_facts=100)
-    assert knox_test_xy(x[:100], y[:100], days[:100], permutations=9, max_facts=100).events == 100
+    assert (
+        knox_test(
+            x[:100], y[:100], days[:100], permutations=9, max_facts=100, projected=True
+        ).events
+        == 100
+    )
 
 
 def test_memory_grows_with_the_pairs_under_the_cap() -> None:
@@ -190,7 +196,7 @@ def test_memory_grows_with_the_pairs_under_the_cap() -> None:
     days = np.arange(3_000) % 300
     tracemalloc.start()
     try:
-        table = knox_test_xy(x, y, days, permutations=1)
+        table = knox_test(x, y, days, permutations=1, projected=True)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -214,12 +220,12 @@ def test_cancellation_between_permutation_batches(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("observatory.analytics.nearrepeat._BATCH_CELLS", 1)  # one per batch
     x, y, days = clustered_town(300, seed=8)
     never = Countdown(10**9)
-    whole = knox_test_xy(x, y, days, permutations=50, seed=1, cancelled=never)
+    whole = knox_test(x, y, days, permutations=50, seed=1, cancelled=never, projected=True)
     assert never.calls == 1 + 50  # one listing chunk, then every batch
-    assert_array_equal(whole.p, knox_test_xy(x, y, days, permutations=50, seed=1).p)
+    assert_array_equal(whole.p, knox_test(x, y, days, permutations=50, seed=1, projected=True).p)
     stop = Countdown(5)
     with pytest.raises(Cancelled):
-        knox_test_xy(x, y, days, permutations=50, seed=1, cancelled=stop)
+        knox_test(x, y, days, permutations=50, seed=1, cancelled=stop, projected=True)
     assert stop.calls == 5  # stopped at once: no batch after the answer
 
 

@@ -15,11 +15,11 @@
 From the repository root (the commands are also in data/samples/README.md)::
 
     S=data/samples
-    .venv/bin/python -m ingest.etat4001.samples cut SRC.xlsx $S/etat4001_haute_garonne.xlsx \
+    .venv/bin/python -m benchmarks.synthetic.etat4001 cut SRC.xlsx $S/etat4001_haute_garonne.xlsx \
         --department 31
-    .venv/bin/python -m ingest.etat4001.samples local $S/etat4001_haute_garonne.xlsx \
+    .venv/bin/python -m benchmarks.synthetic.etat4001 local $S/etat4001_haute_garonne.xlsx \
         $S/etat4001_csp_toulouse_2024.xlsx
-    .venv/bin/python -m ingest.etat4001.samples tidy $S/etat4001_haute_garonne.xlsx \
+    .venv/bin/python -m benchmarks.synthetic.etat4001 tidy $S/etat4001_haute_garonne.xlsx \
         $S/etat4001_tidy.csv
 """
 
@@ -136,7 +136,7 @@ def _save(book: Workbook, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ingest.etat4001.samples")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.synthetic.etat4001")
     sub = parser.add_subparsers(dest="command", required=True)
     cut = sub.add_parser("cut", help="cut of the national workbook for one département")
     cut.add_argument("source", type=Path)
