@@ -14,6 +14,7 @@ the nomenclature would share it; an unknown label gets the closest categories as
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,6 +29,17 @@ SMALL_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "au", "
 # « dégradation ». Checked by the tests to make no two categories of the nomenclature one.
 CATEGORY_FILLERS = frozenset({"bien"})
 SUGGESTIONS = 3
+# The start of an import reject's reason for an unknown category label (ingest.incidents.rows);
+# the closest categories, if any, follow as CLOSEST.
+UNKNOWN_CATEGORY = "Catégorie inconnue « {value} »"
+CLOSEST = " ; les plus proches : {names}"
+_UNKNOWN = re.compile(r"Catégorie inconnue « (.*?) »(?= ; les plus proches| :|$)", re.DOTALL)
+
+
+def unknown_label(reason: str) -> str | None:
+    """The label named by a reject's reason for an unknown category, else None."""
+    found = _UNKNOWN.match(reason)
+    return found.group(1) if found else None
 
 
 def singular(word: str) -> str:
@@ -98,7 +110,8 @@ class CategoryMatcher:
         """The nomenclature stored in `category`, with a mapping's [categories] (which win)."""
         names = category_lookup(conn)
         names.update({normalise_label(k): v for k, v in (extra or {}).items()})
-        labels = dict(conn.execute(select(Category.code, Category.label)).tuples())
+        rows = conn.execute(select(Category.code, Category.label))
+        labels = {code: label for code, label in rows}
         return cls(names, labels)
 
     def code(self, label: str) -> str | None:

@@ -22,10 +22,10 @@ is, its names) is ingest.incidents.headers'.
 from __future__ import annotations
 
 import codecs
-from collections import Counter
 import datetime as dt
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
