@@ -24,6 +24,9 @@ from observatory.errors import InvalidInput
 
 EXPECTED_CONTENT = "attendu une ligne d'en-tête puis une ligne par fait"
 SCANNED_ROWS = 30  # rows where the header is looked for, below a title, a logo, blank rows
+# Names of a row scored at most: a row wider than the column limit is refused anyway, and a
+# hostile one of a million names must not be normalised 30 times.
+SCORED_NAMES = 1000
 
 
 def csv_header(
@@ -89,7 +92,7 @@ def choose_header(
     for position, (number, cells) in enumerate(candidates):
         if number > SCANNED_ROWS and position:
             break
-        names = [c.strip() for c in cells if c and c.strip()]
+        names = [c.strip() for c in cells if c and c.strip()][:SCORED_NAMES]
         score = recognised_count(names)
         if wanted:
             index = HeaderIndex(names)
