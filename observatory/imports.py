@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Row, func, select, text, update
 from sqlalchemy.exc import DataError
 
 from observatory.errors import DatabaseUnavailable, ImportBusy, InvalidInput, NotFound
+from observatory.labels import unknown_label
 from observatory.models import ImportBatch, ImportReject
 
 # Advisory lock key spaces (first int4 of the two-key form).
@@ -298,8 +299,12 @@ def read_batch(engine: Engine, batch_id: int) -> BatchSummary:
 def list_rejects(
     conn: Connection, batch_id: int, *, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Total and one page of a batch's rejected rows, in file order."""
-    get_batch(conn, batch_id)
+    """Total and one page of a batch's rejected rows, in file order.
+
+    A row rejected for an unknown category carries the closest categories (``suggestions``,
+    code and label), as the import found them; other rows an empty list.
+    """
+    suggested = get_batch(conn, batch_id).details.get("category_suggestions") or {}
     total = conn.execute(
         select(func.count()).select_from(ImportReject).where(ImportReject.batch_id == batch_id)
     ).scalar_one()
@@ -311,5 +316,17 @@ def list_rejects(
         .offset(offset)
     )
     return int(total), [
-        {"row_number": r.row_number, "reason": r.reason, "raw": r.raw} for r in rows
+        {
+            "row_number": r.row_number,
+            "reason": r.reason,
+            "raw": r.raw,
+            "suggestions": _suggestions(suggested, r.reason),
+        }
+        for r in rows
     ]
+
+
+def _suggestions(suggested: dict[str, Any], reason: str) -> list[dict[str, str]]:
+    label = unknown_label(reason) if suggested else None
+    found = suggested.get(label.replace("\0", "\ufffd")) if label is not None else None
+    return list(found) if isinstance(found, list) else []

@@ -35,12 +35,23 @@ class Batch(BaseModel):
     )
 
 
+class Suggestion(BaseModel):
+    """Une catégorie de la nomenclature proposée pour un libellé inconnu."""
+
+    code: str = Field(description="Code de la catégorie")
+    label: str = Field(description="Libellé de la catégorie")
+
+
 class Reject(BaseModel):
     """Une ligne rejetée."""
 
     row_number: int = Field(description="Ligne du fichier (1 = en-tête)")
     reason: str = Field(description="Pourquoi elle a été rejetée")
     raw: dict[str, Any] = Field(description="Ses valeurs brutes, par colonne")
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="Pour une catégorie inconnue : les trois catégories les plus proches",
+    )
 
 
 T = TypeVar("T", bound=BaseModel)

@@ -47,9 +47,8 @@ from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
 from ingest.incidents.reading import read_table
-from ingest.incidents.rows import incident_rows, resolve_categories
+from ingest.incidents.rows import CategoryMatcher, incident_rows, resolve_categories
 from observatory.areas import Territories
-from observatory.categories import category_lookup, normalise_label
 from observatory.changes import mark_batch, record_batch
 from observatory.errors import InvalidInput
 from observatory.imports import (
@@ -82,6 +81,7 @@ class Counts:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     unknown_categories: dict[str, int] = field(default_factory=dict)
+    category_suggestions: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def as_batch(self) -> dict[str, int]:
         return {key: getattr(self, key) for key in COUNT_KEYS}
@@ -147,6 +147,7 @@ def import_incidents(
             details: dict[str, Any] = {}
             if counts.unknown_categories:
                 details["unknown_categories"] = counts.unknown_categories
+                details["category_suggestions"] = counts.category_suggestions
             finish_batch(conn, batch_id, counts.as_batch(), details=details)
             if counts.rows_imported:
                 record_batch(conn, batch_id)  # last: the version row stays locked until commit
@@ -160,7 +161,7 @@ def import_incidents(
 class Lookups:
     """What every chunk is checked and enriched against, read once before the first."""
 
-    categories: dict[str, str]
+    categories: CategoryMatcher
     territories: Territories
     timezone: str
 
@@ -185,10 +186,9 @@ class Prepared:
 
 
 def _lookups(conn: Connection, job: Job) -> Lookups:
-    lookup = category_lookup(conn)
-    lookup.update({normalise_label(raw): code for raw, code in job.mapping.categories.items()})
+    matcher = CategoryMatcher.from_database(conn, job.mapping.categories)
     timezone = job.mapping.timezone or job.settings.timezone
-    return Lookups(lookup, Territories.load(conn), timezone)
+    return Lookups(matcher, Territories.load(conn), timezone)
 
 
 def _read(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
@@ -224,6 +224,11 @@ def _prepared_chunks(
         for value in unknown["category_raw"]:
             key = value.replace("\0", "\ufffd")  # the batch's details are jsonb: no NUL
             counts.unknown_categories[key] = counts.unknown_categories.get(key, 0) + 1
+            if key not in counts.category_suggestions:
+                counts.category_suggestions[key] = [
+                    {"code": s.code, "label": s.label}
+                    for s in lookups.categories.suggestions(value)
+                ]
         rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw")])
         # In slices, so that the first COPY starts early and the last one ends soon after
         # the parsing; the chunk's rejects and count go with its last slice.

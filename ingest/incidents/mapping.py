@@ -11,6 +11,7 @@ A mapping file is TOML. Every key is optional; what is left out is recognised or
     territory = "france"             # "france", "none", or a WGS84 box [west, south, east, north]
     month_is_interval = true         # "2024-01" is the whole month, not its first instant
     sheet = "Faits"                  # XLSX sheet (name or 0-based index), GeoPackage layer
+    header_row = 3                   # row of the column names (default: found in rows 1-30)
 
     [columns]                        # target field = "header of the file"
     datetime = "Date et heure"
@@ -81,6 +82,7 @@ class Mapping:
     source: str | None = None
     month_is_interval: bool = True
     sheet: str | int | None = None
+    header_row: int | None = None
 
 
 def available_profiles() -> list[str]:
@@ -142,6 +144,14 @@ def mapping_from_dict(document: dict[str, Any]) -> Mapping:
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
         raise InvalidInput("sheet doit être un nom de feuille ou un numéro (0 pour la première)")
     mapping.sheet = sheet
+    header_row = document.get("header_row")
+    if header_row is not None and (
+        isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
+    ):
+        raise InvalidInput(
+            "header_row doit être le numéro (à partir de 1) de la ligne des noms de colonnes"
+        )
+    mapping.header_row = header_row
     return mapping
 
 

@@ -1,14 +1,17 @@
 """From raw text chunks to incident rows and rejected rows, column-wise.
 
-Column recognition compares header names without case, accents, spaces, underscores or
-punctuation ("Date des faits" is date_des_faits is datedesfaits); the mapping's ``[columns]``
-wins over recognition. Every row of a chunk ends either in ``rows`` or in ``rejects``, with all
-its problems in one French reason. Mapped columns that have no field of their own
-(commune_name, an unusable commune code) stay in ``attributes`` under their header name.
+Column recognition (ingest.incidents.synonyms) compares header names on their letters and
+digits ("Date des faits" is date_des_faits is datedesfaits) or on their words (« Nature de
+l'intervention » is « nature interventions »); the mapping's ``[columns]`` wins over it. Every
+row of a chunk ends either in ``rows`` or in ``rejects``, with all its problems in one French
+reason; a total or footer line (« Total », « Nombre de lignes : 12 ») with that reason alone.
+Mapped columns that have no field of their own (commune_name, an unusable commune code) stay
+in ``attributes`` under their header name.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -20,57 +23,21 @@ from ingest.incidents.dates import UTC_DTYPE, parse_dates
 from ingest.incidents.mapping import TARGETS, Mapping
 from ingest.incidents.places import BBox, CoordinateColumns, clean_address, locate
 from ingest.incidents.reading import RawChunk
+from ingest.incidents.synonyms import HeaderIndex
 from observatory.categories import normalise_label
 from observatory.errors import InvalidInput
-
-# Normalised header names of each target, the preferred first.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "source_ref": (
-        "crimeid", "reference", "ref", "numero", "num", "no", "n", "id", "identifiant",
-        "numeromaincourante", "numerointervention", "numerofiche", "numeroincident",
-        "numerodossier", "idincident", "refincident", "incidentid", "nintervention",
-        "numintervention", "nfiche", "nincident", "ndossier", "nmaincourante", "nevenement",
-    ),
-    "datetime": (
-        "datetime", "dateheure", "dateetheure", "dateheurefaits", "dateheuredesfaits",
-        "dateheuredebut", "occurredat", "horodatage", "timestamp",
-    ),
-    "date": (
-        "date", "datefaits", "datedesfaits", "datefait", "datedufait", "datedebut",
-        "datedebutfaits", "dateintervention", "datedelintervention", "jour", "startdate",
-    ),
-    "time": (
-        "heure", "heurefaits", "heuredesfaits", "heurefait", "heuredebut", "heuredebutfaits",
-        "heureintervention", "time", "hour", "starttime",
-    ),
-    "datetime_end": ("end", "fin", "datetimeend", "dateheurefin", "endedat", "occurreduntil"),
-    "date_end": ("datefin", "datefinfaits", "datedefin", "enddate"),
-    "time_end": ("heurefin", "heurefinfaits", "heuredefin", "endtime"),
-    "month": ("month", "mois"),
-    "category": (
-        "crimetype", "categorie", "category", "nature", "naturefaits", "naturedesfaits",
-        "naturefait", "natureintervention", "typefait", "typefaits", "typeincident",
-        "typeintervention", "type", "motif", "infraction", "qualification",
-    ),
-    "x": ("x", "coordx", "coordonneex", "xl93", "xlambert93", "xlambert", "lambertx", "easting"),
-    "y": ("y", "coordy", "coordonneey", "yl93", "ylambert93", "ylambert", "lamberty", "northing"),
-    "lon": ("longitude", "lon", "lng", "long", "longwgs84", "wgs84lon"),
-    "lat": ("latitude", "lat", "latwgs84", "wgs84lat"),
-    "address": (
-        "adresse", "address", "location", "lieu", "adressefaits", "adressedesfaits",
-        "lieufaits", "lieudesfaits", "localisation", "adressecomplete", "rue", "voie",
-    ),
-    "commune_code": (
-        "codeinsee", "insee", "codecommune", "inseecom", "codeinseecommune", "codegeo",
-        "depcom", "citycode",
-    ),
-    "commune_name": ("commune", "nomcommune", "libellecommune", "libcommune", "ville", "city"),
-}  # fmt: skip
 
 NONE = np.array(None)  # compared with cells: != NONE is "is not None" for str and None
 # Characters of a source reference: real ones are short, and the unique index on the
 # reference (a few kilobytes at most per entry) refuses a much longer one for the whole batch.
 MAX_REFERENCE = 200
+
+FOOTER = "ligne de total ou de pied de tableau"
+# The first value of a total or footer line, normalised (observatory.categories.normalise_label).
+FOOTER_START = re.compile(
+    r"(sous )?total\b|nombre (de |d )?(ligne|enregistrement|resultat|fiche|intervention|fait"
+    r"|element|evenement|main)|(edite|imprime|genere|exporte?) le\b|page \d+( sur| \d)"
+)
 
 ROW_COLUMNS = (
     "row_number", "source_ref", "occurred_at", "occurred_until", "category_raw",
@@ -99,36 +66,21 @@ class ParsedChunk:
     rejects: pd.DataFrame
 
 
-def normalise_header(name: str) -> str:
-    """Lower case, no accents, letters and digits only: "Date des faits" -> "datedesfaits"."""
-    return normalise_label(name).replace(" ", "")
-
-
 def resolve_columns(header: list[str], mapping: Mapping, has_geometry: bool) -> ResolvedColumns:
     """Which header holds each target field; InvalidInput if no date, category or place."""
     seen = ", ".join(f'"{h}"' for h in header) or "aucune"
-    by_norm: dict[str, str] = {}
-    for name in header:
-        by_norm.setdefault(normalise_header(name), name)
+    index = HeaderIndex(header)
     resolved: dict[str, str] = {}
     for target, wanted in mapping.columns.items():
-        found = wanted if wanted in header else by_norm.get(normalise_header(wanted))
+        found = wanted if wanted in header else index.find(wanted)
         if found is None:
             raise InvalidInput(
                 f'Colonne "{wanted}" (indiquée pour {target} dans la correspondance) absente '
                 f"du fichier ; colonnes lues : {seen}"
             )
         resolved[target] = found
-    used = set(resolved.values())
-    for target in TARGETS:
-        if target in resolved:
-            continue
-        for alias in ALIASES[target]:
-            candidate = by_norm.get(alias)
-            if candidate is not None and candidate not in used:
-                resolved[target] = candidate
-                used.add(candidate)
-                break
+    unmapped = [target for target in TARGETS if target not in resolved]
+    resolved.update(index.recognise(unmapped, set(resolved.values())))
     for a, b in (("x", "y"), ("lon", "lat")):
         if (a in resolved) != (b in resolved):
             resolved.pop(a, None)
@@ -259,18 +211,29 @@ def parse_chunk(
         columns=list(ROW_COLUMNS),
     )
     lost = pd.RangeIndex(int(rejected.sum()))
+    raw = _raw(chunk, rejected)
     reason_text = [
-        " ; ".join(r for r in row if isinstance(r, str))
-        for row in reasons[rejected].itertuples(index=False)
+        FOOTER
+        if is_footer(values, len(names))
+        else " ; ".join(r for r in row if isinstance(r, str))
+        for values, row in zip(raw, reasons[rejected].itertuples(index=False), strict=True)
     ]
     rejects = pd.DataFrame(
         {
             "row_number": pd.Series(row_numbers[rejected], index=lost, dtype="int64"),
-            "raw": pd.Series(_raw(chunk, rejected), index=lost, dtype=object),
+            "raw": pd.Series(raw, index=lost, dtype=object),
             "reason": pd.Series(reason_text, index=lost, dtype=object),
         }
     )
     return ParsedChunk(rows=rows, rejects=rejects)
+
+
+def is_footer(values: dict[str, str], width: int) -> bool:
+    """Whether a row (its non-empty values, in column order) is a total or a footer line."""
+    if not values or len(values) > max(2, width // 2):
+        return False
+    first = normalise_label(str(next(iter(values.values()))))
+    return FOOTER_START.match(first) is not None
 
 
 def _nones(index: pd.Index) -> pd.Series:

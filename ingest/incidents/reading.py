@@ -25,6 +25,7 @@ import codecs
 import datetime as dt
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,10 @@ from ingest.filetypes import (
 from ingest.incidents.chunk import RawChunk, none_for_blank
 from ingest.incidents.headers import (
     EXPECTED_CONTENT,
+    choose_header,
     csv_header,
     filled_length,
+    header_done,
     sheet_header,
 )
 from ingest.incidents.limits import too_many_columns, within_limits
@@ -113,17 +116,23 @@ def _sniff_encoding(path: Path) -> str:
 
 
 def _sniff_separator(sample: str) -> str:
-    """The candidate found in the header that splits the most lines into as many fields."""
+    """The candidate that splits the most lines into as many fields, the same count for most.
+
+    The count is the one most lines have, not the first line's: a title line above the header
+    (« Export main courante — Police municipale ») holds no separator, or another one.
+    """
     lines = [line for line in re.split(r"\r\n|\r|\n", sample)[:-1] or [sample] if line.strip()]
     lines = [re.sub(r'"[^"]*"', "", line) for line in lines[:50]]
     if not lines:
         return ","
     best, best_score = ",", (0.0, 0)
     for separator in SEPARATORS:
-        counts = [line.count(separator) for line in lines]
-        if counts[0] == 0:
+        counts = Counter(line.count(separator) for line in lines)
+        counts.pop(0, None)
+        if not counts:
             continue
-        score = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        usual = max(counts, key=lambda c: (counts[c], c))
+        score = (counts[usual] / len(lines), usual)
         if score > best_score:
             best, best_score = separator, score
     return best
@@ -155,7 +164,13 @@ def _read_csv(
 ) -> Iterator[RawChunk]:
     try:
         encoding, separator = sniff_csv(path, mapping)
-        header, header_index = csv_header(path, encoding, separator)
+        header, header_index = csv_header(
+            path,
+            encoding,
+            separator,
+            header_row=mapping.header_row,
+            columns=mapping.columns.values(),
+        )
     except UnicodeError as exc:  # the mapping's codec cannot even start (UTF-16 without BOM)
         raise InvalidInput(
             f"Le fichier « {path.name} » ne se lit pas dans l'encodage « {mapping.encoding} » "
@@ -296,7 +311,7 @@ def _read_xlsx(
             f"Feuille « {mapping.sheet} » absente de {path.name} "
             f"(feuilles : {', '.join(names)} ; ou un numéro à partir de 0)"
         )
-    return _xlsx_chunks(book, str(sheet), path, chunk_size, limits.columns)
+    return _xlsx_chunks(book, str(sheet), path, chunk_size, limits.columns, mapping)
 
 
 def _unreadable_workbook(path: Path) -> str:
@@ -304,9 +319,10 @@ def _unreadable_workbook(path: Path) -> str:
 
 
 def _xlsx_chunks(
-    book: Any, sheet: str, path: Path, chunk_size: int, max_columns: int
+    book: Any, sheet: str, path: Path, chunk_size: int, max_columns: int, mapping: Mapping
 ) -> Iterator[RawChunk]:
     header: list[str] | None = None
+    candidates: list[tuple[int, list[str]]] = []  # rows with a value, until the header is found
     rows: list[list[str]] = []
     numbers: list[int] = []
     yielded = False
@@ -314,25 +330,49 @@ def _xlsx_chunks(
         for number, values in enumerate(sheet_rows(book[sheet]), start=1):
             cells = [_cell_text(v) for v in values]
             if not any(cells):
+                if header is None and header_done(number, candidates, mapping.header_row):
+                    header = _sheet_header(candidates, rows, numbers, mapping, path)
                 continue
             if len(cells) > max_columns and (width := filled_length(cells)) > max_columns:
                 raise too_many_columns(path.name, width, max_columns)
             if header is None:
-                header = sheet_header(cells)
+                candidates.append((number, cells))
+                if header_done(number, candidates, mapping.header_row):
+                    header = _sheet_header(candidates, rows, numbers, mapping, path)
                 continue
             rows.append(cells)
             numbers.append(number)
-            if len(rows) >= chunk_size:
-                yield _table_chunk(rows, numbers, header)
-                yielded, rows, numbers = True, [], []
+            while len(rows) >= chunk_size:
+                yield _table_chunk(rows[:chunk_size], numbers[:chunk_size], header)
+                yielded, rows, numbers = True, rows[chunk_size:], numbers[chunk_size:]
     except BAD_WORKBOOK as exc:
         raise InvalidInput(_unreadable_workbook(path)) from exc
     finally:
         book.close()
+    if header is None and candidates:
+        header = _sheet_header(candidates, rows, numbers, mapping, path)
     if header is None:
         raise InvalidInput(f"La feuille « {sheet} » de {path.name} est vide : {EXPECTED_CONTENT}")
+    while len(rows) > chunk_size:  # the rows read while the header was looked for
+        yield _table_chunk(rows[:chunk_size], numbers[:chunk_size], header)
+        yielded, rows, numbers = True, rows[chunk_size:], numbers[chunk_size:]
     if rows or not yielded:
         yield _table_chunk(rows, numbers, header)
+
+
+def _sheet_header(
+    candidates: list[tuple[int, list[str]]],
+    rows: list[list[str]],
+    numbers: list[int],
+    mapping: Mapping,
+    path: Path,
+) -> list[str]:
+    """The header among the candidate rows; the rows below it become data rows."""
+    chosen = choose_header(candidates, mapping.header_row, mapping.columns.values(), path.name)
+    for number, cells in candidates[chosen + 1 :]:
+        rows.append(cells)
+        numbers.append(number)
+    return sheet_header(candidates[chosen][1])
 
 
 def _cell_text(value: Any) -> str:

@@ -14,8 +14,8 @@ from ingest.incidents.chunk import RawChunk
 from ingest.incidents.parse import NONE, ParsedChunk
 from ingest.incidents.pgbinary import ewkb_points, without_nul
 from observatory.areas import Territories
-from observatory.categories import normalise_label
 from observatory.grid import cells_from_lonlat
+from observatory.labels import CLOSEST, UNKNOWN_CATEGORY, CategoryMatcher
 from observatory.localtime import hour_of_week_and_month
 
 INCIDENT_COLUMNS = (
@@ -36,33 +36,45 @@ INCIDENT_COLUMNS = (
     "batch_id",
 )
 
-UNKNOWN_CATEGORY = (
-    "Catégorie inconnue « {value} » : ajoutez-la à la table [categories] d'un fichier de "
-    "correspondance (--mapping) ou utilisez un libellé de la nomenclature."
+UNKNOWN_ADVICE = (
+    " : ajoutez-la à la table [categories] d'un fichier de correspondance (--mapping) ou "
+    "utilisez un libellé de la nomenclature."
 )
 
 
+def unknown_category_reason(value: str, matcher: CategoryMatcher) -> str:
+    """The French reason of a row whose category label is unknown, with the closest ones."""
+    closest = ", ".join(s.label for s in matcher.suggestions(value))
+    return (
+        UNKNOWN_CATEGORY.format(value=value)
+        + (CLOSEST.format(names=closest) if closest else "")
+        + UNKNOWN_ADVICE
+    )
+
+
 def resolve_categories(
-    parsed: ParsedChunk, lookup: dict[str, str], chunk: RawChunk
+    parsed: ParsedChunk, matcher: CategoryMatcher, chunk: RawChunk
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows with a category_code, and the rejects of unknown categories."""
     rows = parsed.rows
     labels, distinct = pd.factorize(rows["category_raw"].to_numpy(dtype=object))
-    by_label = [lookup.get(normalise_label(label)) for label in distinct]
+    by_label = matcher.codes(distinct)
     codes = np.array([*by_label, None], dtype=object)[labels]  # label -1 (missing): None
     known = np.not_equal(codes, NONE)
     kept = rows if known.all() else rows.loc[known]
     code_column = pd.Series(codes[known], index=kept.index, dtype=object)
-    return kept.assign(category_code=code_column), _unknown(rows.loc[~known], chunk)
+    return kept.assign(category_code=code_column), _unknown(rows.loc[~known], chunk, matcher)
 
 
-def _unknown(unknown_rows: pd.DataFrame, chunk: RawChunk) -> pd.DataFrame:
+def _unknown(unknown_rows: pd.DataFrame, chunk: RawChunk, matcher: CategoryMatcher) -> pd.DataFrame:
+    values = unknown_rows["category_raw"].to_numpy(dtype=object)
+    reasons = {v: unknown_category_reason(v, matcher) for v in set(values.tolist())}
     return pd.DataFrame(
         {
             "row_number": unknown_rows["row_number"].astype("int64").to_numpy(),
             "raw": raw_values(chunk, unknown_rows["row_number"].to_numpy()),
-            "reason": [UNKNOWN_CATEGORY.format(value=v) for v in unknown_rows["category_raw"]],
-            "category_raw": unknown_rows["category_raw"].to_numpy(),
+            "reason": [reasons[v] for v in values],
+            "category_raw": values,
         }
     )
 

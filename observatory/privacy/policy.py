@@ -302,6 +302,8 @@ POINT_ROLES = ("admin", "police")
 # Import details that hold raw cell values of rejected or unmapped rows (an address, a name,
 # a telephone number typed in the wrong column): counted for the roles that may not read points.
 RAW_DETAILS = ("unknown_categories",)
+# Details keyed by such raw values, left out for those roles (their count is RAW_DETAILS').
+KEYED_BY_RAW = ("category_suggestions",)
 
 
 def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
@@ -316,6 +318,8 @@ def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
             "aux rôles administrateur et police.",
         }
     details = dict(batch.get("details") or {})
+    for key in KEYED_BY_RAW:
+        details.pop(key, None)
     for key in RAW_DETAILS:
         values = details.pop(key, None)
         if isinstance(values, dict):
