@@ -18,11 +18,11 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
+from ingest.incidents.chunk import RawChunk
 from ingest.incidents.columns import per_value, stripped
 from ingest.incidents.dates import UTC_DTYPE, parse_dates
 from ingest.incidents.mapping import TARGETS, Mapping
 from ingest.incidents.places import BBox, CoordinateColumns, clean_address, locate
-from ingest.incidents.reading import RawChunk
 from ingest.incidents.synonyms import HeaderIndex
 from observatory.categories import normalise_label
 from observatory.errors import InvalidInput
