@@ -3,7 +3,8 @@ drop-folder runner of the scheduled job.
 
 - ``national``, ``local``, ``tidy``: the readers, one per layout (each documents its layout).
 - ``importer``: one file, one batch; figures inserted, revised (and logged) or unchanged.
-- ``dropfolder``: every new file of a folder, a lock, a log, a one-line summary.
+- ``dropfolder``: what the drop folder of the scheduled job (``ingest.dropfolder``) imports
+  and how its summary counts (figures new and revised).
 - ``samples``: how the samples of data/samples are made (a cut of the national workbook, a
   generated local extract and tidy CSV).
 """

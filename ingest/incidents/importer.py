@@ -42,7 +42,7 @@ from ingest.incidents.copying import (
     encode_incidents,
     known_references,
 )
-from ingest.incidents.mapping import Mapping, load_mapping, load_profile
+from ingest.incidents.mapping import Mapping, load_profile, named_mapping
 from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
@@ -99,11 +99,13 @@ class Job:
     chunk_size: int
 
 
-def resolve_mapping(profile: str | None, mapping_path: Path | None, crs: int | None) -> Mapping:
-    """The mapping to use: a file, a named profile, or the French municipal default."""
-    if profile and mapping_path:
+def resolve_mapping(
+    profile: str | None, mapping_name: str | Path | None, crs: int | None
+) -> Mapping:
+    """The mapping to use: the one ``--mapping`` names, a profile, or the municipal default."""
+    if profile and mapping_name:
         raise InvalidInput("Choisissez --profile ou --mapping, pas les deux.")
-    mapping = load_mapping(mapping_path) if mapping_path else load_profile(profile or "municipal")
+    mapping = named_mapping(mapping_name) if mapping_name else load_profile(profile or "municipal")
     if crs is not None:
         mapping.crs = crs
     return mapping

@@ -100,6 +100,14 @@ def load_profile(name: str) -> Mapping:
     return load_mapping(PROFILES_DIR / f"{name}.toml")
 
 
+def named_mapping(name: str | Path) -> Mapping:
+    """The mapping ``--mapping NAME`` names: a TOML file (its path), else a shipped profile."""
+    path = Path(name)
+    if isinstance(name, Path) or path.suffix.lower() == ".toml" or path.is_file():
+        return load_mapping(path)
+    return load_profile(str(name))
+
+
 def load_mapping(path: Path) -> Mapping:
     """Read and check a TOML mapping file."""
     try:

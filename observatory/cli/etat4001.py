@@ -10,16 +10,18 @@ so), 1 at least one file refused or failed, 2 usage error.
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from observatory.cli import dropfolder
 from observatory.cli.common import echo_list, fail, friendly_errors
 from observatory.cli.imports import JsonOption, engine_scope, progress_printer, report, run_by
+
+if TYPE_CHECKING:
+    from ingest.dropfolder import FolderImporter
 
 etat4001_app = typer.Typer(help="État 4001 : services et communes qu'ils couvrent.")
 services_app = typer.Typer(help="Les services (CSP, brigades) et les communes qu'ils couvrent.")
@@ -46,34 +48,15 @@ def register_import(import_app: typer.Typer) -> None:
             ),
         ],
         as_json: JsonOption = False,
-        log_file: Annotated[
-            Path | None,
-            typer.Option(
-                "--log-file",
-                dir_okay=False,
-                help="Journal (ajout) ; pour un dossier : DOSSIER/observatory-etat4001.log",
-            ),
-        ] = None,
-        done_dir: Annotated[
-            Path | None,
-            typer.Option(
-                "--done-dir",
-                file_okay=False,
-                help="Où ranger les fichiers importés (DOSSIER/importes)",
-            ),
-        ] = None,
-        settle: Annotated[
-            float,
-            typer.Option(
-                "--settle",
-                min=0,
-                help="Dossier : âge minimal d'un fichier, en secondes (une copie en cours attend)",
-            ),
-        ] = 60.0,
+        log_file: dropfolder.LogFileOption = None,
+        done_dir: dropfolder.DoneDirOption = None,
+        settle: dropfolder.SettleOption = dropfolder.DEFAULT_SETTLE,
     ) -> None:
         """Importe l'état 4001 : un fichier, ou tous les nouveaux fichiers d'un dossier."""
         if path.is_dir():
-            _run_folder(path, as_json, log_file, done_dir, settle)
+            dropfolder.run_folder(
+                path, _folder, as_json=as_json, log_file=log_file, done_dir=done_dir, settle=settle
+            )
         else:
             _import_file(path, as_json, log_file)
 
@@ -81,16 +64,10 @@ def register_import(import_app: typer.Typer) -> None:
 def _import_file(path: Path, as_json: bool, log_file: Path | None) -> None:
     from ingest.etat4001 import import_etat4001
 
-    handler = _log_to(log_file) if log_file else None
-    try:
-        with engine_scope() as engine:
-            summary = import_etat4001(
-                engine, path, run_by=run_by(), progress=None if as_json else progress_printer()
-            )
-    finally:
-        if handler:
-            logging.getLogger("ingest.etat4001").removeHandler(handler)
-            handler.close()
+    with dropfolder.logging_to(log_file, "ingest.etat4001"), engine_scope() as engine:
+        summary = import_etat4001(
+            engine, path, run_by=run_by(), progress=None if as_json else progress_printer()
+        )
     if sys.stderr.isatty() and not as_json:
         sys.stderr.write("\n")
     report(summary, as_json)
@@ -108,43 +85,10 @@ def _import_file(path: Path, as_json: bool, log_file: Path | None) -> None:
         )
 
 
-def _run_folder(
-    directory: Path, as_json: bool, log_file: Path | None, done_dir: Path | None, settle: float
-) -> None:
-    from ingest.etat4001.dropfolder import run_drop_folder
+def _folder() -> FolderImporter:
+    from ingest.etat4001.dropfolder import ETAT4001_FOLDER
 
-    with engine_scope() as engine:
-        result = run_drop_folder(
-            engine,
-            directory,
-            done_dir=done_dir,
-            log_file=log_file,
-            settle=settle,
-            run_by=run_by(),
-        )
-    if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-    else:
-        typer.echo(result.line())
-    for outcome in result.files:
-        if outcome.status in ("refused", "failed"):
-            message = outcome.message or ""
-            prefix = "" if message.startswith(outcome.name) else f"{outcome.name} : "
-            typer.echo(f"{prefix}{message}", err=True)
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
-
-
-def _log_to(path: Path) -> logging.Handler:
-    from ingest.etat4001.dropfolder import LOG_FORMAT
-
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.setLevel(logging.INFO)
-    logger = logging.getLogger("ingest.etat4001")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    return handler
+    return ETAT4001_FOLDER
 
 
 # -- services ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NamedTuple
 import typer
 from sqlalchemy import Engine
 
+from observatory.cli import dropfolder
 from observatory.cli.common import echo_list, fail, friendly_errors, load_settings
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
@@ -95,24 +96,43 @@ def progress_printer() -> Callable[[int], None]:
 @import_app.command("incidents")
 @friendly_errors
 def import_incidents_command(
-    path: PathArgument,
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, readable=True, help="Fichier à importer, ou dossier de dépôt"),
+    ],
     profile: Annotated[str | None, typer.Option(help="Profil livré : municipal, police-uk")] = None,
     mapping: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Fichier de correspondance TOML"),
+        str | None,
+        typer.Option(help="Correspondance : fichier TOML, ou nom d'un profil"),
     ] = None,
     source: Annotated[
         str | None, typer.Option(help="Nom de la source (doublons par source)")
     ] = None,
     crs: Annotated[int | None, typer.Option(help="EPSG des colonnes X/Y, ex. 2154")] = None,
     as_json: JsonOption = False,
+    log_file: dropfolder.LogFileOption = None,
+    done_dir: dropfolder.DoneDirOption = None,
+    settle: dropfolder.SettleOption = dropfolder.DEFAULT_SETTLE,
 ) -> None:
-    """Importe un fichier d'incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)."""
+    """Importe des incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile zippé) : un fichier,
+    ou tous les nouveaux fichiers d'un dossier de dépôt."""
     from ingest.incidents import import_incidents, resolve_mapping
 
     settings = load_settings()
     chosen = resolve_mapping(profile, mapping, crs)
-    with engine_scope() as engine:
+    if path.is_dir():
+        from ingest.incidents.dropfolder import incidents_folder
+
+        dropfolder.run_folder(
+            path,
+            lambda: incidents_folder(settings, chosen, source),
+            as_json=as_json,
+            log_file=log_file,
+            done_dir=done_dir,
+            settle=settle,
+        )
+        return
+    with dropfolder.logging_to(log_file, "ingest.incidents"), engine_scope() as engine:
         summary = import_incidents(
             engine,
             path,
