@@ -249,14 +249,9 @@ def _one_file(
     counts.pop("status")
     outcome = FileOutcome(name, "imported", summary.batch_id, None, str(moved), counts)
     log.info(
-        "%s : lot %s, %s lignes lues, %s importées, %s doublons, %s rejetées (%s) ; "
-        "déplacé vers %s",
+        "%s : lot %s (%s), déplacé vers %s",
         name,
         summary.batch_id,
-        summary.rows_read,
-        summary.rows_imported,
-        summary.rows_duplicate,
-        summary.rows_rejected,
         importer.tally([outcome]),
         moved,
     )
