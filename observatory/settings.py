@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     )
     pg_bin_dir: Path | None = None
 
+    # The project-local Redis that holds the geocoder's reference (addok), like the cluster.
+    redis_dir: Path = PROJECT_ROOT / "var" / "redis"
+    redis_port: int = Field(default=56379, ge=1, le=65535)
+    redis_db: int = Field(
+        default=0,
+        ge=0,
+        le=14,
+        description="Redis database of addok's index; its documents are in the next one.",
+    )
+
     timezone: str = "Europe/Paris"
     territory_bbox: tuple[float, float, float, float] | None = Field(
         default=None,
