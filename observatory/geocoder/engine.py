@@ -13,10 +13,12 @@ import contextlib
 import io
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from observatory.geocoder.server import SOCKET_NAME
 from observatory.settings import Settings
 
 # The processors of the BAN's addok (addok-france for numbers, bis/ter and labels, addok-fr
@@ -55,16 +57,22 @@ ADDOK_SETTINGS: dict[str, Any] = {
     "LICENCE": "Licence Ouverte 2.0",
 }
 
+# addok waits on Redis most of the time (about ten round trips per address), and the socket
+# calls release the GIL: a few threads search in parallel in one process.
+BATCH_THREADS = 4
+
 _lock = threading.Lock()
-_connected: tuple[int, int] | None = None
+_connected: tuple[int, int, str | None] | None = None
 
 
 def redis_config(settings: Settings) -> dict[str, Any]:
-    """addok's REDIS setting: the index in ``redis_db``, the documents in the next one."""
+    """addok's REDIS setting: the index in ``redis_db``, the documents in the next one; through
+    the server's Unix socket when it has one (observatory/geocoder/server.py)."""
+    socket = settings.redis_dir.resolve() / SOCKET_NAME
     return {
         "host": "127.0.0.1",
         "port": settings.redis_port,
-        "unix_socket_path": None,
+        "unix_socket_path": str(socket) if socket.is_socket() else None,
         "indexes": {"db": settings.redis_db},
         "documents": {"db": settings.redis_db + 1},
     }
@@ -73,22 +81,25 @@ def redis_config(settings: Settings) -> dict[str, Any]:
 def connect(settings: Settings) -> None:
     """Configure addok for this process (once) and point it at the settings' Redis."""
     global _connected
-    target = (settings.redis_port, settings.redis_db)
+    redis = redis_config(settings)
+    target = (settings.redis_port, settings.redis_db, redis["unix_socket_path"])
     with _lock:
         if _connected == target:
             return
         from addok.config import config
 
-        config["REDIS"] = redis_config(settings)
+        config["REDIS"] = redis
         if not config.loaded:
             config.update({k: _copy(v) for k, v in ADDOK_SETTINGS.items()})
             _load_quietly(config)
         else:
             import addok.db
             import addok.ds
+            from addok.helpers import scripts
 
             addok.db.connect()
             addok.ds.on_load()
+            scripts.load_scripts()  # its Lua scripts are bound to the client they were made on
         _connected = target
 
 
@@ -192,14 +203,16 @@ def geocode_batch(
 
         connect(get_settings())
     keys = [(" ".join(text.split()) if text else "", code or None) for text, code in queries]
-    answers = {key: _best(*key) for key in _distinct(keys)}
+    distinct = list(dict.fromkeys(keys))
+    if len(distinct) < 2 * BATCH_THREADS:
+        found = [_best(key) for key in distinct]
+    else:
+        with ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="geocode") as pool:
+            found = list(pool.map(_best, distinct, chunksize=64))
+    answers = dict(zip(distinct, found, strict=True))
     return [answers[key] for key in keys]
 
 
-def _distinct(keys: Iterable[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    return list(dict.fromkeys(keys))
-
-
-def _best(text: str, citycode: str | None) -> Result | None:
-    found = search(text, citycode)
+def _best(key: tuple[str, str | None]) -> Result | None:
+    found = search(*key)
     return found[0] if found else None

@@ -17,9 +17,15 @@ from pathlib import Path
 from typing import cast
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from observatory.errors import ObservatoryError
 from observatory.settings import Settings
+
+# A Unix socket beside TCP: addok makes about ten round trips per address, a socket halves
+# their cost. Its path must fit in 107 bytes; a deeper directory keeps TCP only.
+SOCKET_NAME = "redis.sock"
 
 # `save` rules: a snapshot a minute after a change, and at every shutdown (SHUTDOWN SAVE).
 # No AOF: the reference is rebuilt from the BAN file, the snapshot is enough to survive a
@@ -34,7 +40,7 @@ dir {dir}
 pidfile {dir}/redis.pid
 logfile {dir}/redis.log
 dbfilename reference.rdb
-save 60 1
+{unixsocket}save 60 1
 appendonly no
 databases 16
 """
@@ -85,7 +91,14 @@ class LocalRedis:
         return self.directory / "reference.rdb"
 
     def client(self, db: int = 0) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_connect_timeout=2)
+        # No retries: a server that hangs up (SHUTDOWN) or is down must not cost seconds.
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            db=db,
+            socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def _pid(self) -> int | None:
         try:
@@ -119,7 +132,11 @@ class LocalRedis:
         if self.is_running():
             return False
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.conf_file.write_text(SERVER_CONF.format(port=self.port, dir=self.directory))
+        socket = self.directory / SOCKET_NAME
+        unixsocket = f"unixsocket {socket}\nunixsocketperm 700\n" if len(str(socket)) < 100 else ""
+        self.conf_file.write_text(
+            SERVER_CONF.format(port=self.port, dir=self.directory, unixsocket=unixsocket)
+        )
         result = subprocess.run(
             [str(find_redis_server()), str(self.conf_file)],
             capture_output=True,
