@@ -9,6 +9,7 @@ A mapping file is TOML. Every key is optional; what is left out is recognised or
     separator = ";"                  # CSV separator (default: sniffed among , ; tab |)
     encoding = "cp1252"              # CSV encoding (default: sniffed: utf-8, utf-8-sig, cp1252)
     territory = "france"             # "france", "none", or a WGS84 box [west, south, east, north]
+    commune = "31555"                # INSEE code of the rows that name no commune (geocoding)
     month_is_interval = true         # "2024-01" is the whole month, not its first instant
     sheet = "Faits"                  # XLSX sheet (name or 0-based index), GeoPackage layer
 
@@ -81,6 +82,7 @@ class Mapping:
     source: str | None = None
     month_is_interval: bool = True
     sheet: str | int | None = None
+    commune: str | None = None  # geocoding: the commune of rows that name none (INSEE code)
 
 
 def available_profiles() -> list[str]:
@@ -142,7 +144,16 @@ def mapping_from_dict(document: dict[str, Any]) -> Mapping:
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
         raise InvalidInput("sheet doit être un nom de feuille ou un numéro (0 pour la première)")
     mapping.sheet = sheet
+    mapping.commune = _commune(document.get("commune"))  # geocoding at import
     return mapping
+
+
+def _commune(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{5}|2[AB]\d{3}", value.strip()):
+        raise InvalidInput(f'commune = {value!r} : attendu un code INSEE, par exemple "31555"')
+    return value.strip()
 
 
 def _table(value: Any, name: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typer.testing import Result
 from observatory.geocoder.load import document_count, load_ban, loaded_communes
 from observatory.geocoder.server import LocalRedis
 from observatory.settings import Settings
-from tests.observatory.geocoder.conftest import free_port, redis_settings
+from tests.geocoding import free_port, redis_settings
 
 
 @pytest.fixture

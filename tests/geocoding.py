@@ -1,7 +1,9 @@
 """A real Redis for the geocoder's tests, on a free port in a temporary directory.
 
 It is never the user's server (var/redis, OBS_REDIS_PORT): a loaded reference is not touched.
-The tests load small seeded BAN extracts written by benchmarks/synthetic/ban.py.
+The tests load small seeded BAN extracts written by benchmarks/synthetic/ban.py. The fixtures
+are shared by every test folder (tests/conftest.py imports them): the geocoder's own tests,
+the importer's, the API's.
 """
 
 from __future__ import annotations
