@@ -3,7 +3,7 @@
 The figures behind OBS_GEOCODE_MIN_SCORE (observatory/settings.py), measured on the demo's BAN
 extract, with the commune filter the importer uses (the row's INSEE code)::
 
-    python -m benchmarks.geocode_threshold [--queries 1500]
+    python -m benchmarks.geocode_threshold [--queries 1500] [--file adresses-31.csv.gz]
 
 Starts its own Redis on a free port in a temporary directory and loads the extract there.
 """
@@ -46,8 +46,10 @@ def _typo(text: str, rng: np.random.Generator) -> str:
     return text[:i] + ("e" if text[i].lower() != "e" else "a") + text[i + 1 :]
 
 
-def measure(settings: Settings, n_queries: int, seed: int = 5) -> dict[str, np.ndarray]:
-    rows = read_rows(SAMPLE)
+def measure(
+    settings: Settings, n_queries: int, path: Path = SAMPLE, seed: int = 5
+) -> dict[str, np.ndarray]:
+    rows = read_rows(path)
     rng = np.random.default_rng(seed)
     picks = [rows[int(i)] for i in rng.choice(len(rows), size=n_queries, replace=False)]
     groups: dict[str, list[tuple[str, str | None]]] = {
@@ -86,6 +88,7 @@ def measure(settings: Settings, n_queries: int, seed: int = 5) -> dict[str, np.n
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=1500)
+    parser.add_argument("--file", type=Path, default=SAMPLE, help="BAN file (adresses-XX.csv.gz)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="obs-redis-") as folder, socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -95,8 +98,8 @@ def main() -> None:
         server.start()
         try:
             settings = Settings(redis_dir=Path(folder), redis_port=port)
-            load_ban(settings, [SAMPLE])
-            scores = measure(settings, args.queries)
+            load_ban(settings, [args.file])
+            scores = measure(settings, args.queries, args.file)
         finally:
             server.stop()
     report(scores)

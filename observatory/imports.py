@@ -279,12 +279,23 @@ def list_rejects(
         select(func.count()).select_from(ImportReject).where(ImportReject.batch_id == batch_id)
     ).scalar_one()
     rows = conn.execute(
-        select(ImportReject.row_number, ImportReject.reason, ImportReject.raw)
+        select(
+            ImportReject.row_number,
+            ImportReject.reason,
+            ImportReject.raw,
+            ImportReject.rerun_batch_id,
+        )
         .where(ImportReject.batch_id == batch_id)
         .order_by(ImportReject.row_number, ImportReject.id)
         .limit(limit)
         .offset(offset)
     )
     return int(total), [
-        {"row_number": r.row_number, "reason": r.reason, "raw": r.raw} for r in rows
+        {
+            "row_number": r.row_number,
+            "reason": r.reason,
+            "raw": r.raw,
+            "rerun_batch_id": r.rerun_batch_id,
+        }
+        for r in rows
     ]

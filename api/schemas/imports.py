@@ -41,6 +41,10 @@ class Reject(BaseModel):
     row_number: int = Field(description="Ligne du fichier (1 = en-tête)")
     reason: str = Field(description="Pourquoi elle a été rejetée")
     raw: dict[str, Any] = Field(description="Ses valeurs brutes, par colonne")
+    rerun_batch_id: int | None = Field(
+        default=None,
+        description="Le lot qui l'a relancée (regéocodage) ; null : pas relancée",
+    )
 
 
 T = TypeVar("T", bound=BaseModel)

@@ -125,13 +125,13 @@ class AddressPlacer:
     def place(self, rows: pd.DataFrame, chunk: RawChunk) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Rows all placed (with the geocode columns), and the rejects of the unplaced ones."""
         pending = np.isnan(rows["lon"].to_numpy(dtype="float64"))
+        if not pending.any():  # the usual case: every row has its point, nothing to add
+            return rows, _rejects(chunk, rows.iloc[:0], [])
         rows = rows.assign(
             geocode_score=np.full(len(rows), np.nan, dtype="float32"),
             geocode_label=pd.Series([None] * len(rows), index=rows.index, dtype=object),
             geocode_type=pd.Series([None] * len(rows), index=rows.index, dtype=object),
         )
-        if not pending.any():
-            return rows, _rejects(chunk, rows.iloc[:0], [])
         todo = rows.loc[pending]
         if not self.ready():
             return rows.loc[~pending], _rejects(chunk, todo, [GEOCODER_DOWN] * len(todo))
