@@ -4,13 +4,16 @@ the regeocoding of a batch, with the accounting exact in every batch."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import Result as CliResult
 
 from benchmarks.bench_geocoder import typed
 from ingest.boundaries import import_communes
@@ -248,3 +251,30 @@ def test_a_stopped_geocoder_then_regeocoding(
         regeocode_batch(db, first.batch_id, settings=geo)
     third = regeocode_batch(db, second.batch_id, settings=geo)
     assert (third.rows_read, third.rows_imported, third.rows_rejected) == (1, 0, 1)
+
+
+def test_cli_regeocode(
+    db: Engine,
+    database_url: str,
+    reference: Settings,
+    extract_rows: list[Row],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Callable[[Settings, list[str]], CliResult],
+) -> None:
+    row = sample(extract_rows, 1, seed=9)[0]
+    path = write_csv(tmp_path, [("K1", typed(row, 0), row["code_insee"])])
+    stopped = api_settings(database_url, redis_dir=tmp_path, redis_port=free_port())
+    first = import_incidents(db, path, settings=stopped)
+    assert first.rows_rejected == 1
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    answer = run_cli(reference, ["imports", "regeocode", str(first.batch_id), "--json"])
+
+    assert answer.exit_code == 0, answer.output
+    batch = json.loads(answer.stdout)
+    assert (batch["rows_read"], batch["rows_imported"], batch["rows_rejected"]) == (1, 1, 0)
+    shown = run_cli(reference, ["imports", "show", str(first.batch_id)])
+    assert f"(relancée dans le lot {batch['batch_id']})" in shown.output
+    again = run_cli(reference, ["imports", "regeocode", str(first.batch_id)])
+    assert again.exit_code == 1 and "aucun rejet" in again.output
