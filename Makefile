@@ -11,10 +11,11 @@ PORT    ?= 8000
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: help setup system-deps browser run test test-fast lint format bench clean db-start db-stop
+.PHONY: help setup system-deps browser run test test-fast lint format bench clean db-start db-stop \
+	geocoder-stop
 
 help:
-	@echo "make run        installe tout, démarre la base locale, charge les exemples, sert http://$(HOST):$(PORT)/"
+	@echo "make run        installe tout, démarre la base locale et le géocodeur, charge les exemples, sert http://$(HOST):$(PORT)/"
 	@echo "make test       installe tout et lance toute la suite de tests (base PostGIS réelle)"
 	@echo "make test-fast  lint et tests sauf les lents (navigateur, notebooks, processus) : moins de 2 min"
 	@echo "make lint       ruff et mypy"
@@ -47,9 +48,16 @@ db-start: setup
 db-stop:
 	@test -x $(OBS) && $(OBS) db stop || true
 
+geocoder-stop:
+	@test -x $(OBS) && $(OBS) geocoder stop || true
+
+GEOCODER_SAMPLE := data/samples/adresses-31-extrait.csv.gz
+
 run: setup
 	$(OBS) db upgrade
 	$(OBS) demo
+	$(OBS) geocoder start
+	$(OBS) geocoder load $(GEOCODER_SAMPLE)
 	$(OBS) serve --host $(HOST) --port $(PORT)
 
 test: setup browser lint
@@ -73,5 +81,5 @@ bench: setup
 	$(OBS) db upgrade
 	$(PY) -m benchmarks
 
-clean: db-stop
+clean: db-stop geocoder-stop
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts benchmarks/out node_modules

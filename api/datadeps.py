@@ -120,6 +120,13 @@ async def get_filter(
         str | None, Query(description="Géographie prioritaire : 2015 ou 2024 (défaut 2024)")
     ] = None,
     bbox: Annotated[str | None, Query(description="ouest,sud,est,nord (WGS84)")] = None,
+    precision: Annotated[
+        str | None,
+        Query(
+            description="housenumber : seulement les faits aux coordonnées du fichier ou "
+            "géocodés au numéro (sans ceux placés à la rue ou au lieu-dit)"
+        ),
+    ] = None,
 ) -> Filter:
     params = {
         "from": start,
@@ -131,6 +138,7 @@ async def get_filter(
         "qpv": qpv,
         "generation": generation,
         "bbox": bbox,
+        "precision": precision,
     }
     parsed = parse_filter(params, categories=nomenclature.family)
     return disclosure.table_filter(parsed, nomenclature.family)
@@ -266,4 +274,5 @@ def describe_filter(f: Filter) -> dict[str, Any]:
         "qpv": f.qpv,
         "generation": f.generation,
         "bbox": list(f.bbox) if f.bbox else None,
+        "precision": f.precision,
     }

@@ -31,7 +31,9 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Float,
     Join,
+    Numeric,
     Row,
     Select,
     Subquery,
@@ -73,6 +75,11 @@ INCIDENT_FIELDS = (
     "source_ref",
     "lon",
     "lat",
+    # How the point was found: empty for the file's own coordinates, else the geocoder's score
+    # (0 to 1), the address it matched and its precision (housenumber, street or locality).
+    "geocode_score",
+    "geocode_label",
+    "geocode_type",
 )
 HEXAGON_FIELDS = ("h3", "count", "suppressed")
 
@@ -147,6 +154,9 @@ def incident_chunk(
         i.source,
         i.source_ref,
         i.geom,
+        i.geocode_score,
+        i.geocode_label,
+        i.geocode_type,
     ).where(where)
     if after is not None:
         chunk = chunk.where(i.id > after)
@@ -176,6 +186,10 @@ def incident_rows(where: ColumnElement[bool]) -> Select[Any]:
         chunk.c.source_ref,
         func.ST_X(chunk.c.geom).label("lon"),
         func.ST_Y(chunk.c.geom).label("lat"),
+        # real to double precision as the value written (0.87, not 0.8700000047683716).
+        cast(func.round(cast(chunk.c.geocode_score, Numeric), 4), Float).label("geocode_score"),
+        chunk.c.geocode_label,
+        chunk.c.geocode_type,
     ).select_from(with_names(chunk))
 
 
@@ -255,6 +269,7 @@ def write_incident_geopackage(conn: Connection, where: ColumnElement[bool], path
     written = False
     for rows in incident_chunks(conn, where):
         frame = pd.DataFrame.from_records(rows, columns=list(INCIDENT_FIELDS))
+        frame["geocode_score"] = pd.to_numeric(frame["geocode_score"]).astype("float64")
         _write_points(frame, path, append=written)
         written = True
     if not written:  # an empty layer, with its fields: QGIS opens it as such
@@ -263,6 +278,7 @@ def write_incident_geopackage(conn: Connection, where: ColumnElement[bool], path
             id=pd.Series(dtype="int64"),
             lon=pd.Series(dtype="float64"),
             lat=pd.Series(dtype="float64"),
+            geocode_score=pd.Series(dtype="float64"),
         )
         _write_points(pd.DataFrame(empty), path, append=False)
 

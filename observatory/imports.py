@@ -54,17 +54,24 @@ def file_sha256(path: Any, block: int = 1 << 20) -> str:
 
 
 def open_batch(
-    engine: Engine, path: Path, *, kind: str, run_by: str, source: str | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    kind: str,
+    run_by: str,
+    source: str | None = None,
+    file_name: str | None = None,
 ) -> int:
     """A running batch for the file at ``path`` (InvalidInput when there is none), created once
-    the batches whose importer died are marked failed."""
+    the batches whose importer died are marked failed; ``file_name`` names it otherwise than
+    the file (a re-run names the first batch's file)."""
     if not path.is_file():
         raise InvalidInput(f"Fichier introuvable : {path}")
     reap_interrupted(engine)
     return create_batch(
         engine,
         kind=kind,
-        file_name=path.name,
+        file_name=file_name or path.name,
         sha256=file_sha256(path),
         source=source,
         run_by=run_by,
@@ -309,7 +316,12 @@ def list_rejects(
         select(func.count()).select_from(ImportReject).where(ImportReject.batch_id == batch_id)
     ).scalar_one()
     rows = conn.execute(
-        select(ImportReject.row_number, ImportReject.reason, ImportReject.raw)
+        select(
+            ImportReject.row_number,
+            ImportReject.reason,
+            ImportReject.raw,
+            ImportReject.rerun_batch_id,
+        )
         .where(ImportReject.batch_id == batch_id)
         .order_by(ImportReject.row_number, ImportReject.id)
         .limit(limit)
@@ -321,6 +333,7 @@ def list_rejects(
             "reason": r.reason,
             "raw": r.raw,
             "suggestions": _suggestions(suggested, r.reason),
+            "rerun_batch_id": r.rerun_batch_id,
         }
         for r in rows
     ]

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
+    REAL,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -121,6 +122,9 @@ class ImportReject(Base):
     row_number: Mapped[int] = mapped_column(Integer, comment="Ligne du fichier (1 = en-tête)")
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str] = mapped_column(Text)
+    rerun_batch_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Lot qui a relancé ce rejet (regéocodage)"
+    )
 
     __table_args__ = (Index("ix_import_reject_batch_row", "batch_id", "row_number"),)
 
@@ -149,9 +153,18 @@ class Incident(Base):
     qpv_2024: Mapped[str | None] = mapped_column(String(16))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     batch_id: Mapped[int | None] = mapped_column(BigInteger, comment="Lot d'import d'origine")
+    # Set for the rows placed by the geocoder (ingest/incidents/geocoding.py), NULL otherwise.
+    geocode_score: Mapped[float | None] = mapped_column(REAL, comment="Score du géocodeur (0 à 1)")
+    geocode_label: Mapped[str | None] = mapped_column(Text, comment="Adresse trouvée")
+    geocode_type: Mapped[str | None] = mapped_column(
+        String(12), comment="housenumber, street ou locality ; vide : coordonnées du fichier"
+    )
 
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_incident_source_ref"),
+        CheckConstraint(
+            "geocode_type IN ('housenumber', 'street', 'locality')", name="geocode_type"
+        ),
         CheckConstraint(
             "occurred_until IS NULL OR occurred_until >= occurred_at", name="interval_order"
         ),

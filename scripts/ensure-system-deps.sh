@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs from the system's packages when it is missing:
-# python3-venv, PostgreSQL and PostGIS, Node.js and npm (the map's JavaScript libraries come
-# from the npm registry); with --browser, Chromium and poppler-utils too (the end-to-end tests
-# drive Chromium, the pack tests read PDFs with pdftotext; `make run` needs neither).
+# python3-venv, PostgreSQL and PostGIS, Redis (the offline geocoder's reference), Node.js and
+# npm (the map's JavaScript libraries come from the npm registry); with --browser, Chromium and
+# poppler-utils too (the end-to-end tests drive Chromium, the pack tests read PDFs with
+# pdftotext; `make run` needs neither).
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
@@ -37,6 +38,11 @@ else
   [ -f "$sharedir/extension/postgis.control" ] || need+=("postgresql-$pg_version-postgis-3")
 fi
 
+# The geocoder's project-local Redis (observatory geocoder start).
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  need+=(redis-server)
+fi
+
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 
@@ -57,6 +63,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "Paquets système manquants : ${need[*]}." >&2
   echo "Installez-les avec le gestionnaire de paquets de votre système : PostgreSQL (15 ou" >&2
   echo "plus) et PostGIS 3 (ou définissez DATABASE_URL vers une base PostGIS existante)," >&2
+  echo "Redis (redis-server, pour le géocodeur)," >&2
   echo "Node.js et npm, Chromium et poppler-utils pour les tests." >&2
   exit 1
 fi

@@ -15,6 +15,14 @@ from sqlalchemy.orm import Session
 from observatory.db import make_engine, make_sessionmaker, seed_reference, upgrade
 from observatory.models import Base
 from observatory.settings import Settings
+from tests.geocoding import (  # noqa: F401 - the geocoder's fixtures, for every folder
+    empty_reference,
+    extract_file,
+    extract_rows,
+    redis_server,
+    reference,
+    run_cli,
+)
 
 TEST_SECRET = "test-secret-key-long-enough-for-production-0123456789"
 TEST_DATABASE = "observatory_test"

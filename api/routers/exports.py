@@ -70,7 +70,8 @@ def _format(fmt: str) -> str:
     description=(
         "Un fait par ligne : id, occurred_start et occurred_end (heure locale ISO 8601 avec "
         "décalage), category et category_label, commune et commune_name, qpv_2015, qpv_2024, "
-        "source, source_ref, lon et lat (WGS84). "
+        "source, source_ref, lon et lat (WGS84), et pour un fait placé par le géocodeur "
+        "geocode_score, geocode_label et geocode_type (vides pour les coordonnées du fichier). "
         + FORMAT_HELP
         + " Chaque export est inscrit au journal d'audit avec le nombre de faits."
     ),

@@ -83,6 +83,25 @@ def rejects(
     return RejectPage.model_validate(page)
 
 
+@router.post(
+    "/{batch_id}/regeocode",
+    status_code=201,
+    summary="Regéocode les adresses rejetées d'un lot, en un nouveau lot (administrateur)",
+    response_model=Batch,
+    responses=problem_responses(404, 409, 422),
+)
+def regeocode(
+    request: Request, settings: SettingsDep, caller: Admin, batch_id: BatchId
+) -> dict[str, Any]:
+    """The « non géolocalisé » and « adresse introuvable » rejects of a batch, imported again
+    now that the geocoder holds a reference (ingest/incidents/regeocode.py)."""
+    from ingest.incidents.regeocode import regeocode_batch
+
+    engine = request.app.state.engine
+    summary = regeocode_batch(engine, batch_id, settings=settings, run_by=f"api:{caller.name}")
+    return summary.as_dict()
+
+
 class UploadForm(BaseModel):
     """The fields of the upload form beside the file (multipart/form-data, as text)."""
 

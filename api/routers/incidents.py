@@ -16,6 +16,8 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ColumnElement,
+    Float,
+    Numeric,
     Select,
     Text,
     cast,
@@ -58,8 +60,11 @@ PointReader = Annotated[Caller, Depends(require_role("admin", "police"))]
         f"(1 à {MAX_LIMIT}, 1 000 par défaut) et offset, ou after (dernier identifiant de la "
         "page précédente). Propriétés : id, occurred_at et occurred_until (heure locale ISO "
         "8601), category et category_label, address, commune et commune_name, qpv_2015, "
-        "qpv_2024. metadata.total compte tous les faits du filtre ; metadata.next_after "
-        "donne la suite (null à la dernière page). Chaque appel est inscrit au journal d'audit."
+        "qpv_2024, et pour un fait placé par le géocodeur geocode_score (0 à 1), geocode_label "
+        "(l'adresse trouvée) et geocode_type (housenumber, street ou locality ; null pour les "
+        "coordonnées du fichier). metadata.total compte tous les faits du filtre ; "
+        "metadata.next_after donne la suite (null à la dernière page). Chaque appel est inscrit "
+        "au journal d'audit."
     ),
     response_class=GeoJSONResponse,
     response_model=IncidentLayer,
@@ -124,6 +129,9 @@ def _page(
         commune_name=COMMUNE.c.name,
         qpv_2015=chunk.c.qpv_2015,
         qpv_2024=chunk.c.qpv_2024,
+        geocode_score=cast(func.round(cast(chunk.c.geocode_score, Numeric), 2), Float),
+        geocode_label=chunk.c.geocode_label,
+        geocode_type=chunk.c.geocode_type,
     )
     feature = json_object(
         type="Feature",

@@ -30,6 +30,10 @@ class FilterEcho(BaseModel):
     qpv: str | None = Field(description="in, out ou un code de QPV ; null : sans condition")
     generation: int = Field(description="Géographie prioritaire : 2015 ou 2024")
     bbox: list[float] | None = Field(description="Rectangle ouest, sud, est, nord (WGS84)")
+    precision: str | None = Field(
+        default=None,
+        description="housenumber : sans les faits géocodés à la rue ou au lieu-dit ; null : tous",
+    )
 
 
 class PartnerPrivacy(BaseModel):

@@ -84,6 +84,19 @@ class IncidentProperties(BaseModel):
     commune_name: str | None = Field(description="Nom de la commune")
     qpv_2015: str | None = Field(description="Code du QPV 2015 où il a eu lieu ; null : hors QPV")
     qpv_2024: str | None = Field(description="Code du QPV 2024 où il a eu lieu ; null : hors QPV")
+    geocode_score: float | None = Field(
+        default=None,
+        description="Score du géocodeur (0 à 1) ; null : coordonnées du fichier",
+    )
+    geocode_label: str | None = Field(
+        default=None, description="Adresse trouvée par le géocodeur ; null : coordonnées du fichier"
+    )
+    geocode_type: str | None = Field(
+        default=None,
+        description="Précision du géocodage : housenumber (le numéro), street (la rue), "
+        "locality (le lieu-dit) ; null : coordonnées du fichier",
+        json_schema_extra={"enum": ["housenumber", "street", "locality", None]},
+    )
 
 
 class IncidentFeature(Feature[IncidentProperties, Point]):

@@ -4,7 +4,8 @@ One batch is one transaction. Rows are parsed chunk by chunk (ingest.incidents.p
 category is resolved, then ingest.incidents.rows computes, in numpy, the H3 cell, the local hour
 of the week and month, and the commune and QPV of each point (observatory.areas: the polygons
 stored in PostGIS, tested with GEOS). New rows are copied straight into `incident` in
-PostgreSQL's binary COPY format (ingest.incidents.pgbinary); every row read ends imported,
+PostgreSQL's binary COPY format (ingest.incidents.pgbinary); rows with an address and no point
+are geocoded on the way (ingest.incidents.geocoding); every row read ends imported,
 duplicate or rejected (with its reason in `import_reject`). Reading, parsing, enriching and
 copying overlap, each stage in its thread (ingest.incidents.ahead); only the copying one uses
 the batch's connection.
@@ -42,6 +43,7 @@ from ingest.incidents.copying import (
     encode_incidents,
     known_references,
 )
+from ingest.incidents.geocoding import AddressPlacer
 from ingest.incidents.mapping import Mapping, load_profile, named_mapping
 from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
@@ -99,6 +101,16 @@ class Job:
     chunk_size: int
 
 
+@dataclass(frozen=True)
+class Rerun:
+    """An import of rows of an earlier batch (ingest.incidents.regeocode): the row numbers of
+    that batch's file for each line of the file imported, and what to do before the commit."""
+
+    row_numbers: dict[int, int]
+    file_name: str
+    finish: Callable[[Connection, int], dict[str, Any]]
+
+
 def resolve_mapping(
     profile: str | None, mapping_name: str | Path | None, crs: int | None
 ) -> Mapping:
@@ -121,8 +133,12 @@ def import_incidents(
     run_by: str = "cli",
     chunk_size: int = 100_000,
     progress: Callable[[int], None] | None = None,
+    rerun: Rerun | None = None,
 ) -> BatchSummary:
-    """Import one incident file as one batch and return its summary."""
+    """Import one incident file as one batch and return its summary.
+
+    ``rerun``: the file holds rows of an earlier batch, imported again under their row numbers.
+    """
     path = Path(path)
     if not path.is_file():  # before the reading threads start; open_batch checks it again
         raise InvalidInput(f"Fichier introuvable : {path}")
@@ -132,12 +148,19 @@ def import_incidents(
     # an error (an unreadable file, missing columns) is raised where the chunks are taken,
     # inside the batch's transaction.
     timezone = mapping.timezone or settings.timezone
-    chunks = Ahead(_read(path, mapping, chunk_size), "incident-reader")
+    chunks = Ahead(_read(path, mapping, chunk_size, rerun), "incident-reader")
     parsed = Ahead(
         _parsed_chunks(chunks, mapping, timezone, settings.territory_bbox), "incident-parser"
     )
     try:
-        batch_id = open_batch(engine, path, kind="incidents", run_by=run_by, source=source)
+        batch_id = open_batch(
+            engine,
+            path,
+            kind="incidents",
+            run_by=run_by,
+            source=source,
+            file_name=rerun.file_name if rerun else None,
+        )
         busy = (
             f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
             "relancez (le fichier ne sera pas importé deux fois)."
@@ -150,6 +173,8 @@ def import_incidents(
             if counts.unknown_categories:
                 details["unknown_categories"] = counts.unknown_categories
                 details["category_suggestions"] = counts.category_suggestions
+            if rerun is not None:
+                details.update(rerun.finish(conn, batch_id))
             finish_batch(conn, batch_id, counts.as_batch(), details=details)
             if counts.rows_imported:
                 record_batch(conn, batch_id)  # last: the version row stays locked until commit
@@ -166,6 +191,7 @@ class Lookups:
     categories: CategoryMatcher
     territories: Territories
     timezone: str
+    placer: AddressPlacer
 
 
 @dataclass
@@ -174,6 +200,7 @@ class Parsed:
 
     chunk: RawChunk
     parsed: ParsedChunk
+    commune_name: str | None = None  # the header of the commune names, for the geocoder
 
 
 @dataclass
@@ -190,12 +217,21 @@ class Prepared:
 def _lookups(conn: Connection, job: Job) -> Lookups:
     matcher = CategoryMatcher.from_database(conn, job.mapping.categories)
     timezone = job.mapping.timezone or job.settings.timezone
-    return Lookups(matcher, Territories.load(conn), timezone)
+    placer = AddressPlacer.load(
+        conn, job.settings, default_commune=job.mapping.commune, territory=job.mapping.territory
+    )
+    return Lookups(matcher, Territories.load(conn), timezone, placer)
 
 
-def _read(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+def _read(
+    path: Path, mapping: Mapping, chunk_size: int, rerun: Rerun | None = None
+) -> Iterator[RawChunk]:
     """The file's chunks; a file that cannot be read fails on the first one."""
-    yield from read_table(path, mapping, chunk_size=chunk_size)
+    for chunk in read_table(path, mapping, chunk_size=chunk_size):
+        if rerun is not None:  # the rows keep the numbers they had in the first file
+            lines = np.asarray(chunk.row_numbers).tolist()
+            chunk.row_numbers = np.array([rerun.row_numbers[n] for n in lines], dtype="int64")
+        yield chunk
 
 
 def _parsed_chunks(
@@ -213,7 +249,7 @@ def _parsed_chunks(
         parsed = parse_chunk(
             chunk, columns, mapping, timezone=timezone, territory_bbox=territory_bbox
         )
-        yield Parsed(chunk, parsed)
+        yield Parsed(chunk, parsed, columns.get("commune_name"))
 
 
 def _prepared_chunks(
@@ -231,7 +267,10 @@ def _prepared_chunks(
                     {"code": s.code, "label": s.label}
                     for s in lookups.categories.suggestions(value)
                 ]
-        rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw")])
+        # Rows with an address and no point: geocoded, one call per chunk, or rejected.
+        lookups.placer.name_column = item.commune_name
+        known, unplaced = lookups.placer.place(known, item.chunk)
+        rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw"), unplaced])
         # In slices, so that the first COPY starts early and the last one ends soon after
         # the parsing; the chunk's rejects and count go with its last slice.
         starts = range(0, max(len(known), 1), COPY_ROWS)

@@ -9,6 +9,7 @@ A mapping file is TOML. Every key is optional; what is left out is recognised or
     separator = ";"                  # CSV separator (default: sniffed among , ; tab |)
     encoding = "cp1252"              # CSV encoding (default: sniffed: utf-8, utf-8-sig, cp1252)
     territory = "france"             # "france", "none", or a WGS84 box [west, south, east, north]
+    commune = "31555"                # INSEE code of the rows that name no commune (geocoding)
     month_is_interval = true         # "2024-01" is the whole month, not its first instant
     sheet = "Faits"                  # XLSX sheet (name or 0-based index), GeoPackage layer
     header_row = 3                   # row of the column names (default: found in rows 1-30)
@@ -83,6 +84,7 @@ class Mapping:
     month_is_interval: bool = True
     sheet: str | int | None = None
     header_row: int | None = None
+    commune: str | None = None  # geocoding: the commune of rows that name none (INSEE code)
 
 
 def available_profiles() -> list[str]:
@@ -160,7 +162,16 @@ def mapping_from_dict(document: dict[str, Any]) -> Mapping:
             "header_row doit être le numéro (à partir de 1) de la ligne des noms de colonnes"
         )
     mapping.header_row = header_row
+    mapping.commune = _commune(document.get("commune"))  # geocoding at import
     return mapping
+
+
+def _commune(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{5}|2[AB]\d{3}", value.strip()):
+        raise InvalidInput(f'commune = {value!r} : attendu un code INSEE, par exemple "31555"')
+    return value.strip()
 
 
 def _table(value: Any, name: str) -> dict[str, str]:

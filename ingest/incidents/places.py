@@ -10,6 +10,7 @@
 - Territory "france": metropolitan France with Corsica, and the overseas départements and
   collectivités, each as a lon/lat box. A point outside is rejected; so is a point outside the
   box a caller adds (a commune's extent, say).
+- A row with an address and no point is left to the geocoder (ingest.incidents.geocoding).
 """
 
 from __future__ import annotations
@@ -209,7 +210,10 @@ def locate(
     territory: str | BBox = "france",
     territory_bbox: BBox | None = None,
 ) -> Located:
-    """Lon/lat of each row from its geometry, else the first usable pair, checked in place."""
+    """Lon/lat of each row from its geometry, else the first usable pair, checked in place.
+
+    A row with an address and no usable point keeps NaN and no reason: it is to geocode.
+    """
     n = len(address)
     error = pd.Series([None] * len(address.index), index=address.index, dtype=object)
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
@@ -236,29 +240,27 @@ def locate(
             ]
     error[~np.isnan(lon)] = None
     missing = np.isnan(lon) & error.isna().to_numpy()
+    # A row with an address and no point stays, without a point and without a reason: the
+    # importer geocodes it (ingest.incidents.geocoding).
     with_address = missing & address.notna().to_numpy()
-    if with_address.any():
-        error[with_address] = [
-            f'non géolocalisé : adresse sans coordonnées (géocodage à venir) : "{a}"'
-            for a in address[with_address]
-        ]
     nothing = "aucune coordonnée ni adresse"
     if geometry is not None:
         nothing += " (géométrie absente ou autre qu'un point)"
     error[missing & ~with_address] = nothing
-    _check_territory(lon, lat, error, territory, territory_bbox)
+    check_territory(lon, lat, error, territory, territory_bbox)
     rejected = error.notna().to_numpy()
     lon[rejected], lat[rejected] = np.nan, np.nan
     return Located(lon=lon, lat=lat, error=error)
 
 
-def _check_territory(
+def check_territory(
     lon: np.ndarray,
     lat: np.ndarray,
     error: pd.Series,
     territory: str | BBox,
     territory_bbox: BBox | None,
 ) -> None:
+    """Name in ``error`` the points outside France, the mapping's box or the settings' box."""
     placed = ~np.isnan(lon) & error.isna().to_numpy()
     if isinstance(territory, tuple):
         boxes, where = (

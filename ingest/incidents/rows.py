@@ -34,6 +34,9 @@ INCIDENT_COLUMNS = (
     "qpv_2024",
     "attributes",
     "batch_id",
+    "geocode_score",
+    "geocode_label",
+    "geocode_type",
 )
 
 UNKNOWN_ADVICE = (
@@ -117,6 +120,18 @@ def _constant(value: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), pa.array([value]))
 
 
+def _geocoded(rows: pd.DataFrame) -> dict[str, pa.Array]:
+    """The geocoder's score, label and type (ingest.incidents.geocoding) when a row has them."""
+    if "geocode_score" not in rows or rows["geocode_type"].isna().all():
+        return {}  # the usual case: fewer columns to COPY, the database writes NULL
+    score = rows["geocode_score"].to_numpy(dtype=np.float32)
+    return {
+        "geocode_score": pa.array(score, type=pa.float32(), from_pandas=True),
+        "geocode_label": _text(rows["geocode_label"]),
+        "geocode_type": _text(rows["geocode_type"]),
+    }
+
+
 def incident_rows(
     rows: pd.DataFrame,
     *,
@@ -126,7 +141,8 @@ def incident_rows(
     timezone: str,
     territories: Territories,
 ) -> pa.Table:
-    """The rows to COPY into `incident` (INCIDENT_COLUMNS), typed as their columns are."""
+    """The rows to COPY into `incident` (INCIDENT_COLUMNS, the geocoder's three only when a row
+    has them), typed as their columns are."""
     n = len(rows)
     refs = rows["source_ref"].to_numpy(dtype=object, copy=True)
     missing = pd.isna(refs)
@@ -158,5 +174,7 @@ def incident_rows(
         "qpv_2024": _text(territories.qpv_of(2024, lon, lat)),
         "attributes": attributes_json(rows["attributes"]),
         "batch_id": pa.array(np.full(n, batch_id, dtype=np.int64)),
+        **_geocoded(rows),
     }
-    return pa.table([columns[name] for name in INCIDENT_COLUMNS], names=list(INCIDENT_COLUMNS))
+    names = [name for name in INCIDENT_COLUMNS if name in columns]
+    return pa.table([columns[name] for name in names], names=names)

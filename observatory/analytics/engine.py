@@ -96,6 +96,8 @@ def select(snapshot: Snapshot, f: Filter) -> Selection:
         else:
             lon, lat = snapshot.lon[part], snapshot.lat[part]
         narrow((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    if f.precision == "housenumber" and snapshot.coarse is not None:
+        narrow(~snapshot.coarse[part])
     return Selection(snapshot, start, stop, mask)
 
 

@@ -5,7 +5,9 @@ facts by the local time they began: ``hours=22-6`` is 22:00 to 06:00 (22 h … 5
 the hour from 8:00 to 9:00; weekdays run Monday (1) to Sunday (7). ``categories`` takes category
 codes and family codes alike (a family stands for all its categories). ``qpv`` is ``in``,
 ``out`` or a QPV code, of the chosen generation (2024 unless told). ``bbox`` is west, south,
-east, north in WGS84 degrees, edges included.
+east, north in WGS84 degrees, edges included. ``precision=housenumber`` leaves out the facts
+the geocoder placed only at the street or the lieu-dit (those with the file's coordinates, or
+geocoded to a house number, stay).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ GENERATIONS = (2015, 2024)
 DEFAULT_GENERATION = 2024
 QPV_CODE = re.compile(r"^Q[NP][0-9A-Z]{6}$")
 COMMUNE_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+PRECISIONS = ("housenumber",)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Filter:
     # When set, the bbox keeps whole cells of this resolution (by their centre), not points:
     # what the query space of a role that may not place a fact gets (observatory/privacy/).
     bbox_cells: int | None = None
+    # "housenumber": only facts with the file's coordinates or geocoded to a house number.
+    precision: str | None = None
 
     def hours_of_week(self) -> list[int] | None:
         """The local hours of the week (0 = Monday 0 h … 167) the filter keeps, or None."""
@@ -91,6 +96,7 @@ def parse_filter(
         qpv=qpv,
         generation=generation,
         bbox=parse_bbox(params.get("bbox")),
+        precision=parse_precision(params.get("precision")),
     )
 
 
@@ -258,6 +264,18 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidInput(message)
     return (west, south, east, north)
+
+
+def parse_precision(value: str | None) -> str | None:
+    if _blank(value):
+        return None
+    assert value is not None
+    if value.strip().lower() not in PRECISIONS:
+        raise InvalidInput(
+            "« precision » vaut « housenumber » (seulement les faits aux coordonnées du fichier "
+            f"ou géocodés au numéro) ; reçu « {value} »."
+        )
+    return value.strip().lower()
 
 
 def _items(value: str) -> Iterable[str]:

@@ -17,6 +17,7 @@ from observatory.cli.audit import audit
 from observatory.cli.common import LOG_FORMAT, friendly_errors, load_settings
 from observatory.cli.db import db_app
 from observatory.cli.etat4001 import etat4001_app, register_import
+from observatory.cli.geocoder import register_geocoder
 from observatory.cli.imports import import_app, imports_app, register_demo
 from observatory.cli.purge import purge
 from observatory.cli.release import release_app
@@ -41,6 +42,7 @@ register_demo(app)
 app.command("audit")(audit)
 app.command("purge")(purge)
 register_report(app)
+register_geocoder(app)
 
 
 @app.command("serve")

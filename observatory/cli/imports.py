@@ -235,9 +235,52 @@ def imports_show(
     if total:
         typer.echo(f"Lignes rejetées ({total}) :")
         for reject in page:
-            typer.echo(f"  ligne {reject['row_number']} : {reject['reason']}")
+            rerun = reject.get("rerun_batch_id")
+            again = f" (relancée dans le lot {rerun})" if rerun else ""
+            typer.echo(f"  ligne {reject['row_number']} : {reject['reason']}{again}")
         if total > len(page):
             typer.echo(f"  … et {total - len(page)} autres (--rejects N pour en voir plus)")
+
+
+@imports_app.command("regeocode")
+@friendly_errors
+def imports_regeocode(
+    batch_id: Annotated[int, typer.Argument(help="Numéro du lot dont relancer les rejets")],
+    profile: Annotated[
+        str | None, typer.Option(help="Profil de l'import d'origine (municipal par défaut)")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Fichier de correspondance de l'import d'origine"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Regéocode les rejets « non géolocalisé » et « adresse introuvable » d'un lot.
+
+    Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
+    sont marqués dans le premier lot, dont les comptes ne changent pas.
+    """
+    from ingest.incidents import resolve_mapping
+    from ingest.incidents.regeocode import regeocode_batch
+
+    settings = load_settings()
+    chosen = resolve_mapping(profile, mapping, None)
+    with engine_scope() as engine:
+        summary = regeocode_batch(
+            engine,
+            batch_id,
+            settings=settings,
+            mapping=chosen,
+            run_by=run_by(),
+            progress=None if as_json else progress_printer(),
+        )
+    if sys.stderr.isatty() and not as_json:
+        sys.stderr.write("\n")
+    report(summary, as_json)
+    if not as_json:
+        typer.echo(f"Rejets du lot {batch_id} relancés dans le lot {summary.batch_id}.")
 
 
 def register_demo(app: typer.Typer) -> None:

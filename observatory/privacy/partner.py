@@ -44,7 +44,10 @@ def partner_snapshot(publication: Publication, like: Snapshot) -> Snapshot:
     categories = _codes(months, "categories")
     communes = _codes(months, "communes")
     qpvs = _codes(months, "qpvs")
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in Columns.__dataclass_fields__}
+    # The release does not measure how precisely facts were geocoded: no `coarse` column.
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in Columns.__dataclass_fields__ if k != "coarse"
+    }
     for m in months:
         n = m.count.astype(np.int64)
         cat = np.array([categories.index(c) for c in m.categories], np.int64)[m.category]
@@ -86,7 +89,7 @@ def partner_snapshot(publication: Publication, like: Snapshot) -> Snapshot:
         **{k: np.concatenate(v) if v else np.zeros(0, empty[k]) for k, v in parts.items()}
     )
     built = build_snapshot(like.version, like.zone, columns, categories, communes, qpvs, like.stamp)
-    return replace(built, release_months=tuple(m.month for m in months))
+    return replace(built, release_months=tuple(m.month for m in months), coarse=None)
 
 
 def release_version(published: tuple[tuple[date, datetime], ...]) -> int:

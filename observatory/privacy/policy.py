@@ -350,6 +350,11 @@ def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:
         raise InvalidInput(
             f"Pour un partenaire, la géographie prioritaire est celle de {QPV_GENERATION}."
         )
+    if f.precision is not None:
+        raise InvalidInput(
+            "Pour un partenaire, pas de filtre precision : la diffusion compte tous les faits, "
+            "quelle que soit la précision de leur géocodage."
+        )
     if f.categories is not None:
         families = _whole_families(f.categories, family_of)
         if families is None:

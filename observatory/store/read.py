@@ -29,7 +29,8 @@ COPY (
            array_agg(coalesce(i.occurred_until, i.occurred_at)), array_agg(i.local_hour_of_week),
            array_agg(coalesce(k.n, 0)::int4), array_agg(coalesce(c.n, 0)::int4),
            array_agg(coalesce(q15.n, 0)::int4), array_agg(coalesce(q24.n, 0)::int4),
-           array_agg(ST_X(i.geom)), array_agg(ST_Y(i.geom))
+           array_agg(ST_X(i.geom)), array_agg(ST_Y(i.geom)),
+           array_agg((coalesce(i.geocode_type, 'housenumber') <> 'housenumber')::int4::int2)
     FROM incident AS i
     LEFT JOIN unnest(%(categories)s::text[]) WITH ORDINALITY AS k(code, n)
         ON k.code = i.category_code
@@ -52,6 +53,7 @@ ARRAYS = (
     ("qpv_2024", ">i4"),
     ("lon", ">f8"),
     ("lat", ">f8"),
+    ("coarse", ">i2"),
 )
 IDS_PER_QUERY = 250_000
 COPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, always 0 here)
@@ -107,6 +109,7 @@ def columns_of(rows: dict[str, np.ndarray], zone: str) -> Columns:
         lat=rows["lat"].astype(np.float64),
         start_s=start_s,
         until_s=until_s,
+        coarse=rows["coarse"] != 0,
     )
 
 

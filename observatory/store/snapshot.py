@@ -13,6 +13,7 @@ QPV 2015 / 2024       uint16   position in ``qpvs`` + 1 (0: outside every QPV)
 cell                  int32    position of the resolution-11 parent in ``cells``
 lon, lat              float64  the point, for bbox filters
 interval              int32    position in the interval facts' segments (-1: none)
+coarse                bool     placed by the geocoder at the street or lieu-dit only
 ====================  =======  ==================================================
 
 Coarser cells are parents of the resolution-11 cells, mapped once per snapshot, so counting at
@@ -56,6 +57,12 @@ class Columns:
     lat: np.ndarray
     start_s: np.ndarray
     until_s: np.ndarray
+    # Geocoded at the street or the lieu-dit, not at a house number (all False when not given).
+    coarse: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.coarse is None:
+            self.coarse = np.zeros(self.day.size, dtype=bool)
 
     @property
     def size(self) -> int:
@@ -88,6 +95,9 @@ class Snapshot:
     stamp: int = 0
     # A partner release (observatory/privacy/partner.py): its published months; None otherwise.
     release_months: tuple[date, ...] | None = None
+    # Placed by the geocoder at the street or lieu-dit only (the `precision` filter); None in
+    # a partner release, which does not measure it.
+    coarse: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -97,6 +107,7 @@ class Snapshot:
         """Memory held by the per-incident arrays and the interval segments."""
         arrays = [self.day, self.how, self.category, self.commune, self.cell, self.lon]
         arrays += [self.lat, self.interval, *self.qpv.values()]
+        arrays += [self.coarse] if self.coarse is not None else []
         arrays += [self.segments.fact, self.segments.start_how, self.segments.hours]
         arrays += [self.segments.weight]
         return sum(a.nbytes for a in arrays)
@@ -184,12 +195,17 @@ def build_snapshot(
         lat=columns.lat,
         interval=interval,
         segments=segments,
+        coarse=columns.coarse,
         categories=categories,
         communes=communes,
         qpvs=qpvs,
         cells=cells,
         parents=parents,
     )
+
+
+def _coarse(rows: Snapshot | Columns) -> np.ndarray:
+    return rows.coarse if rows.coarse is not None else np.zeros(rows.size, dtype=bool)
 
 
 def merged_snapshot(
@@ -230,6 +246,7 @@ def merged_snapshot(
         lon=put(base.lon, columns.lon),
         lat=put(base.lat, columns.lat),
         interval=put(base.interval, interval),
+        coarse=put(_coarse(base), _coarse(columns)),
         segments=Segments(
             fact=np.concatenate([base.segments.fact, segments.fact]),
             start_how=np.concatenate([base.segments.start_how, segments.start_how]),

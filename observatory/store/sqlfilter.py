@@ -24,6 +24,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     true,
 )
 from sqlalchemy.dialects.postgresql import TIMESTAMP
@@ -69,4 +70,7 @@ def filter_condition(f: Filter, zone: str) -> ColumnElement[bool]:
         west, south, east, north = f.bbox
         parts.append(func.ST_X(INCIDENT.c.geom).between(west, east))
         parts.append(func.ST_Y(INCIDENT.c.geom).between(south, north))
+    if f.precision == "housenumber":
+        kind = INCIDENT.c.geocode_type
+        parts.append(or_(kind.is_(None), kind == "housenumber"))
     return and_(true(), *parts)

@@ -22,6 +22,7 @@ FILTER = {
     "qpv": None,
     "generation": 2024,
     "bbox": [1.4, 43.5, 1.5, 43.7],
+    "precision": None,
 }
 PRIVACY = {
     "suppression_threshold": 5,

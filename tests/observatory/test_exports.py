@@ -178,7 +178,8 @@ def test_csv_export_is_audited_filtered_and_safe_for_excel(
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw.split(b"\r\n")[0] == (
         b"\xef\xbb\xbfid;occurred_start;occurred_end;category;category_label;commune;"
-        b"commune_name;qpv_2015;qpv_2024;source;source_ref;lon;lat"
+        b"commune_name;qpv_2015;qpv_2024;source;source_ref;lon;lat;geocode_score;geocode_label;"
+        b"geocode_type"
     )
     expected = db_incidents(
         facts,

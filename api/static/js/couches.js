@@ -373,6 +373,14 @@ export class Faits extends Couche {
   }
 }
 
+const PRECISIONS = { housenumber: "numéro", street: "rue", locality: "lieu-dit" };
+
+/** « 12 Rue de la Garonne 31000 Toulouse (rue, score 0,87) » */
+function geocodage(p) {
+  const precision = PRECISIONS[p.geocode_type] || p.geocode_type;
+  return `${p.geocode_label || "—"} (${precision}, score ${nombre(p.geocode_score, 2)})`;
+}
+
 function infobulle(p) {
   const lignes = [
     ["Fait", p.category_label],
@@ -383,5 +391,7 @@ function infobulle(p) {
     ["QPV 2015", p.qpv_2015 || "hors QPV"],
     ["N° interne", String(p.id)],
   ];
+  // Un fait placé par le géocodeur : l'adresse trouvée, sa précision et le score (du texte seul).
+  if (p.geocode_type) lignes.splice(3, 0, ["Géocodé", geocodage(p)]);
   return h("div", { class: "infobulle-fait" }, h("dl", {}, lignes.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])));
 }

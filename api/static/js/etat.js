@@ -69,6 +69,7 @@ function normaliser(etatLu) {
   e.hours = "";
   e.weekdays = "";
   e.generation = "2024";
+  e.precision = ""; // la diffusion compte tous les faits, quelle que soit leur précision
   if (!["", "in", "out"].includes(e.qpv) && !/^QN/.test(e.qpv)) e.qpv = "";
   // Des familles entières seulement : la diffusion ne publie pas une catégorie seule sur la carte.
   e.categories = (e.categories || "").split(",").filter((c) => familles.includes(c)).join(",");
@@ -86,6 +87,7 @@ export const DEFAUTS = Object.freeze({
   commune: "",
   qpv: "",
   generation: "2024",
+  precision: "",
   res: "9",
   classes: "quantiles",
   couches: "hexagones,qpv,communes",
@@ -93,7 +95,7 @@ export const DEFAUTS = Object.freeze({
 });
 
 /** Les champs qui changent les chiffres : toute couche et tout panneau les suit. */
-export const FILTRES = ["periode", "from", "to", "categories", "hours", "weekdays", "commune", "qpv", "generation"];
+export const FILTRES = ["periode", "from", "to", "categories", "hours", "weekdays", "commune", "qpv", "generation", "precision"];
 
 let etat = lire(location.search);
 const abonnes = new Set();
@@ -107,6 +109,7 @@ export function lire(recherche) {
   if (!(lu.periode in PERIODES) && !(lu.periode in PERIODES_PARTENAIRE)) lu.periode = DEFAUTS.periode;
   if (!["2015", "2024"].includes(lu.generation)) lu.generation = DEFAUTS.generation;
   if (!/^(6|7|8|9|10|11)$/.test(lu.res)) lu.res = DEFAUTS.res;
+  if (lu.precision !== "housenumber") lu.precision = "";
   return lu;
 }
 
@@ -183,7 +186,8 @@ function bornesMois(e, dernierJour) {
   return { from: debutMois(dernierJour, mois), to: finMois(dernierJour) };
 }
 
-/** Les filtres communs de l'API (from, to, categories, hours, weekdays, commune, qpv, generation). */
+/** Les filtres communs de l'API (from, to, categories, hours, weekdays, commune, qpv, generation,
+ * precision). */
 export function filtresApi(e, dernierJour) {
   const { from, to } = bornes(e, dernierJour);
   return {
@@ -195,6 +199,7 @@ export function filtresApi(e, dernierJour) {
     commune: e.commune,
     qpv: e.qpv,
     generation: e.generation,
+    precision: e.precision,
   };
 }
 

@@ -317,6 +317,21 @@ export class Filtres {
       ),
       h("label", { for: "filtre-qpv" }, "Quartiers prioritaires"),
       this.choixQpv,
+      this.partenaire ? null : this.casePrecision(),
+    );
+  }
+
+  /** Sans les faits que le géocodeur n'a placés qu'à la rue ou au lieu-dit (filtre precision). */
+  casePrecision() {
+    this.choixPrecision = h("input", {
+      type: "checkbox",
+      id: "filtre-precision",
+      onchange: (ev) => modifier({ precision: ev.target.checked ? "housenumber" : "" }),
+    });
+    return h(
+      "div",
+      { class: "ligne" },
+      h("label", { for: "filtre-precision", title: "Garde les faits aux coordonnées du fichier et ceux géocodés au numéro" }, this.choixPrecision, " Exclure les faits placés à la rue"),
     );
   }
 
@@ -412,6 +427,7 @@ export class Filtres {
     this.choixCommune.value = e.commune;
     for (const radio of this.generations) radio.checked = radio.value === e.generation;
     this.remplirQpv(e.generation, e.qpv).catch(() => {});
+    if (this.choixPrecision) this.choixPrecision.checked = e.precision === "housenumber";
     this.choixResolution.value = e.res;
     this.choixMethode.value = e.classes;
   }

@@ -105,7 +105,7 @@ def test_rows_without_coordinates() -> None:
         address=clean_address(texts("12 rue du Taur", None, "No Location", "Place X")),
     )
     assert got.error.tolist() == [
-        'non géolocalisé : adresse sans coordonnées (géocodage à venir) : "12 rue du Taur"',
+        None,  # an address without a point: left to the geocoder, without a point
         "aucune coordonnée ni adresse",  # (0, 0) is "not geolocated"
         "aucune coordonnée ni adresse",
         'coordonnées illisibles ou hors plage : X="abc", Y="43.6" (attendu des degrés WGS84 '

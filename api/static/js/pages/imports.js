@@ -6,6 +6,8 @@ import { erreur, h, instant, nombre, remplir } from "../dom.js";
 const ETATS = { succeeded: "terminé", failed: "échoué", running: "en cours" };
 const GENRES = { incidents: "faits", qpv: "QPV", communes: "communes", etat4001: "état 4001" };
 const PAGE = 50;
+// Les rejets qu'un regéocodage reprend (ingest/incidents/geocoding.py, RERUN_PREFIXES).
+const A_REGEOCODER = ["non géolocalisé", "adresse introuvable"];
 
 export class PageImports {
   constructor(section, { role, quandImport }) {
@@ -173,14 +175,16 @@ export class PageImports {
         ["Lancé par", lot.run_by || "—"],
         ["Message", lot.message || "—"],
       ];
+      if (lot.details && lot.details.regeocode_of) champs.push(["Regéocodage du lot", String(lot.details.regeocode_of)]);
+      if (lot.details && lot.details.regeocoded_by) champs.push(["Rejets relancés dans", lot.details.regeocoded_by.map((n) => `lot ${n}`).join(", ")]);
       remplir(contenu, h("dl", {}, champs.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])), h("div", { id: "rejets" }));
-      if (lot.rows_rejected > 0) await this.rejets(id, contenu.querySelector("#rejets"));
+      if (lot.rows_rejected > 0) await this.rejets(id, contenu.querySelector("#rejets"), lot);
     } catch (e) {
       if (!annulee(e)) erreur(contenu, e.detail);
     }
   }
 
-  async rejets(id, el) {
+  async rejets(id, el, lot) {
     if (!["admin", "police"].includes(this.role)) {
       remplir(el, h("p", { class: "aide" }, "Les lignes rejetées contiennent des données individuelles : elles sont réservées aux rôles police et administrateur."));
       return;
@@ -190,6 +194,7 @@ export class PageImports {
       remplir(
         el,
         h("h3", {}, `Lignes rejetées (${nombre(page.total)})`),
+        this.boutonRegeocoder(lot, page),
         h(
           "div",
           { class: "defilement" },
@@ -201,7 +206,13 @@ export class PageImports {
               "tbody",
               {},
               page.items.map((r) =>
-                h("tr", {}, h("td", {}, String(r.row_number)), h("td", { class: "texte" }, r.reason), h("td", { class: "texte" }, brut(r.raw))),
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, String(r.row_number)),
+                  h("td", { class: "texte" }, r.reason, r.rerun_batch_id ? h("span", { class: "aide" }, ` (relancée dans le lot ${r.rerun_batch_id})`) : null),
+                  h("td", { class: "texte" }, brut(r.raw)),
+                ),
               ),
             ),
           ),
@@ -211,6 +222,35 @@ export class PageImports {
     } catch (e) {
       if (!annulee(e)) erreur(el, e.detail);
     }
+  }
+
+  boutonRegeocoder(lot, page) {
+    if (this.role !== "admin" || lot.kind !== "incidents" || lot.status !== "succeeded") return null;
+    const reprenables = page.items.some((r) => !r.rerun_batch_id && A_REGEOCODER.some((d) => r.reason.startsWith(d)));
+    if (!reprenables && page.total <= page.items.length) return null;
+    const message = h("div", { id: "regeocodage-resultat", role: "status", "aria-live": "polite" });
+    const bouton = h("button", { type: "button", id: "bouton-regeocoder" }, "Regéocoder les adresses rejetées");
+    bouton.addEventListener("click", async () => {
+      bouton.disabled = true;
+      remplir(message, h("p", {}, "Regéocodage en cours…"));
+      try {
+        const nouveau = await api(`/imports/${lot.batch_id}/regeocode`, { methode: "POST" });
+        remplir(message, h("p", { class: "ok" }, `Lot ${nouveau.batch_id} : ${resumeLot(nouveau)}.`));
+        this.quandImport();
+        await this.chargerListe();
+        await this.montrerLot(nouveau.batch_id);
+      } catch (e) {
+        if (!annulee(e)) erreur(message, e.detail);
+        bouton.disabled = false;
+      }
+    });
+    return h(
+      "div",
+      { class: "regeocodage" },
+      h("p", { class: "aide" }, "Une fois le géocodeur démarré et les adresses de la BAN chargées, les lignes « non géolocalisé » et « adresse introuvable » de ce lot peuvent être importées de nouveau, en un nouveau lot."),
+      bouton,
+      message,
+    );
   }
 }
 
