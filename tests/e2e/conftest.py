@@ -101,8 +101,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="package")
-def site(database_url: str, engine: Engine) -> Iterator[Site]:
-    """The API serving the map on a free port, the samples loaded, one token per role."""
+def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Site]:
+    """The API serving the map on a free port, the samples loaded, one token per role, and the
+    tests' geocoder (tests/geocoding.py: a Redis of its own holding a seeded BAN extract)."""
     if not VENDOR_CHECK.exists():
         pytest.fail(
             "Les bibliothèques JavaScript ne sont pas installées : lancez « npm ci » à la racine "
@@ -119,6 +120,9 @@ def site(database_url: str, engine: Engine) -> Iterator[Site]:
         secret_key=TEST_SECRET,
         tile_url="",
         tile_attribution="",
+        redis_dir=reference.redis_dir,
+        redis_port=reference.redis_port,
+        redis_db=reference.redis_db,
     )
     _truncate_all(engine)
     load_samples(engine, settings)
