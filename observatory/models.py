@@ -121,8 +121,25 @@ class ImportReject(Base):
     row_number: Mapped[int] = mapped_column(Integer, comment="Ligne du fichier (1 = en-tête)")
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str] = mapped_column(Text)
+    rerun_batch_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Lot qui a relancé ce rejet (regéocodage)"
+    )
 
     __table_args__ = (Index("ix_import_reject_batch_row", "batch_id", "row_number"),)
+
+
+class SavedMapping(Base):
+    """A mapping saved by name (the import page's assistant, `--mapping NAME`): the document a
+    TOML mapping file holds (ingest/incidents/mapping.py), as JSON."""
+
+    __tablename__ = "mappings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True, comment="Nom de la correspondance")
+    document: Mapped[dict[str, Any]] = mapped_column(comment="Contenu du fichier TOML, en JSON")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text, comment="Jeton (ou cli:utilisateur)")
 
 
 class Incident(Base):

@@ -99,6 +99,16 @@ class Job:
     chunk_size: int
 
 
+@dataclass(frozen=True)
+class Rerun:
+    """An import of rows of an earlier batch (ingest.incidents.remap): the row numbers of
+    that batch's file for each line of the file imported, and what to do before the commit."""
+
+    row_numbers: dict[int, int]
+    file_name: str
+    finish: Callable[[Connection, int], dict[str, Any]]
+
+
 def resolve_mapping(profile: str | None, mapping_path: Path | None, crs: int | None) -> Mapping:
     """The mapping to use: a file, a named profile, or the French municipal default."""
     if profile and mapping_path:
@@ -119,8 +129,14 @@ def import_incidents(
     run_by: str = "cli",
     chunk_size: int = 100_000,
     progress: Callable[[int], None] | None = None,
+    rerun: Rerun | None = None,
+    mapping_name: str | None = None,
 ) -> BatchSummary:
-    """Import one incident file as one batch and return its summary."""
+    """Import one incident file as one batch and return its summary.
+
+    ``rerun``: the file holds rows of an earlier batch, imported again under their row numbers.
+    ``mapping_name``: the saved mapping ``mapping`` comes from, kept in the batch's details.
+    """
     path = Path(path)
     if not path.is_file():  # before the reading threads start; open_batch checks it again
         raise InvalidInput(f"Fichier introuvable : {path}")
@@ -130,12 +146,21 @@ def import_incidents(
     # an error (an unreadable file, missing columns) is raised where the chunks are taken,
     # inside the batch's transaction.
     timezone = mapping.timezone or settings.timezone
-    chunks = Ahead(_read(path, mapping, chunk_size), "incident-reader")
+    chunks = Ahead(_read(path, mapping, chunk_size, rerun), "incident-reader")
     parsed = Ahead(
         _parsed_chunks(chunks, mapping, timezone, settings.territory_bbox), "incident-parser"
     )
     try:
-        batch_id = open_batch(engine, path, kind="incidents", run_by=run_by, source=source)
+        named = {"mapping": mapping_name} if mapping_name else {}
+        batch_id = open_batch(
+            engine,
+            path,
+            kind="incidents",
+            run_by=run_by,
+            source=source,
+            file_name=rerun.file_name if rerun else None,
+            details=named,
+        )
         busy = (
             f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
             "relancez (le fichier ne sera pas importé deux fois)."
@@ -144,10 +169,12 @@ def import_incidents(
             job = Job(path, mapping, source, batch_id, settings, chunk_size)
             mark_batch(conn, batch_id)
             counts = _load(conn, job, parsed, progress)
-            details: dict[str, Any] = {}
+            details: dict[str, Any] = dict(named)
             if counts.unknown_categories:
                 details["unknown_categories"] = counts.unknown_categories
                 details["category_suggestions"] = counts.category_suggestions
+            if rerun is not None:
+                details.update(rerun.finish(conn, batch_id))
             finish_batch(conn, batch_id, counts.as_batch(), details=details)
             if counts.rows_imported:
                 record_batch(conn, batch_id)  # last: the version row stays locked until commit
@@ -191,9 +218,15 @@ def _lookups(conn: Connection, job: Job) -> Lookups:
     return Lookups(matcher, Territories.load(conn), timezone)
 
 
-def _read(path: Path, mapping: Mapping, chunk_size: int) -> Iterator[RawChunk]:
+def _read(
+    path: Path, mapping: Mapping, chunk_size: int, rerun: Rerun | None = None
+) -> Iterator[RawChunk]:
     """The file's chunks; a file that cannot be read fails on the first one."""
-    yield from read_table(path, mapping, chunk_size=chunk_size)
+    for chunk in read_table(path, mapping, chunk_size=chunk_size):
+        if rerun is not None:  # the rows keep the numbers they had in the first file
+            lines = np.asarray(chunk.row_numbers).tolist()
+            chunk.row_numbers = np.array([rerun.row_numbers[n] for n in lines], dtype="int64")
+        yield chunk
 
 
 def _parsed_chunks(

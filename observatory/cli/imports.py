@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import Engine
 
 from observatory.cli.common import echo_list, fail, friendly_errors, load_settings
+from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
 
@@ -92,27 +93,35 @@ def progress_printer() -> Callable[[int], None]:
     return advance
 
 
+MAPPING_HELP = (
+    "Fichier de correspondance TOML, ou nom d'une correspondance enregistrée "
+    "(un fichier existant à ce chemin l'emporte)"
+)
+
+
 @import_app.command("incidents")
 @friendly_errors
 def import_incidents_command(
     path: PathArgument,
     profile: Annotated[str | None, typer.Option(help="Profil livré : municipal, police-uk")] = None,
-    mapping: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Fichier de correspondance TOML"),
-    ] = None,
+    mapping: Annotated[str | None, typer.Option(help=MAPPING_HELP)] = None,
     source: Annotated[
         str | None, typer.Option(help="Nom de la source (doublons par source)")
     ] = None,
     crs: Annotated[int | None, typer.Option(help="EPSG des colonnes X/Y, ex. 2154")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Importe un fichier d'incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)."""
-    from ingest.incidents import import_incidents, resolve_mapping
+    """Importe un fichier d'incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile).
+
+    --mapping prend un fichier TOML ou le nom d'une correspondance enregistrée (par l'assistant
+    de la page Imports) : un fichier existant à ce chemin est lu, sinon le nom est cherché
+    parmi les correspondances enregistrées.
+    """
+    from ingest.incidents import import_incidents
 
     settings = load_settings()
-    chosen = resolve_mapping(profile, mapping, crs)
     with engine_scope() as engine:
+        chosen, name = choose_mapping(engine, profile, mapping, crs)
         summary = import_incidents(
             engine,
             path,
@@ -121,10 +130,29 @@ def import_incidents_command(
             source=source,
             run_by=run_by(),
             progress=None if as_json else progress_printer(),
+            mapping_name=name,
         )
     if sys.stderr.isatty() and not as_json:
         sys.stderr.write("\n")
     report(summary, as_json)
+
+
+def choose_mapping(
+    engine: Engine, profile: str | None, mapping: str | None, crs: int | None
+) -> tuple[Any, str | None]:
+    """The mapping of --profile / --mapping (a file or a saved name), and the saved name."""
+    from ingest.incidents import resolve_mapping
+    from ingest.incidents.saved import mapping_argument
+
+    if mapping is None:
+        return resolve_mapping(profile, None, crs), None
+    if profile:
+        raise InvalidInput("Choisissez --profile ou --mapping, pas les deux.")
+    with engine.connect() as conn:
+        chosen, name = mapping_argument(mapping, conn)
+    if crs is not None:
+        chosen.crs = crs
+    return chosen, name
 
 
 @import_app.command("qpv")
@@ -218,6 +246,39 @@ def imports_show(
             typer.echo(f"  ligne {reject['row_number']} : {reject['reason']}")
         if total > len(page):
             typer.echo(f"  … et {total - len(page)} autres (--rejects N pour en voir plus)")
+
+
+@imports_app.command("remap")
+@friendly_errors
+def imports_remap(
+    batch_id: Annotated[int, typer.Argument(help="Numéro du lot dont relancer les rejets")],
+    mapping: Annotated[str, typer.Option(help=MAPPING_HELP)],
+    as_json: JsonOption = False,
+) -> None:
+    """Relance les rejets « catégorie inconnue » d'un lot avec une correspondance.
+
+    Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
+    sont marqués dans le premier lot, dont les comptes ne changent pas.
+    """
+    from ingest.incidents.remap import remap_batch
+
+    settings = load_settings()
+    with engine_scope() as engine:
+        chosen, name = choose_mapping(engine, None, mapping, None)
+        summary = remap_batch(
+            engine,
+            batch_id,
+            settings=settings,
+            mapping=chosen,
+            mapping_name=name,
+            run_by=run_by(),
+            progress=None if as_json else progress_printer(),
+        )
+    if sys.stderr.isatty() and not as_json:
+        sys.stderr.write("\n")
+    report(summary, as_json)
+    if not as_json:
+        typer.echo(f"Rejets du lot {batch_id} relancés dans le lot {summary.batch_id}.")
 
 
 def register_demo(app: typer.Typer) -> None:
