@@ -52,6 +52,10 @@ class Reject(BaseModel):
         default_factory=list,
         description="Pour une catégorie inconnue : les trois catégories les plus proches",
     )
+    rerun_batch_id: int | None = Field(
+        default=None,
+        description="Le lot qui l'a relancée (correspondance, regéocodage) ; null : pas relancée",
+    )
 
 
 T = TypeVar("T", bound=BaseModel)
