@@ -72,6 +72,8 @@ def check_document(document: Any) -> Mapping:
     """The Mapping of a document; InvalidInput (in French) when a file would be refused."""
     if not isinstance(document, dict):
         raise InvalidInput("Correspondance invalide : attendu un objet (les clés du fichier TOML).")
+    if _has_nul(document):  # JSONB (as TOML) holds no NUL
+        raise InvalidInput("Correspondance invalide : un texte contient le caractère NUL.")
     try:
         return mapping_from_dict(document)
     except InvalidInput as exc:
@@ -104,9 +106,15 @@ def list_saved(conn: Connection | Session) -> list[Saved]:
 
 
 def get_saved(conn: Connection | Session, name: str) -> Saved:
-    row = conn.execute(
-        select(SavedMapping.__table__).where(SavedMapping.name == name.strip())
-    ).one_or_none()
+    # A name that breaks the rule was never saved (and may hold what PostgreSQL refuses: NUL).
+    valid = NAME.match(name.strip()) is not None
+    row = (
+        conn.execute(
+            select(SavedMapping.__table__).where(SavedMapping.name == name.strip())
+        ).one_or_none()
+        if valid
+        else None
+    )
     if row is None:
         known = [s.name for s in list_saved(conn)]
         raise NotFound(
@@ -117,6 +125,7 @@ def get_saved(conn: Connection | Session, name: str) -> Saved:
 
 
 def delete_saved(conn: Connection | Session, name: str) -> None:
+    get_saved(conn, name)  # NotFound, with the names saved, for an unknown one
     result = conn.execute(delete(SavedMapping).where(SavedMapping.name == name.strip()))
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"Aucune correspondance enregistrée sous le nom « {name} ».")
@@ -133,6 +142,16 @@ def mapping_argument(value: str, conn: Connection | Session) -> tuple[Mapping, s
         return load_mapping(Path(value)), None
     saved = get_saved(conn, value)
     return check_document(saved.document), saved.name
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _saved(row: Any) -> Saved:

@@ -248,3 +248,11 @@ def test_saved_mappings_are_checked_listed_and_deleted(db: Engine) -> None:
         with pytest.raises(NotFound):
             delete_saved(conn, "a")
         assert [s.name for s in list_saved(conn)] == ["b"]
+
+
+def test_names_and_texts_postgresql_cannot_hold_are_refused(db: Engine) -> None:
+    with db.begin() as conn:
+        with pytest.raises(NotFound):
+            get_saved(conn, "a\0b")
+        with pytest.raises(InvalidInput, match="NUL"):
+            save_mapping(conn, "nul", {"categories": {"Chien\0": "autre"}}, None)
