@@ -25,6 +25,7 @@ from api.routers import (
     imports,
     incidents,
     layers,
+    mappings,
     reports,
     stats,
     tiles,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     modules = (
         tokens,
         imports,
+        mappings,
         categories,
         etat4001,
         layers,

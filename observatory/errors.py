@@ -11,6 +11,18 @@ class InvalidInput(ObservatoryError):
     """The input (a file, a parameter) cannot be used as given."""
 
 
+class MissingColumns(InvalidInput):
+    """A file refused as a whole: no column found for a required field (date, category, place).
+
+    ``details`` go into the failed batch's record: the file's header and the fields missing,
+    what the mapping assistant of the import page offers to choose from.
+    """
+
+    def __init__(self, message: str, *, header: list[str], missing: list[str]) -> None:
+        super().__init__(message)
+        self.details = {"header": list(header), "missing_fields": list(missing)}
+
+
 class ImportBusy(InvalidInput):
     """Another import of the same kind or source holds the lock."""
 

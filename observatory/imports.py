@@ -9,6 +9,7 @@ marked failed the next time anyone looks.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -61,10 +62,11 @@ def open_batch(
     run_by: str,
     source: str | None = None,
     file_name: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> int:
     """A running batch for the file at ``path`` (InvalidInput when there is none), created once
-    the batches whose importer died are marked failed; ``file_name`` names it otherwise than
-    the file (a re-run names the first batch's file)."""
+    the batches whose importer died are marked failed; ``file_name`` is the name it shows (a
+    re-run names the first batch's file)."""
     if not path.is_file():
         raise InvalidInput(f"Fichier introuvable : {path}")
     reap_interrupted(engine)
@@ -75,11 +77,19 @@ def open_batch(
         sha256=file_sha256(path),
         source=source,
         run_by=run_by,
+        details=details,
     )
 
 
 def create_batch(
-    engine: Engine, *, kind: str, file_name: str, sha256: str, source: str | None, run_by: str
+    engine: Engine,
+    *,
+    kind: str,
+    file_name: str,
+    sha256: str,
+    source: str | None,
+    run_by: str,
+    details: dict[str, Any] | None = None,
 ) -> int:
     """Insert a running batch in its own committed transaction and return its id."""
     with engine.begin() as conn:
@@ -89,7 +99,7 @@ def create_batch(
                     "INSERT INTO import_batch (kind, file_name, sha256, source, status, run_by, "
                     "rows_read, rows_imported, rows_duplicate, rows_rejected, details) "
                     "VALUES (:kind, :file_name, :sha256, :source, 'running', :run_by, "
-                    "0, 0, 0, 0, '{}'::jsonb) RETURNING id"
+                    "0, 0, 0, 0, CAST(:details AS jsonb)) RETURNING id"
                 ),
                 {
                     "kind": kind,
@@ -97,6 +107,7 @@ def create_batch(
                     "sha256": sha256,
                     "source": source,
                     "run_by": run_by,
+                    "details": json.dumps(details or {}, ensure_ascii=False),
                 },
             ).scalar_one()
         )
@@ -167,7 +178,9 @@ def batch_transaction(
         raise InvalidInput(message) from exc
     except BaseException as exc:
         message = failure_message(exc)
-        fail_batch(engine, batch_id, message)
+        # A file refused as a whole may say why in a structured way (MissingColumns: its header
+        # and the fields missing), for the mapping assistant of the import page.
+        fail_batch(engine, batch_id, message, getattr(exc, "details", None))
         if storage_full(exc):
             raise DatabaseUnavailable(message) from exc
         raise
@@ -196,14 +209,16 @@ def failure_message(exc: BaseException) -> str:
     return f"Échec de l'import, aucune donnée n'a été enregistrée : {type(exc).__name__}: {exc}"
 
 
-def fail_batch(engine: Engine, batch_id: int, message: str) -> None:
-    """Mark the batch failed, in its own transaction (the data transaction was rolled back)."""
+def fail_batch(
+    engine: Engine, batch_id: int, message: str, details: dict[str, Any] | None = None
+) -> None:
+    """Mark the batch failed, in its own transaction (the data transaction was rolled back);
+    ``details`` join those the batch was created with."""
+    values: dict[str, Any] = {"status": "failed", "finished_at": func.now(), "message": message}
+    if details:
+        values["details"] = ImportBatch.details.concat(details)
     with engine.begin() as conn:
-        conn.execute(
-            update(ImportBatch)
-            .where(ImportBatch.id == batch_id)
-            .values(status="failed", finished_at=func.now(), message=message)
-        )
+        conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
 
 
 def reap_interrupted(engine: Engine) -> int:
@@ -309,7 +324,8 @@ def list_rejects(
     """Total and one page of a batch's rejected rows, in file order.
 
     A row rejected for an unknown category carries the closest categories (``suggestions``,
-    code and label), as the import found them; other rows an empty list.
+    code and label), as the import found them; other rows an empty list. A row imported again
+    by a later batch (ingest.incidents.remap) names it (``rerun_batch_id``).
     """
     suggested = get_batch(conn, batch_id).details.get("category_suggestions") or {}
     total = conn.execute(

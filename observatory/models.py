@@ -129,6 +129,20 @@ class ImportReject(Base):
     __table_args__ = (Index("ix_import_reject_batch_row", "batch_id", "row_number"),)
 
 
+class SavedMapping(Base):
+    """A mapping saved by name (the import page's assistant, `--mapping NAME`): the document a
+    TOML mapping file holds (ingest/incidents/mapping.py), as JSON."""
+
+    __tablename__ = "mappings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True, comment="Nom de la correspondance")
+    document: Mapped[dict[str, Any]] = mapped_column(comment="Contenu du fichier TOML, en JSON")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text, comment="Jeton (ou cli:utilisateur)")
+
+
 class Incident(Base):
     __tablename__ = "incident"
 

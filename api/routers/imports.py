@@ -19,6 +19,7 @@ from starlette.formparsers import MultiPartException
 from api.deps import BIGINT_MAX, Caller, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
 from api.schemas.imports import Batch, BatchPage, RejectPage
+from api.schemas.mappings import Assistant, RemapIn
 from observatory.errors import InvalidInput
 from observatory.imports import (
     count_batches,
@@ -102,6 +103,50 @@ def regeocode(
     return summary.as_dict()
 
 
+@router.get(
+    "/{batch_id}/assistant",
+    summary="Ce que le lot n'a pas reconnu : colonnes d'un fichier refusé, libellés inconnus",
+    responses=problem_responses(404),
+)
+def assistant(request: Request, _: RejectReader, batch_id: BatchId) -> Assistant:
+    """The mapping assistant's starting point (ingest/incidents/remap.py); the labels and the
+    header are values of the file: admin and police only, as the rejects."""
+    from ingest.incidents.remap import assistant_view
+
+    with request.app.state.engine.connect() as conn:
+        return Assistant.model_validate(assistant_view(conn, batch_id))
+
+
+@router.post(
+    "/{batch_id}/remap",
+    status_code=201,
+    summary="Relance les rejets « catégorie inconnue » d'un lot avec une correspondance "
+    "enregistrée, en un nouveau lot (administrateur)",
+    response_model=Batch,
+    responses={**BODY_ERRORS, **problem_responses(404, 409)},
+)
+def remap(
+    request: Request, settings: SettingsDep, caller: Admin, batch_id: BatchId, body: RemapIn
+) -> dict[str, Any]:
+    """The new batch names the first (details.rerun_of); the first keeps its counts and marks
+    the rejects re-run (ingest/incidents/remap.py says how the accounting stays exact)."""
+    from ingest.incidents.remap import remap_batch
+    from ingest.incidents.saved import load_saved
+
+    engine = request.app.state.engine
+    with engine.connect() as conn:
+        mapping = load_saved(conn, body.mapping)
+    summary = remap_batch(
+        engine,
+        batch_id,
+        settings=settings,
+        mapping=mapping,
+        mapping_name=body.mapping.strip(),
+        run_by=f"api:{caller.name}",
+    )
+    return summary.as_dict()
+
+
 class UploadForm(BaseModel):
     """The fields of the upload form beside the file (multipart/form-data, as text)."""
 
@@ -109,6 +154,8 @@ class UploadForm(BaseModel):
 
     kind: Literal["incidents", "qpv", "communes", "etat4001"] = "incidents"
     profile: str | None = Field(default=None, max_length=100)
+    # A saved mapping's name (api/routers/mappings.py), instead of a profile.
+    mapping: str | None = Field(default=None, max_length=80)
     source: str | None = Field(default=None, max_length=100)
     crs: int | None = Field(default=None, ge=1024, le=999_999)
     # Forms send text: « 2024 » is the 2024 generation (an int Literal would refuse it).
@@ -187,7 +234,7 @@ def _import(
     options: UploadForm,
 ) -> dict[str, Any]:
     from ingest.boundaries import import_communes, import_qpv
-    from ingest.incidents import import_incidents, resolve_mapping
+    from ingest.incidents import import_incidents
 
     with tempfile.TemporaryDirectory(prefix="observatory-upload-") as folder:
         target = Path(folder) / name
@@ -197,13 +244,15 @@ def _import(
         engine = request.app.state.engine
         who = f"api:{caller.name}"
         if options.kind == "incidents":
+            mapping, mapping_name = _upload_mapping(engine, options)
             summary = import_incidents(
                 engine,
                 target,
                 settings=settings,
-                mapping=resolve_mapping(options.profile, None, options.crs),
+                mapping=mapping,
                 source=options.source,
                 run_by=who,
+                mapping_name=mapping_name,
             )
         elif options.kind == "qpv":
             generation = int(options.generation) if options.generation else None
@@ -215,3 +264,19 @@ def _import(
         else:
             summary = import_communes(engine, target, run_by=who)
     return summary.as_dict()
+
+
+def _upload_mapping(engine: Any, options: UploadForm) -> tuple[Any, str | None]:
+    """The mapping of an upload: a saved one by name, else a profile (municipal by default)."""
+    from ingest.incidents import resolve_mapping
+    from ingest.incidents.saved import load_saved
+
+    if options.mapping is None:
+        return resolve_mapping(options.profile, None, options.crs), None
+    if options.profile:
+        raise InvalidInput("Choisissez un profil ou une correspondance enregistrée, pas les deux.")
+    with engine.connect() as conn:
+        mapping = load_saved(conn, options.mapping)
+    if options.crs is not None:
+        mapping.crs = options.crs
+    return mapping, options.mapping.strip()

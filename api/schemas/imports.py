@@ -54,7 +54,7 @@ class Reject(BaseModel):
     )
     rerun_batch_id: int | None = Field(
         default=None,
-        description="Le lot qui l'a relancée (regéocodage) ; null : pas relancée",
+        description="Le lot qui l'a relancée (correspondance, regéocodage) ; null : pas relancée",
     )
 
 

@@ -48,13 +48,23 @@ def _no_more_counts(summary: BatchSummary) -> dict[str, Any]:
 
 
 def incidents_folder(
-    settings: Settings, mapping: Mapping, source: str | None = None
+    settings: Settings,
+    mapping: Mapping,
+    source: str | None = None,
+    mapping_name: str | None = None,
 ) -> FolderImporter:
-    """The incidents drop folder, every file read with this mapping."""
+    """The incidents drop folder, every file read with this mapping (``mapping_name``: the
+    saved mapping it comes from, named in each batch's details)."""
 
     def run(engine: Engine, path: Path, run_by: str) -> BatchSummary:
         return import_incidents(
-            engine, path, settings=settings, mapping=mapping, source=source, run_by=run_by
+            engine,
+            path,
+            settings=settings,
+            mapping=mapping,
+            source=source,
+            run_by=run_by,
+            mapping_name=mapping_name,
         )
 
     return FolderImporter(

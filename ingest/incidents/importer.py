@@ -103,7 +103,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Rerun:
-    """An import of rows of an earlier batch (ingest.incidents.regeocode): the row numbers of
+    """An import of rows of an earlier batch (regeocode or remap): the row numbers of
     that batch's file for each line of the file imported, and what to do before the commit."""
 
     row_numbers: dict[int, int]
@@ -134,10 +134,12 @@ def import_incidents(
     chunk_size: int = 100_000,
     progress: Callable[[int], None] | None = None,
     rerun: Rerun | None = None,
+    mapping_name: str | None = None,
 ) -> BatchSummary:
     """Import one incident file as one batch and return its summary.
 
     ``rerun``: the file holds rows of an earlier batch, imported again under their row numbers.
+    ``mapping_name``: the saved mapping ``mapping`` comes from, kept in the batch's details.
     """
     path = Path(path)
     if not path.is_file():  # before the reading threads start; open_batch checks it again
@@ -153,6 +155,7 @@ def import_incidents(
         _parsed_chunks(chunks, mapping, timezone, settings.territory_bbox), "incident-parser"
     )
     try:
+        named = {"mapping": mapping_name} if mapping_name else {}
         batch_id = open_batch(
             engine,
             path,
@@ -160,6 +163,7 @@ def import_incidents(
             run_by=run_by,
             source=source,
             file_name=rerun.file_name if rerun else None,
+            details=named,
         )
         busy = (
             f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
@@ -169,7 +173,7 @@ def import_incidents(
             job = Job(path, mapping, source, batch_id, settings, chunk_size)
             mark_batch(conn, batch_id)
             counts = _load(conn, job, parsed, progress)
-            details: dict[str, Any] = {}
+            details: dict[str, Any] = dict(named)
             if counts.unknown_categories:
                 details["unknown_categories"] = counts.unknown_categories
                 details["category_suggestions"] = counts.category_suggestions

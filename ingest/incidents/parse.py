@@ -25,7 +25,7 @@ from ingest.incidents.mapping import TARGETS, Mapping
 from ingest.incidents.places import BBox, CoordinateColumns, clean_address, locate
 from ingest.incidents.synonyms import HeaderIndex
 from observatory.categories import normalise_label
-from observatory.errors import InvalidInput
+from observatory.errors import InvalidInput, MissingColumns
 
 NONE = np.array(None)  # compared with cells: != NONE is "is not None" for str and None
 # Characters of a source reference: real ones are short, and the unique index on the
@@ -85,17 +85,19 @@ def resolve_columns(header: list[str], mapping: Mapping, has_geometry: bool) -> 
         if (a in resolved) != (b in resolved):
             resolved.pop(a, None)
             resolved.pop(b, None)
-    missing = []
+    missing: dict[str, str] = {}
     if not {"datetime", "date", "month"} & resolved.keys():
-        missing.append("une date (par exemple date, date_faits, date_heure ou mois)")
+        missing["date"] = "une date (par exemple date, date_faits, date_heure ou mois)"
     if "category" not in resolved:
-        missing.append("une catégorie (par exemple nature, categorie ou type)")
+        missing["category"] = "une catégorie (par exemple nature, categorie ou type)"
     if not (has_geometry or {"x", "lon", "address"} & resolved.keys()):
-        missing.append("un lieu (x et y, longitude et latitude, ou adresse)")
+        missing["place"] = "un lieu (x et y, longitude et latitude, ou adresse)"
     if missing:
-        raise InvalidInput(
-            f"Colonnes introuvables : {' ; '.join(missing)}. Colonnes lues : {seen}. "
-            "Renommez-les ou indiquez-les dans [columns] du fichier de correspondance"
+        raise MissingColumns(
+            f"Colonnes introuvables : {' ; '.join(missing.values())}. Colonnes lues : {seen}. "
+            "Renommez-les ou indiquez-les dans [columns] du fichier de correspondance",
+            header=header,
+            missing=list(missing),
         )
     return ResolvedColumns(resolved)
 

@@ -19,6 +19,7 @@ from observatory.cli.db import db_app
 from observatory.cli.etat4001 import etat4001_app, register_import
 from observatory.cli.geocoder import register_geocoder
 from observatory.cli.imports import import_app, imports_app, register_demo
+from observatory.cli.mappings import mappings_app
 from observatory.cli.purge import purge
 from observatory.cli.release import release_app
 from observatory.cli.report import register_report
@@ -34,6 +35,7 @@ app.add_typer(db_app, name="db")
 register_import(import_app)
 app.add_typer(import_app, name="import")
 app.add_typer(imports_app, name="imports")
+app.add_typer(mappings_app, name="mappings")
 app.add_typer(token_app, name="token")
 app.add_typer(etat4001_app, name="etat4001")
 app.add_typer(actions_app, name="actions")

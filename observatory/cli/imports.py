@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from observatory.cli import dropfolder
 from observatory.cli.common import echo_list, fail, friendly_errors, load_settings
+from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
 
@@ -93,6 +94,12 @@ def progress_printer() -> Callable[[int], None]:
     return advance
 
 
+MAPPING_HELP = (
+    "Fichier de correspondance TOML, ou nom d'une correspondance enregistrée ou d'un profil "
+    "livré (un fichier existant à ce chemin l'emporte)"
+)
+
+
 @import_app.command("incidents")
 @friendly_errors
 def import_incidents_command(
@@ -101,10 +108,7 @@ def import_incidents_command(
         typer.Argument(exists=True, readable=True, help="Fichier à importer, ou dossier de dépôt"),
     ],
     profile: Annotated[str | None, typer.Option(help="Profil livré : municipal, police-uk")] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(help="Correspondance : fichier TOML, ou nom d'un profil"),
-    ] = None,
+    mapping: Annotated[str | None, typer.Option(help=MAPPING_HELP)] = None,
     source: Annotated[
         str | None, typer.Option(help="Nom de la source (doublons par source)")
     ] = None,
@@ -115,17 +119,23 @@ def import_incidents_command(
     settle: dropfolder.SettleOption = dropfolder.DEFAULT_SETTLE,
 ) -> None:
     """Importe des incidents (CSV, XLSX, GeoJSON, GeoPackage, Shapefile zippé) : un fichier,
-    ou tous les nouveaux fichiers d'un dossier de dépôt."""
-    from ingest.incidents import import_incidents, resolve_mapping
+    ou tous les nouveaux fichiers d'un dossier de dépôt.
+
+    --mapping prend un fichier TOML, le nom d'une correspondance enregistrée (par l'assistant
+    de la page Imports) ou celui d'un profil livré : un fichier existant à ce chemin est lu,
+    sinon le nom est cherché parmi les correspondances enregistrées, puis parmi les profils.
+    """
+    from ingest.incidents import import_incidents
 
     settings = load_settings()
-    chosen = resolve_mapping(profile, mapping, crs)
+    with engine_scope() as engine:
+        chosen, name = choose_mapping(engine, profile, mapping, crs)
     if path.is_dir():
         from ingest.incidents.dropfolder import incidents_folder
 
         dropfolder.run_folder(
             path,
-            lambda: incidents_folder(settings, chosen, source),
+            lambda: incidents_folder(settings, chosen, source, mapping_name=name),
             as_json=as_json,
             log_file=log_file,
             done_dir=done_dir,
@@ -141,10 +151,29 @@ def import_incidents_command(
             source=source,
             run_by=run_by(),
             progress=None if as_json else progress_printer(),
+            mapping_name=name,
         )
     if sys.stderr.isatty() and not as_json:
         sys.stderr.write("\n")
     report(summary, as_json)
+
+
+def choose_mapping(
+    engine: Engine, profile: str | None, mapping: str | None, crs: int | None
+) -> tuple[Any, str | None]:
+    """The mapping of --profile / --mapping (a file or a saved name), and the saved name."""
+    from ingest.incidents import resolve_mapping
+    from ingest.incidents.saved import mapping_argument
+
+    if mapping is None:
+        return resolve_mapping(profile, None, crs), None
+    if profile:
+        raise InvalidInput("Choisissez --profile ou --mapping, pas les deux.")
+    with engine.connect() as conn:
+        chosen, name = mapping_argument(mapping, conn)
+    if crs is not None:
+        chosen.crs = crs
+    return chosen, name
 
 
 @import_app.command("qpv")
@@ -250,10 +279,8 @@ def imports_regeocode(
         str | None, typer.Option(help="Profil de l'import d'origine (municipal par défaut)")
     ] = None,
     mapping: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True, dir_okay=False, help="Fichier de correspondance de l'import d'origine"
-        ),
+        str | None,
+        typer.Option(help="Correspondance de l'import d'origine (TOML, enregistrée, profil)"),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -262,17 +289,49 @@ def imports_regeocode(
     Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
     sont marqués dans le premier lot, dont les comptes ne changent pas.
     """
-    from ingest.incidents import resolve_mapping
     from ingest.incidents.regeocode import regeocode_batch
 
     settings = load_settings()
-    chosen = resolve_mapping(profile, mapping, None)
     with engine_scope() as engine:
+        chosen, _ = choose_mapping(engine, profile, mapping, None)
         summary = regeocode_batch(
             engine,
             batch_id,
             settings=settings,
             mapping=chosen,
+            run_by=run_by(),
+            progress=None if as_json else progress_printer(),
+        )
+    if sys.stderr.isatty() and not as_json:
+        sys.stderr.write("\n")
+    report(summary, as_json)
+    if not as_json:
+        typer.echo(f"Rejets du lot {batch_id} relancés dans le lot {summary.batch_id}.")
+
+
+@imports_app.command("remap")
+@friendly_errors
+def imports_remap(
+    batch_id: Annotated[int, typer.Argument(help="Numéro du lot dont relancer les rejets")],
+    mapping: Annotated[str, typer.Option(help=MAPPING_HELP)],
+    as_json: JsonOption = False,
+) -> None:
+    """Relance les rejets « catégorie inconnue » d'un lot avec une correspondance.
+
+    Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
+    sont marqués dans le premier lot, dont les comptes ne changent pas.
+    """
+    from ingest.incidents.remap import remap_batch
+
+    settings = load_settings()
+    with engine_scope() as engine:
+        chosen, name = choose_mapping(engine, None, mapping, None)
+        summary = remap_batch(
+            engine,
+            batch_id,
+            settings=settings,
+            mapping=chosen,
+            mapping_name=name,
             run_by=run_by(),
             progress=None if as_json else progress_printer(),
         )

@@ -302,8 +302,9 @@ POINT_ROLES = ("admin", "police")
 # Import details that hold raw cell values of rejected or unmapped rows (an address, a name,
 # a telephone number typed in the wrong column): counted for the roles that may not read points.
 RAW_DETAILS = ("unknown_categories",)
-# Details keyed by such raw values, left out for those roles (their count is RAW_DETAILS').
-KEYED_BY_RAW = ("category_suggestions",)
+# Details keyed by such raw values, left out for those roles (their count is RAW_DETAILS'); and
+# a refused file's header, which may be a data row (its message is hidden for the same reason).
+KEYED_BY_RAW = ("category_suggestions", "header")
 
 
 def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:

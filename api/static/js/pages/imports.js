@@ -2,6 +2,7 @@
 
 import { annulee, api } from "../api.js";
 import { erreur, h, instant, nombre, remplir } from "../dom.js";
+import { aAssister, Assistant } from "./assistant.js";
 
 const ETATS = { succeeded: "terminé", failed: "échoué", running: "en cours" };
 const GENRES = { incidents: "faits", qpv: "QPV", communes: "communes", etat4001: "état 4001" };
@@ -22,7 +23,24 @@ export class PageImports {
   }
 
   async montrer() {
-    await this.chargerListe();
+    await Promise.all([this.chargerListe(), this.chargerCorrespondances()]);
+  }
+
+  /** Les correspondances enregistrées, dans le formulaire (``choisie`` : celle à présélectionner). */
+  async chargerCorrespondances(choisie = null) {
+    if (!this.correspondance) return;
+    try {
+      const liste = await api("/mappings");
+      const actuelle = choisie ?? this.correspondance.value;
+      remplir(
+        this.correspondance,
+        h("option", { value: "" }, "aucune"),
+        liste.map((m) => h("option", { value: m.name, selected: m.name === actuelle }, m.name)),
+      );
+      if (choisie) this.profil.value = "";
+    } catch (e) {
+      if (!annulee(e)) erreur(this.correspondance.parentElement, e.detail);
+    }
   }
 
   formulaire(panneau) {
@@ -34,11 +52,18 @@ export class PageImports {
     );
     const profil = h("select", { id: "import-profil", name: "profile" }, h("option", { value: "" }, "municipal (par défaut)"), h("option", { value: "police-uk" }, "police-uk"));
     const source = h("input", { type: "text", id: "import-source", name: "source", placeholder: "ex. main-courante" });
+    const correspondance = h("select", { id: "import-correspondance", name: "mapping" }, h("option", { value: "" }, "aucune"));
+    this.correspondance = correspondance;
+    this.profil = profil;
     const generation = h("select", { id: "import-generation", name: "generation" }, h("option", { value: "" }, "lue dans les codes"), h("option", { value: "2024" }, "2024"), h("option", { value: "2015" }, "2015"));
     const fichier = h("input", { type: "file", id: "import-fichier", name: "file", required: true });
     const message = h("div", { id: "import-resultat", role: "status", "aria-live": "polite" });
     const bouton = h("button", { type: "submit", class: "principal" }, "Importer");
-    const champsFaits = [h("div", { class: "champ" }, h("label", { for: "import-profil" }, "Profil"), profil), h("div", { class: "champ" }, h("label", { for: "import-source" }, "Source (facultatif)"), source)];
+    const champsFaits = [
+      h("div", { class: "champ" }, h("label", { for: "import-profil" }, "Profil"), profil),
+      h("div", { class: "champ" }, h("label", { for: "import-correspondance" }, "Correspondance enregistrée"), correspondance),
+      h("div", { class: "champ" }, h("label", { for: "import-source" }, "Source (facultatif)"), source),
+    ];
     const champQpv = h("div", { class: "champ", hidden: true }, h("label", { for: "import-generation" }, "Géographie"), generation);
     genre.addEventListener("change", () => {
       for (const c of champsFaits) c.hidden = genre.value !== "incidents";
@@ -63,7 +88,8 @@ export class PageImports {
       const donnees = new FormData();
       donnees.append("file", fichier.files[0]);
       donnees.append("kind", genre.value);
-      if (genre.value === "incidents" && profil.value) donnees.append("profile", profil.value);
+      if (genre.value === "incidents" && correspondance.value) donnees.append("mapping", correspondance.value);
+      else if (genre.value === "incidents" && profil.value) donnees.append("profile", profil.value);
       if (genre.value === "incidents" && source.value.trim()) donnees.append("source", source.value.trim());
       if (genre.value === "qpv" && generation.value) donnees.append("generation", generation.value);
       bouton.disabled = true;
@@ -73,12 +99,15 @@ export class PageImports {
         remplir(message, h("p", { class: "ok" }, `Lot ${lot.batch_id} : ${resumeLot(lot)}.`));
         form.reset();
         genre.dispatchEvent(new Event("change"));
+        await this.chargerCorrespondances("");
         this.quandImport();
         await this.chargerListe();
         await this.montrerLot(lot.batch_id);
       } catch (e) {
         if (!annulee(e)) erreur(message, e.detail);
         await this.chargerListe().catch(() => {});
+        // Le lot refusé s'affiche : l'assistant y propose de choisir les colonnes introuvables.
+        if (genre.value === "incidents" && this.lots[0]?.status === "failed") await this.montrerLot(this.lots[0].batch_id);
       } finally {
         bouton.disabled = false;
       }
@@ -177,7 +206,21 @@ export class PageImports {
       ];
       if (lot.details && lot.details.regeocode_of) champs.push(["Regéocodage du lot", String(lot.details.regeocode_of)]);
       if (lot.details && lot.details.regeocoded_by) champs.push(["Rejets relancés dans", lot.details.regeocoded_by.map((n) => `lot ${n}`).join(", ")]);
-      remplir(contenu, h("dl", {}, champs.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])), h("div", { id: "rejets" }));
+      if (lot.details?.rerun_of) champs.push(["Relance du lot", String(lot.details.rerun_of)]);
+      if (lot.details?.mapping) champs.push(["Correspondance", lot.details.mapping]);
+      if (lot.details?.rerun_by) champs.push(["Libellés relancés dans", lot.details.rerun_by.map((n) => `lot ${n}`).join(", ")]);
+      remplir(contenu, h("dl", {}, champs.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])), h("div", { id: "assistant" }), h("div", { id: "rejets" }));
+      if (this.role === "admin" && aAssister(lot)) {
+        const assistant = new Assistant(contenu.querySelector("#assistant"), lot, {
+          quandEnregistree: (nom) => this.chargerCorrespondances(lot.status === "failed" ? nom : null),
+          quandRelance: async () => {
+            this.quandImport();
+            await this.chargerListe();
+            await this.rejets(id, contenu.querySelector("#rejets"), lot);
+          },
+        });
+        await assistant.montrer();
+      }
       if (lot.rows_rejected > 0) await this.rejets(id, contenu.querySelector("#rejets"), lot);
     } catch (e) {
       if (!annulee(e)) erreur(contenu, e.detail);
