@@ -96,10 +96,13 @@ def regeocode(
 ) -> dict[str, Any]:
     """The « non géolocalisé » and « adresse introuvable » rejects of a batch, imported again
     now that the geocoder holds a reference (ingest/incidents/regeocode.py)."""
-    from ingest.incidents.regeocode import regeocode_batch
+    from ingest.incidents.regeocode import REGEOCODE
+    from ingest.incidents.rerun import rerun_batch
 
     engine = request.app.state.engine
-    summary = regeocode_batch(engine, batch_id, settings=settings, run_by=f"api:{caller.name}")
+    summary = rerun_batch(
+        engine, batch_id, REGEOCODE, settings=settings, run_by=f"api:{caller.name}"
+    )
     return summary.as_dict()
 
 
@@ -129,16 +132,18 @@ def remap(
     request: Request, settings: SettingsDep, caller: Admin, batch_id: BatchId, body: RemapIn
 ) -> dict[str, Any]:
     """The new batch names the first (details.rerun_of); the first keeps its counts and marks
-    the rejects re-run (ingest/incidents/remap.py says how the accounting stays exact)."""
-    from ingest.incidents.remap import remap_batch
+    the rejects re-run (ingest/incidents/rerun.py says how the accounting stays exact)."""
+    from ingest.incidents.remap import REMAP
+    from ingest.incidents.rerun import rerun_batch
     from ingest.incidents.saved import load_saved
 
     engine = request.app.state.engine
     with engine.connect() as conn:
         mapping = load_saved(conn, body.mapping)
-    summary = remap_batch(
+    summary = rerun_batch(
         engine,
         batch_id,
+        REMAP,
         settings=settings,
         mapping=mapping,
         mapping_name=body.mapping.strip(),

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from sqlalchemy import Engine
@@ -21,6 +21,9 @@ from observatory.cli.common import echo_list, fail, friendly_errors, load_settin
 from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from ingest.incidents.rerun import RerunKind
 
 import_app = typer.Typer(help="Importe un fichier (incidents, QPV, communes, état 4001).")
 imports_app = typer.Typer(help="Suivi des imports : lots, comptes et lignes rejetées.")
@@ -75,6 +78,13 @@ def report(summary: BatchSummary, as_json: bool) -> None:
         typer.echo(describe(summary))
         if summary.rows_rejected:
             typer.echo(f"Détail des rejets : observatory imports show {summary.batch_id}", err=True)
+
+
+def report_run(summary: BatchSummary, as_json: bool) -> None:
+    """The batch of a run that printed its progress (progress_printer): after that line."""
+    if sys.stderr.isatty() and not as_json:
+        sys.stderr.write("\n")
+    report(summary, as_json)
 
 
 def progress_printer() -> Callable[[int], None]:
@@ -153,9 +163,7 @@ def import_incidents_command(
             progress=None if as_json else progress_printer(),
             mapping_name=name,
         )
-    if sys.stderr.isatty() and not as_json:
-        sys.stderr.write("\n")
-    report(summary, as_json)
+    report_run(summary, as_json)
 
 
 def choose_mapping(
@@ -289,24 +297,9 @@ def imports_regeocode(
     Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
     sont marqués dans le premier lot, dont les comptes ne changent pas.
     """
-    from ingest.incidents.regeocode import regeocode_batch
+    from ingest.incidents.regeocode import REGEOCODE
 
-    settings = load_settings()
-    with engine_scope() as engine:
-        chosen, _ = choose_mapping(engine, profile, mapping, None)
-        summary = regeocode_batch(
-            engine,
-            batch_id,
-            settings=settings,
-            mapping=chosen,
-            run_by=run_by(),
-            progress=None if as_json else progress_printer(),
-        )
-    if sys.stderr.isatty() and not as_json:
-        sys.stderr.write("\n")
-    report(summary, as_json)
-    if not as_json:
-        typer.echo(f"Rejets du lot {batch_id} relancés dans le lot {summary.batch_id}.")
+    rerun_rejects(REGEOCODE, batch_id, profile, mapping, as_json)
 
 
 @imports_app.command("remap")
@@ -321,23 +314,31 @@ def imports_remap(
     Les lignes sont importées en un nouveau lot, qui nomme le premier ; les rejets relancés
     sont marqués dans le premier lot, dont les comptes ne changent pas.
     """
-    from ingest.incidents.remap import remap_batch
+    from ingest.incidents.remap import REMAP
+
+    rerun_rejects(REMAP, batch_id, None, mapping, as_json)
+
+
+def rerun_rejects(
+    kind: RerunKind, batch_id: int, profile: str | None, mapping: str | None, as_json: bool
+) -> None:
+    """The rejects of ``kind`` of a batch imported again as a new batch, and the new batch."""
+    from ingest.incidents.rerun import rerun_batch
 
     settings = load_settings()
     with engine_scope() as engine:
-        chosen, name = choose_mapping(engine, None, mapping, None)
-        summary = remap_batch(
+        chosen, name = choose_mapping(engine, profile, mapping, None)
+        summary = rerun_batch(
             engine,
             batch_id,
+            kind,
             settings=settings,
             mapping=chosen,
             mapping_name=name,
             run_by=run_by(),
             progress=None if as_json else progress_printer(),
         )
-    if sys.stderr.isatty() and not as_json:
-        sys.stderr.write("\n")
-    report(summary, as_json)
+    report_run(summary, as_json)
     if not as_json:
         typer.echo(f"Rejets du lot {batch_id} relancés dans le lot {summary.batch_id}.")
 

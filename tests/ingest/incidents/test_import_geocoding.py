@@ -19,11 +19,13 @@ from benchmarks.bench_geocoder import typed
 from ingest.boundaries import import_communes
 from ingest.incidents import import_incidents
 from ingest.incidents.mapping import mapping_from_dict
-from ingest.incidents.regeocode import regeocode_batch
+from ingest.incidents.regeocode import REGEOCODE
+from ingest.incidents.rerun import rerun_batch
 from observatory.errors import InvalidInput
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import api_settings
 from tests.geocoding import free_port
+from tests.ingest.incidents.reruns import rejects
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 HEADER = "numero;date_faits;nature;adresse;code_insee;x;y"
@@ -80,17 +82,6 @@ def places(db: Engine, batch_id: int) -> dict[str, tuple]:
             {"b": batch_id},
         )
         return {r[0]: tuple(r[1:]) for r in rows}
-
-
-def rejects(db: Engine, batch_id: int) -> dict[int, tuple[str, int | None]]:
-    with db.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT row_number, reason, rerun_batch_id FROM import_reject WHERE batch_id = :b"
-            ),
-            {"b": batch_id},
-        )
-        return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def exact(summary: object) -> bool:
@@ -218,10 +209,10 @@ def test_a_stopped_geocoder_then_regeocoding(
     empty = with_redis(database_url, empty_reference)
     assert import_incidents(db, path, settings=empty, source="vide").rows_rejected == 9
     with pytest.raises(InvalidInput, match="géocodeur est arrêté"):
-        regeocode_batch(db, first.batch_id, settings=empty)
+        rerun_batch(db, first.batch_id, REGEOCODE, settings=empty)
 
     geo = with_redis(database_url, reference)
-    second = regeocode_batch(db, first.batch_id, settings=geo)
+    second = rerun_batch(db, first.batch_id, REGEOCODE, settings=geo)
 
     assert second.status == "succeeded" and exact(second)
     assert (second.rows_read, second.rows_imported, second.rows_rejected) == (9, 8, 1)
@@ -248,8 +239,8 @@ def test_a_stopped_geocoder_then_regeocoding(
     assert total == first.rows_imported + second.rows_imported == 9
     # Nothing left to re-run from the first batch; the second's own reject can be.
     with pytest.raises(InvalidInput, match="aucun rejet"):
-        regeocode_batch(db, first.batch_id, settings=geo)
-    third = regeocode_batch(db, second.batch_id, settings=geo)
+        rerun_batch(db, first.batch_id, REGEOCODE, settings=geo)
+    third = rerun_batch(db, second.batch_id, REGEOCODE, settings=geo)
     assert (third.rows_read, third.rows_imported, third.rows_rejected) == (1, 0, 1)
 
 

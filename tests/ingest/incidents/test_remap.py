@@ -11,7 +11,8 @@ from sqlalchemy import Engine, text
 
 from ingest.incidents import import_incidents
 from ingest.incidents.mapping import load_mapping, mapping_from_dict
-from ingest.incidents.remap import assistant_view, remap_batch
+from ingest.incidents.remap import REMAP, assistant_view
+from ingest.incidents.rerun import rerun_batch
 from ingest.incidents.saved import (
     delete_saved,
     get_saved,
@@ -24,25 +25,23 @@ from ingest.incidents.saved import (
 from observatory.errors import InvalidInput, NotFound
 from observatory.imports import read_batch
 from observatory.settings import Settings
+from tests.ingest.incidents.reruns import export, rejects
 
-HEADER = "Référence;Date des faits;Heure;Nature;Longitude;Latitude\n"
 # Line 2 a known label; lines 3, 4 and 6 labels the nomenclature does not know; line 5 a bad
 # date; line 7 a known label again. (Not « Feu de poubelle »: the nomenclature knows it.)
-ROWS = (
-    "R-1;15/01/2024;22:10;Tapage nocturne;1,44330;43,60450\n"
-    "R-2;16/01/2024;08:00;Chien errant;1,44900;43,60600\n"
-    "R-3;16/01/2024;09:00;Chien errant;1,44910;43,60610\n"
-    "R-4;32/01/2024;10:00;Tapage nocturne;1,41900;43,56600\n"
-    "R-5;18/01/2024;10:00;Nid de frelons;1,44395;43,60447\n"
-    "R-6;19/01/2024;01:15;Rixe;1,43700;43,60400\n"
-)
+ROWS = [
+    "R-1;15/01/2024;22:10;Tapage nocturne;1,44330;43,60450",
+    "R-2;16/01/2024;08:00;Chien errant;1,44900;43,60600",
+    "R-3;16/01/2024;09:00;Chien errant;1,44910;43,60610",
+    "R-4;32/01/2024;10:00;Tapage nocturne;1,41900;43,56600",
+    "R-5;18/01/2024;10:00;Nid de frelons;1,44395;43,60447",
+    "R-6;19/01/2024;01:15;Rixe;1,43700;43,60400",
+]
 
 
 @pytest.fixture
-def export(tmp_path: Path) -> Path:
-    path = tmp_path / "main_courante.csv"
-    path.write_text(HEADER + ROWS, encoding="utf-8")
-    return path
+def main_courante(tmp_path: Path) -> Path:
+    return export(tmp_path, ROWS)
 
 
 def counts(summary: Any) -> tuple[int, int, int, int]:
@@ -52,17 +51,6 @@ def counts(summary: Any) -> tuple[int, int, int, int]:
         summary.rows_duplicate,
         summary.rows_rejected,
     )
-
-
-def rejects(db: Engine, batch_id: int) -> dict[int, tuple[str, int | None]]:
-    with db.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT row_number, reason, rerun_batch_id FROM import_reject WHERE batch_id = :b"
-            ),
-            {"b": batch_id},
-        )
-        return {r.row_number: (r.reason, r.rerun_batch_id) for r in rows}
 
 
 def references(db: Engine, batch_id: int) -> dict[str, str]:
@@ -75,9 +63,9 @@ def references(db: Engine, batch_id: int) -> dict[str, str]:
 
 
 def test_unknown_labels_are_listed_then_rerun_with_a_saved_mapping(
-    db: Engine, settings: Settings, export: Path
+    db: Engine, settings: Settings, main_courante: Path
 ) -> None:
-    first = import_incidents(db, export, settings=settings)
+    first = import_incidents(db, main_courante, settings=settings)
     assert counts(first) == (6, 2, 0, 4)
 
     with db.connect() as conn:
@@ -98,8 +86,8 @@ def test_unknown_labels_are_listed_then_rerun_with_a_saved_mapping(
     assert created and saved.created_by == "api:admin"
     with db.connect() as conn:
         mapping = load_saved(conn, "PM Toulouse")
-    second = remap_batch(
-        db, first.batch_id, settings=settings, mapping=mapping, mapping_name="PM Toulouse"
+    second = rerun_batch(
+        db, first.batch_id, REMAP, settings=settings, mapping=mapping, mapping_name="PM Toulouse"
     )
 
     # The new batch read exactly the three re-run rows: two imported, one rejected again
@@ -131,7 +119,7 @@ def test_unknown_labels_are_listed_then_rerun_with_a_saved_mapping(
     assert [(u["label"], u["rows"]) for u in left["unknown_labels"]] == [("Nid de frelons", 1)]
     assert left["mapping"] == "PM Toulouse"
     with pytest.raises(InvalidInput, match="déjà été"):
-        remap_batch(db, first.batch_id, settings=settings, mapping=mapping)
+        rerun_batch(db, first.batch_id, REMAP, settings=settings, mapping=mapping)
 
     with db.begin() as conn:
         save_mapping(
@@ -144,7 +132,7 @@ def test_unknown_labels_are_listed_then_rerun_with_a_saved_mapping(
     assert replaced.created_by == "api:admin"  # the first author stays
     with db.connect() as conn:
         mapping = load_saved(conn, "PM Toulouse")
-    third = remap_batch(db, second.batch_id, settings=settings, mapping=mapping)
+    third = rerun_batch(db, second.batch_id, REMAP, settings=settings, mapping=mapping)
     assert counts(third) == (1, 1, 0, 0)
     assert references(db, third.batch_id) == {"R-5": "autre"}
 
@@ -169,7 +157,7 @@ def test_a_refused_file_names_its_columns_and_imports_with_the_saved_mapping(
     assert view["missing_fields"] == ["date", "category", "place"]
     assert view["file_kept"] is False and "téléversez-le de nouveau" in view["advice"]
     with pytest.raises(InvalidInput, match="refusé en entier"):
-        remap_batch(db, batch_id, settings=settings, mapping=mapping_from_dict({}))
+        rerun_batch(db, batch_id, REMAP, settings=settings, mapping=mapping_from_dict({}))
 
     document = {
         "columns": {"source_ref": "Numéro", "datetime": "Quand", "category": "Quoi"},
