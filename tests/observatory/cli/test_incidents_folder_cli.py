@@ -127,5 +127,6 @@ def test_a_run_while_another_holds_the_folder_does_nothing(
 
     unknown = cli([*command, "--mapping", "ville-inconnue"], database_url)
     assert unknown.returncode == 1
-    assert "Profil inconnu : « ville-inconnue »" in unknown.stderr
+    assert "Aucune correspondance enregistrée sous le nom « ville-inconnue »" in unknown.stderr
+    assert "Profils livrés : municipal, police-uk." in unknown.stderr
     assert (tmp_path / "main-courante.csv").exists() and batches(db) == []
