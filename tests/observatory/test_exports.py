@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 from ingest.boundaries import import_communes, import_qpv
 from observatory.settings import Settings
-from tests.conftest import auth
+from tests.conftest import audit_rows, auth
 from tests.samples import CAPITOLE, MIRAIL, SAMPLES, import_facts
 
 ARENES = ("1.418900", "43.592900")
@@ -72,12 +72,6 @@ def db_incidents(db: Engine, where: str = "TRUE", **params: Any) -> pd.DataFrame
     frame["start"] = frame["occurred_at"].map(local)
     frame["end"] = frame["occurred_until"].map(local)
     return frame
-
-
-def audit_rows(db: Engine) -> list[tuple[Any, ...]]:
-    sql = "SELECT actor, role, action, row_count, filters FROM audit_log ORDER BY id"
-    with db.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
 
 
 def read_back(tmp_path: Path, content: bytes, name: str, **options: Any) -> pd.DataFrame:

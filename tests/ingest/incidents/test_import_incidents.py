@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents, resolve_mapping
 from observatory.errors import InvalidInput
 from observatory.settings import PROJECT_ROOT, Settings
@@ -35,18 +34,6 @@ def rejects_of(db: Engine, batch_id: int) -> dict[int, str]:
             {"b": batch_id},
         )
         return {r.row_number: r.reason for r in rows}
-
-
-@pytest.fixture
-def boundaries(db: Engine) -> Engine:
-    import_communes(
-        db,
-        SAMPLES / "communes_toulouse.geojson",
-        population=SAMPLES / "populations_haute_garonne.csv",
-    )
-    import_qpv(db, SAMPLES / "qpv2015_toulouse.geojson", generation=2015)
-    import_qpv(db, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
-    return db
 
 
 def test_messy_municipal_export(db: Engine, settings: Settings) -> None:
