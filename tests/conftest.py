@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,14 @@ def make_token(db: Engine, settings: Settings) -> Callable[[str], str]:
             return create_token(session, f"{role}-{next(counter)}", role, settings.secret_key)
 
     return make
+
+
+def role_tokens(engine: Engine, roles: Iterable[str], prefix: str = "") -> dict[str, str]:
+    """One token for each role, named prefix + role, in clear."""
+    from observatory.tokens import create_token
+
+    with make_sessionmaker(engine).begin() as session:
+        return {role: create_token(session, prefix + role, role, TEST_SECRET) for role in roles}
 
 
 def auth(token: str) -> dict[str, str]:

@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import Engine
 
-from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all
+from tests.conftest import TEST_SECRET, _truncate_all, role_tokens
 from tests.samples import load_samples
 from tests.servers import serving
 
@@ -102,7 +101,6 @@ def site(database_url: str, engine: Engine) -> Iterator[Site]:
             pytrace=False,
         )
     from api.main import create_app
-    from observatory.tokens import create_token
 
     # No base map: the page must work with no network at all.
     settings = Settings(
@@ -114,11 +112,7 @@ def site(database_url: str, engine: Engine) -> Iterator[Site]:
     )
     _truncate_all(engine)
     load_samples(engine, settings)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, f"e2e-{role}", role, settings.secret_key)
-            for role in ("admin", "police", "analyst", "partner")
-        }
+    tokens = role_tokens(engine, ("admin", "police", "analyst", "partner"), "e2e-")
     try:
         with serving(create_app(settings), name="e2e-uvicorn") as port:
             yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine)

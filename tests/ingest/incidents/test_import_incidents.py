@@ -27,6 +27,15 @@ def counts_add_up(summary: object) -> bool:
     return s.rows_read == s.rows_imported + s.rows_duplicate + s.rows_rejected  # type: ignore[attr-defined]
 
 
+def last_batch(db: Engine) -> tuple[str, str, int]:
+    """The last import batch's status and message, and how many facts the database holds."""
+    with db.connect() as conn:
+        status, message = conn.execute(
+            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
+        ).one()
+        return status, message, conn.execute(text("SELECT count(*) FROM incident")).scalar_one()
+
+
 def rejects_of(db: Engine, batch_id: int) -> dict[int, str]:
     with db.connect() as conn:
         rows = conn.execute(
@@ -213,11 +222,8 @@ def test_unreadable_file_fails_the_batch_cleanly(
     bad.write_text("")
     with pytest.raises(InvalidInput):
         import_incidents(db, bad, settings=settings)
-    with db.connect() as conn:
-        status, message = conn.execute(
-            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
-        ).one()
-        assert conn.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
+    status, message, facts = last_batch(db)
+    assert facts == 0
     assert status == "failed"
     assert message
 

@@ -19,6 +19,7 @@ from observatory.errors import InvalidInput
 from observatory.imports import try_source_lock
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import OBSERVATORY, auth, cli_env, run_cli
+from tests.ingest.incidents.test_import_incidents import last_batch
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 MESSY = SAMPLES / "municipal_messy.csv"
@@ -113,11 +114,8 @@ def test_second_import_of_a_source_is_refused_while_one_runs(
         assert try_source_lock(holder, "incidents:police-municipale")
         with pytest.raises(InvalidInput, match="déjà en cours"):
             import_incidents(db, MESSY, settings=settings)
-    with db.connect() as conn:
-        status, message = conn.execute(
-            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
-        ).one()
-        assert conn.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
+    status, message, facts = last_batch(db)
+    assert facts == 0
     assert status == "failed" and "déjà en cours" in message
 
 

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import api_settings, auth, run_cli
+from tests.conftest import api_settings, auth, role_tokens, run_cli
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;code_insee;longitude;latitude"
@@ -132,8 +132,6 @@ def loaded(
     from api.main import create_app
     from ingest.boundaries import import_communes, import_qpv
     from ingest.incidents import import_incidents
-    from observatory.db import make_sessionmaker
-    from observatory.tokens import create_token
     from tests.conftest import _truncate_all
 
     settings = api_settings(database_url)
@@ -144,11 +142,8 @@ def loaded(
         engine, generate(tmp_path_factory.mktemp("actions") / "faits.csv"), settings=settings
     )
     assert summary.rows_rejected == 0, summary
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: auth(create_token(session, f"actions-{role}", role, settings.secret_key))
-            for role in ("admin", "analyst", "police", "partner")
-        }
+    roles = ("admin", "analyst", "police", "partner")
+    tokens = {r: auth(t) for r, t in role_tokens(engine, roles, "actions-").items()}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Loaded(engine, settings, client, **tokens)
     _truncate_all(engine)

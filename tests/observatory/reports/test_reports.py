@@ -30,13 +30,12 @@ from PIL import Image
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from observatory.db import make_sessionmaker
 from observatory.figures.territories import CommuneTerritories
 from observatory.privacy.partner import partner_snapshot
 from observatory.privacy.publication import current_publication
 from observatory.reports import pack_figures
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import _truncate_all, api_settings, auth, cli_env, run_cli
+from tests.conftest import _truncate_all, api_settings, auth, cli_env, role_tokens, run_cli
 from tests.samples import load_samples
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
@@ -80,13 +79,8 @@ class Api:
 @pytest.fixture(scope="module")
 def api(loaded: Settings, engine: Engine) -> Iterator[Api]:
     from api.main import create_app
-    from observatory.tokens import create_token
 
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, f"pack-{role}", role, loaded.secret_key)
-            for role in ("admin", "analyst", "police", "partner")
-        }
+    tokens = role_tokens(engine, ("admin", "analyst", "police", "partner"), "pack-")
     with TestClient(create_app(loaded), raise_server_exceptions=False) as client:
         yield Api(client, tokens)
 
