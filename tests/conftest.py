@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,15 @@ def db(engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def boundaries(db: Engine) -> Engine:
+    """The test database with the sample communes and QPV of both generations."""
+    from tests.samples import load_boundaries
+
+    load_boundaries(db)
+    return db
+
+
+@pytest.fixture
 def session(db: Engine) -> Iterator[Session]:
     with make_sessionmaker(db).begin() as session:
         yield session
@@ -188,8 +199,46 @@ def make_token(db: Engine, settings: Settings) -> Callable[[str], str]:
     return make
 
 
+def role_tokens(engine: Engine, roles: Iterable[str], prefix: str = "") -> dict[str, str]:
+    """One token for each role, named prefix + role, in clear."""
+    from observatory.tokens import create_token
+
+    with make_sessionmaker(engine).begin() as session:
+        return {role: create_token(session, prefix + role, role, TEST_SECRET) for role in roles}
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def audit_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    """(actor, role, action, row_count, filters) of each audit row, oldest first."""
+    sql = "SELECT actor, role, action, row_count, filters FROM audit_log ORDER BY id"
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+# The command line in a process of its own, as a scheduled job runs it.
+OBSERVATORY = [sys.executable, "-m", "observatory"]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of an `observatory` process under test: none of this one's OBS_* nor
+    DATABASE_URL, the test secret, warnings only, and these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
+    return {**env, "OBS_SECRET_KEY": TEST_SECRET, "OBS_LOG_LEVEL": "WARNING", **extra}
+
+
+def run_cli(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    """`observatory` with these arguments, in the environment of cli_env(**env), to its end."""
+    return subprocess.run(
+        [*OBSERVATORY, *args],
+        env=cli_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 # The public files of ../shared/data (beside the checkout, in CI too): the tests need them.

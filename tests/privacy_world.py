@@ -11,9 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import _truncate_all, api_settings, auth
+from tests.conftest import _truncate_all, api_settings, auth, role_tokens
 from tests.samples import load_samples
 
 # Toulouse (31555), west, south, east, north.
@@ -45,16 +44,11 @@ class World:
 def sample_world(engine: Engine, database_url: str) -> Iterator[World]:
     """The samples and the three tokens, for a module's tests (a fixture yields from it)."""
     from api.main import create_app
-    from observatory.tokens import create_token
 
     config = api_settings(database_url)
     _truncate_all(engine)
     load_samples(engine, config)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: auth(create_token(session, role, role, config.secret_key))
-            for role in ("partner", "analyst", "admin")
-        }
+    tokens = {r: auth(t) for r, t in role_tokens(engine, ("partner", "analyst", "admin")).items()}
     with TestClient(create_app(config), raise_server_exceptions=False) as client:
         yield World(client, tokens["partner"], tokens["analyst"], tokens["admin"], config, engine)
     _truncate_all(engine)

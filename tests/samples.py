@@ -18,12 +18,9 @@ CAPITOLE = ("1.443950", "43.604470")
 MIRAIL = ("1.399320", "43.574800")
 
 
-def load_samples(engine: Engine, settings: Settings) -> None:
-    """Communes, QPV of both generations, the 30,000 facts, a CSP's état 4001 and its commune."""
+def load_boundaries(engine: Engine) -> None:
+    """The communes and the QPV of both generations, with their populations."""
     from ingest.boundaries import import_communes, import_qpv
-    from ingest.etat4001 import import_etat4001
-    from ingest.incidents import import_incidents
-    from observatory.etat4001.services import Mapping, map_communes
 
     import_communes(
         engine,
@@ -37,6 +34,15 @@ def load_samples(engine: Engine, settings: Settings) -> None:
         population=SAMPLES / "qpv2015_toulouse_insee.csv",
     )
     import_qpv(engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
+
+
+def load_samples(engine: Engine, settings: Settings) -> None:
+    """Communes, QPV of both generations, the 30,000 facts, a CSP's état 4001 and its commune."""
+    from ingest.etat4001 import import_etat4001
+    from ingest.incidents import import_incidents
+    from observatory.etat4001.services import Mapping, map_communes
+
+    load_boundaries(engine)
     summary = import_incidents(engine, SAMPLES / "incidents_toulouse.csv", settings=settings)
     assert summary.rows_imported == SAMPLE_INCIDENTS, summary
     import_etat4001(engine, SAMPLES / "etat4001_csp_toulouse_2024.xlsx")

@@ -25,7 +25,7 @@ from observatory.actions import (
     KINDS,
     check_new_action,
     create_action,
-    evaluate_with_options,
+    evaluate_action,
     get_action,
     list_actions,
     make_place,
@@ -198,9 +198,7 @@ def evaluation(
         # than a resolution-10 cell, and each evaluation on record (observatory/privacy/).
         known = frozenset(conn.execute(text("SELECT code FROM category")).scalars())
         limits = AreaLimits(frozenset(settings.sensitive_categories), known, ANALYST_MIN_AREA_M2)
-    result = evaluate_with_options(
-        conn, snapshot, action_id, months, buffer, control, after, limits
-    )
+    result = evaluate_action(conn, snapshot, action_id, months, buffer, control, after, limits)
     if limits is not None:
         audit.record(
             conn,

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from observatory.actions.evaluate import Evaluation, evaluate_action, evaluate_with_options
+from observatory.actions.evaluate import Evaluation, evaluate_action
 from observatory.actions.places import Place, line_place, make_place, point_place, polygon_place
 from observatory.actions.records import (
     KINDS,
@@ -27,7 +27,6 @@ __all__ = [
     "check_new_action",
     "create_action",
     "evaluate_action",
-    "evaluate_with_options",
     "get_action",
     "line_place",
     "list_actions",

@@ -410,7 +410,3 @@ def evaluate_action(
         category_labels=category_labels(conn),
         data_version=snapshot.version,
     )
-
-
-# The name the API imports (api/routers/actions.py): the same function.
-evaluate_with_options = evaluate_action

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from ingest.incidents import import_incidents
 from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
+from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth, role_tokens
 from tests.samples import load_samples
 
 SUMMARY = "/api/v1/stats/summary?from=2024-01-01&to=2025-12-31"
@@ -58,7 +58,6 @@ class Apis:
 @pytest.fixture(scope="module")
 def apis(engine: Engine, database_url: str) -> Iterator[Apis]:
     from api.main import create_app
-    from observatory.tokens import create_token
 
     def settings(megabytes: int) -> Settings:
         return api_settings(
@@ -68,15 +67,13 @@ def apis(engine: Engine, database_url: str) -> Iterator[Apis]:
 
     _truncate_all(engine)
     load_samples(engine, settings(0))
-    with make_sessionmaker(engine).begin() as session:
-        analyst = create_token(session, "cache-analyst", "analyst", TEST_SECRET)
-        partner = create_token(session, "cache-partner", "partner", TEST_SECRET)
-        police = create_token(session, "cache-police", "police", TEST_SECRET)
+    roles = ("analyst", "partner", "police")
+    tokens = {r: auth(t) for r, t in role_tokens(engine, roles, "cache-").items()}
     with (
         TestClient(create_app(settings(64)), raise_server_exceptions=False) as cached,
         TestClient(create_app(settings(0)), raise_server_exceptions=False) as plain,
     ):
-        yield Apis(engine, settings(64), cached, plain, auth(analyst), auth(partner), auth(police))
+        yield Apis(engine, settings(64), cached, plain, **tokens)
     _truncate_all(engine)
 
 

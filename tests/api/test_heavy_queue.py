@@ -25,7 +25,6 @@ import h3
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from api.heavy import FIRST_GUESS_S, HeavyQueue, ordinal
@@ -35,6 +34,7 @@ from observatory.db import make_sessionmaker
 from observatory.errors import Busy, Cancelled
 from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
 from tests.samples import load_samples
+from tests.servers import serving
 
 KNOX = "/api/v1/stats/near-repeat?from=2025-11-01&to=2025-12-31&permutations=19&seed="
 PACK = "/api/v1/reports/pack?commune=31555&from=2025-01&to=2025-12&format=html"
@@ -80,17 +80,10 @@ def server(engine: Engine, database_url: str) -> Iterator[Server]:
         b = create_token(session, "queue-b", "police", TEST_SECRET)
     app = create_app(settings)
     # log_config=None: uvicorn's records reach the root logger, where caplog sees them.
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False)
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    wait_until(lambda: running.started, 30)
-    port = running.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", port, app, a, b)
+        with serving(app, log_config=None, access_log=False) as port:
+            yield Server(f"http://127.0.0.1:{port}", port, app, a, b)
     finally:
-        running.should_exit = True
-        thread.join(30)
         _truncate_all(engine)
 
 

@@ -6,19 +6,17 @@ batch, a purge followed at once by answers."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT, Settings
 from tests.conftest import api_settings, auth
 from tests.ingest.test_filetypes import vrt, xlsx_bomb
+from tests.servers import serving
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 
@@ -111,22 +109,8 @@ def test_a_killed_batch_never_shows_running(
 def server(settings: Settings, db: Engine) -> Iterator[tuple[str, int]]:
     from api.main import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
+    with serving(create_app(settings), log_level="error") as port:
         yield "127.0.0.1", port
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
 
 
 def headers_only(address: tuple[str, int], path: str, length: int, token: str | None) -> str:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ingest.boundaries import import_communes
 from observatory.settings import Settings
-from tests.conftest import auth
+from tests.conftest import audit_rows, auth
 from tests.samples import CAPITOLE, MIRAIL, SAMPLES, import_facts
 
 URL = "/api/v1/layers/incidents"
@@ -37,13 +37,6 @@ def facts(db: Engine, settings: Settings, tmp_path: Path) -> Engine:
     ]
     import_facts(db, settings, tmp_path, rows)
     return db
-
-
-def audit_rows(db: Engine) -> list[tuple[Any, ...]]:
-    """(actor, role, action, row_count, filters) of each audit row, oldest first."""
-    sql = "SELECT actor, role, action, row_count, filters FROM audit_log ORDER BY id"
-    with db.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
 
 
 @pytest.mark.parametrize("role", ["analyst", "partner"])

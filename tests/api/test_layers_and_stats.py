@@ -6,6 +6,7 @@ QPV membership, the calendar for local hours), never read back from the engine.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
@@ -19,7 +20,6 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents
 from observatory.settings import Settings
 from tests.conftest import auth
@@ -40,11 +40,6 @@ def qpv_point(code: str, generation: int) -> tuple[float, float]:
     shape = frame.loc[frame[column] == code].geometry.iloc[0]
     point = shape.representative_point()
     return (round(point.x, 6), round(point.y, 6))
-
-
-def write(path: Path, rows: list[tuple[str, ...]]) -> Path:
-    path.write_text("\n".join([HEADER, *(";".join(r) for r in rows)]) + "\n", encoding="utf-8")
-    return path
 
 
 def fact(
@@ -70,24 +65,23 @@ def fact(
     )
 
 
+Facts = list[tuple[str, ...]]
+
+
 @pytest.fixture
-def boundaries(db: Engine) -> Engine:
-    import_communes(
-        db,
-        SAMPLES / "communes_toulouse.geojson",
-        population=SAMPLES / "populations_haute_garonne.csv",
-    )
-    import_qpv(
-        db, SAMPLES / "qpv2015_toulouse.geojson", population=SAMPLES / "qpv2015_toulouse_insee.csv"
-    )
-    import_qpv(db, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
-    return db
+def load(boundaries: Engine, settings: Settings, tmp_path: Path) -> Callable[[Facts], int]:
+    """Import facts from a CSV file of their own (source « pm »), the boundaries loaded: none may
+    be rejected; how many were imported."""
+    paths = (tmp_path / f"faits-{n}.csv" for n in itertools.count())
 
+    def load(rows: Facts) -> int:
+        path = next(paths)
+        path.write_text("\n".join([HEADER, *(";".join(r) for r in rows)]) + "\n", encoding="utf-8")
+        summary = import_incidents(boundaries, path, settings=settings, source="pm")
+        assert summary.rows_rejected == 0, summary
+        return summary.rows_imported
 
-def load(db: Engine, settings: Settings, path: Path, source: str = "pm") -> int:
-    summary = import_incidents(db, path, settings=settings, source=source)
-    assert summary.rows_rejected == 0, summary
-    return summary.rows_imported
+    return load
 
 
 @pytest.fixture
@@ -97,15 +91,13 @@ def reader(make_token: Callable[[str], str]) -> dict[str, str]:
 
 def test_hexagons_are_the_cells_of_the_points(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     rows = [fact(i, "03/06/2024", "10:00", "tapage", CAPITOLE) for i in range(7)]
     rows += [fact(100 + i, "04/06/2024", "11:00", "vol_simple", MIRAIL) for i in range(3)]
     rows += [fact(200, "05/06/2023", "11:00", "vol_simple", QUIET)]  # outside the period
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
 
     answer = client.get(
         "/api/v1/layers/hexagons",
@@ -131,15 +123,11 @@ def test_hexagons_are_the_cells_of_the_points(
 
 
 def test_partners_see_small_counts_suppressed(
-    client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
-    make_token: Callable[[str], str],
-    tmp_path: Path,
+    client: TestClient, load: Callable[[Facts], int], make_token: Callable[[str], str]
 ) -> None:
     rows = [fact(i, "03/06/2024", "10:00", "tapage", CAPITOLE) for i in range(6)]
     rows += [fact(100 + i, "04/06/2024", "11:00", "vol_simple", MIRAIL) for i in range(2)]
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
     partner = auth(make_token("partner"))
 
     # A partner reads the published release (noisy, whole months, res ≤ 8), never the facts.
@@ -161,10 +149,8 @@ def test_partners_see_small_counts_suppressed(
 
 def test_time_slots_in_local_time_across_the_clock_changes(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     rows = [
         fact(1, "03/06/2024", "08:15", "tapage", CAPITOLE),  # Monday, summer time
@@ -173,7 +159,7 @@ def test_time_slots_in_local_time_across_the_clock_changes(
         # A burglary between Saturday 22:00 and Sunday 07:00 on the spring night: 8 real hours.
         fact(4, "30/03/2024", "22:00", "cambriolage_logement", MIRAIL, "31/03/2024", "07:00"),
     ]
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
 
     body = client.get("/api/v1/stats/timeslots", headers=reader).json()
 
@@ -196,16 +182,14 @@ def test_time_slots_in_local_time_across_the_clock_changes(
 
 def test_trends_and_compstat(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     # 16 facts in the last 7 days to 2024-06-30, 9 in the same days of 2023.
     rows = [fact(i, f"{24 + i % 7}/06/2024", "12:00", "tapage", CAPITOLE) for i in range(16)]
     rows += [fact(100 + i, f"{24 + i % 7}/06/2023", "12:00", "tapage", CAPITOLE) for i in range(9)]
     rows += [fact(200 + i, "15/02/2024", "12:00", "vol_simple", MIRAIL) for i in range(4)]
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
 
     compstat = client.get(
         "/api/v1/stats/compstat", params={"at": "2024-06-30", "by": "family"}, headers=reader
@@ -235,17 +219,15 @@ def test_trends_and_compstat(
 
 def test_territories_compare_each_qpv_with_the_rest(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     qpvs = gpd.read_file(SAMPLES / "qpv2024_toulouse.geojson")
     code = qpvs.code_qp.iloc[0]
     inside = qpv_point(code, 2024)
     rows = [fact(i, "03/06/2024", "10:00", "tapage", inside) for i in range(12)]
     rows += [fact(100 + i, "03/06/2024", "10:00", "tapage", QUIET) for i in range(8)]
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
     in_any = [qpvs.geometry.contains(shapely.Point(p)).any() for p in (inside, QUIET)]
     assert in_any == [True, False]  # the test's own premise
 
@@ -268,28 +250,12 @@ def test_territories_compare_each_qpv_with_the_rest(
 
 def test_a_committed_import_shows_without_restart(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
-    load(
-        boundaries,
-        settings,
-        write(
-            tmp_path / "a.csv",
-            [fact(i, "03/06/2024", "10:00", "tapage", CAPITOLE) for i in range(5)],
-        ),
-    )
+    load([fact(i, "03/06/2024", "10:00", "tapage", CAPITOLE) for i in range(5)])
     before = client.get("/api/v1/stats/summary", headers=reader).json()["total"]
-    load(
-        boundaries,
-        settings,
-        write(
-            tmp_path / "b.csv",
-            [fact(i, "04/06/2024", "10:00", "tapage", MIRAIL, prefix="U") for i in range(3)],
-        ),
-    )
+    load([fact(i, "04/06/2024", "10:00", "tapage", MIRAIL, prefix="U") for i in range(3)])
     committed = time.monotonic()
 
     after = client.get("/api/v1/stats/summary", headers=reader).json()["total"]
@@ -329,10 +295,8 @@ def test_statistics_need_a_token(client: TestClient) -> None:
 
 def test_counts_by_category_match_the_file(
     client: TestClient,
-    boundaries: Engine,
-    settings: Settings,
+    load: Callable[[Facts], int],
     reader: dict[str, str],
-    tmp_path: Path,
 ) -> None:
     categories = [
         "tapage",
@@ -344,7 +308,7 @@ def test_counts_by_category_match_the_file(
     rows = [
         fact(i, "03/06/2024", f"{i % 24:02d}:00", categories[i % 5], CAPITOLE) for i in range(40)
     ]
-    load(boundaries, settings, write(tmp_path / "f.csv", rows))
+    load(rows)
 
     body = client.get("/api/v1/stats/summary", params={"hours": "22-6"}, headers=reader).json()
 

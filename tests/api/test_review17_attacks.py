@@ -22,14 +22,12 @@ and passes since the fixes.
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +38,7 @@ from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT
 from tests.conftest import api_settings, auth
+from tests.servers import recording_server
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -47,30 +46,11 @@ from tests.conftest import api_settings, auth
 @pytest.fixture
 def http_server() -> Iterator[tuple[str, list[str]]]:
     """A local server that records every request it gets (answers an SRS in ESRI WKT)."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            body = (
-                b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
-                b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]'
-            )
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
+    with recording_server(
+        b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+        b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]'
+    ) as server:
+        yield server
 
 
 def upload(client: TestClient, token: str, name: str, content: bytes, **form: str) -> int:

@@ -36,8 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine
 
-from observatory.db import make_sessionmaker
-from tests.conftest import _truncate_all, api_settings, auth
+from tests.conftest import _truncate_all, api_settings, auth, role_tokens
 from tests.samples import load_samples
 
 ROLES = ["admin", "police", "analyst", "partner", None]
@@ -72,17 +71,11 @@ class Api:
 @pytest.fixture(scope="module")
 def api(engine: Engine, database_url: str) -> Iterator[Api]:
     from api.main import create_app
-    from observatory.tokens import create_token
 
     config = api_settings(database_url)
     _truncate_all(engine)
     load_samples(engine, config)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, f"schemathesis-{role}", role, config.secret_key)
-            for role in ROLES
-            if role is not None
-        }
+    tokens = role_tokens(engine, [role for role in ROLES if role is not None], "schemathesis-")
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(config))
     try:
         yield Api(schema, tokens)

@@ -10,8 +10,6 @@ Playwright's own browser download cannot work on a closed network.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,13 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
-from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, _truncate_all
+from tests.conftest import TEST_SECRET, _truncate_all, role_tokens
 from tests.samples import load_samples
+from tests.servers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
@@ -94,12 +91,6 @@ class Site:
     external: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="package")
 def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Site]:
     """The API serving the map on a free port, the samples loaded, one token per role, and the
@@ -111,7 +102,6 @@ def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Sit
             pytrace=False,
         )
     from api.main import create_app
-    from observatory.tokens import create_token
 
     # No base map: the page must work with no network at all.
     settings = Settings(
@@ -126,27 +116,11 @@ def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Sit
     )
     _truncate_all(engine)
     load_samples(engine, settings)
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, f"e2e-{role}", role, settings.secret_key)
-            for role in ("admin", "police", "analyst", "partner")
-        }
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("Le serveur de l'API n'a pas démarré pour les tests e2e.", pytrace=False)
-        time.sleep(0.05)
+    tokens = role_tokens(engine, ("admin", "police", "analyst", "partner"), "e2e-")
     try:
-        yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine)
+        with serving(create_app(settings), name="e2e-uvicorn") as port:
+            yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         _truncate_all(engine)
 
 

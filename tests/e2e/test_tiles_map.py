@@ -35,6 +35,23 @@ def api(site: Site, path: str, role: str, **params: Any) -> dict[str, Any]:
     return body
 
 
+def tile_cells(page: Any) -> dict[str, str]:
+    """h3 → count of the cells drawn in the vector tiles."""
+    return dict(
+        page.eval_on_selector_all(
+            TILE_PATHS, "els => els.map(e => [e.dataset.h3, e.dataset.count])"
+        )
+    )
+
+
+def tiles_drawn(page: Any, resolution: int) -> dict[str, str]:
+    """The cells drawn once the legend says tiles of this resolution and the network is idle."""
+    page.wait_for_selector(f".legende [data-mode=tuiles][data-resolution='{resolution}']")
+    page.wait_for_function(f"() => document.querySelectorAll({TILE_PATHS!r}).length > 0")
+    page.wait_for_load_state("networkidle")
+    return tile_cells(page)
+
+
 def test_a_low_zoom_draws_vector_tiles_then_geojson_closer(
     open_page: Callable[..., Any], site: Site
 ) -> None:
@@ -58,11 +75,7 @@ def test_a_low_zoom_draws_vector_tiles_then_geojson_closer(
     assert all(r.response() and r.response().status in (200, 204) for r in tiles)
 
     # Every cell drawn is a res-6 cell of the GeoJSON layer, with its count; none is missing.
-    drawn = dict(
-        page.eval_on_selector_all(
-            TILE_PATHS, "els => els.map(e => [e.dataset.h3, e.dataset.count])"
-        )
-    )
+    drawn = tile_cells(page)
     want = {
         f["properties"]["h3"]: str(f["properties"]["count"])
         for f in api(site, "/layers/hexagons", "analyst", res=6)["features"]
@@ -102,14 +115,7 @@ def test_a_filter_with_many_cells_comes_as_tiles_even_close_in(
     """All the sample's facts at resolution 11 fill more than 10,000 cells: tiles at zoom 14."""
     page = open_page()
     sign_in(page, site, "police", "/?vue=43.6045,1.4442,14&periode=tout&res=11&couches=hexagones")
-    page.wait_for_selector(".legende [data-mode=tuiles][data-resolution='11']")
-    page.wait_for_function(f"() => document.querySelectorAll({TILE_PATHS!r}).length > 0")
-    page.wait_for_load_state("networkidle")
-    drawn = dict(
-        page.eval_on_selector_all(
-            TILE_PATHS, "els => els.map(e => [e.dataset.h3, e.dataset.count])"
-        )
-    )
+    drawn = tiles_drawn(page, 11)
     cells = api(site, "/layers/hexagons", "police", res=11)["features"]
     assert len(cells) > 10_000
     want = {f["properties"]["h3"]: str(f["properties"]["count"]) for f in cells}
@@ -121,15 +127,7 @@ def test_a_filter_with_many_cells_comes_as_tiles_even_close_in(
 def test_partners_see_suppressed_cells_in_tiles(open_page: Callable[..., Any], site: Site) -> None:
     page = open_page()
     sign_in(page, site, "partner", "/?vue=43.6045,1.4442,8&periode=1m&couches=hexagones")
-    page.wait_for_selector(".legende [data-mode=tuiles][data-resolution='6']")
-    page.wait_for_function(f"() => document.querySelectorAll({TILE_PATHS!r}).length > 0")
-    page.wait_for_load_state("networkidle")
-
-    drawn = dict(
-        page.eval_on_selector_all(
-            TILE_PATHS, "els => els.map(e => [e.dataset.h3, e.dataset.count])"
-        )
-    )
+    drawn = tiles_drawn(page, 6)
     # The last published month, as the release gives it (whole months, res ≤ 8).
     last = date.fromisoformat(api(site, "/stats/compstat", "partner", by="total")["at"])
     month = {"from": last.replace(day=1).isoformat(), "to": last.isoformat()}

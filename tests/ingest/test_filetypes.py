@@ -4,10 +4,8 @@ disguised databases, a million columns, endless cells."""
 
 from __future__ import annotations
 
-import http.server
 import io
 import sqlite3
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from ingest.incidents.mapping import Mapping
 from ingest.incidents.reading import read_table
 from observatory.errors import InvalidInput, TooLarge
 from tests.samples import SAMPLES
+from tests.servers import recording_server
 
 
 def vrt(target: str) -> bytes:
@@ -102,29 +101,8 @@ def test_a_file_named_like_a_prefix_in_the_current_folder_is_a_plain_file(
 @pytest.fixture
 def http_server() -> Iterator[tuple[str, list[str]]]:
     """A local server that records every request it gets."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            body = b'{"type":"FeatureCollection","features":[]}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_HEAD = do_GET
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
+    with recording_server(b'{"type":"FeatureCollection","features":[]}') as server:
+        yield server
 
 
 def test_gdal_in_this_process_fetches_nothing_and_has_no_virtual_drivers(

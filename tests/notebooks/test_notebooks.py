@@ -8,14 +8,11 @@ compare (esda to 1e-9, for instance). Outputs are never written back: the notebo
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import nbformat
 import pytest
-import uvicorn
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from sqlalchemy import Engine
@@ -24,15 +21,10 @@ from observatory.db import make_sessionmaker
 from observatory.settings import PROJECT_ROOT
 from tests.conftest import _truncate_all
 from tests.observatory.reports.test_reports import load_samples, pack_settings
+from tests.servers import serving
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 CELL_TIMEOUT = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +38,16 @@ def served(engine: Engine, database_url: str) -> Iterator[dict[str, str]]:
     load_samples(engine, settings)
     with make_sessionmaker(engine).begin() as session:
         token = create_token(session, "carnets", "analyst", settings.secret_key)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="notebooks-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("Le serveur de l'API n'a pas démarré pour les carnets.", pytrace=False)
-        time.sleep(0.05)
     try:
-        yield {
-            "OBS_API_URL": f"http://127.0.0.1:{port}",
-            "OBS_API_TOKEN": token,
-            "DATABASE_URL": database_url,
-            "OBS_COMMUNE": "31555",
-            "MPLBACKEND": "Agg",
-        }
+        with serving(create_app(settings), name="notebooks-uvicorn") as port:
+            yield {
+                "OBS_API_URL": f"http://127.0.0.1:{port}",
+                "OBS_API_TOKEN": token,
+                "DATABASE_URL": database_url,
+                "OBS_COMMUNE": "31555",
+                "MPLBACKEND": "Agg",
+            }
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         _truncate_all(engine)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 from ingest.boundaries import import_communes, import_qpv
 from observatory.settings import Settings
-from tests.conftest import auth
+from tests.conftest import audit_rows, auth
 from tests.samples import CAPITOLE, MIRAIL, SAMPLES, import_facts
 
 ARENES = ("1.418900", "43.592900")
@@ -74,10 +74,17 @@ def db_incidents(db: Engine, where: str = "TRUE", **params: Any) -> pd.DataFrame
     return frame
 
 
-def audit_rows(db: Engine) -> list[tuple[Any, ...]]:
-    sql = "SELECT actor, role, action, row_count, filters FROM audit_log ORDER BY id"
-    with db.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql))]
+Export = Callable[..., Any]
+
+
+@pytest.fixture
+def export(client: TestClient, facts: Engine, make_token: Callable[[str], str]) -> Export:
+    """GET /api/v1/exports/<path> on the facts with a new token of the role, and these params."""
+
+    def get(path: str, role: str, params: dict[str, Any] | None = None) -> Any:
+        return client.get(f"/api/v1/exports/{path}", params=params, headers=auth(make_token(role)))
+
+    return get
 
 
 def read_back(tmp_path: Path, content: bytes, name: str, **options: Any) -> pd.DataFrame:
@@ -112,9 +119,9 @@ def local_day(moment: str) -> str:
 @pytest.mark.parametrize("role", ["analyst", "partner"])
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
 def test_roles_without_points_cannot_export_incidents(
-    client: TestClient, facts: Engine, make_token: Callable[[str], str], role: str, fmt: str
+    export: Export, facts: Engine, role: str, fmt: str
 ) -> None:
-    answer = client.get(f"/api/v1/exports/incidents.{fmt}", headers=auth(make_token(role)))
+    answer = export(f"incidents.{fmt}", role)
 
     assert answer.status_code == 403
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -140,14 +147,9 @@ def test_without_token_401(client: TestClient, facts: Engine, path: str) -> None
     ],
 )
 def test_bad_parameters_answer_422_in_french(
-    client: TestClient,
-    facts: Engine,
-    make_token: Callable[[str], str],
-    path: str,
-    params: dict[str, str],
-    word: str,
+    export: Export, facts: Engine, path: str, params: dict[str, str], word: str
 ) -> None:
-    answer = client.get(f"/api/v1/exports/{path}", params=params, headers=auth(make_token("admin")))
+    answer = export(path, "admin", params)
 
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -156,18 +158,12 @@ def test_bad_parameters_answer_422_in_french(
 
 
 def test_csv_export_is_audited_filtered_and_safe_for_excel(
-    client: TestClient,
-    facts: Engine,
-    make_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    export: Export, facts: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("observatory.exports.CHUNK_ROWS", 4)  # several chunks, a last short one
     params = {"from": "2024-01-01", "to": "2024-12-31", "categories": "vol_simple,tapage"}
 
-    answer = client.get(
-        "/api/v1/exports/incidents.csv", params=params, headers=auth(make_token("police"))
-    )
+    answer = export("incidents.csv", "police", params)
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
@@ -207,18 +203,10 @@ def test_csv_export_is_audited_filtered_and_safe_for_excel(
 
 
 def test_geojson_export_is_rfc7946_and_reads_back(
-    client: TestClient,
-    facts: Engine,
-    make_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    export: Export, facts: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("observatory.exports.CHUNK_ROWS", 5)
-    answer = client.get(
-        "/api/v1/exports/incidents.geojson",
-        params={"qpv": "out"},
-        headers=auth(make_token("admin")),
-    )
+    answer = export("incidents.geojson", "admin", {"qpv": "out"})
 
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/geo+json")
@@ -253,18 +241,10 @@ def test_geojson_export_is_rfc7946_and_reads_back(
 
 
 def test_geopackage_export_is_a_point_layer_in_wgs84(
-    client: TestClient,
-    facts: Engine,
-    make_token: Callable[[str], str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    export: Export, facts: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("observatory.exports.CHUNK_ROWS", 3)
-    answer = client.get(
-        "/api/v1/exports/incidents.gpkg",
-        params={"hours": "22-6"},
-        headers=auth(make_token("police")),
-    )
+    answer = export("incidents.gpkg", "police", {"hours": "22-6"})
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/geopackage+sqlite3"
@@ -286,13 +266,9 @@ def test_geopackage_export_is_a_point_layer_in_wgs84(
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
 def test_an_empty_export_is_still_a_file_that_opens(
-    client: TestClient, facts: Engine, make_token: Callable[[str], str], tmp_path: Path, fmt: str
+    export: Export, facts: Engine, tmp_path: Path, fmt: str
 ) -> None:
-    answer = client.get(
-        f"/api/v1/exports/incidents.{fmt}",
-        params={"from": "2030-01-01"},
-        headers=auth(make_token("admin")),
-    )
+    answer = export(f"incidents.{fmt}", "admin", {"from": "2030-01-01"})
 
     assert answer.status_code == 200
     got = read_back(tmp_path, answer.content, f"vide.{fmt}")
@@ -385,14 +361,9 @@ def test_partners_get_small_counts_suppressed_in_every_format(
         assert meta["suppression_threshold"] == 5
 
 
-def test_hexagon_export_applies_the_filters(
-    client: TestClient, facts: Engine, make_token: Callable[[str], str]
-) -> None:
-    answer = client.get(
-        "/api/v1/exports/hexagons.geojson",
-        params={"res": 10, "categories": "vol_simple", "weekdays": "1-5"},
-        headers=auth(make_token("analyst")),
-    )
+def test_hexagon_export_applies_the_filters(export: Export, facts: Engine) -> None:
+    params = {"res": 10, "categories": "vol_simple", "weekdays": "1-5"}
+    answer = export("hexagons.geojson", "analyst", params)
 
     got = {f["properties"]["h3"]: f["properties"]["count"] for f in answer.json()["features"]}
     everything = db_incidents(facts, "i.category_code = 'vol_simple'")

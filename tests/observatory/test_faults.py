@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,8 +26,8 @@ from observatory.db import make_engine, make_sessionmaker, upgrade
 from observatory.localdb import LocalCluster
 from observatory.settings import PROJECT_ROOT, Settings
 from observatory.tokens import create_token
-from tests.conftest import TEST_SECRET, auth
-from tests.observatory.cli.test_cli import base_env, free_port
+from tests.conftest import OBSERVATORY, TEST_SECRET, auth, cli_env, run_cli
+from tests.servers import free_port
 
 # Each test is bounded well under the suite's default: its own cluster, its own server.
 # Each test starts a PostGIS cluster of its own.
@@ -36,7 +35,6 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.integration]
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 MESSY = SAMPLES / "municipal_messy.csv"
-OBSERVATORY = [sys.executable, "-m", "observatory"]
 
 
 @contextmanager
@@ -57,10 +55,7 @@ def throwaway_cluster(folder: Path) -> Iterator[tuple[LocalCluster, str]]:
 
 
 def cli(args: list[str], url: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = base_env(DATABASE_URL=url)
-    return subprocess.run(
-        [*OBSERVATORY, *args], env=env, capture_output=True, text=True, timeout=timeout
-    )
+    return run_cli(args, timeout, DATABASE_URL=url)
 
 
 # -- the database stopped under traffic --------------------------------------------------------
@@ -115,7 +110,7 @@ def served(url: str, folder: Path, **settings: str) -> Iterator[tuple[str, Path]
     block ends."""
     port = free_port()
     log_path = folder / "serve.log"
-    env = base_env(DATABASE_URL=url, OBS_ENVIRONMENT="production", **settings)
+    env = cli_env(DATABASE_URL=url, OBS_ENVIRONMENT="production", **settings)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*OBSERVATORY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log

@@ -8,9 +8,7 @@ back from observatory/retention.py.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -25,7 +23,7 @@ from ingest.incidents import import_incidents
 from observatory.errors import InvalidInput
 from observatory.retention import Duration, parse_duration, purge
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, auth
+from tests.conftest import auth, run_cli
 
 PARIS = ZoneInfo("Europe/Paris")
 HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;code_insee;longitude;latitude"
@@ -207,16 +205,7 @@ def test_the_api_stops_counting_purged_facts(
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    base.update(OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "observatory", "purge", *args],
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(["purge", *args], **env)
 
 
 @pytest.mark.parametrize(

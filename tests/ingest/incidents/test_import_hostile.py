@@ -22,11 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +41,7 @@ from observatory.db import make_sessionmaker
 from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, _truncate_all, auth
+from tests.conftest import TEST_SECRET, _truncate_all, auth, run_cli
 
 # GDAL says so of every garbage GeoPackage it is handed; the refusal is what is checked.
 pytestmark = pytest.mark.filterwarnings("ignore:GPKG. bad application_id:RuntimeWarning")
@@ -481,20 +478,11 @@ def test_the_command_line_never_shows_a_traceback(
     wanted = set(CLI_SAMPLE)
     chosen = [h for family in FAMILIES.values() for h in family() if h.name in wanted]
     assert len(chosen) == len(CLI_SAMPLE) and not any(h.mapping for h in chosen)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    env.update(OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING", DATABASE_URL=database_url)
     outcomes = set()
     for hostile in chosen:
         path = tmp_path / hostile.name
         path.write_bytes(hostile.content)
-        done = subprocess.run(
-            [sys.executable, "-m", "observatory", "import", "incidents", str(path), "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_cli(["import", "incidents", str(path), "--json"], DATABASE_URL=database_url)
         assert done.returncode in (0, 1), (hostile.name, done.returncode, done.stderr)
         assert "Traceback" not in done.stderr, (hostile.name, done.stderr)
         outcomes.add(done.returncode)

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from ingest.boundaries import import_communes, import_qpv
 from ingest.incidents import import_incidents, resolve_mapping
 from observatory.errors import InvalidInput
 from observatory.settings import PROJECT_ROOT, Settings
@@ -28,6 +27,15 @@ def counts_add_up(summary: object) -> bool:
     return s.rows_read == s.rows_imported + s.rows_duplicate + s.rows_rejected  # type: ignore[attr-defined]
 
 
+def last_batch(db: Engine) -> tuple[str, str, int]:
+    """The last import batch's status and message, and how many facts the database holds."""
+    with db.connect() as conn:
+        status, message = conn.execute(
+            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
+        ).one()
+        return status, message, conn.execute(text("SELECT count(*) FROM incident")).scalar_one()
+
+
 def rejects_of(db: Engine, batch_id: int) -> dict[int, str]:
     with db.connect() as conn:
         rows = conn.execute(
@@ -35,18 +43,6 @@ def rejects_of(db: Engine, batch_id: int) -> dict[int, str]:
             {"b": batch_id},
         )
         return {r.row_number: r.reason for r in rows}
-
-
-@pytest.fixture
-def boundaries(db: Engine) -> Engine:
-    import_communes(
-        db,
-        SAMPLES / "communes_toulouse.geojson",
-        population=SAMPLES / "populations_haute_garonne.csv",
-    )
-    import_qpv(db, SAMPLES / "qpv2015_toulouse.geojson", generation=2015)
-    import_qpv(db, SAMPLES / "qpv2024_toulouse.geojson", generation=2024)
-    return db
 
 
 def test_messy_municipal_export(db: Engine, settings: Settings) -> None:
@@ -226,11 +222,8 @@ def test_unreadable_file_fails_the_batch_cleanly(
     bad.write_text("")
     with pytest.raises(InvalidInput):
         import_incidents(db, bad, settings=settings)
-    with db.connect() as conn:
-        status, message = conn.execute(
-            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
-        ).one()
-        assert conn.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
+    status, message, facts = last_batch(db)
+    assert facts == 0
     assert status == "failed"
     assert message
 

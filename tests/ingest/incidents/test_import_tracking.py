@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -20,7 +18,8 @@ from ingest.incidents import import_incidents
 from observatory.errors import InvalidInput
 from observatory.imports import try_source_lock
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, auth
+from tests.conftest import OBSERVATORY, auth, cli_env, run_cli
+from tests.ingest.incidents.test_import_incidents import last_batch
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 MESSY = SAMPLES / "municipal_messy.csv"
@@ -35,16 +34,7 @@ CONTRACT_KEYS = {
 
 
 def cli(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
-    env.update(DATABASE_URL=database_url, OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING")
-    return subprocess.run(
-        [sys.executable, "-m", "observatory", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(args, 300, DATABASE_URL=database_url)
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -124,11 +114,8 @@ def test_second_import_of_a_source_is_refused_while_one_runs(
         assert try_source_lock(holder, "incidents:police-municipale")
         with pytest.raises(InvalidInput, match="déjà en cours"):
             import_incidents(db, MESSY, settings=settings)
-    with db.connect() as conn:
-        status, message = conn.execute(
-            text("SELECT status, message FROM import_batch ORDER BY id DESC LIMIT 1")
-        ).one()
-        assert conn.execute(text("SELECT count(*) FROM incident")).scalar_one() == 0
+    status, message, facts = last_batch(db)
+    assert facts == 0
     assert status == "failed" and "déjà en cours" in message
 
 
@@ -140,16 +127,14 @@ def test_import_killed_during_its_copy_leaves_nothing(
     rows = 300_000
     big = tmp_path / "gros.csv"
     write_municipal_csv(generate_incidents(rows, seed=5, start=date(2024, 1, 1), months=24), big)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
-    env.update(DATABASE_URL=database_url, OBS_SECRET_KEY=TEST_SECRET)
     # Rows inserted into `incident`, committed or not: the server counts the rows of an aborted
     # transaction too, so that the killed COPY shows by what it had written.
     inserted = text("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'incident'::regclass")
     with db.connect() as conn:
         inserted_before = conn.execute(inserted).scalar_one()
     process = subprocess.Popen(
-        [sys.executable, "-m", "observatory", "import", "incidents", str(big)],
-        env=env,
+        [*OBSERVATORY, "import", "incidents", str(big)],
+        env=cli_env(DATABASE_URL=database_url, OBS_LOG_LEVEL="INFO"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

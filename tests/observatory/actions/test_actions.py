@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,7 +27,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, api_settings, auth
+from tests.conftest import api_settings, auth, role_tokens, run_cli
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 HEADER = "numero;date_faits;heure_faits;date_fin;heure_fin;nature;code_insee;longitude;latitude"
@@ -38,7 +36,6 @@ PEAK = (1.41800, 43.61500)  # a place with a burst of burglaries in 2023
 QUIET = (1.47100, 43.63050)  # a place with a handful of thefts
 START = date(2024, 1, 1)
 FIRST, LAST = date(2021, 1, 1), date(2025, 6, 30)
-OBSERVATORY = [sys.executable, "-m", "observatory"]
 
 
 def offsets(rng: np.random.Generator, n: int, r_min: float, r_max: float) -> np.ndarray:
@@ -135,8 +132,6 @@ def loaded(
     from api.main import create_app
     from ingest.boundaries import import_communes, import_qpv
     from ingest.incidents import import_incidents
-    from observatory.db import make_sessionmaker
-    from observatory.tokens import create_token
     from tests.conftest import _truncate_all
 
     settings = api_settings(database_url)
@@ -147,11 +142,8 @@ def loaded(
         engine, generate(tmp_path_factory.mktemp("actions") / "faits.csv"), settings=settings
     )
     assert summary.rows_rejected == 0, summary
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: auth(create_token(session, f"actions-{role}", role, settings.secret_key))
-            for role in ("admin", "analyst", "police", "partner")
-        }
+    roles = ("admin", "analyst", "police", "partner")
+    tokens = {r: auth(t) for r, t in role_tokens(engine, roles, "actions-").items()}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Loaded(engine, settings, client, **tokens)
     _truncate_all(engine)
@@ -479,11 +471,7 @@ def test_an_action_too_old_or_too_recent_is_refused_in_french(clean: Loaded) -> 
 
 
 def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    env.update(OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING", DATABASE_URL=database_url)
-    return subprocess.run(
-        [*OBSERVATORY, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_cli(args, DATABASE_URL=database_url)
 
 
 def test_cli_add_list_and_evaluate(clean: Loaded, database_url: str, tmp_path: Path) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +13,8 @@ from fastapi.testclient import TestClient
 
 from observatory.localdb import LocalCluster
 from observatory.settings import Settings
-from tests.conftest import TEST_SECRET, auth
-
-OBSERVATORY = [sys.executable, "-m", "observatory"]
+from tests.conftest import OBSERVATORY, TEST_SECRET, auth, cli_env
+from tests.servers import free_port
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -27,20 +23,8 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-def base_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    env.update(OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING", **extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_help_lists_only_the_working_commands() -> None:
-    result = run(["--help"], base_env())
+    result = run(["--help"], cli_env())
     assert result.returncode == 0
     listed = {
         line.split()[0]
@@ -64,11 +48,11 @@ def test_help_lists_only_the_working_commands() -> None:
 
 
 def test_usage_error_exits_2() -> None:
-    assert run(["token", "create"], base_env()).returncode == 2
+    assert run(["token", "create"], cli_env()).returncode == 2
 
 
 def test_token_create_prints_the_token_alone(database_url: str, client: TestClient) -> None:
-    env = base_env(DATABASE_URL=database_url)
+    env = cli_env(DATABASE_URL=database_url)
     created = run(["token", "create", "alice", "--role", "police"], env)
     assert created.returncode == 0, created.stderr
     lines = created.stdout.splitlines()
@@ -90,14 +74,14 @@ def test_token_create_prints_the_token_alone(database_url: str, client: TestClie
 
 
 def test_unknown_role_is_refused_in_french(database_url: str, db: object) -> None:
-    result = run(["token", "create", "bob", "--role", "chef"], base_env(DATABASE_URL=database_url))
+    result = run(["token", "create", "bob", "--role", "chef"], cli_env(DATABASE_URL=database_url))
     assert result.returncode == 1
     assert "Rôle inconnu" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_database_url_is_used_and_nothing_local_starts(database_url: str) -> None:
-    env = base_env(DATABASE_URL=database_url)
+    env = cli_env(DATABASE_URL=database_url)
     start = run(["db", "start"], env)
     assert start.returncode == 0
     assert "DATABASE_URL est défini" in start.stdout
@@ -108,7 +92,7 @@ def test_database_url_is_used_and_nothing_local_starts(database_url: str) -> Non
 
 
 def test_unreachable_database_is_a_clear_message() -> None:
-    env = base_env(DATABASE_URL=f"postgresql://nobody@127.0.0.1:{free_port()}/nothing")
+    env = cli_env(DATABASE_URL=f"postgresql://nobody@127.0.0.1:{free_port()}/nothing")
     result = run(["db", "status"], env)
     assert result.returncode == 1
     assert "Base de données injoignable" in result.stderr
@@ -118,7 +102,7 @@ def test_unreachable_database_is_a_clear_message() -> None:
 @pytest.fixture(scope="module")
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A second project-local cluster, in a temporary directory, for start/stop tests."""
-    env = base_env(
+    env = cli_env(
         OBS_PG_DATA_DIR=str(tmp_path_factory.mktemp("cluster") / "pg"), OBS_PG_PORT=str(free_port())
     )
     yield env
@@ -182,7 +166,7 @@ def test_local_cluster_lifecycle_and_stopped_database(own_cluster: dict[str, str
 
 
 def test_invalid_settings_are_reported_in_french() -> None:
-    result = run(["db", "status"], base_env(OBS_TIMEZONE="Mars/Olympus"))
+    result = run(["db", "status"], cli_env(OBS_TIMEZONE="Mars/Olympus"))
     assert result.returncode == 1
     assert "Réglages invalides" in result.stderr and "fuseau horaire" in result.stderr
     assert "Traceback" not in result.stderr

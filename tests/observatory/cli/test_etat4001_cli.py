@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from ingest.etat4001 import import_etat4001
 from observatory.settings import PROJECT_ROOT
-from tests.conftest import TEST_SECRET
+from tests.conftest import OBSERVATORY, cli_env, run_cli
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 LOCAL = SAMPLES / "etat4001_csp_toulouse_2024.xlsx"
@@ -25,20 +23,11 @@ CONTRACT = {"batch_id", "status", "rows_read", "rows_imported", "rows_duplicate"
 
 
 def env(database_url: str) -> dict[str, str]:
-    values = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
-    values.update(DATABASE_URL=database_url, OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="INFO")
-    return values
+    return cli_env(DATABASE_URL=database_url, OBS_LOG_LEVEL="INFO")
 
 
 def cli(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "observatory", *args],
-        env=env(database_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(args, DATABASE_URL=database_url, OBS_LOG_LEVEL="INFO")
 
 
 def batches(engine: Engine) -> list[tuple[str, str]]:
@@ -135,7 +124,7 @@ def test_two_runs_at_once_import_each_file_once(
 ) -> None:
     for sample in (CUT, LOCAL, TIDY):
         shutil.copy(sample, tmp_path)
-    command = [sys.executable, "-m", "observatory", "import", "etat4001", str(tmp_path)]
+    command = [*OBSERVATORY, "import", "etat4001", str(tmp_path)]
     runs = [
         subprocess.Popen(
             [*command, "--settle", "0"],

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 from observatory.db import make_sessionmaker
 from observatory.settings import Settings
-from tests.conftest import _truncate_all, api_settings, auth
+from tests.conftest import _truncate_all, api_settings, auth, run_cli
 from tests.samples import CAPITOLE, import_facts, load_samples
 
 THRESHOLD = 5
@@ -255,20 +255,19 @@ def test_the_dpo_reads_the_release_from_the_command_line(roles: Roles, database_
     """`observatory release show` lists every published month with its ε; `publish` (the cron
     job) has nothing left to do once they are out."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
-    env.update(DATABASE_URL=database_url, OBS_SECRET_KEY=roles.config.secret_key)
-    command = [sys.executable, "-m", "observatory", "release"]
+    env = {
+        "DATABASE_URL": database_url,
+        "OBS_SECRET_KEY": roles.config.secret_key,
+        "OBS_LOG_LEVEL": "INFO",
+    }
     roles.get("/stats/summary", {})  # published by the first partner answer
-    shown = subprocess.run([*command, "show", "--json"], env=env, capture_output=True, text=True)
+    shown = run_cli(["release", "show", "--json"], **env)
     assert shown.returncode == 0, shown.stderr
     months = json.loads(shown.stdout)
     assert [m["month"] for m in months][:2] == ["2024-01-01", "2024-02-01"]
     assert len(months) == 24
     assert all(m["epsilon"] == pytest.approx(roles.config.privacy_epsilon) for m in months)
-    published = subprocess.run([*command, "publish"], env=env, capture_output=True, text=True)
+    published = run_cli(["release", "publish"], **env)
     assert published.returncode == 0, published.stderr
     assert "Aucun mois à publier" in published.stdout

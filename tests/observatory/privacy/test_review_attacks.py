@@ -146,13 +146,22 @@ def _nonzero(layer: dict[str, int | None]) -> dict[str, int]:
     return {c: n for c, n in layer.items() if n}
 
 
+def plain_layer(world: World, who: dict[str, str], res: str, period: dict[str, str]) -> Any:
+    """The hexagon layer of the families with no sensitive category, as `who` reads it."""
+    return world.get("/layers/hexagons", {**period, "categories": PLAIN, "res": res}, who)
+
+
+def one_day(world: World, day: str, res: str) -> dict[str, int]:
+    """The non-empty cells of one day of those families, as the admin reads them."""
+    return _nonzero(cells(plain_layer(world, world.admin, res, {"from": day, "to": day})))
+
+
 def test_one_weekday_of_a_week_is_a_one_day_map_at_res_10(world: World) -> None:
     """A 7-day period is not short, whatever ``weekdays`` keeps of it: Monday to Sunday with
     weekdays=5 is Friday 14 June alone, at resolution 10, not coarsened."""
-    day = {"from": "2024-06-14", "to": "2024-06-14", "categories": PLAIN, "res": "10"}
-    truth = _nonzero(cells(world.get("/layers/hexagons", day, world.admin)))
-    week = {"from": "2024-06-10", "to": "2024-06-16", "weekdays": "5", "categories": PLAIN}
-    layer = world.get("/layers/hexagons", {**week, "res": "10"}, world.analyst)
+    truth = one_day(world, "2024-06-14", "10")
+    week = {"from": "2024-06-10", "to": "2024-06-16", "weekdays": "5"}
+    layer = plain_layer(world, world.analyst, "10", week)
     got = _nonzero(cells(layer))
     assert not (layer["metadata"]["resolution"] == 10 and got == truth), (
         f"one-day res-10 map of {sum(truth.values())} facts in {len(truth)} cells read exactly "
@@ -168,9 +177,7 @@ def test_one_hour_of_one_day_at_res_10_with_no_audit_row(world: World) -> None:
     )
     before = world.audit_rows()
     params = {"from": "2024-06-10", "to": "2024-06-16", "weekdays": "5", "hours": "22"}
-    layer = world.get(
-        "/layers/hexagons", {**params, "categories": PLAIN, "res": "10.0"}, world.analyst
-    )
+    layer = plain_layer(world, world.analyst, "10.0", params)
     audited = world.audit_rows() - before
     got = _nonzero(cells(layer))
     assert not (got and layer["metadata"]["resolution"] == 10 and audited == 0), (
@@ -184,23 +191,11 @@ def test_an_open_ended_period_is_not_short(world: World) -> None:
     (data_range.last, public) is a one-day question, answered at res 10 and, at res 9,
     not audited."""
     last = world.get("/stats/summary", {}, world.analyst)["data_range"]["last"]
-    truth = _nonzero(
-        cells(
-            world.get(
-                "/layers/hexagons",
-                {"from": last, "to": last, "categories": PLAIN, "res": "10"},
-                world.admin,
-            )
-        )
-    )
+    truth = one_day(world, last, "10")
     before = world.audit_rows()
-    res9 = world.get(
-        "/layers/hexagons", {"from": last, "categories": PLAIN, "res": "9"}, world.analyst
-    )
+    res9 = plain_layer(world, world.analyst, "9", {"from": last})
     audited9 = world.audit_rows() - before
-    layer = world.get(
-        "/layers/hexagons", {"from": last, "categories": PLAIN, "res": "10"}, world.analyst
-    )
+    layer = plain_layer(world, world.analyst, "10", {"from": last})
     got = _nonzero(cells(layer))
     problems = []
     if layer["metadata"]["resolution"] == 10 and got == truth:
@@ -215,45 +210,21 @@ def test_differencing_two_weeks_gives_a_one_day_map(world: World) -> None:
     difference is the one-day res-10 map the policy coarsens to 9; at res 9 it is a one-day map
     with no audit row."""
     day = "2024-06-14"
-    truth10 = _nonzero(
-        cells(
-            world.get(
-                "/layers/hexagons",
-                {"from": day, "to": day, "categories": PLAIN, "res": "10"},
-                world.admin,
-            )
-        )
-    )
+    truth10 = one_day(world, day, "10")
     found = {}
     audited = {}
     for res in ("10", "9"):
         before = world.audit_rows()
         a = cells(
-            world.get(
-                "/layers/hexagons",
-                {"from": "2024-06-14", "to": "2024-06-21", "categories": PLAIN, "res": res},
-                world.analyst,
-            )
+            plain_layer(world, world.analyst, res, {"from": "2024-06-14", "to": "2024-06-21"})
         )
         b = cells(
-            world.get(
-                "/layers/hexagons",
-                {"from": "2024-06-15", "to": "2024-06-21", "categories": PLAIN, "res": res},
-                world.analyst,
-            )
+            plain_layer(world, world.analyst, res, {"from": "2024-06-15", "to": "2024-06-21"})
         )
         audited[res] = world.audit_rows() - before
         found[res] = {c: (a.get(c) or 0) - (b.get(c) or 0) for c in a}
         found[res] = {c: n for c, n in found[res].items() if n}
-    truth9 = _nonzero(
-        cells(
-            world.get(
-                "/layers/hexagons",
-                {"from": day, "to": day, "categories": PLAIN, "res": "9"},
-                world.admin,
-            )
-        )
-    )
+    truth9 = one_day(world, day, "9")
     problems = []
     if found["10"] == truth10:
         problems.append(

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,18 +30,16 @@ from PIL import Image
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from observatory.db import make_sessionmaker
 from observatory.figures.territories import CommuneTerritories
 from observatory.privacy.partner import partner_snapshot
 from observatory.privacy.publication import current_publication
 from observatory.reports import pack_figures
 from observatory.reports.content import territory_text
 from observatory.settings import PROJECT_ROOT, Settings
-from tests.conftest import TEST_SECRET, _truncate_all, api_settings, auth
+from tests.conftest import _truncate_all, api_settings, auth, cli_env, role_tokens, run_cli
 from tests.samples import load_samples
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
-OBSERVATORY = [sys.executable, "-m", "observatory"]
 PERIOD = {"commune": "31555", "from": "2025-01", "to": "2025-12"}
 HOT_RED = (214, 47, 39)  # Esri's « hot 99 % », as the map draws it
 SECTIONS = [
@@ -83,13 +80,8 @@ class Api:
 @pytest.fixture(scope="module")
 def api(loaded: Settings, engine: Engine) -> Iterator[Api]:
     from api.main import create_app
-    from observatory.tokens import create_token
 
-    with make_sessionmaker(engine).begin() as session:
-        tokens = {
-            role: create_token(session, f"pack-{role}", role, loaded.secret_key)
-            for role in ("admin", "analyst", "police", "partner")
-        }
+    tokens = role_tokens(engine, ("admin", "analyst", "police", "partner"), "pack-")
     with TestClient(create_app(loaded), raise_server_exceptions=False) as client:
         yield Api(client, tokens)
 
@@ -115,21 +107,8 @@ def reference() -> Reference:
     return Reference(len(frame), cells)
 
 
-def _env(database_url: str) -> dict[str, str]:
-    values = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
-    values.update(DATABASE_URL=database_url, OBS_SECRET_KEY=TEST_SECRET, OBS_LOG_LEVEL="WARNING")
-    return values
-
-
 def cli(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*OBSERVATORY, "report", *args],
-        env=_env(database_url),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_cli(["report", *args], 180, DATABASE_URL=database_url)
 
 
 def poppler(tool: str) -> str:
@@ -515,7 +494,7 @@ def cli_in_process(args: list[str], database_url: str, monkeypatch: pytest.Monke
 
     for name in [n for n in os.environ if n.startswith("OBS_")]:
         monkeypatch.delenv(name)
-    for name, value in _env(database_url).items():
+    for name, value in cli_env(DATABASE_URL=database_url).items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
