@@ -18,12 +18,12 @@ from observatory.db import make_engine, make_sessionmaker, seed_reference, upgra
 from observatory.models import Base
 from observatory.settings import Settings
 from tests.geocoding import (  # noqa: F401 - the geocoder's fixtures, for every folder
+    cli_in_process,
     empty_reference,
     extract_file,
     extract_rows,
     redis_server,
     reference,
-    run_cli,
 )
 
 TEST_SECRET = "test-secret-key-long-enough-for-production-0123456789"

@@ -79,7 +79,7 @@ def empty_reference(redis_server: LocalRedis) -> Iterator[Settings]:
 
 
 @pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings, list[str]], Result]:
+def cli_in_process(monkeypatch: pytest.MonkeyPatch) -> Callable[[Settings, list[str]], Result]:
     """``observatory …`` in this process, with the given settings' Redis."""
     from observatory.cli import app
     from observatory.settings import get_settings

@@ -251,7 +251,7 @@ def test_cli_regeocode(
     extract_rows: list[Row],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    run_cli: Callable[[Settings, list[str]], CliResult],
+    cli_in_process: Callable[[Settings, list[str]], CliResult],
 ) -> None:
     row = sample(extract_rows, 1, seed=9)[0]
     path = write_csv(tmp_path, [("K1", typed(row, 0), row["code_insee"])])
@@ -260,12 +260,12 @@ def test_cli_regeocode(
     assert first.rows_rejected == 1
     monkeypatch.setenv("DATABASE_URL", database_url)
 
-    answer = run_cli(reference, ["imports", "regeocode", str(first.batch_id), "--json"])
+    answer = cli_in_process(reference, ["imports", "regeocode", str(first.batch_id), "--json"])
 
     assert answer.exit_code == 0, answer.output
     batch = json.loads(answer.stdout)
     assert (batch["rows_read"], batch["rows_imported"], batch["rows_rejected"]) == (1, 1, 0)
-    shown = run_cli(reference, ["imports", "show", str(first.batch_id)])
+    shown = cli_in_process(reference, ["imports", "show", str(first.batch_id)])
     assert f"(relancée dans le lot {batch['batch_id']})" in shown.output
-    again = run_cli(reference, ["imports", "regeocode", str(first.batch_id)])
+    again = cli_in_process(reference, ["imports", "regeocode", str(first.batch_id)])
     assert again.exit_code == 1 and "aucun rejet" in again.output

@@ -110,15 +110,17 @@ def test_batch_keeps_order_and_repeats(
 def test_cli_geocode_text_and_json(
     reference: Settings,
     extract_rows: list[dict[str, str]],
-    run_cli: Callable[[Settings, list[str]], Result],
+    cli_in_process: Callable[[Settings, list[str]], Result],
 ) -> None:
     row = extract_rows[len(extract_rows) // 2]
-    text = run_cli(reference, ["geocode", clean(row)])
+    text = cli_in_process(reference, ["geocode", clean(row)])
     assert text.exit_code == 0, text.output
     assert f"{float(row['lon']):.6f} {float(row['lat']):.6f}" in text.output
     assert clean(row) in text.output and "(housenumber)" in text.output
 
-    as_json = run_cli(reference, ["geocode", clean(row), "--json", "--commune", row["code_insee"]])
+    as_json = cli_in_process(
+        reference, ["geocode", clean(row), "--json", "--commune", row["code_insee"]]
+    )
     assert as_json.exit_code == 0, as_json.output
     answer = json.loads(as_json.stdout)
     assert answer["lon"] == float(row["lon"]) and answer["lat"] == float(row["lat"])
@@ -126,6 +128,6 @@ def test_cli_geocode_text_and_json(
     assert answer["label"] == clean(row)
     assert 0.8 < answer["score"] <= 1
 
-    missing = run_cli(reference, ["geocode", "xyzzy plugh", "--json"])
+    missing = cli_in_process(reference, ["geocode", "xyzzy plugh", "--json"])
     assert missing.exit_code == 1
     assert json.loads(missing.stdout) is None

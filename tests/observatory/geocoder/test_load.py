@@ -150,18 +150,18 @@ def test_cli_load_prints_the_counts(
     empty_reference: Settings,
     extract_rows: list[dict[str, str]],
     extract_file: Path,
-    run_cli: Callable[[Settings, list[str]], Result],
+    cli_in_process: Callable[[Settings, list[str]], Result],
 ) -> None:
     n_communes, n_streets, n_addresses = expected_counts(extract_rows)
-    result = run_cli(empty_reference, ["geocoder", "load", str(extract_file)])
+    result = cli_in_process(empty_reference, ["geocoder", "load", str(extract_file)])
     assert result.exit_code == 0, result.output
     assert f"Chargé : {n_communes} communes, {n_streets} voies, {n_addresses} adresses." in (
         result.output
     )
     assert "Chargement de adresses-31.csv.gz : 100%" in result.output
-    again = run_cli(empty_reference, ["geocoder", "load", str(extract_file)])
+    again = cli_in_process(empty_reference, ["geocoder", "load", str(extract_file)])
     assert f"Inchangées (déjà chargées) : {n_communes} communes." in again.output
-    status = run_cli(empty_reference, ["geocoder", "status"])
+    status = cli_in_process(empty_reference, ["geocoder", "status"])
     assert f"Référence : {n_communes} communes, {n_streets} voies, {n_addresses} adresses." in (
         status.output
     )

@@ -53,29 +53,29 @@ def test_reference_survives_a_restart(own_server: LocalRedis, extract_file: Path
 
 
 def test_cli_start_status_stop(
-    tmp_path: Path, run_cli: Callable[[Settings, list[str]], Result]
+    tmp_path: Path, cli_in_process: Callable[[Settings, list[str]], Result]
 ) -> None:
     settings = redis_settings(tmp_path.resolve() / "redis", free_port())
     try:
-        stopped = run_cli(settings, ["geocoder", "status"])
+        stopped = cli_in_process(settings, ["geocoder", "status"])
         assert stopped.exit_code == 1
         assert "Géocodeur arrêté" in stopped.output
 
-        started = run_cli(settings, ["geocoder", "start"])
+        started = cli_in_process(settings, ["geocoder", "start"])
         assert started.exit_code == 0, started.output
         assert f"Géocodeur démarré : 127.0.0.1:{settings.redis_port}" in started.output
-        again = run_cli(settings, ["geocoder", "start"])
+        again = cli_in_process(settings, ["geocoder", "start"])
         assert "déjà en marche" in again.output
 
-        status = run_cli(settings, ["geocoder", "status"])
+        status = cli_in_process(settings, ["geocoder", "status"])
         assert status.exit_code == 0
         assert "Géocodeur en marche" in status.output
         assert "Aucune adresse chargée" in status.output
     finally:
-        stop = run_cli(settings, ["geocoder", "stop"])
+        stop = cli_in_process(settings, ["geocoder", "stop"])
     assert stop.exit_code == 0
     assert "Géocodeur arrêté." in stop.output
-    assert "n'était pas démarré" in run_cli(settings, ["geocoder", "stop"]).output
+    assert "n'était pas démarré" in cli_in_process(settings, ["geocoder", "stop"]).output
 
 
 def test_a_port_held_by_another_redis_is_refused(redis_server: LocalRedis, tmp_path: Path) -> None:
