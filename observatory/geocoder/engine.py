@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from observatory.geocoder.queries import clean_typed
 from observatory.geocoder.server import SOCKET_NAME
 from observatory.settings import Settings
 
@@ -47,6 +48,8 @@ ADDOK_SETTINGS: dict[str, Any] = {
         "addok.helpers.results.score_by_importance",
         "addok.helpers.results.score_by_autocomplete_distance",
         "addok.helpers.results.score_by_ngram_distance",
+        # Ours: the street's own words must be in the query (observatory/geocoder/scoring.py).
+        "observatory.geocoder.scoring.score_by_street_words",
         "addok.helpers.results.score_by_geo_distance",
         "addok.helpers.results.adjust_scores",
     ],
@@ -178,6 +181,7 @@ def search(text: str, citycode: str | None = None, limit: int = 1) -> list[Resul
 
     if not text or not text.strip():
         return []
+    text = clean_typed(text)
     filters = {"citycode": citycode} if citycode else {}
     found = addok_search(text, limit=limit, autocomplete=False, **filters)
     return [_result(r) for r in found]
