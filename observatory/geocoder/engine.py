@@ -47,7 +47,8 @@ ADDOK_SETTINGS: dict[str, Any] = {
         "addok_france.make_labels",
         "addok.helpers.results.score_by_importance",
         "addok.helpers.results.score_by_autocomplete_distance",
-        "addok.helpers.results.score_by_ngram_distance",
+        # addok's n-gram likeness, computed faster (observatory/geocoder/scoring.py).
+        "observatory.geocoder.scoring.score_by_ngram_distance",
         # Ours: the street's own words must be in the query (observatory/geocoder/scoring.py).
         "observatory.geocoder.scoring.score_by_street_words",
         "addok.helpers.results.score_by_geo_distance",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 WEIGHT = 1.0
@@ -140,3 +141,47 @@ def score_by_street_words(helper: Any, result: Any) -> None:
     names = names if isinstance(names, list) else [names]
     best = max((share_named(str(n), helper.query) for n in names if n), default=1.0)
     result.add_score("street_words", best * WEIGHT, ceiling=WEIGHT)
+
+
+@lru_cache(maxsize=8192)
+def _bigrams(text: str) -> dict[str, int]:
+    """The text's bigrams and how often each occurs (labels come back query after query)."""
+    grams: dict[str, int] = {}
+    for i in range(len(text) - 1):
+        gram = text[i : i + 2]
+        grams[gram] = grams.get(gram, 0) + 1
+    return grams
+
+
+def compare_bigrams(left: str, right: str) -> float:
+    """addok's ``compare_ngrams`` (ngram.NGram.compare, N=2, no padding) on folded texts,
+    without building an n-gram index for each pair: shared bigrams over all bigrams."""
+    if len(left) == 1 and len(right) == 1:
+        return 1.0 if left == right else 0.0
+    fewer, more = _bigrams(left), _bigrams(right)
+    if len(fewer) > len(more):
+        fewer, more = more, fewer
+    same = 0
+    for gram, count in fewer.items():
+        other = more.get(gram)
+        if other:
+            same += count if count < other else other
+    if not same:
+        return 0.0
+    return same / ((len(left) - 1) + (len(right) - 1) - same)
+
+
+def score_by_ngram_distance(helper: Any, result: Any) -> None:
+    """addok's ``score_by_ngram_distance`` with ``compare_bigrams``: the same score; addok's
+    took a third of a search's time on a département (profiled, benchmarks/RESULTS.md)."""
+    from addok.config import config
+    from addok.helpers.text import ascii
+
+    if helper.autocomplete:
+        return
+    query = ascii(helper.query)
+    for label in result.labels:
+        score = compare_bigrams(ascii(label), query)
+        result.add_score("str_distance", score, ceiling=1.0)
+        if score >= config.MATCH_THRESHOLD:
+            break
