@@ -227,12 +227,15 @@ def typo(word: str, rng: np.random.Generator) -> str:
 
 
 def _typo_in_name(street: str, rng: np.random.Generator) -> str:
-    """A typo in the longest word of the name (not the kind of way)."""
+    """A typo in the longest run of letters of the name (not the kind of way)."""
     kind, _, rest = street.partition(" ")
-    words = rest.split(" ") if rest else kind.split(" ")
-    longest = max(range(len(words)), key=lambda i: len(words[i]))
-    words[longest] = typo(words[longest], rng)
-    return f"{kind} {' '.join(words)}" if rest else " ".join(words)
+    target = rest or kind
+    runs = list(re.finditer(r"[^\W\d_]+", target))
+    if not runs:
+        return street
+    longest = max(runs, key=lambda m: len(m.group()))
+    target = target[: longest.start()] + typo(longest.group(), rng) + target[longest.end() :]
+    return f"{kind} {target}" if rest else target
 
 
 def repetition(row: dict[str, str], rng: np.random.Generator) -> str:
