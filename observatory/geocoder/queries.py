@@ -51,9 +51,11 @@ _CORNER_START = re.compile(
     re.IGNORECASE,
 )
 _CORNER_MIDDLE = re.compile(r"\s+angle\s+|\s*/\s*", re.IGNORECASE)
+# A kind of way, in full or shortened, where a corner's second street starts.
 _WAY = re.compile(
-    r"\b(rue|avenue|boulevard|place|impasse|chemin|allée|allee|route|quai|cours|square|"
-    r"passage|esplanade|promenade|voie|rond-point)\b",
+    r"(?<!\S)(rue|avenue|boulevard|place|impasse|chemin|allée|allee|route|quai|cours|square|"
+    r"passage|esplanade|promenade|voie|rond-point|r\.?|av\.?|ave|bd|bld|boul\.?|pl\.?|imp\.?|"
+    r"ch\.?|chem\.?|che|all\.|al\.|rte)(?=\s)",
     re.IGNORECASE,
 )
 _PLACE = re.compile(r"\b\d{5}\b.*$")
@@ -97,6 +99,5 @@ def first_street_of_corner(query: str) -> str:
 
 def clean_typed(query: str) -> str:
     """The query with its kind of way written in full, a landmark or a corner dropped."""
-    query = expand_kinds(query)
-    query = _LANDMARK.sub("", query)
-    return first_street_of_corner(query)
+    query = _LANDMARK.sub("", expand_kinds(query))
+    return expand_kinds(first_street_of_corner(query))

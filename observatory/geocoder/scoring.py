@@ -136,6 +136,11 @@ def share_named(name: str, query: str) -> float:
 def score_by_street_words(helper: Any, result: Any) -> None:
     """addok result processor: the « street_words » score of a street or an address."""
     if getattr(result, "type", None) == "municipality":
+        # A commune answers a query that names nothing else (« 31770 Colomiers »), not one that
+        # names a street or a place it could not find (« 70 Lalande Colomiers »).
+        city = set(words(str(result._rawattr("name"))))
+        rest = [w for w in words(helper.query) if w not in city | ARTICLES and not w.isdigit()]
+        result.add_score("street_words", 0.0 if rest else WEIGHT, ceiling=WEIGHT)
         return
     names = result._rawattr("name")
     names = names if isinstance(names, list) else [names]

@@ -77,3 +77,10 @@ def test_compare_bigrams_is_addoks_compare_ngrams() -> None:
         assert compare_bigrams(ascii(left), ascii(right)) == pytest.approx(
             compare_ngrams(left, right), abs=1e-12
         )
+
+
+def test_a_corner_written_without_a_separator() -> None:
+    assert clean_typed("carrefour allée des Jardins che Victor Hugo 31100") == (
+        "allée des Jardins 31100"
+    )
+    assert clean_typed("carrefour Rue de la Poste bld de Muret") == "Rue de la Poste"
