@@ -12,14 +12,26 @@ def main() -> None:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "import", "engine", "hotspots", "nearrepeat", "privacy", "load"),
+        choices=(
+            "all",
+            "import",
+            "engine",
+            "hotspots",
+            "nearrepeat",
+            "privacy",
+            "geocoding",
+            "load",
+        ),
         default="all",
         help="mesure",
     )
     parser.add_argument(
         "--rows",
         type=int,
-        help="lignes générées (import : 1 000 000, engine : 5 000 000, privacy : 1 000 000)",
+        help=(
+            "lignes générées (import : 1 000 000, engine : 5 000 000, privacy : 1 000 000, "
+            "geocoding : 60 000 adresses de la BAN)"
+        ),
     )
     parser.add_argument("--users", type=int, default=50, help="load : utilisateurs simultanés")
     parser.add_argument("--duration", type=int, default=60, help="load : durée en secondes")
@@ -59,6 +71,10 @@ def main() -> None:
 
         # After `engine`, its database holds bench_engine.ROWS: measured as they are, not refilled.
         bench_privacy.main(rows=args.rows or (bench_engine.ROWS if args.which == "all" else None))
+    if args.which in ("all", "geocoding"):
+        from benchmarks import bench_geocoding_quality
+
+        bench_geocoding_quality.run(addresses=args.rows or bench_geocoding_quality.ADDRESSES)
     if args.which == "load":
         from benchmarks import load
 

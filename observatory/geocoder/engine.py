@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from observatory.geocoder.queries import clean_typed
 from observatory.geocoder.server import SOCKET_NAME
 from observatory.settings import Settings
 
@@ -46,7 +47,10 @@ ADDOK_SETTINGS: dict[str, Any] = {
         "addok_france.make_labels",
         "addok.helpers.results.score_by_importance",
         "addok.helpers.results.score_by_autocomplete_distance",
-        "addok.helpers.results.score_by_ngram_distance",
+        # addok's n-gram likeness, computed faster (observatory/geocoder/scoring.py).
+        "observatory.geocoder.scoring.score_by_ngram_distance",
+        # Ours: the street's own words must be in the query (observatory/geocoder/scoring.py).
+        "observatory.geocoder.scoring.score_by_street_words",
         "addok.helpers.results.score_by_geo_distance",
         "addok.helpers.results.adjust_scores",
     ],
@@ -63,6 +67,7 @@ BATCH_THREADS = 4
 
 _lock = threading.Lock()
 _connected: tuple[int, int, str | None] | None = None
+_settings: Settings | None = None  # the settings of that connection, for worker processes
 
 
 def redis_config(settings: Settings) -> dict[str, Any]:
@@ -80,7 +85,7 @@ def redis_config(settings: Settings) -> dict[str, Any]:
 
 def connect(settings: Settings) -> None:
     """Configure addok for this process (once) and point it at the settings' Redis."""
-    global _connected
+    global _connected, _settings
     redis = redis_config(settings)
     target = (settings.redis_port, settings.redis_db, redis["unix_socket_path"])
     with _lock:
@@ -101,6 +106,7 @@ def connect(settings: Settings) -> None:
             addok.ds.on_load()
             scripts.load_scripts()  # its Lua scripts are bound to the client they were made on
         _connected = target
+        _settings = settings
 
 
 def _copy(value: Any) -> Any:
@@ -176,6 +182,7 @@ def search(text: str, citycode: str | None = None, limit: int = 1) -> list[Resul
 
     if not text or not text.strip():
         return []
+    text = clean_typed(text)
     filters = {"citycode": citycode} if citycode else {}
     found = addok_search(text, limit=limit, autocomplete=False, **filters)
     return [_result(r) for r in found]
@@ -193,9 +200,12 @@ def geocode_batch(
 ) -> list[Result | None]:
     """The best candidate for each (address, INSEE code or None), in order.
 
-    Each distinct (text, commune) is searched once, in this process, with the commune as
-    addok's ``citycode`` filter; texts are compared once trimmed and with spaces collapsed.
+    Each distinct (text, commune) is searched once, with the commune as addok's ``citycode``
+    filter; texts are compared once trimmed and with spaces collapsed. Large batches are
+    searched by worker processes (observatory/geocoder/workers.py), small ones in this process.
     """
+    from observatory.geocoder import workers
+
     if settings is not None:
         connect(settings)
     elif _connected is None:
@@ -204,13 +214,21 @@ def geocode_batch(
         connect(get_settings())
     keys = [(" ".join(text.split()) if text else "", code or None) for text, code in queries]
     distinct = list(dict.fromkeys(keys))
-    if len(distinct) < 2 * BATCH_THREADS:
-        found = [_best(key) for key in distinct]
-    else:
-        with ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="geocode") as pool:
-            found = list(pool.map(_best, distinct, chunksize=64))
+    found: list[Result | None] | None = None
+    if len(distinct) >= workers.POOL_MIN and _settings is not None:
+        found = workers.search_in_processes(distinct, _settings)
+    if found is None:
+        found = _search_here(distinct)
     answers = dict(zip(distinct, found, strict=True))
     return [answers[key] for key in keys]
+
+
+def _search_here(keys: list[tuple[str, str | None]]) -> list[Result | None]:
+    """Search in this process: in a few threads, or one after the other for a handful."""
+    if len(keys) < 2 * BATCH_THREADS:
+        return [_best(key) for key in keys]
+    with ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="geocode") as pool:
+        return list(pool.map(_best, keys, chunksize=64))
 
 
 def _best(key: tuple[str, str | None]) -> Result | None:

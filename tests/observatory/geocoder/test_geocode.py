@@ -131,3 +131,21 @@ def test_cli_geocode_text_and_json(
     missing = cli_in_process(reference, ["geocode", "xyzzy plugh", "--json"])
     assert missing.exit_code == 1
     assert json.loads(missing.stdout) is None
+
+
+def test_a_large_batch_in_worker_processes_finds_what_threads_find(
+    reference: Settings, extract_rows: list[dict[str, str]]
+) -> None:
+    from observatory.geocoder import workers
+
+    rows = extract_rows[: workers.POOL_MIN + 20]
+    queries = [(clean(r), None) for r in rows]
+    try:
+        pooled = geocode_batch(queries, reference)
+        assert workers._pool is not None  # the batch went to the worker processes
+    finally:
+        workers.close_pool()
+    here = geocode_batch(queries[:40], reference)  # a small batch: this process's threads
+    assert pooled[:40] == here
+    for result, row in zip(pooled, rows, strict=True):
+        assert result is not None and result.id == row["id"]
