@@ -77,13 +77,21 @@ def rerun_batch(
 ) -> BatchSummary:
     """Import again, as a new batch, the batch's rejects that ``kind`` takes; its summary.
 
-    ``mapping`` (default: the municipal profile): its reading options (separator, encoding,
-    sheet, header row) do not apply to the file written here; its columns, categories, dates
-    and places do. ``mapping_name``: the saved mapping it comes from, kept in the details.
+    ``mapping`` (default: the saved mapping the first batch was read with, else the municipal
+    profile): its reading options (separator, encoding, sheet, header row) do not apply to the
+    file written here; its columns, categories, dates and places do. ``mapping_name``: the
+    saved mapping it comes from, kept in the details.
     """
     first, rejects = _open_rejects(engine, batch_id, kind)
     if kind.check is not None:
         kind.check(settings)
+    saved = (first.details or {}).get("mapping")
+    if mapping is None and isinstance(saved, str):
+        # The first batch read its file with a saved mapping: its rows are read with it again.
+        from ingest.incidents.saved import load_saved
+
+        with engine.connect() as conn:
+            mapping, mapping_name = load_saved(conn, saved), saved
     ids = [int(r.id) for r in rejects]
     written = dataclasses.replace(
         mapping or load_profile("municipal"),

@@ -269,3 +269,49 @@ def test_cli_regeocode(
     assert f"(relancée dans le lot {batch['batch_id']})" in shown.output
     again = cli_in_process(reference, ["imports", "regeocode", str(first.batch_id)])
     assert again.exit_code == 1 and "aucun rejet" in again.output
+
+
+def test_regeocoding_reads_the_rows_with_the_saved_mapping_of_the_first_batch(
+    db: Engine,
+    database_url: str,
+    reference: Settings,
+    extract_rows: list[Row],
+    tmp_path: Path,
+) -> None:
+    """A town's export needs its saved mapping (its address column is « emplacement »): the
+    button of the import page (no mapping given) re-reads the rejects with that mapping."""
+    from ingest.incidents.saved import load_saved, save_mapping
+
+    truth = sample(extract_rows, 3, seed=9)
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "ref;jour;motif;emplacement;insee\n"
+        + "".join(
+            f"S{k};15/03/2025;Tapage nocturne;{typed(row, 0)};{row['code_insee']}\n"
+            for k, row in enumerate(truth)
+        ),
+        encoding="utf-8",
+    )
+    document = {
+        "columns": {
+            "source_ref": "ref",
+            "date": "jour",
+            "category": "motif",
+            "address": "emplacement",
+            "commune_code": "insee",
+        }
+    }
+    with db.begin() as conn:
+        save_mapping(conn, "PM essai", document, created_by="test")
+        mapping = load_saved(conn, "PM essai")
+    stopped = api_settings(database_url, redis_dir=tmp_path, redis_port=free_port())
+    first = import_incidents(db, path, settings=stopped, mapping=mapping, mapping_name="PM essai")
+    assert (first.rows_read, first.rows_rejected) == (3, 3)
+
+    second = rerun_batch(
+        db, first.batch_id, REGEOCODE, settings=with_redis(database_url, reference)
+    )
+
+    assert second.status == "succeeded" and exact(second)
+    assert (second.rows_read, second.rows_imported) == (3, 3)
+    assert second.details["mapping"] == "PM essai"
