@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.geocoding import (  # noqa: F401 - the geocoder's fixtures, for every
     empty_reference,
     extract_file,
     extract_rows,
+    free_port,
     redis_server,
     reference,
 )
@@ -30,6 +32,13 @@ TEST_SECRET = "test-secret-key-long-enough-for-production-0123456789"
 TEST_DATABASE = "observatory_test"
 
 TESTS = Path(__file__).resolve().parent
+
+# No test talks to a geocoder a user may be running (var/redis, OBS_REDIS_PORT): every setting
+# made in the tests, and every `observatory` process they start, names a port where nothing
+# listens, in a directory of its own (a geocoder stopped, as on a CI machine). The tests of
+# geocoding start a Redis of their own (tests/geocoding.py) and name it in their settings.
+os.environ["OBS_REDIS_PORT"] = str(free_port())
+os.environ["OBS_REDIS_DIR"] = tempfile.mkdtemp(prefix="obs-tests-no-geocoder-")
 
 # Tests mirror the code: tests/api/, tests/ingest/<source>/, tests/observatory/<package>/,
 # tests/benchmarks/, tests/notebooks/; tests/e2e/ drives the page in Chromium.
@@ -224,9 +233,10 @@ OBSERVATORY = [sys.executable, "-m", "observatory"]
 
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment of an `observatory` process under test: none of this one's OBS_* nor
-    DATABASE_URL, the test secret, warnings only, and these."""
+    DATABASE_URL but the stopped geocoder above, the test secret, warnings only, and these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    return {**env, "OBS_SECRET_KEY": TEST_SECRET, "OBS_LOG_LEVEL": "WARNING", **extra}
+    geocoder = {k: os.environ[k] for k in ("OBS_REDIS_PORT", "OBS_REDIS_DIR")}
+    return {**env, **geocoder, "OBS_SECRET_KEY": TEST_SECRET, "OBS_LOG_LEVEL": "WARNING", **extra}
 
 
 def run_cli(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
