@@ -37,8 +37,11 @@ TESTS = Path(__file__).resolve().parent
 # made in the tests, and every `observatory` process they start, names a port where nothing
 # listens, in a directory of its own (a geocoder stopped, as on a CI machine). The tests of
 # geocoding start a Redis of their own (tests/geocoding.py) and name it in their settings.
-os.environ["OBS_REDIS_PORT"] = str(free_port())
-os.environ["OBS_REDIS_DIR"] = tempfile.mkdtemp(prefix="obs-tests-no-geocoder-")
+NO_GEOCODER = {
+    "OBS_REDIS_PORT": str(free_port()),
+    "OBS_REDIS_DIR": tempfile.mkdtemp(prefix="obs-tests-no-geocoder-"),
+}
+os.environ.update(NO_GEOCODER)
 
 # Tests mirror the code: tests/api/, tests/ingest/<source>/, tests/observatory/<package>/,
 # tests/benchmarks/, tests/notebooks/; tests/e2e/ drives the page in Chromium.
@@ -235,8 +238,8 @@ def cli_env(**extra: str) -> dict[str, str]:
     """The environment of an `observatory` process under test: none of this one's OBS_* nor
     DATABASE_URL but the stopped geocoder above, the test secret, warnings only, and these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_") and k != "DATABASE_URL"}
-    geocoder = {k: os.environ[k] for k in ("OBS_REDIS_PORT", "OBS_REDIS_DIR")}
-    return {**env, **geocoder, "OBS_SECRET_KEY": TEST_SECRET, "OBS_LOG_LEVEL": "WARNING", **extra}
+    quiet = {"OBS_SECRET_KEY": TEST_SECRET, "OBS_LOG_LEVEL": "WARNING"}
+    return {**env, **NO_GEOCODER, **quiet, **extra}
 
 
 def run_cli(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
