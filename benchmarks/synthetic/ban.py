@@ -29,6 +29,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from benchmarks.synthetic import ban_names as names
+from observatory.geocoder.ban import BAN_COLUMNS
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 DEFAULT_COMMUNES = (
@@ -38,32 +39,8 @@ DEFAULT_COMMUNES = (
 DEFAULT_SEED = 19
 DEFAULT_ADDRESSES = 3000
 
-# The official header of adresse.data.gouv.fr's « adresses-XX.csv ».
-HEADER: tuple[str, ...] = (
-    "id",
-    "id_fantoir",
-    "numero",
-    "rep",
-    "nom_voie",
-    "code_postal",
-    "code_insee",
-    "nom_commune",
-    "code_insee_ancienne_commune",
-    "nom_ancienne_commune",
-    "x",
-    "y",
-    "lon",
-    "lat",
-    "type_position",
-    "alias",
-    "nom_ld",
-    "libelle_acheminement",
-    "nom_afnor",
-    "source_position",
-    "source_nom_voie",
-    "certification_commune",
-    "cad_parcelles",
-)
+# The official header of adresse.data.gouv.fr's « adresses-XX.csv », as the loader reads it.
+HEADER = BAN_COLUMNS
 
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0

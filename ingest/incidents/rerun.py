@@ -33,9 +33,14 @@ from observatory.errors import InvalidInput
 from observatory.imports import BatchSummary, get_batch
 from observatory.settings import Settings
 
-OPEN_REJECTS = (
-    "FROM import_reject WHERE batch_id = :batch AND rerun_batch_id IS NULL "
-    "AND reason LIKE ANY(:patterns)"
+# The batch's rejects not yet re-run whose reason a re-run takes (values bound, no text built).
+OPEN_REASONS = text(
+    "SELECT reason, count(*) AS rows FROM import_reject WHERE batch_id = :batch "
+    "AND rerun_batch_id IS NULL AND reason LIKE ANY(:patterns) GROUP BY reason"
+)
+OPEN_REJECTS = text(
+    "SELECT id, row_number, raw FROM import_reject WHERE batch_id = :batch "
+    "AND rerun_batch_id IS NULL AND reason LIKE ANY(:patterns) ORDER BY row_number, id"
 )
 
 
@@ -58,7 +63,7 @@ class RerunKind:
 def open_reasons(conn: Connection, batch_id: int, kind: RerunKind) -> list[tuple[str, int]]:
     """The reasons of the batch's rejects not yet re-run that ``kind`` takes, with their rows."""
     counted = conn.execute(
-        text(f"SELECT reason, count(*) AS rows {OPEN_REJECTS} GROUP BY reason"),
+        OPEN_REASONS,
         {"batch": batch_id, "patterns": list(kind.patterns)},
     )
     return [(str(reason), int(rows)) for reason, rows in counted]
@@ -158,7 +163,7 @@ def _open_rejects(
                 f"Le lot n° {batch_id} n'est pas un import de faits réussi : rien à {kind.verb}."
             )
         rejects = conn.execute(
-            text(f"SELECT id, row_number, raw {OPEN_REJECTS} ORDER BY row_number, id"),
+            OPEN_REJECTS,
             {"batch": batch_id, "patterns": list(kind.patterns)},
         ).all()
     if not rejects:
