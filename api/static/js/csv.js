@@ -20,10 +20,11 @@ export function valeurCsv(texte) {
   return FORMULE.test(propre) ? `'${propre}` : propre;
 }
 
-/** Les lignes d'un tableau HTML, fusions (colspan, rowspan) dépliées ; l'en-tête en une ligne. */
-export function lignesTableau(table) {
+/** Les lignes d'un tableau HTML, fusions (colspan, rowspan) dépliées ; l'en-tête en une ligne,
+ *  chaque titre passé par « entete » s'il est donné. */
+export function lignesTableau(table, entete = (t) => t) {
   const grille = [];
-  const entete = table.tHead ? table.tHead.rows.length : 0;
+  const hauteur = table.tHead ? table.tHead.rows.length : 0;
   [...table.rows].forEach((tr, i) => {
     grille[i] = grille[i] || [];
     let col = 0;
@@ -43,14 +44,14 @@ export function lignesTableau(table) {
   const titres = [];
   for (let c = 0; c < largeur; c += 1) {
     const morceaux = [];
-    for (let r = 0; r < entete; r += 1) {
+    for (let r = 0; r < hauteur; r += 1) {
       const t = (grille[r][c] || "").replace(/\s+/g, " ").trim();
       if (t && !morceaux.includes(t)) morceaux.push(t);
     }
-    titres.push(morceaux.join(" – "));
+    titres.push(entete(morceaux.join(" – ")));
   }
-  const corps = grille.slice(entete).map((l) => Array.from({ length: largeur }, (_, c) => valeurCsv(l[c] || "")));
-  return entete ? [titres.map(valeurCsv), ...corps] : corps;
+  const corps = grille.slice(hauteur).map((l) => Array.from({ length: largeur }, (_, c) => valeurCsv(l[c] || "")));
+  return hauteur ? [titres.map(valeurCsv), ...corps] : corps;
 }
 
 function cellule(valeur) {

@@ -4,6 +4,7 @@
 import { adresse } from "./api.js";
 import { lignesTableau, nomFichier, texteCsv } from "./csv.js";
 import { h, moisLong, remplir } from "./dom.js";
+import { abonner, etatCourant } from "./etat.js";
 import { Impression } from "./impression.js";
 import { deconnecter, jeton } from "./session.js";
 
@@ -17,7 +18,8 @@ const FORMATS = [
 const TABLEAUX = [
   ["panneau-compstat", "compstat"],
   ["panneau-qpv", "territoires"],
-  ["panneau-creneaux", "creneaux_7x24"],
+  // Les heures en en-tête : « 0 h » plutôt que « 0 », qu'un tableur prendrait pour une donnée.
+  ["panneau-creneaux", "creneaux_7x24", (t) => (/^\d+$/.test(t) ? `${t} h` : t)],
   ["panneau-tendance", "tendance_mensuelle"],
 ];
 const ATTENTE_MS = 1000;
@@ -89,6 +91,12 @@ export class Outils {
       { id: "dossier-commune" },
       this.communes.map((f) => h("option", { value: f.properties.code }, f.properties.name)),
     );
+    // La commune du dossier suit celle du filtre ; sans filtre, la première (ou celle choisie ici).
+    const suivre = (e, avant) => {
+      if (e.commune && (!avant || e.commune !== avant.commune)) this.commune.value = e.commune;
+    };
+    suivre(etatCourant(), null);
+    abonner(suivre);
     this.boutonDossier = h("button", { type: "button", id: "bouton-dossier", onclick: () => this.dossier() }, "Dossier CLSPD");
     const exports = [h("span", { class: "intitule" }, "Exporter le filtre :")];
     if (ROLES_FAITS.includes(role)) {
@@ -114,7 +122,7 @@ export class Outils {
       h("div", { class: "outils-ligne" }, exports),
       this.etat,
     );
-    for (const [id, souche] of TABLEAUX) this.boutonCsv(document.getElementById(id), souche);
+    for (const [id, souche, entete] of TABLEAUX) this.boutonCsv(document.getElementById(id), souche, entete);
   }
 
   groupeExport(id, titre, chemin) {
@@ -194,7 +202,7 @@ export class Outils {
   }
 
   /** Un bouton « CSV » dans l'en-tête d'un panneau : son tableau tel qu'il est affiché. */
-  boutonCsv(section, souche) {
+  boutonCsv(section, souche, entete) {
     if (!section) return;
     const titre = section.querySelector("h2");
     const bouton = h(
@@ -213,7 +221,7 @@ export class Outils {
           }
           const { filtres } = this.contexte();
           const nom = nomFichier(souche, filtres.from, filtres.to);
-          enregistrer(new Blob([texteCsv(lignesTableau(table))], { type: "text/csv;charset=utf-8" }), nom);
+          enregistrer(new Blob([texteCsv(lignesTableau(table, entete))], { type: "text/csv;charset=utf-8" }), nom);
           this.dire(`Fichier « ${nom} » téléchargé.`, "succes");
         },
       },
