@@ -105,6 +105,13 @@ class JobBoard:
         if job.state == "en_attente" and job.task is not None:
             job.task.cancel()
 
+    def close(self) -> None:
+        """At shutdown: the unfinished jobs cancelled, every job forgotten."""
+        for job in self._jobs.values():
+            if job.task is not None and not job.task.done():
+                job.task.cancel()
+        self._jobs.clear()
+
     def expires_in(self, job: Job) -> float | None:
         """Seconds the finished job is still kept."""
         if job.finished is None:

@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.jobs.close()
             if warming.is_alive():  # let its transaction end before the engine goes
                 warming.join(timeout=60)
             store_engine.dispose()

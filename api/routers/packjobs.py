@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 
 from api.deps import Caller, SettingsDep, require_role
+from api.errors import problem_responses
 from api.heavy import HeavyQueue, ordinal
 from api.jobs import Job, JobBoard
 from api.schemas.packjobs import PackJobOut
@@ -55,7 +56,7 @@ def _out(jobs: JobBoard, job: Job) -> PackJobOut:
     elif job.state == "en_cours":
         label = "En cours de préparation…"
     elif job.state == "pret":
-        label = "Prêt : le téléchargement commence."
+        label = "Prêt : le fichier peut être téléchargé."
     else:
         label = f"Échec : {job.message}"
     left = jobs.expires_in(job)
@@ -123,7 +124,11 @@ async def start_job(
     return _out(jobs, job)
 
 
-@router.get("/{job_id}", summary="Où en est une préparation de pack CLSPD")
+@router.get(
+    "/{job_id}",
+    summary="Où en est une préparation de pack CLSPD",
+    responses=problem_responses(404),
+)
 async def job_state(request: Request, caller: PackReader, job_id: JobId) -> PackJobOut:
     jobs, job = _owned(request, caller, job_id)
     return _out(jobs, job)
@@ -133,7 +138,10 @@ async def job_state(request: Request, caller: PackReader, job_id: JobId) -> Pack
     "/{job_id}/file",
     summary="Le fichier d'une préparation de pack CLSPD terminée",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}, "text/html": {}}},
+        **problem_responses(404, 409),
+    },
 )
 async def job_file(request: Request, caller: PackReader, job_id: JobId) -> Response:
     _, job = _owned(request, caller, job_id)
@@ -153,7 +161,12 @@ async def job_file(request: Request, caller: PackReader, job_id: JobId) -> Respo
     )
 
 
-@router.delete("/{job_id}", status_code=204, summary="Oublier une préparation de pack CLSPD")
+@router.delete(
+    "/{job_id}",
+    status_code=204,
+    summary="Oublier une préparation de pack CLSPD",
+    responses=problem_responses(404),
+)
 async def forget_job(request: Request, caller: PackReader, job_id: JobId) -> Response:
     jobs, job = _owned(request, caller, job_id)
     jobs.remove(job)

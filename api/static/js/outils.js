@@ -37,10 +37,11 @@ async function detailErreur(reponse) {
   return detail;
 }
 
-async function appeler(chemin, { parametres = {}, methode = "GET" } = {}) {
+/** Une requête à l'API (une URL faite par adresse(), ou un chemin /api/v1/… donné par l'API). */
+async function appeler(url, methode = "GET") {
   let reponse;
   try {
-    reponse = await fetch(chemin.startsWith("/api/") ? new URL(chemin, location.origin) : adresse(chemin, parametres), {
+    reponse = await fetch(url instanceof URL ? url : new URL(url, location.origin), {
       method: methode,
       headers: { Authorization: `Bearer ${jeton() || ""}` },
     });
@@ -156,7 +157,7 @@ export class Outils {
     bouton.disabled = true;
     this.dire(`Export en cours (${format.toUpperCase()})…`);
     try {
-      const reponse = await appeler(chemin, { parametres });
+      const reponse = await appeler(adresse(chemin, parametres));
       const nom = nomDonne(reponse, nomFichier(souche, filtres.from, filtres.to, format));
       enregistrer(await reponse.blob(), nom);
       this.dire(`Fichier « ${nom} » téléchargé.`, "succes");
@@ -183,11 +184,11 @@ export class Outils {
     this.dire(`Dossier CLSPD (${format.toUpperCase()}, ${periode}, mois entiers) : envoi de la demande…`);
     try {
       const parametres = { commune: this.commune.value, from: du, to: au, format, generation: filtres.generation };
-      let travail = await (await appeler("/reports/pack/jobs", { parametres, methode: "POST" })).json();
+      let travail = await (await appeler(adresse("/reports/pack/jobs", parametres), "POST")).json();
       while (travail.state === "en_attente" || travail.state === "en_cours") {
         this.dire(`Dossier CLSPD (${periode}) : ${travail.label}`);
         await attendre(ATTENTE_MS);
-        travail = await (await appeler(`/api/v1/reports/pack/jobs/${encodeURIComponent(travail.id)}`)).json();
+        travail = await (await appeler(adresse(`/reports/pack/jobs/${encodeURIComponent(travail.id)}`))).json();
       }
       if (travail.state !== "pret") throw new Error(travail.label);
       const reponse = await appeler(travail.file);
