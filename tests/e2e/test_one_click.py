@@ -216,3 +216,32 @@ def test_each_table_downloads_as_an_excel_csv(
             percents = [c for row in table[1:] for c in row if c.endswith("%")]
             assert percents and all("\u2212" not in c and "+" not in c for c in percents)
     assert page_errors(page) == []
+
+
+def test_table_cells_reach_the_spreadsheet_as_numbers_or_inert_text(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    page = open_page()
+    page.goto(site.url + "/")
+    cells = {
+        "1\u202f093": "1093",
+        "\u22123,5\u00a0%": "-3,5 %",
+        "+137,5 %": "137,5 %",
+        "+1,49": "1,49",
+        "< 5": "< 5",
+        "—": "—",
+        '=HYPERLINK("https://evil.example";"x")': '\'=HYPERLINK("https://evil.example";"x")',
+        "+33 6 12": "'+33 6 12",
+        "-x": "'-x",
+        "@SUM(A1)": "'@SUM(A1)",
+        "Quartier ; « Nord »": "Quartier ; « Nord »",
+    }
+    got = page.evaluate(
+        """async (cells) => {
+          const { valeurCsv, texteCsv } = await import('/static/js/csv.js');
+          return { values: cells.map(valeurCsv), text: texteCsv([['a;b', 'c"d'], ['1', '2']]) };
+        }""",
+        list(cells),
+    )
+    assert dict(zip(cells, got["values"], strict=True)) == cells
+    assert got["text"] == '\ufeff"a;b";"c""d"\r\n1;2\r\n'

@@ -6,7 +6,8 @@
 // commence comme une formule (= + - @) est neutralisée par une apostrophe, comme les exports du
 // serveur.
 
-const NOMBRE = /^[+\u2212-]?\d[\d\s\u00a0\u202f]*(,\d+)?(\s*%)?$/;
+// « 1 093 », « −3,5 % », « +1,49 » : des chiffres groupés par trois, comme dom.js les écrit.
+const NOMBRE = /^[+\u2212-]?(\d+|\d{1,3}( \d{3})+)(,\d+)?( ?%)?$/;
 const FORMULE = /^[=+\-@\t\r]/;
 
 /** La valeur d'une cellule telle qu'elle ira dans le fichier. */
