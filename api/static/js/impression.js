@@ -15,7 +15,8 @@ export function dateImpression(d = new Date()) {
 }
 
 export class Impression {
-  constructor(carte, { carte: element }) {
+  /** carte : la carte Leaflet ; element : son conteneur (#carte). */
+  constructor(carte, element) {
     this.carte = carte;
     this.element = element;
     this.entete = h("div", { class: "impression-entete", id: "impression-entete", "aria-hidden": "true" });

@@ -79,7 +79,7 @@ export class Outils {
     this.contexte = contexte;
     this.plage = plage;
     this.communes = communes?.features || [];
-    this.impression = new Impression(carte.carte, { carte: document.getElementById("carte") });
+    this.impression = new Impression(carte.carte, document.getElementById("carte"));
     this.etat = h("p", { class: "outils-etat", id: "outils-etat", role: "status", "aria-live": "polite" });
     this.format = h(
       "select",
