@@ -172,13 +172,35 @@ class HeavyQueue:
         finally:
             watch.stop()
 
-    async def acquire(self, token: int, gone: asyncio.Event | None = None) -> None:
-        """A slot for this token, at once or after its turn in the queue; ``Busy`` if refused
-        or too long, ``Cancelled`` if ``gone`` is set while it waits."""
+    async def run_detached(
+        self,
+        token: int,
+        work: Callable[[], T],
+        *,
+        placed: Callable[[Callable[[], int]], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> T:
+        """``work`` in its turn for a job no client waits on (api/jobs.py): ``placed`` receives
+        a function giving the job's place while it waits; ``stop`` set tells the running work,
+        as a client leaving does (``client_left``)."""
+        await self.acquire(token, placed=placed)
+        started = time.monotonic()
+        reset = _left.set(stop or threading.Event())
+        try:
+            result = await run_in_threadpool(work)
+        finally:
+            _left.reset(reset)
+            self.release(token)
+        self._durations.append(time.monotonic() - started)
+        return result
+
+    def check_room(self, token: int) -> None:
+        """``Busy`` now if a request of this token would be refused a place in the queue."""
         if self.free and not self._queues:
-            self.free -= 1
-            self._served[token] = next(self._turns)
             return
+        self._check_room(token)
+
+    def _check_room(self, token: int) -> None:
         waiting = self._queues.get(token, ())
         if len(waiting) >= self.per_token:
             self._refuse(
@@ -192,9 +214,26 @@ class HeavyQueue:
                 f"File pleine ({self.size} demandes en attente au plus) : cette demande serait",
                 self._position(_Waiter(token, next(self._arrivals))),
             )
+
+    async def acquire(
+        self,
+        token: int,
+        gone: asyncio.Event | None = None,
+        placed: Callable[[Callable[[], int]], None] | None = None,
+    ) -> None:
+        """A slot for this token, at once or after its turn in the queue; ``Busy`` if refused
+        or too long, ``Cancelled`` if ``gone`` is set while it waits. ``placed`` receives, when
+        the request enters the queue, a function giving its current place there."""
+        if self.free and not self._queues:
+            self.free -= 1
+            self._served[token] = next(self._turns)
+            return
+        self._check_room(token)
         turn = asyncio.get_running_loop().create_future()
         waiter = _Waiter(token, next(self._arrivals), turn)
         self._queues.setdefault(token, deque()).append(waiter)
+        if placed is not None:
+            placed(lambda: 0 if waiter.granted else self._position(waiter))
         left = asyncio.ensure_future(gone.wait()) if gone is not None else None
         try:
             await asyncio.wait(

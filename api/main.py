@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from api import errors, security
 from api.cache import AnswerCache, CachedAnswers, cached_paths
 from api.heavy import HeavyQueue
+from api.jobs import JobBoard
 from api.routers import (
     actions,
     audit,
@@ -26,6 +27,7 @@ from api.routers import (
     incidents,
     layers,
     mappings,
+    packjobs,
     reports,
     stats,
     tiles,
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.jobs.close()
             if warming.is_alive():  # let its transaction end before the engine goes
                 warming.join(timeout=60)
             store_engine.dispose()
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.answers = AnswerCache(megabytes * 2**20) if megabytes else None
     app.state.tokens = TokenCache()
     app.state.heavy = HeavyQueue.of(settings)
+    app.state.jobs = JobBoard()
     errors.install(app)
     app.include_router(health.router)
     app.include_router(home.router)
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hotspots,
         audit,
         reports,
+        packjobs,
         actions,
         tiles,
     )

@@ -59,6 +59,7 @@ SLOW_MODULES = frozenset(
         # The CLI in a subprocess, or the API served on a port.
         "api/test_audit.py",
         "api/test_heavy_queue.py",
+        "api/test_pack_jobs.py",
         "api/test_hostile_requests.py",
         "api/test_review17_attacks.py",
         "benchmarks/test_synthetic.py",

@@ -6,6 +6,7 @@ import { erreur, h, nombre, remplir } from "./dom.js";
 import * as donnees from "./donnees.js";
 import { FILTRES, abonner, change, definirProfil, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
 import { Filtres, texteHeures, texteJours } from "./filtres.js";
+import { Outils } from "./outils.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
 import { Compstat } from "./panneaux/compstat.js";
@@ -133,6 +134,13 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
+  new Outils($("outils"), {
+    role,
+    communes,
+    carte: app.carte,
+    contexte: () => contexte(etatCourant()),
+    plage: () => ({ premier: app.premierJour, dernier: app.dernierJour }),
+  });
   // Les chiffres de l'état 4001 par service ne sont pas diffusés aux partenaires.
   if (role === "partner") document.querySelector('#navigation a[data-page="etat4001"]').parentElement.hidden = true;
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
