@@ -13,6 +13,7 @@ import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
+import { suivreDefilements } from "./defilement.js";
 import { menusDuRole, nomRole, pagesPermises } from "./roles.js";
 import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
 
@@ -154,6 +155,7 @@ async function ouvrir() {
   });
 
   $("demarrage").hidden = true;
+  suivreDefilements($("contenu"));
   abonner(surChangement);
   surChangement(etatCourant(), null);
 }
