@@ -100,7 +100,8 @@ class ActionPage:
 
     @property
     def heading(self) -> str:
-        reference = f" ({self.action.reference})" if self.action.reference else ""
+        # « — fiche … », not parentheses: a reference often carries its own (« FA-2.3 (exemple) »).
+        reference = f" — fiche {self.action.reference}" if self.action.reference else ""
         return f"{self.action.title}{reference}"
 
 
