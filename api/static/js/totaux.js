@@ -6,11 +6,11 @@ import { h, jour, nombre } from "./dom.js";
 /** Légende des hexagones : les hexagones gris comptent dans le total, pas dans les classes. */
 export function noteHexagonesMasques(masques, seuil) {
   if (!masques) return null;
-  const pluriel = masques > 1;
+  const qui = masques > 1 ? `Les ${nombre(masques)} hexagones gris` : "L'hexagone gris";
   return h(
     "p",
     { class: "note note-total", id: "note-total-hexagones" },
-    `${pluriel ? "Les" : "L'"} ${nombre(masques)} hexagone${pluriel ? "s" : ""} gris (moins de ${seuil ?? 5} faits) ${pluriel ? "comptent" : "compte"} dans ce total, qui dépasse la somme des hexagones chiffrés.`,
+    `${qui} (moins de ${seuil ?? 5} faits) ${masques > 1 ? "comptent" : "compte"} dans ce total, qui dépasse la somme des hexagones chiffrés.`,
   );
 }
 
