@@ -20,9 +20,7 @@ def refused(answer_json: dict[str, object]) -> str:
     return detail
 
 
-@pytest.mark.parametrize(
-    ("role", "name"), [("analyst", "analyste"), ("partner", "partenaire")]
-)
+@pytest.mark.parametrize(("role", "name"), [("analyst", "analyste"), ("partner", "partenaire")])
 def test_a_route_for_points_names_the_roles_in_french(
     client: TestClient, make_token: Callable[[str], str], role: str, name: str
 ) -> None:

@@ -98,9 +98,10 @@ def test_a_partner_sees_one_total(open_page: Callable[..., Any], site: Site) -> 
         assert total == summary["total"], periode
         # The legend counts the same facts; its grey cells are said to be in that total.
         assert legend_total(page) == total, periode
-        grey = sum(c == "" for c in page.eval_on_selector_all(
-            HEXAGONS, "els => els.map(e => e.dataset.count)"
-        ))
+        grey = sum(
+            c == ""
+            for c in page.eval_on_selector_all(HEXAGONS, "els => els.map(e => e.dataset.count)")
+        )
         note = page.locator("#note-total-hexagones")
         assert note.count() == (1 if grey else 0), periode
         if grey:
@@ -111,9 +112,7 @@ def test_a_partner_sees_one_total(open_page: Callable[..., Any], site: Site) -> 
         assert integer(whole.locator("td").first.inner_text()) == total, periode
         # CompStat: the column of the chosen period shows the banner's total; with none, a
         # sentence says so.
-        compstat = api(
-            site, "/stats/compstat", "partner", generation=2024, by="family", **period
-        )
+        compstat = api(site, "/stats/compstat", "partner", generation=2024, by="family", **period)
         same = [
             i
             for i, p in enumerate(compstat["periods"])
