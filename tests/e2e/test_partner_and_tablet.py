@@ -272,7 +272,14 @@ def test_emerging_hot_spots_offer_a_longer_period(
     assert start.endswith("-01") and months == 6
     assert section.locator(".erreur").count() == 0 and page_errors(page) == []
     labels = page.evaluate(
-        """async () => (await import('/static/js/couches/actions.js')).intitule(
-            {title: 'Vidéoprotection', reference: 'FA-2.3 (exemple)'})"""
+        """async () => {
+            const { intitule } = await import('/static/js/couches/actions.js');
+            return ['FA-2.3 (exemple)', 'FA-2.3', ''].map(
+                (reference) => intitule({title: 'Vidéoprotection', reference}));
+        }"""
     )
-    assert labels == "Vidéoprotection — fiche FA-2.3 (exemple)"
+    assert labels == [
+        "Vidéoprotection — fiche FA-2.3 (exemple)",
+        "Vidéoprotection (FA-2.3)",
+        "Vidéoprotection",
+    ]

@@ -114,7 +114,9 @@ function fiche(p) {
   );
 }
 
-/** « Titre — fiche FA-2.3 (exemple) » : pas de parenthèses autour d'une référence qui en porte. */
+/** « Titre (FA-2.3) », ou « Titre — fiche FA-2.3 (exemple) » : pas de parenthèses autour d'une
+ *  référence qui en porte déjà. */
 export function intitule(p) {
-  return p.reference ? `${p.title} — fiche ${p.reference}` : p.title;
+  if (!p.reference) return p.title;
+  return p.reference.includes("(") ? `${p.title} — fiche ${p.reference}` : `${p.title} (${p.reference})`;
 }
