@@ -22,6 +22,8 @@ export function suivreDefilements(racine = document.body) {
   // Le défilement ne remonte pas : on l'écoute en phase de capture.
   document.addEventListener("scroll", (ev) => ev.target.classList?.contains("defilement") && marquer(ev.target), true);
   window.addEventListener("resize", plusTard);
-  new MutationObserver(plusTard).observe(racine, { childList: true, subtree: true });
+  // Les changements de la carte (Leaflet, à chaque déplacement) ne touchent aucun tableau.
+  const horsCarte = (r) => !(r.target.closest && r.target.closest(".leaflet-container"));
+  new MutationObserver((changements) => changements.some(horsCarte) && plusTard()).observe(racine, { childList: true, subtree: true });
   tout();
 }

@@ -106,7 +106,7 @@ export class Emergents extends Couche {
     // Trop peu de mois complets : l'API refuserait (422) ; la légende dit quoi choisir.
     const mois = moisComplets(c.filtres.from, c.filtres.to);
     if (mois !== null && mois < MOIS_EMERGENTS) {
-      this.tropCourte(c.filtres.to, `Les points chauds émergents suivent chaque hexagone sur au moins ${MOIS_EMERGENTS} mois complets ; la période choisie en compte ${mois}.`);
+      this.tropCourte(c.filtres.to, mois);
       return;
     }
     this.raison = null;
@@ -115,7 +115,7 @@ export class Emergents extends Couche {
     } catch (e) {
       // Des mois que les données ne couvrent pas en entier : l'API le dit, on propose de même.
       if (e.statut !== 422 || !/au moins \d+ mois complets/.test(e.detail || "")) throw e;
-      this.tropCourte(c.filtres.to, e.detail.replace(/ : étendez-la.*$/, "."));
+      this.tropCourte(c.filtres.to, Number(e.detail.match(/en compte (\d+)/)?.[1] ?? 0));
       return;
     }
     this.groupe.clearLayers();
@@ -123,10 +123,10 @@ export class Emergents extends Couche {
   }
 
   /** Une période trop courte : l'explication et un bouton qui l'étend à assez de mois. */
-  tropCourte(fin, raison) {
+  tropCourte(fin, mois) {
     this.donnees = null;
     this.groupe.clearLayers();
-    this.raison = raison;
+    this.raison = `Les points chauds émergents suivent chaque hexagone sur au moins ${MOIS_EMERGENTS} mois complets (la période choisie en compte ${mois}).`;
     this.extension = moisAvant(fin, MOIS_EMERGENTS);
   }
 
