@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.clients import client_address
 from observatory.changes import Versions, versions
+from observatory.roles import refusal
 from observatory.settings import Settings
 from observatory.tokens import (
     TOKEN_PREFIX,
@@ -161,12 +162,7 @@ def require_role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 
     async def check(caller: CallerDep) -> Caller:
         if caller.role not in roles:
-            allowed = ", ".join(roles)
-            raise HTTPException(
-                403,
-                f"Le rôle « {caller.role} » n'a pas accès à cette ressource "
-                f"(réservée à : {allowed}).",
-            )
+            raise HTTPException(403, refusal(caller.role, roles))
         return caller
 
     check.roles = roles  # type: ignore[attr-defined]  # read by api/security.py's BodyGuard

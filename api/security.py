@@ -29,6 +29,7 @@ from api.deps import MISSING_TOKEN, authenticate, get_caller
 from api.errors import problem
 from observatory.changes import versions
 from observatory.errors import TooLarge
+from observatory.roles import refusal
 from observatory.settings import Settings
 
 WINDOW_SECONDS = 60.0
@@ -258,12 +259,7 @@ async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Respons
     except SQLAlchemyError:  # the route says what is wrong (a 503) when it meets the database
         return None
     if roles and caller.role not in roles:
-        return problem(
-            403,
-            f"Le rôle « {caller.role} » n'a pas accès à cette ressource "
-            f"(réservée à : {', '.join(roles)}).",
-            request,
-        )
+        return problem(403, refusal(caller.role, roles), request)
     request.state.caller = caller
     request.state.versions = seen
     return None

@@ -257,9 +257,11 @@ def emerging_layer(
     precise = not disclosure.release
     complete = np.array(periods.complete, dtype=bool)
     if int(complete.sum()) < MIN_STEPS:
+        unit = "mois complets" if step == "month" else "semaines complètes"
         raise InvalidInput(
-            f"Il faut au moins {MIN_STEPS} périodes complètes pour parler d'émergence "
-            f"(ici {int(complete.sum())}) : élargissez la période."
+            f"Les points chauds émergents suivent chaque hexagone sur au moins {MIN_STEPS} "
+            f"{unit} ; la période choisie en compte {int(complete.sum())} : étendez-la à "
+            f"{MIN_STEPS} {unit} ou plus (par exemple les 12 derniers mois)."
         )
     cube = cube[:, complete]
     starts = [s for s, c in zip(periods.starts, periods.complete, strict=True) if c]

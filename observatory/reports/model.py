@@ -100,8 +100,12 @@ class ActionPage:
 
     @property
     def heading(self) -> str:
-        reference = f" ({self.action.reference})" if self.action.reference else ""
-        return f"{self.action.title}{reference}"
+        ref = self.action.reference
+        if not ref:
+            return self.action.title
+        # A reference with its own parentheses (« FA-2.3 (exemple) ») is not put in more.
+        title = self.action.title
+        return f"{title} — fiche {ref}" if "(" in ref else f"{title} ({ref})"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ def test_forbidden_role_is_403_problem(
     response = client.get("/api/v1/tokens", headers=auth(make_token(role)))
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
-    assert role in response.json()["detail"]
+    name = {"police": "police", "analyst": "analyste", "partner": "partenaire"}[role]
+    assert f"« {name} »" in response.json()["detail"]
 
 
 def test_admin_lists_tokens_without_their_value(

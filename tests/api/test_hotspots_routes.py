@@ -225,7 +225,11 @@ def test_emerging_needs_enough_periods(hot_client: TestClient, reader: dict[str,
         headers=reader,
     )
     assert answer.status_code == 422
-    assert "périodes complètes" in answer.json()["detail"]
+    assert answer.json()["detail"] == (
+        "Les points chauds émergents suivent chaque hexagone sur au moins 6 mois complets ; "
+        "la période choisie en compte 3 : étendez-la à 6 mois complets ou plus (par exemple "
+        "les 12 derniers mois)."
+    )
 
 
 def test_near_repeat_counts_pairs_like_a_brute_force(

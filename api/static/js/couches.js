@@ -4,6 +4,7 @@ import { annulee, api } from "./api.js";
 import { METHODES, classer, couleurDe } from "./classes.js";
 import { h, horodatage, nombre, texteSeul } from "./dom.js";
 import { TuilesHexagones, comptesDeplies, modeTuiles, modeleTuiles, resolutionTuiles, zoomTuiles } from "./tuiles.js";
+import { noteHexagonesMasques } from "./totaux.js";
 
 const CONTOURS = "Contours : IGN, INSEE, ANCT (Licence Ouverte)";
 
@@ -219,6 +220,7 @@ export class Hexagones extends Couche {
         { class: "note" },
         `Classes par ${METHODES[this.methode]}. ${this.total === null ? `< ${seuil}` : nombre(this.total)} fait${this.total === 1 ? "" : "s"}, ${nombre(n)} hexagone${n > 1 ? "s" : ""}.`,
       ),
+      noteHexagonesMasques(masques, seuil),
       tuiles
         ? h(
             "p",

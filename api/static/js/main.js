@@ -14,10 +14,11 @@ import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
+import { suivreDefilements } from "./defilement.js";
+import { menusDuRole, nomRole, pagesPermises } from "./roles.js";
 import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
 
 const config = JSON.parse(document.getElementById("configuration")?.textContent || "{}");
-const ROLES = { admin: "administrateur", police: "police", analyst: "analyste", partner: "partenaire" };
 const PAGES = ["carte", "etat4001", "imports"];
 const $ = (id) => document.getElementById(id);
 
@@ -98,7 +99,7 @@ async function chercherPlage() {
 async function ouvrir() {
   const role = app.moi.role;
   document.body.dataset.role = role;
-  remplir($("qui"), h("span", {}, app.moi.name), ` (${ROLES[role] || role})`);
+  remplir($("qui"), h("span", {}, app.moi.name), ` (${nomRole(role)})`);
   $("utilisateur").hidden = false;
   $("navigation").hidden = false;
 
@@ -141,8 +142,7 @@ async function ouvrir() {
     contexte: () => contexte(etatCourant()),
     plage: () => ({ premier: app.premierJour, dernier: app.dernierJour }),
   });
-  // Les chiffres de l'état 4001 par service ne sont pas diffusés aux partenaires.
-  if (role === "partner") document.querySelector('#navigation a[data-page="etat4001"]').parentElement.hidden = true;
+  menusDuRole($("navigation"), role);
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
   app.pageImports = new PageImports($("page-imports"), {
     role,
@@ -163,6 +163,7 @@ async function ouvrir() {
   });
 
   $("demarrage").hidden = true;
+  suivreDefilements($("contenu"));
   abonner(surChangement);
   surChangement(etatCourant(), null);
 }
@@ -176,7 +177,7 @@ function surChangement(e, avant) {
 }
 
 function montrerPage(page) {
-  const choisie = PAGES.includes(page) ? page : "carte";
+  const choisie = PAGES.includes(page) && pagesPermises(app.moi.role).includes(page) ? page : "carte";
   for (const p of PAGES) $(`page-${p}`).hidden = p !== choisie;
   for (const lien of document.querySelectorAll("#navigation a")) {
     if (lien.dataset.page === choisie) lien.setAttribute("aria-current", "page");

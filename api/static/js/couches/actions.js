@@ -22,7 +22,7 @@ export class Actions {
       style: { color: COULEUR, weight: 2, fillColor: COULEUR, fillOpacity: 0.25 },
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(() => texteSeul(`${p.title}${p.reference ? ` (${p.reference})` : ""}`), { sticky: true });
+        couche.bindTooltip(() => texteSeul(intitule(p)), { sticky: true });
         couche.bindPopup(() => fiche(p), { maxWidth: 320 });
         couche.on("add", () => {
           const el = couche.getElement();
@@ -112,4 +112,11 @@ function fiche(p) {
     h("dl", {}, lignes.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)])),
     bouton,
   );
+}
+
+/** « Titre (FA-2.3) », ou « Titre — fiche FA-2.3 (exemple) » : pas de parenthèses autour d'une
+ *  référence qui en porte déjà. */
+export function intitule(p) {
+  if (!p.reference) return p.title;
+  return p.reference.includes("(") ? `${p.title} — fiche ${p.reference}` : `${p.title} (${p.reference})`;
 }

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { CLASSES_GI, couleurMotif, ordreMotif } from "../classes.js";
 import { Couche, pastille } from "../couches.js";
 import { h, nombre, texteSeul } from "../dom.js";
+import { modifier } from "../etat.js";
 
 /** « z = …, p = … » quand la réponse les donne (un partenaire n'a que la classe). */
 function scores(z, p) {
@@ -105,19 +106,46 @@ export class Emergents extends Couche {
     // Trop peu de mois complets : l'API refuserait (422) ; la légende dit quoi choisir.
     const mois = moisComplets(c.filtres.from, c.filtres.to);
     if (mois !== null && mois < MOIS_EMERGENTS) {
-      this.donnees = null;
-      this.raison = `Il faut au moins ${MOIS_EMERGENTS} mois complets pour parler d'émergence (ici ${mois}) : choisissez une période plus longue, par exemple les 12 derniers mois.`;
-      this.groupe.clearLayers();
+      this.tropCourte(c.filtres.to, mois);
       return;
     }
     this.raison = null;
-    this.donnees = await api("/layers/emerging-hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
+    try {
+      this.donnees = await api("/layers/emerging-hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
+    } catch (e) {
+      // Des mois que les données ne couvrent pas en entier : l'API le dit, on propose de même.
+      if (e.statut !== 422 || !/au moins \d+ mois complets/.test(e.detail || "")) throw e;
+      this.tropCourte(c.filtres.to, Number(e.detail.match(/en compte (\d+)/)?.[1] ?? 0));
+      return;
+    }
     this.groupe.clearLayers();
     this.groupe.addData(this.donnees);
   }
 
+  /** Une période trop courte : l'explication et un bouton qui l'étend à assez de mois. */
+  tropCourte(fin, mois) {
+    this.donnees = null;
+    this.groupe.clearLayers();
+    this.raison = `Les points chauds émergents suivent chaque hexagone sur au moins ${MOIS_EMERGENTS} mois complets (la période choisie en compte ${mois}).`;
+    this.extension = moisAvant(fin, MOIS_EMERGENTS);
+  }
+
   contenuLegende() {
-    if (this.raison) return h("p", { class: "note" }, this.raison);
+    if (this.raison) {
+      const etendre = this.extension;
+      return h(
+        "div",
+        { class: "periode-trop-courte" },
+        h("p", { class: "note" }, this.raison),
+        etendre
+          ? h(
+              "button",
+              { type: "button", class: "etendre-periode", onclick: () => modifier({ periode: "perso", ...etendre }, { historique: true }) },
+              `Étendre à ${MOIS_EMERGENTS} mois`,
+            )
+          : null,
+      );
+    }
     const motifs = new Map();
     for (const f of this.donnees?.features || []) {
       const p = f.properties;
@@ -150,6 +178,22 @@ export function moisComplets(from, to) {
   const fin = new Date(Date.UTC(a2, m2, 0)).getUTCDate();
   const dernier = a2 * 12 + m2 - 1 - (j2 < fin ? 1 : 0);
   return Math.max(0, dernier - premier + 1);
+}
+
+/** Les n mois complets finissant avec le dernier mois complet au jour ``fin`` (AAAA-MM-JJ) :
+ *  { from, to } du 1er au dernier jour ; null sans fin. */
+export function moisAvant(fin, n) {
+  if (!fin) return null;
+  const [a, m, j] = fin.split("-").map(Number);
+  const complet = j === new Date(Date.UTC(a, m, 0)).getUTCDate();
+  const dernier = a * 12 + m - 1 - (complet ? 0 : 1); // index du dernier mois complet
+  const premier = dernier - n + 1;
+  const iso = (annee, mois, jour) => `${annee}-${String(mois).padStart(2, "0")}-${String(jour).padStart(2, "0")}`;
+  const aD = Math.floor(dernier / 12), mD = (dernier % 12) + 1;
+  return {
+    from: iso(Math.floor(premier / 12), (premier % 12) + 1, 1),
+    to: iso(aD, mD, new Date(Date.UTC(aD, mD, 0)).getUTCDate()),
+  };
 }
 
 function libelleMotif(p) {

@@ -3,6 +3,7 @@
 import { annulee, api } from "../api.js";
 import { classeZ } from "../classes.js";
 import { compte, erreur, h, remplir, signe } from "../dom.js";
+import { anneesDeLaPlage, legendeEntiere, listeFrancaise } from "../graphiques.js";
 
 const COULEURS = ["#123c69", "#b2182b", "#1b7837", "#762a83", "#e08214", "#2166ac", "#8c510a", "#01665e", "#c51b7d", "#4d4d4d", "#35978f", "#bf812d", "#5aae61", "#9970ab"];
 
@@ -88,13 +89,19 @@ export class PageEtat4001 {
   }
 
   dessiner(d) {
-    const annees = [...new Set(d.series.flatMap((s) => s.points.map((p) => p.year)))].sort();
-    const recentes = annees.slice(-4);
+    const presentes = [...new Set(d.series.flatMap((s) => s.points.map((p) => p.year)))].sort();
+    const recentes = presentes.slice(-4);
+    // Le graphique montre chaque année de la plage : une année sans chiffre y reste un trou.
+    const annees = anneesDeLaPlage(presentes);
+    const manquantes = annees.filter((a) => !presentes.includes(a));
     const canevas = h("canvas", { role: "img", "aria-label": "Séries annuelles de l'état 4001" });
     this.graphique?.destroy();
     remplir(
       this.resultat,
-      d.series.length ? h("div", { class: "graphique" }, canevas) : h("p", {}, "Aucun chiffre pour ce territoire."),
+      d.series.length ? h("div", { class: "graphique graphique-etat4001" }, canevas) : h("p", {}, "Aucun chiffre pour ce territoire."),
+      manquantes.length
+        ? h("p", { class: "aide", id: "e4001-annees-manquantes" }, `Aucun chiffre importé pour ${listeFrancaise(manquantes)} : la courbe s'interrompt ${manquantes.length > 1 ? "ces années-là" : "cette année-là"}.`)
+        : null,
       d.note ? h("p", { class: "aide" }, d.note) : null,
       d.series.length
         ? h(
@@ -148,8 +155,10 @@ export class PageEtat4001 {
         maintainAspectRatio: false,
         locale: "fr-FR",
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
-        scales: { y: { beginAtZero: true } },
+        // Un point par année, centré dans sa case : une seule année ne colle pas à l'axe.
+        scales: { x: { offset: true }, y: { beginAtZero: true } },
       },
     });
+    legendeEntiere(this.graphique);
   }
 }

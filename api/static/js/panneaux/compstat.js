@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { classeZ } from "../classes.js";
 import { compte, h, jour, remplir, signe } from "../dom.js";
 import { profilCourant } from "../etat.js";
+import { noteCompstat } from "../totaux.js";
 
 export class Compstat {
   constructor(section) {
@@ -73,6 +74,7 @@ export class Compstat {
           h("tbody", {}, lignes),
         ),
       ),
+      noteCompstat(d.periods, filtres, d.at),
       avecZ ? clesZ() : null,
     );
   }

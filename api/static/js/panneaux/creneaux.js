@@ -5,6 +5,7 @@ import { palette } from "../classes.js";
 import { h, nombre, pourcent, remplir } from "../dom.js";
 import { profilCourant } from "../etat.js";
 import { texteHeures } from "../filtres.js";
+import { noteCreneauxMasques } from "../totaux.js";
 
 const COULEURS = palette(7);
 
@@ -100,6 +101,7 @@ export class Creneaux {
           h("li", {}, h("strong", {}, `${s.name} (${texteHeures(s.hours)})`), s.value === null && seuil ? ` : < ${seuil} faits` : ` : ${pourcent(s.share)} des faits`),
         ),
       ),
+      noteCreneauxMasques(d.suppressed_cells, seuil),
     );
   }
 }
