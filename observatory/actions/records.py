@@ -99,6 +99,11 @@ class ActionRecord:
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
+    @property
+    def heading(self) -> str:
+        """« Title — FA-2.3 (exemple) »: a reference holding parentheses stays readable."""
+        return f"{self.title} — {self.reference}" if self.reference else self.title
+
     def properties(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
         """The action as plain JSON values (the GeoJSON feature's properties)."""
         labels = labels or {}

@@ -100,8 +100,7 @@ class ActionPage:
 
     @property
     def heading(self) -> str:
-        reference = f" ({self.action.reference})" if self.action.reference else ""
-        return f"{self.action.title}{reference}"
+        return self.action.heading
 
 
 @dataclass(frozen=True)

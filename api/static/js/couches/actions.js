@@ -22,7 +22,7 @@ export class Actions {
       style: { color: COULEUR, weight: 2, fillColor: COULEUR, fillOpacity: 0.25 },
       onEachFeature: (f, couche) => {
         const p = f.properties;
-        couche.bindTooltip(() => texteSeul(`${p.title}${p.reference ? ` (${p.reference})` : ""}`), { sticky: true });
+        couche.bindTooltip(() => texteSeul(`${p.title}${p.reference ? ` — ${p.reference}` : ""}`), { sticky: true });
         couche.bindPopup(() => fiche(p), { maxWidth: 320 });
         couche.on("add", () => {
           const el = couche.getElement();
