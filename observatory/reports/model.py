@@ -125,6 +125,7 @@ class PackFigures:
     territories: CommuneTerritories
     etat4001: Etat4001Table
     actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
+    hot_street: str | None = None  # the street at the main hot spot's heart (not for partners)
 
     @property
     def partner(self) -> bool:

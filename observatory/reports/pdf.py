@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from observatory.reports import actionpages, content, tables
+from observatory.reports import actionpages, content, messages, methods, tables
 from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
 from observatory.reports.content import SECTION_TITLE
@@ -65,6 +65,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "small": ParagraphStyle("petit", parent=body, fontSize=7.5, leading=10),
+        "lead": ParagraphStyle("message", parent=body, fontSize=11, leading=15, spaceAfter=8),
         "h1": ParagraphStyle(
             "titre", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceAfter=8
         ),
@@ -215,10 +216,33 @@ def _cover(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]
         Spacer(1, 0.5 * cm),
         _p("Sommaire", s["h1"]),
     ]
-    for page, (_key, title) in enumerate(content.SECTIONS, start=2):
+    # One page each: the key messages, the sections, the actions (one page per action), the
+    # annex (tests/observatory/reports check the numbers against the PDF).
+    story.append(_p(f"{messages.TITLE} — page 2", s["body"]))
+    for page, (_key, title) in enumerate(content.SECTIONS, start=3):
         story.append(_p(f"{title} — page {page}", s["body"]))
+    after = len(content.SECTIONS) + 3
     if figures.actions:
-        story.append(_p(f"{SECTION[1]} — page {len(content.SECTIONS) + 2}", s["body"]))
+        story.append(_p(f"{SECTION[1]} — page {after}", s["body"]))
+        after += len(figures.actions)
+    story.append(_p(f"Annexe : {methods.TITLE} — page {after}", s["body"]))
+    return story
+
+
+def _messages(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Page 2: the key messages for the mayor."""
+    story: list[Flowable] = [PageBreak(), _p(messages.TITLE, s["h1"])]
+    story.append(_p(f"{figures.commune.name}, {content.period_text(figures)}.", s["body"]))
+    for heading, sentences in messages.key_messages(figures):
+        story.append(_p(heading, s["h2"]))
+        story += [_p(text, s["lead"]) for text in sentences]
+    return story
+
+
+def _annex(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [PageBreak(), _p(f"Annexe : {methods.TITLE}", s["h1"])]
+    for heading, text in methods.method_paragraphs(figures):
+        story += [_p(heading, s["h2"]), _p(text, s["small"])]
     return story
 
 
@@ -227,7 +251,7 @@ def render_pdf(figures: PackFigures) -> bytes:
     _register_fonts()
     s = _styles()
     c = figures.commune
-    story = _cover(figures, s)
+    story = _cover(figures, s) + _messages(figures, s)
 
     def section(key: str, *flowables: Flowable) -> None:
         story.append(PageBreak())
@@ -287,6 +311,7 @@ def render_pdf(figures: PackFigures) -> bytes:
             ]
         story += [_p(text, s["body"]) for text in actionpages.reading(page)]
         story.append(_p(actionpages.NOTE, s["small"]))
+    story += _annex(figures, s)
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
