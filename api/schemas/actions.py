@@ -196,6 +196,7 @@ class EvaluationChanges(BaseModel):
 class EvaluationDisplay(BaseModel):
     """Les chiffres tels que la page les affiche, écrits par le serveur."""
 
+    verdict: str = Field(description="« En bref » : l'évaluation en une phrase")
     changes: EvaluationChanges = Field(description="L'évolution de chaque zone")
     treated_effect: str = Field(description="Évolution relative de la zone traitée et son IC")
     treated_verdict: str = Field(description="RES et p de la zone traitée")

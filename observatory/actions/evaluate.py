@@ -202,6 +202,10 @@ class Evaluation:
             return "toutes catégories"
         return ", ".join(self.category_labels.get(c, c).lower() for c in codes)
 
+    def verdict(self) -> str:
+        """« En bref » : the evaluation in one sentence (observatory/actions/reading.py)."""
+        return words.verdict(self.treated, self.displacement, self.buffer_m)
+
     def reading(self) -> list[str]:
         """The plain-French reading, a sentence or two per point."""
         ring = stats.effect_reading(self.ring, "l'anneau")
@@ -257,7 +261,9 @@ class Evaluation:
             "direction": stats.direction_text(),
             "warnings": self.warnings(),
             "reading": self.reading(),
-            "display": words.display(self.treated, self.ring, self.displacement, self.changes()),
+            "display": words.display(
+                self.treated, self.ring, self.displacement, self.changes(), self.buffer_m
+            ),
             "buffer_geometry": self.ring_geometry,
             "data_version": self.data_version,
             "rules": {

@@ -130,11 +130,49 @@ def read_displacement(
     return DisplacementReading(moved.interpretation, moved.wdq, moved.total_net_effect, text)
 
 
+def verdict(treated: RelativeEffect, moved: DisplacementReading, buffer_m: float) -> str:
+    """« En bref » : what a coordinator takes away, in one sentence."""
+    change = fr_percent(100 * abs(treated.relative_change), 0, signed=False)
+    if not treated.measurable:
+        return (
+            "En bref : trop peu de faits pour mesurer l'effet de l'action ; allongez les périodes "
+            "ou élargissez les catégories."
+        )
+    if not treated.significant:
+        return (
+            "En bref : pas d'effet mesuré. L'évolution de la zone traitée par rapport à la zone "
+            f"témoin ({fr_percent(100 * treated.relative_change, 0)}) reste dans les variations "
+            "dues au hasard."
+        )
+    if treated.relative_change > 0:
+        return (
+            f"En bref : les faits ont augmenté de {change} dans la zone traitée par rapport à la "
+            "zone témoin, au-delà du hasard."
+        )
+    text = (
+        f"En bref : les faits ont baissé de {change} dans la zone traitée par rapport à la zone "
+        "témoin, au-delà du hasard."
+    )
+    ring = f"les abords (anneau de {fr(buffer_m)}{NBSP}m)"
+    if moved.code in ("diffusion", "diffusion_greater"):
+        text += f" {ring[0].upper()}{ring[1:]} en ont aussi bénéficié."
+    elif moved.code == "displacement":
+        text += f" Une partie des faits semble s'être reportée vers {ring}, moins que le gain."
+    elif moved.code == "displacement_greater":
+        text += f" Le report vers {ring} dépasse le gain : bilan net défavorable."
+    return text
+
+
 def display(
-    treated: RelativeEffect, ring: RelativeEffect, moved: DisplacementReading, changes: dict
+    treated: RelativeEffect,
+    ring: RelativeEffect,
+    moved: DisplacementReading,
+    changes: dict[str, str],
+    buffer_m: float,
 ) -> dict[str, Any]:
     """The figures as the page shows them, written here so that it rebuilds none."""
     return {
+        "verdict": verdict(treated, moved, buffer_m),
         "changes": changes,
         "treated_effect": effect_value(treated),
         "treated_verdict": f"RES = {fr(treated.odds_ratio, 2)} ; {effect_verdict(treated)}",

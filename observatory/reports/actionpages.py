@@ -148,7 +148,7 @@ def reading(page: ActionPage) -> list[str]:
     e = page.evaluation
     if page.hidden:
         return [e.reading()[0], e.reading()[1], "Lecture non publiée (secret statistique)."]
-    paragraphs = e.reading()
+    paragraphs = [e.verdict(), *e.reading()]
     paragraphs += [w["message"] for w in e.warnings() if w["code"] != "regression_to_mean"]
     return paragraphs
 

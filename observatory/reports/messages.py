@@ -23,7 +23,7 @@ from observatory.figures.change import Change
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.french import fr_percent
 from observatory.reports.model import HotspotLayer, PackFigures
-from observatory.reports.style import NBSP, fr_int, fr_share, fr_signed
+from observatory.reports.style import NBSP, fr_int, fr_number, fr_share, fr_signed
 
 TITLE = "Messages clés pour le maire"
 Z_NET = 2.0
@@ -207,9 +207,12 @@ def hotspot_sentence(figures: PackFigures) -> str:
         if area.places
         else f"hors des QPV, dans la commune de {figures.commune.name}"
     )
-    size = f"{len(area.cells)} hexagone{'s' if len(area.cells) > 1 else ''} (environ " + (
-        f"{fr_int(area.hectares)}{NBSP}ha)"
+    surface = (
+        f"{fr_number(area.hectares / 100, 1)}{NBSP}km²"
+        if area.hectares >= 100
+        else f"{fr_int(area.hectares)}{NBSP}ha"
     )
+    size = f"{len(area.cells)} hexagone{'s' if len(area.cells) > 1 else ''} (environ {surface})"
 
     if area.facts is None:
         facts = "des comptes en partie masqués (secret statistique)"
@@ -252,18 +255,40 @@ def slot_sentence(figures: PackFigures) -> str:
     if slot is None:
         return "Pas de créneau horaire à signaler : aucun fait sur la période."
     end = (slot.start + SLOT_HOURS) % 24
+    day = WEEKDAYS[slot.day]
+    when = f"le {day}"
+    if slot.start + SLOT_HOURS > 24:  # across midnight: the night from one day to the next
+        when = f"la nuit du {day} au {WEEKDAYS[(slot.day + 1) % 7]}"
     return (
-        f"Créneau le plus chargé de la semaine : le {WEEKDAYS[slot.day]} de {slot.start}{NBSP}h "
+        f"Créneau le plus chargé de la semaine : {when}, de {slot.start}{NBSP}h "
         f"à {end}{NBSP}h, avec {fr_share(slot.share)} des faits de la semaine "
         f"(environ {fr_int(slot.value)} faits sur la période)."
     )
+
+
+def total_sentence(figures: PackFigures) -> str:
+    """The period's total against the same months a year before."""
+    t = figures.total
+    if t.current is None:
+        return "Total de la période masqué (secret statistique)."
+    text = f"Sur la période : {fr_int(t.current)} faits"
+    if t.previous is None:
+        return text + " (pas de comparaison possible avec l'année précédente)."
+    text += f" contre {fr_int(t.previous)} un an plus tôt ({fr_percent(t.percent, 1)})"
+    if t.z is None:
+        return text + "."
+    z = f"z = {fr_signed(t.z, 1)}"
+    if abs(t.z) > Z_NET:
+        word = "hausse" if (t.current or 0) > (t.previous or 0) else "baisse"
+        return text + f" : {word} nette, écart significatif ({z})."
+    return text + f" : dans les variations habituelles ({z})."
 
 
 def key_messages(figures: PackFigures) -> list[tuple[str, list[str]]]:
     """(heading, sentences) of each message."""
     changes = [change_sentence(item) for item in largest_changes(figures)]
     return [
-        ("Ce qui a changé", [changes_intro(figures), *changes]),
+        ("Ce qui a changé", [total_sentence(figures), changes_intro(figures), *changes]),
         ("Où", [hotspot_sentence(figures)]),
         ("Quand", [slot_sentence(figures)]),
     ]

@@ -98,6 +98,7 @@ export class EvaluationAction {
         p.seasonal ? " (mêmes jours de l'année)." : " (saisonnalité non respectée).",
         ` Zone témoin : ${e.parameters.control.label}.`,
       ),
+      h("p", { class: "verdict-evaluation", id: "evaluation-verdict" }, h("strong", {}, d.verdict)),
       alertes.length ? h("ul", { class: "alertes-evaluation" }, alertes.map((w) => h("li", { dataset: { code: w.code } }, w.message))) : null,
       h(
         "div",
