@@ -130,9 +130,10 @@ def hotspot_text(figures: PackFigures) -> str:
     if groups:
         shown = [n for n in layer.counts if n is not None]
         inside = [layer.counts[i] for i in hot]
+        known = [n for n in inside if n is not None]
         share = (
-            fr_share(sum(inside) / sum(shown))  # type: ignore[arg-type]
-            if shown and sum(shown) and None not in inside
+            fr_share(sum(known) / sum(shown))
+            if shown and sum(shown) and len(known) == len(inside)
             else "une part masquée"
         )
         zones = f"{len(groups)} zone{'s' if len(groups) > 1 else ''} chaude"
