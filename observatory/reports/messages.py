@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import h3
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+from sqlalchemy import text as sql
 
 from observatory.figures.breakdown import TOTAL
 from observatory.figures.change import Change
@@ -102,9 +103,11 @@ def changes_intro(figures: PackFigures) -> str:
     if cs.at is None or not cs.windows:
         return "Pas de comparaison possible : aucun fait avant la fin de la période."
     name, start, end, p_start, p_end = cs.windows[min(CHANGE_WINDOW, len(cs.windows) - 1)]
+    span = {"28 jours": "les 28 derniers jours", "3 mois": "les 3 derniers mois"}.get(name, name)
     return (
-        f"Les trois plus fortes évolutions ({name}, du {start:%d/%m/%Y} au {end:%d/%m/%Y}, "
-        f"contre du {p_start:%d/%m/%Y} au {p_end:%d/%m/%Y}) :"
+        f"Les trois plus fortes évolutions par famille de faits sur {span} (du "
+        f"{start:%d/%m/%Y} au {end:%d/%m/%Y}, contre du {p_start:%d/%m/%Y} au "
+        f"{p_end:%d/%m/%Y}) :"
     )
 
 
@@ -123,7 +126,7 @@ def busiest_street(conn: Connection, figures: PackFigures) -> str | None:
     count = dict(zip(figures.hotspots.cells.tolist(), figures.hotspots.counts, strict=True))
     peak = max(area.cells, key=lambda c: (count.get(c) or 0, -c))
     row = conn.execute(
-        text(STREET),
+        sql(STREET),
         {
             "commune": figures.commune.code,
             "wkt": hexagon(peak).wkt,

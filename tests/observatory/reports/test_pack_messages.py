@@ -248,3 +248,16 @@ def test_the_pack_opens_with_the_key_messages(demo: Demo) -> None:
     assert "Les faits se concentrent nettement" in hot and "Moran" not in hot
     annex = page[page.index('id="methodes"') :]
     assert "I de Moran global" in annex and "WDQ = D / S" in annex
+
+
+def test_a_partner_pack_says_nothing_read_from_the_facts(demo: Demo) -> None:
+    snapshot = IncidentStore(demo.engine, demo.settings.timezone).snapshot()
+    request = make_request("31555", "2025-01", "2025-12", format="html", partner=True)
+    figures = pack_figures(demo.engine, snapshot, request, demo.settings, kind="partner")
+    said = dict(key_messages(figures))
+    # The release is noisy: no Poisson z on it, and no street read from the facts themselves.
+    assert figures.hot_street is None
+    assert "Adresse la plus citée" not in said["Où"][0]
+    assert all("écart non testé" in s for s in said["Ce qui a changé"][2:])
+    assert len(said["Ce qui a changé"]) == 5
+    assert "3 derniers mois" in said["Ce qui a changé"][1]
