@@ -64,6 +64,7 @@ table.matrice td { padding: 2px 3px; font-size: 0.78em; text-align: right; min-w
              border: 1px solid #999; vertical-align: -1px; }
 .legende b { display: block; margin-top: 3px; }
 img.graphique { max-width: 100%; }
+.messages p { font-size: 1.1em; margin: 0.4em 0; }
 @media print { h2 { page-break-before: always; } .carte { height: 500px; } }
 """
 

@@ -134,7 +134,7 @@ def test_the_three_largest_changes_are_ranked_by_their_poisson_z(demo: Demo) -> 
     order = np.argsort(-np.abs(z), kind="stable")[:3]
 
     sentences = dict(key_messages(demo.figures))["Ce qui a changé"]
-    assert "28 jours" in sentences[1]
+    assert "28 derniers jours" in sentences[1]
     assert len(sentences) == 5
     for sentence, i in zip(sentences[2:], order.tolist(), strict=True):
         label = rows[i].label
