@@ -279,7 +279,7 @@ def test_map_tooltips_popups_and_panels_show_markup_as_text(
     action.hover()
     tooltip = page.locator(".leaflet-tooltip").last
     tooltip.wait_for()
-    assert tooltip.inner_text() == f"{TITLE} ({REFERENCE})"
+    assert tooltip.inner_text() == f"{TITLE} — {REFERENCE}"
     shoot(page, "balisage-infobulle-action.png")
     page.mouse.move(5, 5)
     assert hover(page, f"path[data-qpv='{QPV_CODE}']") == f"{QPV} ({QPV_CODE})"
