@@ -116,8 +116,9 @@ def hexagon(cell: int) -> shapely.Polygon:
 
 
 def busiest_street(conn: Connection, figures: PackFigures) -> str | None:
-    """The street most facts of the main hot spot's busiest hexagon were recorded at (read from
-    the facts themselves: never for a partner pack), if it holds MIN_STREET_FACTS of them."""
+    """The street most facts of the main hot spot's busiest hexagon were recorded at, if it holds
+    MIN_STREET_FACTS of them. Read from the facts themselves, of every category: for the full
+    pack only (gather.py), never an analyst's nor a partner's."""
     if figures.partner or figures.hotspots is None:
         return None
     area, _groups = main_hot_area(figures)

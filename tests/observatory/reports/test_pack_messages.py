@@ -261,3 +261,13 @@ def test_a_partner_pack_says_nothing_read_from_the_facts(demo: Demo) -> None:
     assert all("écart non testé" in s for s in said["Ce qui a changé"][2:])
     assert len(said["Ce qui a changé"]) == 5
     assert "3 derniers mois" in said["Ce qui a changé"][1]
+
+
+def test_an_analyst_pack_names_no_street(demo: Demo) -> None:
+    """The street is read from every fact, sensitive categories included: the full pack only."""
+    snapshot = IncidentStore(demo.engine, demo.settings.timezone).snapshot()
+    request = make_request("31555", "2025-01", "2025-12", format="html")
+    figures = pack_figures(demo.engine, snapshot, request, demo.settings, kind="analyst")
+    assert figures.hot_street is None
+    assert "Adresse la plus citée" not in dict(key_messages(figures))["Où"][0]
+    assert demo.figures.hot_street is not None
