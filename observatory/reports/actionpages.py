@@ -218,6 +218,8 @@ def html_section(
                 table(Table(header, rows)),
                 table(Table(["Indicateur", "Valeur"], statistics_rows(page), text_columns=2)),
             ]
-        parts += [paragraph(text) for text in reading(page)]
+        said = reading(page)
+        parts.append(paragraph(said[0], "en-bref" if page.evaluation is not None else ""))
+        parts += [paragraph(text) for text in said[1:]]
         parts.append(paragraph(NOTE, "note"))
     return parts

@@ -64,7 +64,7 @@ table.matrice td { padding: 2px 3px; font-size: 0.78em; text-align: right; min-w
              border: 1px solid #999; vertical-align: -1px; }
 .legende b { display: block; margin-top: 3px; }
 img.graphique { max-width: 100%; }
-.messages p { font-size: 1.1em; margin: 0.4em 0; }
+.messages p { font-size: 1.1em; margin: 0.4em 0; } .en-bref { font-weight: 600; }
 @media print { h2 { page-break-before: always; } .carte { height: 500px; } }
 """
 
@@ -353,6 +353,7 @@ def _sections(figures: PackFigures) -> str:
         "</div>",
         f'<h2 id="points-chauds">{escape(SECTION_TITLE["points-chauds"])}</h2>',
         _p(content.hotspot_text(figures)),
+        *[_p(t) for t in [messages.hotspot_detail(figures)] if t],
         _p(f"Sur la carte : couche « {LAYER_HOTSPOTS} » (hexagones significatifs).", "note"),
         _table(content.hotspot_table(figures)),
         f'<h2 id="creneaux">{escape(SECTION_TITLE["creneaux"])}</h2>',

@@ -233,6 +233,18 @@ def hotspot_sentence(figures: PackFigures) -> str:
     return text
 
 
+def hotspot_detail(figures: PackFigures) -> str:
+    """For the hot-spot page: the main hot spot when there are several, else only its street."""
+    area, groups = main_hot_area(figures)
+    if area is None:
+        return ""
+    if groups > 1:
+        return hotspot_sentence(figures)
+    if figures.hot_street:
+        return f"Adresse la plus citée au cœur de la zone chaude : {figures.hot_street}."
+    return ""
+
+
 @dataclass(frozen=True)
 class WorstSlot:
     day: int  # 0 = Monday

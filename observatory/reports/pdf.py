@@ -335,6 +335,7 @@ def _story(
     section(
         "points-chauds",
         _p(content.hotspot_text(figures), s["body"]),
+        *[_p(t, s["body"]) for t in [messages.hotspot_detail(figures)] if t],
         _image(images["hotspots"], WIDTH * 0.86),
         _table(content.hotspot_table(figures)),
     )
