@@ -72,6 +72,7 @@ SLOW_MODULES = frozenset(
         "observatory/cli/test_mappings_cli.py",
         "observatory/privacy/test_partner_release.py",
         "observatory/reports/test_reports.py",
+        "observatory/reports/test_pack_messages.py",
         "observatory/test_faults.py",
         "observatory/test_purge.py",
         # Measured longest (5 to 43 s each on the 2-core reference machine).

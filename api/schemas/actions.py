@@ -141,10 +141,18 @@ class Displacement(BaseModel):
 
     success_measure: Number | None = Field(description="Mesure de succès de la zone traitée")
     buffer_measure: Number | None = Field(description="Mesure de l'anneau")
-    wdq: Number | None = Field(description="Quotient de déplacement pondéré (WDQ)")
-    total_net_effect: Number | None = Field(description="Effet net total, en faits")
+    wdq: Number | None = Field(
+        description="Quotient de déplacement pondéré (WDQ) ; null s'il ne se lit pas (pas de "
+        "baisse significative dans la zone traitée)"
+    )
+    total_net_effect: Number | None = Field(
+        description="Effet net total, en faits ; null s'il ne se lit pas"
+    )
     interpretation: str = Field(description="Code de la lecture du WDQ")
     interpretation_label: str = Field(description="La lecture du WDQ, en français")
+    readable: bool = Field(description="Le WDQ se lit : baisse significative dans la zone traitée")
+    wdq_text: str = Field(description="Le WDQ tel qu'affiché (« non interprétable » sinon)")
+    net_effect_text: str = Field(description="L'effet net total tel qu'affiché")
 
 
 class RegressionToMean(BaseModel):
@@ -177,6 +185,28 @@ class EvaluationRules(BaseModel):
     regression_min_windows: int = Field(description="Périodes passées requises pour en juger")
 
 
+class EvaluationChanges(BaseModel):
+    """L'évolution propre de chaque zone, écrite en français."""
+
+    treated: str = Field(description="Évolution de la zone traitée (« +4 % », jamais « −0 % »)")
+    buffer: str = Field(description="Évolution de l'anneau")
+    control: str = Field(description="Évolution de la zone témoin")
+
+
+class EvaluationDisplay(BaseModel):
+    """Les chiffres tels que la page les affiche, écrits par le serveur."""
+
+    verdict: str = Field(description="« En bref » : l'évaluation en une phrase")
+    changes: EvaluationChanges = Field(description="L'évolution de chaque zone")
+    treated_effect: str = Field(description="Évolution relative de la zone traitée et son IC")
+    treated_verdict: str = Field(description="RES et p de la zone traitée")
+    buffer_effect: str = Field(description="Évolution relative de l'anneau et son IC")
+    buffer_verdict: str = Field(description="RES et p de l'anneau")
+    wdq: str = Field(description="Le WDQ affiché, ou « non interprétable »")
+    net_effect: str = Field(description="L'effet net total affiché, ou « non interprétable »")
+    direct_effect: bool = Field(description="Baisse significative dans la zone traitée")
+
+
 class ActionEvaluation(BaseModel):
     """L'évaluation avant/après d'une action, avec zone témoin et anneau."""
 
@@ -192,6 +222,7 @@ class ActionEvaluation(BaseModel):
     direction: str = Field(description="Comment lire le rapport des cotes")
     warnings: list[EvaluationWarning] = Field(description="Les avertissements")
     reading: list[str] = Field(description="La lecture en français, phrase par phrase")
+    display: EvaluationDisplay = Field(description="Les chiffres affichés, écrits en français")
     buffer_geometry: dict[str, Any] | None = Field(
         description="L'anneau autour de la zone (géométrie GeoJSON, WGS84)"
     )

@@ -14,6 +14,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, text
 
+from observatory.actions import reading as words
 from observatory.actions.records import ActionRecord, category_labels, get_action
 from observatory.analytics import evaluation as stats
 from observatory.analytics.beforeafter import (
@@ -97,6 +98,19 @@ class Evaluation:
     @property
     def measurable(self) -> bool:
         return self.treated.measurable
+
+    @property
+    def displacement(self) -> words.DisplacementReading:
+        """The WDQ as it may be read (observatory/actions/reading.py)."""
+        return words.read_displacement(self.moved, self.treated, self.ring)
+
+    def changes(self) -> dict[str, str]:
+        """Each area's own change, in French (« +4 % », never « −0 % »)."""
+        return {
+            "treated": words.change_text(self.before.treated, self.after.treated),
+            "buffer": words.change_text(self.before.ring, self.after.ring),
+            "control": words.change_text(self.before.control, self.after.control),
+        }
 
     def warnings(self) -> list[dict[str, str]]:
         out = []
@@ -188,6 +202,10 @@ class Evaluation:
             return "toutes catégories"
         return ", ".join(self.category_labels.get(c, c).lower() for c in codes)
 
+    def verdict(self) -> str:
+        """« En bref » : the evaluation in one sentence (observatory/actions/reading.py)."""
+        return words.verdict(self.treated, self.displacement, self.buffer_m)
+
     def reading(self) -> list[str]:
         """The plain-French reading, a sentence or two per point."""
         ring = stats.effect_reading(self.ring, "l'anneau")
@@ -197,7 +215,7 @@ class Evaluation:
             "de la zone traitée.",
             stats.effect_reading(self.treated),
             f"Anneau autour de la zone : {ring[0].lower()}{ring[1:]}",
-            stats.displacement_reading(self.moved, self.treated, self.ring),
+            self.displacement.sentence,
             self.regression_text(),
         ]
 
@@ -233,7 +251,7 @@ class Evaluation:
             },
             "relative_effect": self.treated.as_dict(),
             "buffer_effect": self.ring.as_dict(),
-            "displacement": self.moved.as_dict(),
+            "displacement": self.displacement.as_dict(self.moved),
             "regression_to_mean": {
                 **self.regression.as_dict(),
                 "recent_from": first,
@@ -243,6 +261,9 @@ class Evaluation:
             "direction": stats.direction_text(),
             "warnings": self.warnings(),
             "reading": self.reading(),
+            "display": words.display(
+                self.treated, self.ring, self.displacement, self.changes(), self.buffer_m
+            ),
             "buffer_geometry": self.ring_geometry,
             "data_version": self.data_version,
             "rules": {

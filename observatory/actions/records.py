@@ -99,6 +99,15 @@ class ActionRecord:
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
+    @property
+    def heading(self) -> str:
+        """« Title (FA-2.3) »; « Title — fiche FA-2.3 (exemple) » when the reference holds
+        parentheses of its own (never parentheses inside parentheses)."""
+        ref = self.reference
+        if not ref:
+            return self.title
+        return f"{self.title} — fiche {ref}" if "(" in ref else f"{self.title} ({ref})"
+
     def properties(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
         """The action as plain JSON values (the GeoJSON feature's properties)."""
         labels = labels or {}

@@ -22,7 +22,8 @@ Weighted Displacement Quotient (Bowers & Johnson 2003):
 
     success measure  S = Ta/Ca − Tb/Cb          (< 0: the treated area improved)
     buffer measure   D = Ba/Ca − Bb/Cb          (> 0: possible displacement, < 0: diffusion)
-    WDQ = D / S, read only when S < 0:
+    WDQ = D / S, read only when the treated area fell significantly (observatory/actions/
+    reading.py: otherwise S is noise around zero):
         WDQ > 1        diffusion of benefits greater than the direct effect
         0 < WDQ ≤ 1    diffusion of benefits
         WDQ = 0        neither displacement nor diffusion
@@ -261,32 +262,6 @@ def effect_reading(effect: RelativeEffect, area: str = "la zone traitée") -> st
         f"Pas d'effet distinguable du hasard dans {area} : évolution relative de {change} par "
         f"rapport à la zone témoin ({interval}, {fr_p(effect.p)}) ; {counts}."
     )
-
-
-def displacement_reading(moved: Displacement, treated: RelativeEffect, ring: RelativeEffect) -> str:
-    """The WDQ's reading, said to be indicative when the counts cannot carry it."""
-    text = WDQ_READINGS[moved.interpretation]
-    if moved.wdq is not None:
-        text = f"WDQ = {fr(moved.wdq, 2)}. {text}"
-    if moved.total_net_effect is not None and moved.interpretation != "no_control":
-        tne = round(moved.total_net_effect)
-        if tne > 0:
-            text += (
-                f" Effet net total : environ {plural(tne, 'fait')} en moins dans la zone et "
-                "l'anneau, par rapport à la tendance de la zone témoin."
-            )
-        elif tne < 0:
-            text += (
-                f" Effet net total : environ {plural(-tne, 'fait')} en plus dans la zone et "
-                "l'anneau, par rapport à la tendance de la zone témoin."
-            )
-    if moved.wdq is not None and not (treated.measurable and ring.measurable):
-        text += " Indicatif seulement : les effectifs sont trop petits pour s'y fier."
-    elif moved.wdq is not None and not ring.significant:
-        text += (
-            f" L'évolution de l'anneau elle-même ne se distingue pas du hasard ({fr_p(ring.p)})."
-        )
-    return text
 
 
 def direction_text() -> str:

@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 from sqlalchemy import Engine
 
 from observatory.actions import evaluate_action, list_actions
+from observatory.actions import reading as words
 from observatory.actions.evaluate import AreaLimits
-from observatory.analytics.evaluation import RelativeEffect, fr_p
+from observatory.analytics.evaluation import RelativeEffect
 from observatory.errors import InvalidInput, NotAllowed
-from observatory.french import fr, fr_percent
+from observatory.french import fr
 from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import ActionPage
 from observatory.reports.request import PackRequest
@@ -101,7 +102,7 @@ def counts_rows(page: ActionPage) -> tuple[list[str], list[list[str]]]:
     ):
         before, after = getattr(e.before, name), getattr(e.after, name)
         secret = name in page.hidden
-        change = fr_percent(100 * (after - before) / before, 0) if before and not secret else DASH
+        change = DASH if secret else words.change_text(before, after)
         expected = DASH
         if growth is not None and name != "control" and not secret:
             expected = fr(before * growth)
@@ -126,23 +127,17 @@ def statistics_rows(page: ActionPage) -> list[list[str]]:
         return [["Statistiques", "non publiées : effectifs sous le seuil du secret statistique"]]
 
     def effect(label: str, r: RelativeEffect) -> list[str]:
-        verdict = "non mesurable" if not r.measurable else fr_p(r.p)
         return [
             label,
-            f"{fr_percent(100 * r.relative_change, 0)} (IC 95{NBSP}% "
-            f"{fr_percent(100 * r.relative_change_low, 0)} à "
-            f"{fr_percent(100 * r.relative_change_high, 0)}) ; RES = {fr(r.odds_ratio, 2)} ; "
-            f"{verdict}",
+            f"{words.effect_value(r)} ; RES = {fr(r.odds_ratio, 2)} ; {words.effect_verdict(r)}",
         ]
 
-    moved = e.moved
-    wdq = DASH if moved.wdq is None else fr(moved.wdq, 2)
-    tne = DASH if moved.total_net_effect is None else fr(moved.total_net_effect)
+    moved = e.displacement
     return [
         effect("Zone traitée / témoin", e.treated),
         effect("Anneau / témoin", e.ring),
-        ["Quotient de déplacement (WDQ)", wdq],
-        ["Effet net total (faits évités)", tne],
+        ["Quotient de déplacement (WDQ)", moved.wdq_text],
+        ["Effet net total", moved.net_effect_text],
     ]
 
 
@@ -153,7 +148,7 @@ def reading(page: ActionPage) -> list[str]:
     e = page.evaluation
     if page.hidden:
         return [e.reading()[0], e.reading()[1], "Lecture non publiée (secret statistique)."]
-    paragraphs = e.reading()
+    paragraphs = [e.verdict(), *e.reading()]
     paragraphs += [w["message"] for w in e.warnings() if w["code"] != "regression_to_mean"]
     return paragraphs
 
@@ -161,8 +156,9 @@ def reading(page: ActionPage) -> list[str]:
 NOTE = (
     "* Attendu : le compte d'avant multiplié par l'évolution de la zone témoin, ce qu'on "
     "aurait vu si la zone avait suivi la tendance générale. RES (rapport des cotes de "
-    "Farrington et Welsh) : au-dessus de 1, baisse relative dans la zone ; WDQ (Bowers et "
-    "Johnson) : positif, diffusion des bénéfices ; négatif, déplacement."
+    "Farrington et Welsh) : au-dessus de 1, baisse relative dans la zone. Le quotient de "
+    "déplacement (WDQ) ne se lit qu'après une baisse significative de la zone traitée ; la "
+    "méthode est détaillée en annexe."
 )
 
 
@@ -222,6 +218,8 @@ def html_section(
                 table(Table(header, rows)),
                 table(Table(["Indicateur", "Valeur"], statistics_rows(page), text_columns=2)),
             ]
-        parts += [paragraph(text) for text in reading(page)]
+        said = reading(page)
+        parts.append(paragraph(said[0], "en-bref" if page.evaluation is not None else ""))
+        parts += [paragraph(text) for text in said[1:]]
         parts.append(paragraph(NOTE, "note"))
     return parts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from observatory.figures.change import Change
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.french import fr_percent
+from observatory.reports.messages import HOT, hot_groups
 from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_FR, day_label
 from observatory.reports.style import (
@@ -119,16 +120,41 @@ def hexagon_text(figures: PackFigures) -> str:
 
 
 def hotspot_text(figures: PackFigures) -> str:
+    """The hot-spot page's lead, in plain French (the method is in the annex)."""
     layer = figures.hotspots
     if layer is None:
         return figures.hotspots_note or "Pas de points chauds."
-    return (
-        f"Gi* de Getis–Ord sur les {fr_int(layer.cells.size)} hexagones dont le centre est dans "
-        f"la commune (vides compris), poids binaires sur {layer.k} anneau(x) autour de chaque "
-        "hexagone, lui compris ; p bilatéral de la loi normale ; classes à 90, 95 et 99 % de "
-        "confiance corrigées du taux de fausses découvertes (Benjamini–Hochberg). Choix de la "
-        f"grille : {layer.reason}."
-    )
+    groups = hot_groups(layer)
+    hot = [i for i, code in enumerate(layer.codes) if code in HOT]
+    cold = sum(1 for code in layer.codes if code in ("cold_95", "cold_99"))
+    if groups:
+        shown = [n for n in layer.counts if n is not None]
+        inside = [layer.counts[i] for i in hot]
+        known = [n for n in inside if n is not None]
+        share = (
+            fr_share(sum(known) / sum(shown))
+            if shown and sum(shown) and len(known) == len(inside)
+            else "une part masquée"
+        )
+        zones = f"{len(groups)} zone{'s' if len(groups) > 1 else ''} chaude"
+        zones += "s" if len(groups) > 1 else ""
+        text = (
+            f"Les faits se concentrent nettement : {zones} au seuil de 95{NBSP}% "
+            f"({fr_int(len(hot))} hexagones), qui regroupe{'nt' if len(groups) > 1 else ''} "
+            f"{share} des faits de la commune sur {fr_share(len(hot) / layer.cells.size)} de "
+            "sa surface."
+        )
+    else:
+        text = (
+            f"Pas de concentration nette : aucun hexagone n'est chaud au seuil de 95{NBSP}% ; "
+            "aucun regroupement de faits ne se distingue du hasard."
+        )
+    if cold:
+        text += (
+            f" {fr_int(cold)} hexagones sont des zones froides (nettement moins de faits que "
+            "leurs voisins ne le laisseraient attendre)."
+        )
+    return text + " La méthode (Gi* de Getis–Ord, choix de la grille) est en annexe."
 
 
 def hotspot_table(figures: PackFigures) -> Table:

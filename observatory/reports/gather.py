@@ -38,6 +38,7 @@ from observatory.privacy.policy import (
     Rules,
 )
 from observatory.reports.actionpages import gather_actions
+from observatory.reports.messages import busiest_street
 from observatory.reports.model import (
     Area,
     Etat4001Row,
@@ -93,7 +94,7 @@ def gather(
     totals = summary(snapshot, f, family_of, secrecy)
     trend = year_on_year(snapshot, f, secrecy)
     first, last = totals.first_day, totals.last_day
-    return PackFigures(
+    figures = PackFigures(
         request=request,
         produced_at=(now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone)),
         timezone=timezone,
@@ -119,6 +120,10 @@ def gather(
         if request.partner
         else gather_actions(engine, snapshot, request, None, _limits(secrecy, family_of)),
     )
+    if secrecy.kind != "full":  # an analyst's maps leave categories out; a partner's, every fact
+        return figures
+    with engine.connect() as conn:
+        return replace(figures, hot_street=busiest_street(conn, figures))
 
 
 def _limits(secrecy: Disclosure, family_of: dict[str, str]) -> AreaLimits | None:

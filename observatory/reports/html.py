@@ -19,7 +19,7 @@ from jinja2 import Template
 from matplotlib.colors import Normalize, to_hex
 
 from observatory.geojson import cell_feature, collection
-from observatory.reports import actionpages, content, tables
+from observatory.reports import actionpages, content, messages, methods, tables
 from observatory.reports.charts import HEAT, trend_chart
 from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import attribution
@@ -64,6 +64,7 @@ table.matrice td { padding: 2px 3px; font-size: 0.78em; text-align: right; min-w
              border: 1px solid #999; vertical-align: -1px; }
 .legende b { display: block; margin-top: 3px; }
 img.graphique { max-width: 100%; }
+.messages p { font-size: 1.1em; margin: 0.4em 0; } .en-bref { font-weight: 600; }
 @media print { h2 { page-break-before: always; } .carte { height: 500px; } }
 """
 
@@ -304,7 +305,12 @@ def _p(text: str, css_class: str = "") -> str:
 
 def _intro(figures: PackFigures) -> str:
     c = figures.commune
-    sections = [*content.SECTIONS, *([actionpages.SECTION] if figures.actions else [])]
+    sections = [
+        ("messages", messages.TITLE),
+        *content.SECTIONS,
+        *([actionpages.SECTION] if figures.actions else []),
+        (methods.KEY, f"Annexe : {methods.TITLE}"),
+    ]
     toc = "".join(f'<li><a href="#{key}">{escape(title)}</a></li>' for key, title in sections)
     return (
         f"<header><p class=sous-titre>{escape(content.OBSERVATORY)}</p>"
@@ -318,6 +324,7 @@ def _intro(figures: PackFigures) -> str:
         + _p(content.summary_text(figures))
         + _table(content.families_table(figures))
         + f"<nav><b>Sommaire</b><ol>{toc}</ol></nav></header>"
+        + _messages(figures)
         + f'<h2 id="hexagones">{escape(SECTION_TITLE["hexagones"])}</h2>'
         + _p(content.hexagon_text(figures))
         + _p(
@@ -330,12 +337,23 @@ def _intro(figures: PackFigures) -> str:
     )
 
 
+def _messages(figures: PackFigures) -> str:
+    """The key messages for the mayor, first after the contents."""
+    parts = [f'<section id="messages" class="messages"><h2>{escape(messages.TITLE)}</h2>']
+    for heading, sentences in messages.key_messages(figures):
+        parts.append(f"<h3>{escape(heading)}</h3>")
+        parts += [_p(text) for text in sentences]
+    return "".join(parts) + "</section>"
+
+
 def _sections(figures: PackFigures) -> str:
+    method_texts = methods.method_paragraphs(figures)
     trend_png = base64.b64encode(trend_chart(figures)).decode("ascii")
     parts = [
         "</div>",
         f'<h2 id="points-chauds">{escape(SECTION_TITLE["points-chauds"])}</h2>',
         _p(content.hotspot_text(figures)),
+        *[_p(t) for t in [messages.hotspot_detail(figures)] if t],
         _p(f"Sur la carte : couche « {LAYER_HOTSPOTS} » (hexagones significatifs).", "note"),
         _table(content.hotspot_table(figures)),
         f'<h2 id="creneaux">{escape(SECTION_TITLE["creneaux"])}</h2>',
@@ -360,6 +378,8 @@ def _sections(figures: PackFigures) -> str:
         _p(content.etat4001_text(figures)),
         _table(content.etat4001_table(figures)),
         *actionpages.html_section(figures.actions, _table, _p),
+        f'<h2 id="{methods.KEY}">Annexe : {escape(methods.TITLE)}</h2>',
+        *(f"<h3>{escape(head)}</h3>{_p(text, 'note')}" for head, text in method_texts),
         f"<footer>{_p(content.RESTRICTED, 'restreint')}</footer>",
     ]
     return "".join(parts)

@@ -100,12 +100,7 @@ class ActionPage:
 
     @property
     def heading(self) -> str:
-        ref = self.action.reference
-        if not ref:
-            return self.action.title
-        # A reference with its own parentheses (« FA-2.3 (exemple) ») is not put in more.
-        title = self.action.title
-        return f"{title} — fiche {ref}" if "(" in ref else f"{title} ({ref})"
+        return self.action.heading
 
 
 @dataclass(frozen=True)
@@ -130,6 +125,7 @@ class PackFigures:
     territories: CommuneTerritories
     etat4001: Etat4001Table
     actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
+    hot_street: str | None = None  # the street at the main hot spot's heart (not for partners)
 
     @property
     def partner(self) -> bool:

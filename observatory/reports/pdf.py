@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from observatory.reports import actionpages, content, tables
+from observatory.reports import actionpages, content, messages, methods, tables
 from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
 from observatory.reports.content import SECTION_TITLE
@@ -65,6 +65,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "small": ParagraphStyle("petit", parent=body, fontSize=7.5, leading=10),
+        "lead": ParagraphStyle("message", parent=body, fontSize=11, leading=15, spaceAfter=8),
+        "reading": ParagraphStyle("lecture", parent=body, fontSize=8.5, leading=11, spaceAfter=4),
         "h1": ParagraphStyle(
             "titre", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceAfter=8
         ),
@@ -194,7 +196,52 @@ def _footer(figures: PackFigures) -> type[Canvas]:
     return Numbered
 
 
-def _cover(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+def contents(figures: PackFigures) -> list[tuple[str, str]]:
+    """(key, title) of each part the contents list, in order."""
+    return [
+        ("messages", messages.TITLE),
+        *content.SECTIONS,
+        *([SECTION] if figures.actions else []),
+        (methods.KEY, f"Annexe : {methods.TITLE}"),
+    ]
+
+
+def _guessed_pages(figures: PackFigures) -> dict[str, int]:
+    """A page per part and per action: the first build checks it, a second one corrects it."""
+    pages, page = {}, 2
+    for key, _title in contents(figures):
+        pages[key] = page
+        page += len(figures.actions) if key == SECTION[0] else 1
+    return pages
+
+
+class _Mark(Flowable):
+    """Where a part starts: nothing drawn, its page noted by the document."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def wrap(self, *_args: Any) -> tuple[float, float]:
+        return 0.0, 0.0
+
+    def draw(self) -> None:
+        pass
+
+
+class _Document(SimpleDocTemplate):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.found: dict[str, int] = {}
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, _Mark):
+            self.found.setdefault(flowable.key, self.page)
+
+
+def _cover(
+    figures: PackFigures, s: dict[str, ParagraphStyle], pages: dict[str, int]
+) -> list[Flowable]:
     c = figures.commune
     story: list[Flowable] = [
         Spacer(1, 2.2 * cm),
@@ -215,46 +262,93 @@ def _cover(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]
         Spacer(1, 0.5 * cm),
         _p("Sommaire", s["h1"]),
     ]
-    for page, (_key, title) in enumerate(content.SECTIONS, start=2):
-        story.append(_p(f"{title} — page {page}", s["body"]))
-    if figures.actions:
-        story.append(_p(f"{SECTION[1]} — page {len(content.SECTIONS) + 2}", s["body"]))
+    story += [_p(f"{title} — page {pages[key]}", s["body"]) for key, title in contents(figures)]
     return story
 
 
-def render_pdf(figures: PackFigures) -> bytes:
-    """The whole PDF pack."""
-    _register_fonts()
-    s = _styles()
-    c = figures.commune
-    story = _cover(figures, s)
+def _messages(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Page 2: the key messages for the mayor."""
+    story: list[Flowable] = [PageBreak(), _p(messages.TITLE, s["h1"]), _Mark("messages")]
+    story.append(_p(f"{figures.commune.name}, {content.period_text(figures)}.", s["body"]))
+    for heading, sentences in messages.key_messages(figures):
+        story.append(_p(heading, s["h2"]))
+        story += [_p(text, s["lead"]) for text in sentences]
+    return story
+
+
+def _annex(figures: PackFigures, s: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [
+        PageBreak(),
+        _p(f"Annexe : {methods.TITLE}", s["h1"]),
+        _Mark(methods.KEY),
+    ]
+    for heading, text in methods.method_paragraphs(figures):
+        story += [_p(heading, s["h2"]), _p(text, s["small"])]
+    return story
+
+
+def _action_pages(
+    figures: PackFigures, s: dict[str, ParagraphStyle], charts: list[bytes | None]
+) -> list[Flowable]:
+    """A page per action: what it is, « en bref », the chart, the tables, the reading."""
+    story: list[Flowable] = []
+    for number, (page, chart) in enumerate(zip(figures.actions, charts, strict=True)):
+        story.append(PageBreak())
+        if number == 0:
+            story += [_p(SECTION[1], s["h1"]), _Mark(SECTION[0])]
+        story += [_p(page.heading, s["h2"]), _p(actionpages.description(page), s["body"])]
+        paragraphs = actionpages.reading(page)
+        if page.evaluation is not None and chart is not None:
+            header, rows = actionpages.counts_rows(page)
+            stats = actionpages.statistics_rows(page)
+            story += [
+                _p(paragraphs[0], s["lead"]),
+                _image(chart, WIDTH * 0.62),
+                _table(tables.Table(header, rows)),
+                Spacer(1, 0.2 * cm),
+                _table(tables.Table(["Indicateur", "Valeur"], stats, text_columns=2), 7.5),
+                Spacer(1, 0.2 * cm),
+            ]
+            paragraphs = paragraphs[1:]
+        story += [_p(text, s["reading"]) for text in paragraphs]
+        story.append(_p(actionpages.NOTE, s["small"]))
+    return story
+
+
+def _story(
+    figures: PackFigures,
+    s: dict[str, ParagraphStyle],
+    pages: dict[str, int],
+    images: dict[str, bytes],
+    charts: list[bytes | None],
+) -> list[Flowable]:
+    story = _cover(figures, s, pages) + _messages(figures, s)
 
     def section(key: str, *flowables: Flowable) -> None:
-        story.append(PageBreak())
-        story.append(_p(SECTION_TITLE[key], s["h1"]))
-        story.extend(flowables)
+        story.extend([PageBreak(), _p(SECTION_TITLE[key], s["h1"]), _Mark(key), *flowables])
 
     section(
         "hexagones",
         _p(content.hexagon_text(figures), s["body"]),
-        _image(hexagon_map(figures), WIDTH),
+        _image(images["hexagons"], WIDTH),
     )
     section(
         "points-chauds",
-        _image(hotspot_map(figures), WIDTH * 0.86),
-        _p(content.hotspot_text(figures), s["small"]),
+        _p(content.hotspot_text(figures), s["body"]),
+        *[_p(t, s["body"]) for t in [messages.hotspot_detail(figures)] if t],
+        _image(images["hotspots"], WIDTH * 0.86),
         _table(content.hotspot_table(figures)),
     )
     section(
         "creneaux",
         _p(content.timeslot_text(figures), s["body"]),
-        _image(timeslot_chart(figures), WIDTH),
+        _image(images["timeslots"], WIDTH),
         Spacer(1, 0.3 * cm),
         _table(content.timeslot_table(figures)),
     )
     section(
         "evolution",
-        _image(trend_chart(figures), WIDTH),
+        _image(images["trend"], WIDTH),
         _p(content.trend_text(figures), s["body"]),
         _table(content.trend_table(figures)),
     )
@@ -272,33 +366,42 @@ def render_pdf(figures: PackFigures) -> bytes:
         _p(content.etat4001_text(figures), s["body"]),
         _table(content.etat4001_table(figures), font_size=7),
     )
-    for number, page in enumerate(figures.actions):
-        story += [PageBreak(), _p(SECTION[1], s["h1"])] if number == 0 else [PageBreak()]
-        story += [_p(page.heading, s["h2"]), _p(actionpages.description(page), s["body"])]
-        if page.evaluation is not None:
-            header, rows = actionpages.counts_rows(page)
-            stats = actionpages.statistics_rows(page)
-            story += [
-                _image(actionpages.action_chart(page), WIDTH * 0.8),
-                _table(tables.Table(header, rows)),
-                Spacer(1, 0.2 * cm),
-                _table(tables.Table(["Indicateur", "Valeur"], stats, text_columns=2), 7.5),
-                Spacer(1, 0.3 * cm),
-            ]
-        story += [_p(text, s["body"]) for text in actionpages.reading(page)]
-        story.append(_p(actionpages.NOTE, s["small"]))
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=f"{content.TITLE} — {c.name} — {figures.request.period_label()}",
-        author=content.OBSERVATORY,
-        subject=content.RESTRICTED,
-        lang="fr-FR",
-    )
-    doc.build(story, canvasmaker=_footer(figures))
+    return story + _action_pages(figures, s, charts) + _annex(figures, s)
+
+
+def render_pdf(figures: PackFigures) -> bytes:
+    """The whole PDF pack; built twice when a part runs over a page, so that the contents give
+    the pages the parts are really on."""
+    _register_fonts()
+    s = _styles()
+    c = figures.commune
+    images = {
+        "hexagons": hexagon_map(figures),
+        "hotspots": hotspot_map(figures),
+        "timeslots": timeslot_chart(figures),
+        "trend": trend_chart(figures),
+    }
+    charts = [
+        None if page.evaluation is None else actionpages.action_chart(page)
+        for page in figures.actions
+    ]
+    pages = _guessed_pages(figures)
+    for _attempt in range(2):
+        out = io.BytesIO()
+        doc = _Document(
+            out,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=MARGIN,
+            title=f"{content.TITLE} — {c.name} — {figures.request.period_label()}",
+            author=content.OBSERVATORY,
+            subject=content.RESTRICTED,
+            lang="fr-FR",
+        )
+        doc.build(_story(figures, s, pages, images, charts), canvasmaker=_footer(figures))
+        if doc.found == pages:
+            break
+        pages = doc.found
     return out.getvalue()

@@ -81,6 +81,10 @@ def test_actions_layer_and_evaluation_panel(
             expected["areas"][key]["before"],
             expected["areas"][key]["after"],
         )
+        # The page shows the server's own words (observatory/actions/reading.py).
+        assert row.locator("td").nth(2).inner_text() == expected["display"]["changes"][key]
+    assert panel.locator("#evaluation-wdq").inner_text() == expected["display"]["wdq"]
+    assert panel.locator("#evaluation-verdict").inner_text() == expected["display"]["verdict"]
     shown = float(page.get_attribute("#evaluation-effet", "data-valeur") or "nan")
     assert shown == pytest.approx(expected["relative_effect"]["relative_change"])
     assert expected["reading"][2] in panel.inner_text()
@@ -110,3 +114,53 @@ def test_partner_has_no_actions_layer(
     sign_in(page, site, "partner")
     assert overlay(page, LAYER).count() == 0
     assert page_errors(page) == []
+
+
+def test_a_null_effect_is_not_shown_as_a_success(open_page: Callable[..., Any], site: Site) -> None:
+    """The demo's « Médiation de nuit, Arnaud-Bernard »: 0 % in the treated area, p = 0,99."""
+    from observatory.cli.imports import DEMO_ACTIONS
+
+    demo = next(a for a in DEMO_ACTIONS if "Arnaud-Bernard" in a.title)
+    created = httpx.post(
+        f"{site.url}/api/v1/actions",
+        json={
+            "title": demo.title,
+            "reference": demo.reference,
+            "kind": demo.kind,
+            "start": demo.start.isoformat(),
+            "place": {"kind": "point", "lon": demo.lon, "lat": demo.lat, "radius": demo.radius},
+            "categories": demo.categories,
+        },
+        headers={"Authorization": f"Bearer {site.tokens['admin']}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    action_id = created.json()["properties"]["id"]
+    try:
+        page = open_page()
+        sign_in(page, site, "police")
+        overlay(page, LAYER).locator("input").check()
+        zone = page.locator(f".leaflet-contours-pane path[data-action='{action_id}']")
+        zone.wait_for()
+        zone.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert "(exemple))" not in popup.inner_text()
+        popup.get_by_role("button", name="Évaluer l'action").click()
+        page.wait_for_selector("#panneau-evaluation[data-etat='pret']")
+        panel = page.locator("#panneau-evaluation")
+        text = panel.inner_text()
+        assert panel.locator("#evaluation-wdq").inner_text() == "non interprétable"
+        assert panel.locator("#evaluation-effet-net").inner_text() == "non interprétable"
+        assert "Déplacement non interprétable : pas d'effet direct mesuré" in text
+        assert "En bref : pas d'effet mesuré" in text
+        assert "faits en moins" not in text and "WDQ =" not in text
+        assert "−0 %" not in text.replace("\u00a0", " ").replace("\u202f", " ")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        panel.screenshot(path=ARTIFACTS / "panneau-evaluation-effet-nul.png")
+        assert page_errors(page) == []
+    finally:
+        from sqlalchemy import text as sql
+
+        with site.engine.begin() as conn:
+            conn.execute(sql("TRUNCATE action RESTART IDENTITY"))

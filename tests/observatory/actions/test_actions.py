@@ -564,15 +564,17 @@ def test_pack_has_a_page_per_action(clean: Loaded, tmp_path: Path) -> None:
     path = tmp_path / "pack.pdf"
     path.write_bytes(pdf.content)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    assert re.search(r"^Pages:\s+11$", info.stdout, re.M)  # the pack's 8 pages, 3 actions
+    # The cover, the key messages, 7 sections, 3 actions, the annex.
+    assert re.search(r"^Pages:\s+13$", info.stdout, re.M)
     texts = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout.split("\f")
-    assert "Évaluation des actions du CLSPD — page 9" in texts[0]
-    assert texts[8].lstrip().startswith("Évaluation des actions du CLSPD")
-    assert "Vidéoprotection place du Capitole (FA-2.3)" in texts[8]
-    assert "Zone traitée" in texts[8] and "Quotient de déplacement (WDQ)" in texts[8]
-    assert "Effet non mesurable avec ces effectifs" in texts[9]
+    assert "Évaluation des actions du CLSPD — page 10" in texts[0]
+    assert "Annexe : Méthodes — page 13" in texts[0]
+    assert texts[9].lstrip().startswith("Évaluation des actions du CLSPD")
+    assert "Vidéoprotection place du Capitole (FA-2.3)" in texts[9]
+    assert "Zone traitée" in texts[9] and "Quotient de déplacement (WDQ)" in texts[9]
+    assert "Effet non mesurable avec ces effectifs" in texts[10]
 
     # Evaluations count facts by day in small areas: the partner release does not hold them.
     partner = pack(clean, who="partner", format="html").text

@@ -164,9 +164,9 @@ def test_pdf_has_the_expected_pages_and_text(
 ) -> None:
     pages = page_texts(pdf_run[1])
 
-    assert len(pages) == 8
+    assert len(pages) == 10  # the cover, the key messages, 7 sections, the annex
     for number, text in enumerate(pages, start=1):
-        assert f"page {number} / 8" in text
+        assert f"page {number} / 10" in text
         assert "diffusion restreinte" in text.lower()
         assert "Toulouse" in text
     cover = pages[0]
@@ -184,19 +184,25 @@ def test_pdf_has_the_expected_pages_and_text(
         assert words in cover
     total = f"{reference.total:,}".replace(",", " ")
     assert f"{total} faits sur la période" in cover
-    for page, title in enumerate(SECTIONS, start=2):
+    assert "Messages clés pour le maire — page 2" in cover
+    assert pages[1].startswith("Messages clés pour le maire")
+    for page, title in enumerate(SECTIONS, start=3):
         assert f"{title} — page {page}" in cover
         assert pages[page - 1].startswith(title)
+    assert "Annexe : Méthodes — page 10" in cover and pages[9].startswith("Annexe : Méthodes")
     assert (
-        f"{len(reference.cells):,}".replace(",", " ") + " hexagones H3 de résolution 9" in pages[1]
+        f"{len(reference.cells):,}".replace(",", " ") + " hexagones H3 de résolution 9" in pages[2]
     )
-    assert "Gi* de Getis–Ord" in pages[2] and "Point chaud, confiance 99 %" in pages[2]
-    assert "nuit 22 h – 6 h" in pages[3]
-    assert "Mann–Kendall" in pages[4] and "décembre 2025" in pages[4]
-    assert all(w in pages[5] for w in ("7 jours", "28 jours", "Depuis le 1er janvier"))
-    assert "Grand Mirail (QN03107M)" in pages[6] and "Reste de la commune (hors QPV)" in pages[6]
-    assert "CSP TOULOUSE (PN, 31)" in pages[7] and "dernière année connue, 2024" in pages[7]
-    assert "Atteintes aux biens" in pages[7]
+    hot = pages[3]
+    assert "Les faits se concentrent nettement" in hot
+    assert "Point chaud, confiance 99 %" in hot and "Moran" not in hot
+    assert "I de Moran global" in pages[9] and "Gi* de Getis–Ord" in pages[9]
+    assert "nuit 22 h – 6 h" in pages[4]
+    assert "Mann–Kendall" in pages[5] and "décembre 2025" in pages[5]
+    assert all(w in pages[6] for w in ("7 jours", "28 jours", "Depuis le 1er janvier"))
+    assert "Grand Mirail (QN03107M)" in pages[7] and "Reste de la commune (hors QPV)" in pages[7]
+    assert "CSP TOULOUSE (PN, 31)" in pages[8] and "dernière année connue, 2024" in pages[8]
+    assert "Atteintes aux biens" in pages[8]
     assert not re.search(r"<\s?5", " ".join(pages))  # the full pack hides nothing
 
 
@@ -310,7 +316,7 @@ def test_partner_pack_hides_small_counts(api: Api, reference: Reference) -> None
     full = page_texts_of(api.get("analyst", format="pdf", **PERIOD).content)
     partner = page_texts_of(api.get("partner", format="pdf", **PERIOD).content)
     assert "Version partenaires" in partner[0] and "Version complète" in full[0]
-    assert not re.search(r"<\s?5", full[5])
+    assert not re.search(r"<\s?5", full[6])
 
 
 def page_texts_of(pdf: bytes) -> list[str]:

@@ -1,16 +1,14 @@
 // L'évaluation avant/après d'une action : chiffres, graphique (Chart.js) et lecture en français.
+// Les évolutions, le WDQ et la lecture sont écrits par le serveur (observatory/actions/reading.py) :
+// la page les affiche sans les recalculer.
 
 import { api } from "../api.js";
 import { EVENEMENT_EVALUATION, EVENEMENT_EVALUER } from "../couches/actions.js";
-import { erreur, h, jour, nombre, remplir, signe } from "../dom.js";
+import { erreur, h, jour, nombre, remplir } from "../dom.js";
 
 const MOIS = [3, 6, 12, 24];
 const ANNEAUX = [100, 200, 300, 500];
 const COULEURS = { avant: "#9e9e9e", apres: "#123c69", attendu: "#f4a261" };
-
-function pourcentSigne(v) {
-  return v === null || v === undefined ? "—" : `${signe(v * 100, 0)} %`;
-}
 
 export class EvaluationAction {
   constructor(section) {
@@ -82,13 +80,13 @@ export class EvaluationAction {
         h("th", { scope: "row" }, { treated: "Zone traitée", buffer: `Anneau de ${nombre(e.parameters.buffer_m)} m`, control: "Zone témoin" }[nom]),
         h("td", { class: "avant" }, nombre(z.before)),
         h("td", { class: "apres" }, nombre(z.after)),
-        h("td", {}, pourcentSigne(z.change)),
+        h("td", {}, e.display.changes[nom]),
         h("td", {}, temoin ? "—" : nombre(attendu(z))),
         h("td", {}, nombre(z.area_m2 / 10000, 1)),
       );
     const p = e.periods;
     const effet = e.relative_effect;
-    const anneau = e.buffer_effect;
+    const d = e.display;
     const alertes = e.warnings.filter((w) => w.code !== "regression_to_mean" || e.regression_to_mean.warning);
     this.canevas = h("canvas", { role: "img", "aria-label": "Faits avant, après et attendus dans la zone traitée et l'anneau" });
     remplir(
@@ -100,6 +98,7 @@ export class EvaluationAction {
         p.seasonal ? " (mêmes jours de l'année)." : " (saisonnalité non respectée).",
         ` Zone témoin : ${e.parameters.control.label}.`,
       ),
+      h("p", { class: "verdict-evaluation", id: "evaluation-verdict" }, h("strong", {}, d.verdict)),
       alertes.length ? h("ul", { class: "alertes-evaluation" }, alertes.map((w) => h("li", { dataset: { code: w.code } }, w.message))) : null,
       h(
         "div",
@@ -119,13 +118,15 @@ export class EvaluationAction {
             "dl",
             { class: "chiffres-evaluation" },
             h("dt", {}, "Évolution relative (zone traitée / témoin)"),
-            h("dd", { id: "evaluation-effet", dataset: { valeur: String(effet.relative_change) } }, `${pourcentSigne(effet.relative_change)} (IC 95 % ${pourcentSigne(effet.relative_change_low)} à ${pourcentSigne(effet.relative_change_high)})`),
+            h("dd", { id: "evaluation-effet", dataset: { valeur: String(effet.relative_change) } }, d.treated_effect),
             h("dt", {}, "Rapport des cotes (RES), p"),
-            h("dd", {}, `${nombre(effet.odds_ratio, 2)} ; ${effet.measurable ? `p = ${nombre(effet.p, 2)}` : "non mesurable"}`),
+            h("dd", {}, d.treated_verdict),
             h("dt", {}, "Anneau / témoin"),
-            h("dd", {}, `${pourcentSigne(anneau.relative_change)} (IC 95 % ${pourcentSigne(anneau.relative_change_low)} à ${pourcentSigne(anneau.relative_change_high)})`),
+            h("dd", {}, `${d.buffer_effect} ; ${d.buffer_verdict}`),
             h("dt", {}, "Quotient de déplacement (WDQ)"),
-            h("dd", {}, e.displacement.wdq === null ? "—" : nombre(e.displacement.wdq, 2)),
+            h("dd", { id: "evaluation-wdq" }, d.wdq),
+            h("dt", {}, "Effet net total"),
+            h("dd", { id: "evaluation-effet-net" }, d.net_effect),
           ),
         ),
       ),
