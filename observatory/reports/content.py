@@ -115,7 +115,7 @@ def hexagon_text(figures: PackFigures) -> str:
     hidden = len(layer.counts) - len(shown)
     if hidden:
         text += f" {fr_int(hidden)} hexagones ont moins de {figures.threshold} faits : masqués."
-    return text + " Classes par quantiles successifs, comme la carte de l'observatoire."
+    return text + " Classes par seuils naturels (Jenks), comme la carte de l'observatoire."
 
 
 def hotspot_text(figures: PackFigures) -> str:

@@ -90,7 +90,7 @@ export class Hexagones extends Couche {
     super("hexagones", "Faits par hexagone");
     this.seuil = null; // sous lui, « < seuil » (partenaires)
     this.classes = [];
-    this.methode = "quantiles";
+    this.methode = "jenks";
     this.mode = "geojson"; // ou « tuiles »
     this.donnees = null; // le GeoJSON (mode geojson)
     this.resume = null; // le TileJSON à la résolution des tuiles (mode tuiles)
