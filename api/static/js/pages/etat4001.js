@@ -148,7 +148,8 @@ export class PageEtat4001 {
         maintainAspectRatio: false,
         locale: "fr-FR",
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
-        scales: { y: { beginAtZero: true } },
+        // Des comptes (faits, victimes, véhicules) : un axe entier, jamais « 17,5 ».
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
   }
