@@ -68,7 +68,7 @@ def natural_breaks(values: Sequence[int], wanted: int = 5) -> list[int]:
         from mapclassify import FisherJenks
 
         bins = FisherJenks(np.asarray(values, dtype=float), k=wanted).bins
-    return [int(round(b)) for b in bins]
+    return [round(float(b)) for b in bins]
 
 
 def count_classes(values: Sequence[int | None], wanted: int = 5) -> list[CountClass]:

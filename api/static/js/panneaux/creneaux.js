@@ -115,7 +115,7 @@ export function noteTotal(d) {
   const total = Math.abs(d.total - Math.round(d.total)) < 1e-6 ? nombre(Math.round(d.total)) : nombre(d.total, 1);
   const faits = `${total} fait${Math.round(d.total) > 1 ? "s" : ""}`;
   const fractionnaires = cases.some((v) => Math.abs(v - Math.round(v)) > 1e-6);
-  if (!fractionnaires) return h("p", { class: "note", id: "creneaux-total" }, `Total de la matrice : ${faits}.`);
+  if (!fractionnaires || d.privacy) return h("p", { class: "note", id: "creneaux-total" }, `Total de la matrice : ${faits}.`);
   const arrondie = cases.reduce((somme, v) => somme + Math.round(v), 0);
   return h(
     "p",
