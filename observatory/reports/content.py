@@ -261,7 +261,8 @@ def territory_table(figures: PackFigures) -> Table:
                 if figures.threshold
                 else count_text(row.count, None),
                 fr_share(row.share),
-                fr_int(row.population),
+                fr_int(row.population)
+                + (f" (population {row.population_from})" if row.population_from else ""),
                 fr_number(row.rate_per_1000, 1),
             ]
         )
@@ -277,8 +278,9 @@ def territory_text(figures: PackFigures) -> str:
         f"Quartiers prioritaires de la géographie {figures.request.generation} : tous les faits "
         "de chaque QPV, même quand il déborde sur une commune voisine ; le reste de la commune "
         "est hors de tout QPV. Taux pour 1 000 habitants là où la population est connue (les "
-        "fichiers des QPV 2024 n'en donnent pas ; la population hors QPV n'est donnée que si "
-        "celle de chaque QPV l'est)."
+        "fichiers des QPV 2024 n'en donnent pas : un QPV 2024 reprend alors celle du QPV 2015 "
+        "de même nom, marquée « population 2015 », périmètre peut-être changé ; la population "
+        "hors QPV n'est donnée que si celle de chaque QPV l'est)."
         + (
             f" Secret statistique : un territoire de moins de {figures.threshold} faits est "
             "masqué. Les comptes de cette version sont ceux de la diffusion partenaires, "

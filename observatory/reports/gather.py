@@ -27,6 +27,7 @@ from observatory.etat4001.services import list_services
 from observatory.figures.change import change
 from observatory.figures.compstat import CompStat, compstat
 from observatory.figures.summary import summary
+from observatory.figures.qpvpopulation import borrow_populations
 from observatory.figures.territories import territories
 from observatory.figures.timeslots import timeslots
 from observatory.figures.trends import year_on_year
@@ -152,7 +153,7 @@ def _areas(conn: Connection, request: PackRequest) -> tuple[Area, list[Area]]:
             text(QPVS), {"generation": request.generation, "code": request.commune}
         )
     ]
-    return commune, qpvs
+    return commune, borrow_populations(conn, qpvs, request.generation)
 
 
 def _hotspots(
