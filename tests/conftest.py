@@ -70,6 +70,7 @@ SLOW_MODULES = frozenset(
         "observatory/cli/test_incidents_folder_cli.py",
         "observatory/cli/test_mappings_cli.py",
         "observatory/privacy/test_partner_release.py",
+        "observatory/reports/test_natural_breaks.py",
         "observatory/reports/test_reports.py",
         "observatory/test_faults.py",
         "observatory/test_purge.py",

@@ -26,8 +26,8 @@ from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
 from observatory.figures.change import change
 from observatory.figures.compstat import CompStat, compstat
-from observatory.figures.summary import summary
 from observatory.figures.qpvpopulation import borrow_populations
+from observatory.figures.summary import summary
 from observatory.figures.territories import territories
 from observatory.figures.timeslots import timeslots
 from observatory.figures.trends import year_on_year

@@ -7,21 +7,20 @@ Expected figures come from the facts written here and from the INSEE sample file
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from ingest.incidents import import_incidents
 from observatory.figures.qpvpopulation import name_key
-from tests.api.test_layers_and_stats import (  # noqa: F401 (fixtures)
-    CAPITOLE,
-    Facts,
-    fact,
-    load,
-    qpv_point,
-    reader,
-)
+from observatory.settings import Settings
+from tests.api.test_layers_and_stats import CAPITOLE, HEADER, Facts, fact, qpv_point
+from tests.conftest import auth
 from tests.samples import SAMPLES
 
 # The 2024 QPV of the sample whose name is a 2015 QPV's of Toulouse, as read in both files
@@ -35,6 +34,26 @@ SAME_NAME_2015 = {
     "QN03113M": "QP031014",  # Soupetard
     "QN03115I": "QP031019",  # La Gloire
 }
+
+
+@pytest.fixture
+def load(boundaries: Engine, settings: Settings, tmp_path: Path) -> Callable[[Facts], int]:
+    """Import facts from a CSV file of their own, the boundaries loaded: none may be rejected."""
+    paths = (tmp_path / f"faits-{n}.csv" for n in itertools.count())
+
+    def load(rows: Facts) -> int:
+        path = next(paths)
+        path.write_text("\n".join([HEADER, *(";".join(r) for r in rows)]) + "\n", encoding="utf-8")
+        summary = import_incidents(boundaries, path, settings=settings, source="pm")
+        assert summary.rows_rejected == 0, summary
+        return summary.rows_imported
+
+    return load
+
+
+@pytest.fixture
+def reader(make_token: Callable[[str], str]) -> dict[str, str]:
+    return auth(make_token("analyst"))
 
 
 def insee_populations() -> dict[str, int]:
@@ -96,9 +115,7 @@ def test_a_2024_qpv_without_population_borrows_the_2015_one_of_the_same_name(
             assert row["rate_per_1000"] is None
     pradettes = rows["QN03106I"]
     assert pradettes["count"] == 9
-    assert pradettes["rate_per_1000"] == pytest.approx(
-        1000 * 9 / populations["QP031006"], abs=0.01
-    )
+    assert pradettes["rate_per_1000"] == pytest.approx(1000 * 9 / populations["QP031006"], abs=0.01)
     # Five 2024 QPV still have no population: the rest of the commune has none either.
     assert toulouse["outside_qpv"]["population"] is None
     assert toulouse["whole"]["population_from"] is None
