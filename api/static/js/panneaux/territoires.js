@@ -44,10 +44,10 @@ export class Territoires {
   }
 }
 
-// Pourquoi une population manque, selon la ligne.
+// Pourquoi une population manque, selon la ligne (le détail est sous le tableau).
 const SANS_POPULATION = {
   qpv: "population non chargée",
-  reste: "population non calculable : celle d'un QPV manque ou un QPV déborde sur une autre commune",
+  reste: "non calculable (voir sous le tableau)",
   commune: "population non chargée",
 };
 
@@ -62,7 +62,7 @@ function ligne(nom, t, seuil, classe, genre) {
     t.population === null
       ? h("td", { class: "population-absente" }, h("span", { class: "note" }, SANS_POPULATION[genre]))
       : h("td", {}, nombre(t.population), empruntee ? h("span", { class: "note population-empruntee" }, ` (population ${t.population_from})`) : null),
-    h("td", {}, t.rate_per_1000 !== null ? nombre(t.rate_per_1000, 1) : t.population === null ? "— (sans population)" : "—"),
+    h("td", {}, nombre(t.rate_per_1000, 1)),
   );
 }
 
@@ -79,6 +79,15 @@ function notesPopulation(c, generation) {
         "p",
         { class: "note", id: "territoires-population-empruntee" },
         `« population ${de} » : ce QPV ${generation} n'a pas de population chargée ; le tableau reprend celle du QPV ${de} de même code ou de même nom, dont le périmètre a pu changer : taux approché.`,
+      ),
+    );
+  }
+  if (c.outside_qpv.population === null && c.whole.population !== null) {
+    notes.push(
+      h(
+        "p",
+        { class: "note", id: "territoires-population-reste" },
+        "Population hors QPV non calculable : elle vaut celle de la commune moins celle de ses QPV, et il y faut la population de chaque QPV, chacun entièrement dans la commune.",
       ),
     );
   }
