@@ -142,7 +142,7 @@ def territories(
                     disclosure.tells_categories(rest),
                     disclosure,
                     # The commune less borrowed QPV populations: borrowed too.
-                    min((q.population_from for q in own if q.population_from), default=None),
+                    _borrowed_from(own) if rest_population(commune, own) is not None else None,
                 ),
                 [
                     _row(
@@ -169,6 +169,11 @@ def rest_population(commune: Place, qpvs: Sequence[Place]) -> int | None:
     if commune.population is None or len(known) != len(qpvs):
         return None
     return commune.population - sum(known)
+
+
+def _borrowed_from(qpvs: Sequence[Place]) -> int | None:
+    """The generation some of the QPV borrow their population from, if any does."""
+    return min((q.population_from for q in qpvs if q.population_from), default=None)
 
 
 def _row(

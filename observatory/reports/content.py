@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from observatory.figures.change import Change
+from observatory.figures.territories import TerritoryRow
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.french import fr_percent
 from observatory.reports.model import PackFigures
@@ -261,8 +262,7 @@ def territory_table(figures: PackFigures) -> Table:
                 if figures.threshold
                 else count_text(row.count, None),
                 fr_share(row.share),
-                fr_int(row.population)
-                + (f" (population {row.population_from})" if row.population_from else ""),
+                _population_text(row, row is places.outside_qpv),
                 fr_number(row.rate_per_1000, 1),
             ]
         )
@@ -273,6 +273,14 @@ def territory_table(figures: PackFigures) -> Table:
     )
 
 
+def _population_text(row: TerritoryRow, rest: bool) -> str:
+    """The population, marked when borrowed from another QPV generation; why it is missing."""
+    if row.population is None:
+        return "non calculable" if rest else "non chargée"
+    borrowed = f" (population {row.population_from})" if row.population_from else ""
+    return fr_int(row.population) + borrowed
+
+
 def territory_text(figures: PackFigures) -> str:
     return (
         f"Quartiers prioritaires de la géographie {figures.request.generation} : tous les faits "
@@ -280,7 +288,9 @@ def territory_text(figures: PackFigures) -> str:
         "est hors de tout QPV. Taux pour 1 000 habitants là où la population est connue (les "
         "fichiers des QPV 2024 n'en donnent pas : un QPV 2024 reprend alors celle du QPV 2015 "
         "de même nom, marquée « population 2015 », périmètre peut-être changé ; la population "
-        "hors QPV n'est donnée que si celle de chaque QPV l'est)."
+        "hors QPV n'est donnée que si celle de chaque QPV l'est). Une population « non "
+        "chargée » se charge par « observatory import qpv CONTOURS.geojson --generation "
+        f"{figures.request.generation} --population INSEE.csv »."
         + (
             f" Secret statistique : un territoire de moins de {figures.threshold} faits est "
             "masqué. Les comptes de cette version sont ceux de la diffusion partenaires, "
