@@ -67,7 +67,7 @@ export class Creneaux {
             {
               class: rang >= 5 ? "fonce" : "clair",
               style: v === null ? "background:#d9d9d9" : v === 0 ? "background:#fbfbf8" : `background:${COULEURS[rang]}`,
-              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `< ${seuil} faits (valeur non publiée)` : `${nombre(v, 1)} faits`}`,
+              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `< ${seuil} faits (valeur non publiée)` : `${nombre(v, 1)} fait${v >= 2 ? "s" : ""}`}`,
             },
             texte,
           );
