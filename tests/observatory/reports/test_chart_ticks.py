@@ -11,4 +11,3 @@ def test_ticks_have_a_decimal_comma_and_grouped_thousands() -> None:
     assert FRENCH_TICKS(1200.0, 0) == f"1{NBSP}200"
     assert FRENCH_TICKS(0.0, 0) == "0"
     assert FRENCH_TICKS(-0.0, 0) == "0"
-
