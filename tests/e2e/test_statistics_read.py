@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +21,10 @@ from tests.e2e.conftest import Site, page_errors, sign_in
 pytestmark = pytest.mark.e2e
 
 PERIOD = {"from": "2025-03-10", "to": "2025-06-20"}
+MONTHS_SHORT = [
+    *("janv.", "févr.", "mars", "avr.", "mai", "juin"),
+    *("juil.", "août", "sept.", "oct.", "nov.", "déc."),
+]
 MONTHS = ["mars 2025", "avr. 2025", "mai 2025", "juin 2025"]
 # « −0 », « -0 % », « −0,0 » standing alone (not a date, not −0,5).
 MINUS_ZERO = re.compile(r"(?<![\d,])[−-]0(?:,0+)?(?![\d,])")
@@ -117,4 +122,54 @@ def test_the_etat4001_chart_counts_on_an_integer_axis(
     assert_integer_ticks(page.eval_on_selector("#page-etat4001 canvas", TICKS))
     text = page.inner_text("#page-etat4001")
     assert not MINUS_ZERO.findall(text), MINUS_ZERO.findall(text)
+    assert page_errors(page) == []
+
+
+def test_the_trend_follows_the_period_chosen_in_the_page(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    # The rarest category of the period: a few facts a month, where Chart.js alone would put
+    # ticks at 0,5.
+    summary = api(site, "/stats/summary", **PERIOD)
+    rare = min((c for c in summary["categories"] if c["count"]), key=lambda c: c["count"])
+    assert rare["count"] < 40  # the test's own premise: small monthly counts
+    page = open_page(1440, 900)
+    sign_in(
+        page,
+        site,
+        "analyst",
+        f"/?periode=perso&from={PERIOD['from']}&to={PERIOD['to']}&categories={rare['code']}",
+    )
+    wait_for_panels(page)
+    assert_integer_ticks(page.eval_on_selector("#panneau-tendance canvas", TICKS))
+
+    # « 12 derniers mois » in the filter: the trend's months become those of that year.
+    page.check("input[name=periode][value='12m']")
+    last = date.fromisoformat(summary["data_range"]["last"])
+    first = date(last.year - 1, last.month, last.day) + timedelta(days=1)
+    expected = api(
+        site,
+        "/stats/trends",
+        step="month",
+        by="total",
+        categories=rare["code"],
+        **{"from": first.isoformat(), "to": last.isoformat()},
+    )
+    months = [
+        MONTHS_SHORT[int(p["start"][5:7]) - 1] + " " + p["start"][:4] for p in expected["periods"]
+    ]
+    page.wait_for_function(
+        "n => Chart.getChart(document.querySelector('#panneau-tendance canvas'))"
+        ".data.labels.length === n",
+        arg=len(months),
+    )
+    wait_for_panels(page)
+    labels = page.eval_on_selector(
+        "#panneau-tendance canvas", "c => Chart.getChart(c).data.labels.map(String)"
+    )
+    assert labels == months
+    assert (
+        page.inner_text("#titre-tendance") == f"Évolution mensuelle, de {months[0]} à {months[-1]}"
+    )
+    assert_integer_ticks(page.eval_on_selector("#panneau-tendance canvas", TICKS))
     assert page_errors(page) == []
