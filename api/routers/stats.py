@@ -156,7 +156,8 @@ def timeslots(
         "Une série par clé (total, catégorie ou famille), du premier au dernier jour du filtre "
         "(à défaut, des données). Une période coupée par ces bornes est marquée incomplète et "
         "n'entre pas dans le test de Mann–Kendall (pente de Sen en faits par période). "
-        "yoy_percent et yoy_z comparent chaque période à la même un an plus tôt."
+        "yoy_percent et yoy_z comparent chaque période à la même un an plus tôt, lue même "
+        "avant le premier jour du filtre quand les données y remontent (null sinon)."
     ),
 )
 @cached

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def test_the_trend_holds_the_months_of_the_period_and_no_other(
         "10/04/2024": 5,
         "20/05/2024": 2,
         "25/05/2024": 6,  # after it
-        "10/06/2023": 7,  # a year before
+        "10/04/2023": 2,  # a year before April, and the data's first day
+        "10/06/2023": 7,
     }
     rows: Facts = []
     for day, n in days.items():
@@ -87,6 +89,14 @@ def test_the_trend_holds_the_months_of_the_period_and_no_other(
     assert [p["complete"] for p in body["periods"]] == [False, True, False]
     assert body["series"][0]["counts"] == [3, 5, 2]
     assert body["series"][0]["mann_kendall"]["n"] == 1  # the complete month only
+    # Each month against the same a year before, read beyond the period's first day: March
+    # 2023 is before the data (unknown), April 2023 had 2 facts, May 2023 none.
+    series = body["series"][0]
+    assert series["yoy_percent"][0] is None and series["yoy_z"][0] is None
+    assert series["yoy_percent"][1] == pytest.approx(100 * (5 - 2) / 2)
+    assert series["yoy_z"][1] == pytest.approx(2 * (math.sqrt(5) - math.sqrt(2)), abs=1e-3)
+    assert series["yoy_percent"][2] is None  # nothing a year before: no percentage
+    assert series["yoy_z"][2] == pytest.approx(2 * math.sqrt(2), abs=1e-3)
 
 
 def test_a_2024_qpv_without_population_borrows_the_2015_one_of_the_same_name(
