@@ -156,7 +156,8 @@ def timeslots(
         "Une série par clé (total, catégorie ou famille), du premier au dernier jour du filtre "
         "(à défaut, des données). Une période coupée par ces bornes est marquée incomplète et "
         "n'entre pas dans le test de Mann–Kendall (pente de Sen en faits par période). "
-        "yoy_percent et yoy_z comparent chaque période à la même un an plus tôt."
+        "yoy_percent et yoy_z comparent chaque période à la même un an plus tôt, lue même "
+        "avant le premier jour du filtre quand les données y remontent (null sinon)."
     ),
 )
 @cached
@@ -269,7 +270,8 @@ def _compared(change: Change) -> dict[str, Any]:
         "commune voisine), le reste de la commune hors QPV et la commune entière. Taux pour "
         "1 000 habitants là où la population est connue ; la population hors QPV est celle "
         "de la commune moins celle de ses QPV, quand tous ses QPV sont entièrement dans la "
-        "commune."
+        "commune. Un QPV 2024 sans population chargée reprend celle du QPV 2015 de même code "
+        "ou de même nom (population_from = 2015)."
     ),
 )
 @cached
@@ -320,6 +322,7 @@ def _territory(row: TerritoryRow) -> dict[str, Any]:
         "suppressed": row.suppressed,
         "share": _number(row.share),
         "population": row.population,
+        "population_from": row.population_from,
         "rate_per_1000": _number(row.rate_per_1000, 2),
         "by_category": row.by_category,
     }

@@ -193,6 +193,10 @@ class TerritoryAnswer(BaseModel):
         description="Habitants ; null : inconnue (celle hors QPV n'est connue que si celle de "
         "chaque QPV l'est et qu'aucun ne déborde sur une autre commune)"
     )
+    population_from: int | None = Field(
+        description="Génération des QPV dont la population est reprise (2015 pour un QPV 2024 "
+        "sans population chargée, de même code ou de même nom) ; null : sa propre population"
+    )
     rate_per_1000: float | None = Field(
         description="Faits pour 1 000 habitants ; null : population inconnue ou nombre masqué"
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from observatory.analytics import engine
 from observatory.analytics.filters import Filter
+from observatory.figures.qpvpopulation import borrow_populations
 from observatory.privacy.policy import Disclosure
 from observatory.store.snapshot import Snapshot
 
@@ -44,6 +45,8 @@ class Place(Protocol):
     def population(self) -> int | None: ...
     @property
     def communes(self) -> Sequence[str]: ...
+    @property
+    def population_from(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class NamedPlace:
     name: str
     population: int | None
     communes: tuple[str, ...] = ()
+    population_from: int | None = None  # the generation it is borrowed from; None: its own
 
 
 def read_places(
@@ -67,7 +71,7 @@ def read_places(
         NamedPlace(r.code, r.name, r.population, tuple(r.commune_codes))
         for r in conn.execute(text(QPVS), {"generation": generation, "communes": codes})
     ]
-    return communes, qpvs
+    return communes, borrow_populations(conn, qpvs, generation)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class TerritoryRow:
     suppressed: bool
     share: float | None  # of the whole commune
     population: int | None
+    population_from: int | None  # the QPV generation it is borrowed from; None: the row's own
     rate_per_1000: float | None
     by_category: dict[str, int | None] | None  # most facts first; None: not told at this scale
 
@@ -136,6 +141,8 @@ def territories(
                     of,
                     disclosure.tells_categories(rest),
                     disclosure,
+                    # The commune less borrowed QPV populations: borrowed too.
+                    _borrowed_from(own) if rest_population(commune, own) is not None else None,
                 ),
                 [
                     _row(
@@ -146,6 +153,7 @@ def territories(
                         of,
                         disclosure.tells_categories(f.but(qpv=q.code)),
                         disclosure,
+                        q.population_from,
                     )
                     for q in own
                 ],
@@ -163,6 +171,11 @@ def rest_population(commune: Place, qpvs: Sequence[Place]) -> int | None:
     return commune.population - sum(known)
 
 
+def _borrowed_from(qpvs: Sequence[Place]) -> int | None:
+    """The generation some of the QPV borrow their population from, if any does."""
+    return min((q.population_from for q in qpvs if q.population_from), default=None)
+
+
 def _row(
     place: Place,
     name: str,
@@ -171,6 +184,7 @@ def _row(
     whole: int | None,
     told: bool,
     disclosure: Disclosure,
+    population_from: int | None = None,
 ) -> TerritoryRow:
     """One row, the display rule applied: its count, its share of the whole commune (``whole``,
     None when hidden), its rate, its categories if ``told``."""
@@ -185,6 +199,7 @@ def _row(
         suppressed=hidden,
         share=count / whole if count is not None and whole else None,
         population=population,
+        population_from=population_from,
         rate_per_1000=1000 * count / population if count is not None and population else None,
         by_category=(
             {

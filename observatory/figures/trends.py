@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -52,27 +52,64 @@ def trends(
     disclosure: Disclosure,
 ) -> Trends:
     """A series per key (``key_of``: category code → key; None: the total), from the filter's
-    first day to its last (else the data's); a key with no fact is left out."""
+    first day to its last (else the data's), each period against the same a year before (read
+    beyond the filter's first day when the data reach it); a key with no fact is left out."""
     result = engine.series(snapshot, f, step, key_of)
-    per_year = PERIODS_PER_YEAR[step]
     complete = np.array(result.complete, dtype=bool)
+    before, known = _year_before(snapshot, f, step, key_of, result.starts)
     series = []
     for i, key in enumerate(result.keys):
         counts = result.counts[:, i].astype(np.int64)
         if key_of is not None and not counts.any():
             continue
-        first_year = [change(int(c), None, disclosure) for c in counts[:per_year].tolist()]
-        compared = changes(counts[per_year:], counts[: max(counts.size - per_year, 0)], disclosure)
+        compared = changes(counts[known], before[known, i], disclosure)
+        alone = iter(compared)
         series.append(
             KeySeries(
                 key,
                 label(key, labels),
-                first_year + compared,
+                [
+                    next(alone) if k else change(int(c), None, disclosure)
+                    for c, k in zip(counts.tolist(), known.tolist(), strict=True)
+                ],
                 mann_kendall(counts[complete].astype(np.float64)),
             )
         )
     periods = [Period(s, c) for s, c in zip(result.starts, result.complete, strict=True)]
     return Trends(step, periods, series)
+
+
+def _year_before(
+    snapshot: Snapshot,
+    f: Filter,
+    step: str,
+    key_of: Mapping[str, str] | None,
+    starts: list[date],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The counts of the periods a year before each of ``starts`` (12 months or 52 weeks, even
+    before the filter's first day), and whether the data reach that earlier period: before or
+    after the data's days a count is unknown, not 0."""
+    n = len(starts)
+    keys = 1 if key_of is None else len(set(key_of.values()))
+    per_year = PERIODS_PER_YEAR[step]
+    first, last = snapshot.first_day(), snapshot.last_day()
+    if not starts or first is None or last is None:
+        return np.zeros((n, keys), np.int64), np.zeros(n, dtype=bool)
+    earliest = (
+        _months_before(starts[0], per_year)
+        if step == "month"
+        else starts[0] - timedelta(weeks=per_year)
+    )
+    wide = engine.series(snapshot, f.but(date_from=earliest), step, key_of)
+    before = wide.counts[:n].astype(np.int64)
+    # The earlier period must hold data days: from the data's first period to its last day.
+    floor = (
+        date(first.year, first.month, 1)
+        if step == "month"
+        else first - timedelta(days=first.weekday())
+    )
+    known = np.array([floor <= s <= last for s in wide.starts[:n]], dtype=bool)
+    return before, known
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,18 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_SHORT
-from observatory.reports.style import HIDDEN_COLOUR
+from observatory.reports.style import HIDDEN_COLOUR, fr_int, fr_number
+
+# Axis labels in French: a decimal comma, a space between thousands, never « 17.5 ».
+FRENCH_TICKS = FuncFormatter(
+    lambda v, _pos: fr_int(v) if float(v).is_integer() else fr_number(v, 1)
+)
 
 HEAT = LinearSegmentedColormap.from_list("creneaux", ["#ffffcc", "#fd8d3c", "#bd0026"])
 
@@ -36,6 +42,7 @@ def timeslot_chart(figures: PackFigures) -> bytes:
     ax.set_xlabel("Heure locale de début du fait", fontsize=7)
     bar = fig.colorbar(image, cax=fig.add_axes((0.925, 0.2, 0.018, 0.72)))
     bar.ax.tick_params(labelsize=6)
+    bar.ax.yaxis.set_major_formatter(FRENCH_TICKS)
     bar.set_label("faits (répartition aoristique)", fontsize=6)
     return png_bytes(fig)
 
@@ -59,6 +66,8 @@ def trend_chart(figures: PackFigures) -> bytes:
         x[::step], [month_short(p.start.month, p.start.year) for p in months][::step], fontsize=6
     )
     ax.tick_params(axis="y", labelsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # whole counts
+    ax.yaxis.set_major_formatter(FRENCH_TICKS)
     ax.set_ylabel("faits par mois", fontsize=7)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", lw=0.6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from observatory.figures.change import Change
+from observatory.figures.territories import TerritoryRow
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.french import fr_percent
 from observatory.reports.messages import HOT, hot_groups
@@ -116,7 +117,7 @@ def hexagon_text(figures: PackFigures) -> str:
     hidden = len(layer.counts) - len(shown)
     if hidden:
         text += f" {fr_int(hidden)} hexagones ont moins de {figures.threshold} faits : masqués."
-    return text + " Classes par quantiles successifs, comme la carte de l'observatoire."
+    return text + " Classes par seuils naturels (Jenks), comme la carte de l'observatoire."
 
 
 def hotspot_text(figures: PackFigures) -> str:
@@ -287,7 +288,7 @@ def territory_table(figures: PackFigures) -> Table:
                 if figures.threshold
                 else count_text(row.count, None),
                 fr_share(row.share),
-                fr_int(row.population),
+                _population_text(row, row is places.outside_qpv),
                 fr_number(row.rate_per_1000, 1),
             ]
         )
@@ -298,13 +299,24 @@ def territory_table(figures: PackFigures) -> Table:
     )
 
 
+def _population_text(row: TerritoryRow, rest: bool) -> str:
+    """The population, marked when borrowed from another QPV generation; why it is missing."""
+    if row.population is None:
+        return "non calculable" if rest else "non chargée"
+    borrowed = f" (population {row.population_from})" if row.population_from else ""
+    return fr_int(row.population) + borrowed
+
+
 def territory_text(figures: PackFigures) -> str:
     return (
         f"Quartiers prioritaires de la géographie {figures.request.generation} : tous les faits "
         "de chaque QPV, même quand il déborde sur une commune voisine ; le reste de la commune "
         "est hors de tout QPV. Taux pour 1 000 habitants là où la population est connue (les "
-        "fichiers des QPV 2024 n'en donnent pas ; la population hors QPV n'est donnée que si "
-        "celle de chaque QPV l'est)."
+        "fichiers des QPV 2024 n'en donnent pas : un QPV 2024 reprend alors celle du QPV 2015 "
+        "de même nom, marquée « population 2015 », périmètre peut-être changé ; la population "
+        "hors QPV n'est donnée que si celle de chaque QPV l'est). Une population « non "
+        "chargée » se charge par « observatory import qpv CONTOURS.geojson --generation "
+        f"{figures.request.generation} --population INSEE.csv »."
         + (
             f" Secret statistique : un territoire de moins de {figures.threshold} faits est "
             "masqué. Les comptes de cette version sont ceux de la diffusion partenaires, "

@@ -26,6 +26,7 @@ from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
 from observatory.figures.change import change
 from observatory.figures.compstat import CompStat, compstat
+from observatory.figures.qpvpopulation import borrow_populations
 from observatory.figures.summary import summary
 from observatory.figures.territories import territories
 from observatory.figures.timeslots import timeslots
@@ -157,7 +158,7 @@ def _areas(conn: Connection, request: PackRequest) -> tuple[Area, list[Area]]:
             text(QPVS), {"generation": request.generation, "code": request.commune}
         )
     ]
-    return commune, qpvs
+    return commune, borrow_populations(conn, qpvs, request.generation)
 
 
 def _hotspots(

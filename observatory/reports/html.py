@@ -26,6 +26,7 @@ from observatory.reports.maps import attribution
 from observatory.reports.model import PackFigures
 from observatory.reports.offline import inline_assets
 from observatory.reports.style import (
+    CLASS_METHOD,
     COMMUNE_COLOUR,
     GI_CLASSES,
     GI_COLOUR,
@@ -125,7 +126,7 @@ def _hexagon_layer(figures: PackFigures) -> tuple[folium.GeoJson, str]:
     items = [(c.colour, c.label()) for c in classes]
     if any(c is None for c in layer.counts):
         items.append(("#bdbdbd", hidden))
-    return geojson, _legend(LAYER_HEXAGONS, items)
+    return geojson, _legend(f"{LAYER_HEXAGONS}, classes par {CLASS_METHOD}", items)
 
 
 def _hotspot_layer(figures: PackFigures) -> tuple[folium.GeoJson | None, str]:

@@ -27,6 +27,7 @@ from pyproj import Transformer
 from observatory.reports.drawing import DPI, png_bytes
 from observatory.reports.model import Area, PackFigures
 from observatory.reports.style import (
+    CLASS_METHOD,
     COMMUNE_COLOUR,
     GI_CLASSES,
     GI_COLOUR,
@@ -217,7 +218,7 @@ def _finish(fig: Figure, ax: Axes, figures: PackFigures, handles: list[Any], tit
 
 
 def hexagon_map(figures: PackFigures) -> bytes:
-    """PNG: the facts of the period per hexagon, quantile classes, hidden cells in grey."""
+    """PNG: the facts of the period per hexagon, natural-breaks classes, hidden cells in grey."""
     fig, ax = _frame(figures)
     layer = figures.hexagons
     classes = count_classes(layer.counts)
@@ -244,7 +245,7 @@ def hexagon_map(figures: PackFigures) -> bytes:
             )
         )
     handles += _outlines(ax, figures.commune, figures.qpvs)
-    title = f"Faits par hexagone H3 (résolution {layer.resolution})"
+    title = f"Faits par hexagone H3 (résolution {layer.resolution}), classes par {CLASS_METHOD}"
     return _finish(fig, ax, figures, handles, title)
 
 

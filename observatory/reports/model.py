@@ -33,6 +33,7 @@ class Area:
     population: int | None
     geometry: Any
     communes: tuple[str, ...] = ()
+    population_from: int | None = None  # the QPV generation it is borrowed from; None: its own
 
     def drawn(self) -> Any:
         """The outline simplified for drawing (the analyses use the outline as stored)."""

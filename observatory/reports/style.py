@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from observatory.french import DASH, MINUS, NBSP
 
@@ -51,23 +54,29 @@ def palette(n: int) -> list[str]:
     return YLORRD[min(n, 5)]
 
 
+CLASS_METHOD = "seuils naturels (Jenks)"  # as METHODES.jenks of api/static/js/classes.js
+
+
+def natural_breaks(values: Sequence[int], wanted: int = 5) -> list[int]:
+    """The upper bounds of Fisher–Jenks natural breaks (mapclassify), as the page draws them."""
+    distinct = sorted(set(values))
+    if len(distinct) <= wanted:
+        return distinct
+    with warnings.catch_warnings():
+        # Without numba, mapclassify warns that it runs its pure Python version: it is exact.
+        warnings.simplefilter("ignore", UserWarning)
+        from mapclassify import FisherJenks
+
+        bins = FisherJenks(np.asarray(values, dtype=float), k=wanted).bins
+    return [round(float(b)) for b in bins]
+
+
 def count_classes(values: Sequence[int | None], wanted: int = 5) -> list[CountClass]:
-    """Quantile classes taken one after the other, as the front end does: none is empty."""
+    """Natural-breaks classes of the non-zero counts, the page's default: none is empty."""
     ordered = sorted(v for v in values if v is not None and v > 0)
     if not ordered:
         return []
-    highs: list[int] = []
-    start = 0
-    for left in range(wanted, 0, -1):
-        if start >= len(ordered):
-            break
-        n = len(ordered) - start
-        value = ordered[start + max(0, math.ceil(n / left) - 1)]
-        highs.append(value)
-        while start < len(ordered) and ordered[start] <= value:
-            start += 1
-    if start < len(ordered):
-        highs[-1] = ordered[-1]
+    highs = natural_breaks(ordered, wanted)
     colours = palette(len(highs))
     out, low = [], ordered[0]
     for high, colour in zip(highs, colours, strict=True):
@@ -95,6 +104,8 @@ def fr_int(value: float | None) -> str:
 def fr_number(value: float | None, digits: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return DASH
+    if round(value, digits) == 0:
+        value = 0.0  # never « −0,0 »: what rounds to zero reads zero
     text = f"{value:,.{digits}f}".replace(",", NBSP).replace(".", ",")
     return text.replace("-", MINUS)
 
@@ -103,7 +114,7 @@ def fr_signed(value: float | None, digits: int = 1) -> str:
     """+1,4 or −2,0: a sign always, the true minus."""
     if value is None or not math.isfinite(value):
         return DASH
-    sign = "+" if value > 0 else ""
+    sign = "+" if round(value, digits) > 0 else ""
     return f"{sign}{fr_number(value, digits)}"
 
 

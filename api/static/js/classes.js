@@ -9,7 +9,7 @@ const YLORRD = {
   7: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
 };
 
-export const METHODES = { quantiles: "quantiles", jenks: "seuils naturels (Jenks)" };
+export const METHODES = { jenks: "seuils naturels (Jenks)", quantiles: "quantiles" };
 
 /** Couleurs séquentielles pour n classes (1 à 7). */
 export function palette(n) {
@@ -22,7 +22,7 @@ export function palette(n) {
  * Classes de comptes entiers : [{min, max, couleur}], de 5 classes au plus, sans classe vide.
  * « quantiles » : autant de cellules par classe que possible ; « jenks » : seuils naturels.
  */
-export function classer(valeurs, methode = "quantiles", voulues = 5) {
+export function classer(valeurs, methode = "jenks", voulues = 5) {
   const tri = valeurs.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
   if (tri.length === 0) return [];
   const hauts = methode === "jenks" ? seuilsJenks(tri, voulues) : seuilsQuantiles(tri, voulues);

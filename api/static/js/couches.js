@@ -91,7 +91,7 @@ export class Hexagones extends Couche {
     super("hexagones", "Faits par hexagone");
     this.seuil = null; // sous lui, « < seuil » (partenaires)
     this.classes = [];
-    this.methode = "quantiles";
+    this.methode = "jenks";
     this.mode = "geojson"; // ou « tuiles »
     this.donnees = null; // le GeoJSON (mode geojson)
     this.resume = null; // le TileJSON à la résolution des tuiles (mode tuiles)
@@ -366,7 +366,7 @@ export class Faits extends Couche {
     const { total, returned } = this.meta;
     const texte = returned < total
       ? `${nombre(returned)} faits affichés sur ${nombre(total)} dans la vue : rapprochez-vous ou resserrez les filtres pour les voir tous.`
-      : `${nombre(total)} faits dans la vue.`;
+      : `${nombre(total)} fait${total > 1 ? "s" : ""} dans la vue.`;
     return [
       h("ul", {}, h("li", {}, pastille("#3b1f6b", { style: "background:#3b1f6b;border-radius:50%" }), "un fait ; les cercles numérotés en regroupent plusieurs")),
       h("p", { class: "note" }, texte),

@@ -58,15 +58,23 @@ const deux = new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumF
 
 export function nombre(v, chiffres = 0) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
+  if (arrondiNul(v, chiffres)) v = 0; // jamais « −0 » : ce qui s'arrondit à zéro s'écrit 0
   if (chiffres === 0) return entier.format(v);
   if (chiffres === 2) return deux.format(v);
   return decimal.format(v);
 }
 
+/** Vrai si v s'écrit zéro avec ce nombre de décimales (−0,04 avec une décimale). */
+function arrondiNul(v, chiffres) {
+  return Math.abs(v) < 0.5 * 10 ** -Math.min(chiffres, 2);
+}
+
+/** +1,4 ou −2 ; ce qui s'arrondit à zéro s'écrit « 0 », sans signe (jamais « −0 % »). */
 export function signe(v, chiffres = 1) {
   if (v === null || v === undefined) return "—";
   const texte = nombre(Math.abs(v), chiffres);
-  return v > 0 ? `+${texte}` : v < 0 ? `−${texte}` : texte;
+  if (arrondiNul(v, chiffres)) return texte;
+  return v > 0 ? `+${texte}` : `−${texte}`;
 }
 
 export function pourcent(part, chiffres = 0) {

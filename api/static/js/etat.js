@@ -89,7 +89,7 @@ export const DEFAUTS = Object.freeze({
   generation: "2024",
   precision: "",
   res: "9",
-  classes: "quantiles",
+  classes: "jenks",
   couches: "hexagones,qpv,communes",
   vue: "",
 });

@@ -413,6 +413,7 @@ def territory_rows(table: CommuneTerritories) -> list[tuple[object, ...]]:
             row.count,
             None if row.share is None else round(row.share, 4),
             row.population,
+            row.population_from,
             None if row.rate_per_1000 is None else round(row.rate_per_1000, 2),
         )
         for code, row in named
@@ -422,7 +423,14 @@ def territory_rows(table: CommuneTerritories) -> list[tuple[object, ...]]:
 def api_territory_rows(commune: dict) -> list[tuple[object, ...]]:
     rows = [*commune["qpvs"], commune["outside_qpv"], commune["whole"]]
     return [
-        (row.get("code"), row["count"], row["share"], row["population"], row["rate_per_1000"])
+        (
+            row.get("code"),
+            row["count"],
+            row["share"],
+            row["population"],
+            row["population_from"],
+            row["rate_per_1000"],
+        )
         for row in rows
     ]
 

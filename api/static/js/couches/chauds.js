@@ -73,7 +73,7 @@ export class PointsChauds extends Couche {
 /** « , 12 faits » ou « , < 5 faits » dans l'infobulle d'un point chaud. */
 function faitsCellule(p, meta) {
   if (p.suppressed) return `, < ${meta?.suppression_threshold ?? 5} faits`;
-  return p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} faits` : "";
+  return p.count !== undefined && p.count !== null ? `, ${nombre(p.count)} fait${p.count > 1 ? "s" : ""}` : "";
 }
 
 function libelleClasse(p) {

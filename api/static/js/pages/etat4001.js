@@ -156,7 +156,8 @@ export class PageEtat4001 {
         locale: "fr-FR",
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
         // Un point par année, centré dans sa case : une seule année ne colle pas à l'axe.
-        scales: { x: { offset: true }, y: { beginAtZero: true } },
+        // Des comptes (faits, victimes, véhicules) : un axe entier, jamais « 17,5 ».
+        scales: { x: { offset: true }, y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
     legendeEntiere(this.graphique);

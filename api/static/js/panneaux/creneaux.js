@@ -68,7 +68,7 @@ export class Creneaux {
             {
               class: rang >= 5 ? "fonce" : "clair",
               style: v === null ? "background:#d9d9d9" : v === 0 ? "background:#fbfbf8" : `background:${COULEURS[rang]}`,
-              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `< ${seuil} faits (valeur non publiée)` : `${nombre(v, 1)} faits`}`,
+              title: `${d.weekdays[j]}, ${heure} h – ${heure + 1} h : ${v === null ? `< ${seuil} faits (valeur non publiée)` : `${nombre(v, 1)} fait${v >= 2 ? "s" : ""}`}`,
             },
             texte,
           );
@@ -94,6 +94,7 @@ export class Creneaux {
           h("tbody", {}, lignes),
         ),
       ),
+      noteTotal(d),
       h(
         "ul",
         { class: "creneaux" },
@@ -104,4 +105,25 @@ export class Creneaux {
       noteCreneauxMasques(d.suppressed_cells, seuil),
     );
   }
+}
+
+/**
+ * Le vrai total de la matrice, et pourquoi les cases affichées peuvent ne pas le faire : un fait
+ * à horaire incertain compte pour une fraction dans chaque heure qu'il couvre (méthode aoristique).
+ */
+export function noteTotal(d) {
+  if (d.total === null || d.total === undefined) return null;
+  const cases = d.matrix.flat().filter((v) => v !== null);
+  const total = Math.abs(d.total - Math.round(d.total)) < 1e-6 ? nombre(Math.round(d.total)) : nombre(d.total, 1);
+  const faits = `${total} fait${Math.round(d.total) > 1 ? "s" : ""}`;
+  const fractionnaires = cases.some((v) => Math.abs(v - Math.round(v)) > 1e-6);
+  if (!fractionnaires || d.privacy) return h("p", { class: "note", id: "creneaux-total" }, `Total de la matrice : ${faits}.`);
+  const arrondie = cases.reduce((somme, v) => somme + Math.round(v), 0);
+  return h(
+    "p",
+    { class: "note", id: "creneaux-total" },
+    `Total de la matrice : ${faits}. Les parts horaires des faits à horaire incertain sont réparties (méthode aoristique) : `,
+    `les cases, arrondies à l'unité, peuvent ne pas faire le total exact de ${total}`,
+    arrondie !== Math.round(d.total) ? ` (leur somme affichée : ${nombre(arrondie)}).` : ".",
+  );
 }

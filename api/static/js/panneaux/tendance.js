@@ -3,25 +3,13 @@
 import { api } from "../api.js";
 import { compte, h, jour, mois, nombre, remplir, signe } from "../dom.js";
 
-const MOIS_TENDANCE = 24;
-
-/**
- * La fenêtre de la tendance : la période du filtre quand elle couvre un an ou plus, sinon les
- * 24 mois qui finissent avec elle (un test de tendance sur 28 jours n'aurait qu'un point).
- */
-export function fenetreTendance(from, to) {
-  if (!to) return { from, to, elargie: false };
-  const jours = from ? (Date.parse(to) - Date.parse(from)) / 86400000 + 1 : Infinity;
-  if (jours >= 365) return { from, to, elargie: false };
-  const [a, m] = to.split("-").map(Number);
-  const index = a * 12 + (m - 1) - (MOIS_TENDANCE - 1);
-  const debut = `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}-01`;
-  return { from: debut, to, elargie: true };
-}
+// Moins de mois complets que cela : pas de test de tendance qui vaille (Mann–Kendall, n ≥ 4).
+const MOIS_TEST = 4;
 
 export class Tendance {
   constructor(section) {
     this.contenu = section.querySelector(".contenu");
+    this.titre = section.querySelector("h2");
     this.canevas = h("canvas", { role: "img", "aria-label": "Nombre de faits par mois" });
     this.fenetre = h("p", { class: "aide" });
     this.verdict = h("p", { class: "verdict", role: "status" });
@@ -30,20 +18,27 @@ export class Tendance {
     this.graphique = null;
   }
 
+  /** Les mois de la période choisie, et eux seuls : la courbe suit le filtre de la carte. */
   async actualiser(filtres, signal) {
-    const fenetre = fenetreTendance(filtres.from, filtres.to);
     const d = await api("/stats/trends", {
-      parametres: { ...filtres, from: fenetre.from, to: fenetre.to, step: "month", by: "total" },
+      parametres: { ...filtres, step: "month", by: "total" },
       signal,
     });
     const serie = d.series[0];
     const seuil = d.suppression_threshold;
     // Un mois sous le seuil (partenaires) n'a pas de point : la courbe s'interrompt.
     const masques = serie ? serie.counts.filter((c) => c === null).length : 0;
+    const premier = d.periods[0]?.start;
+    const dernier = d.periods[d.periods.length - 1]?.start;
+    const etendue = !premier ? "" : premier === dernier ? mois(premier) : `de ${mois(premier)} à ${mois(dernier)}`;
+    if (this.titre) this.titre.textContent = etendue ? `Évolution mensuelle, ${etendue}` : "Évolution mensuelle";
+    const complets = d.periods.filter((p) => p.complete).length;
     this.fenetre.textContent = [
-      fenetre.elargie
-        ? `Sur ${MOIS_TENDANCE} mois, du ${jour(fenetre.from)} au ${jour(fenetre.to)} : mêmes catégories, heures et lieux que la carte, sur une durée assez longue pour juger d'une tendance.`
-        : "Mêmes filtres que la carte. Mois incomplets en pointillés, hors du test.",
+      filtres.from && filtres.to
+        ? `Les mois de la période choisie (du ${jour(filtres.from)} au ${jour(filtres.to)}), mêmes filtres que la carte.`
+        : "Les mois de toute la période des données, mêmes filtres que la carte.",
+      d.periods.some((p) => !p.complete) ? " Mois entamés par la période en pointillés, hors du test." : "",
+      complets < MOIS_TEST ? " Pour juger d'une tendance, choisissez une période d'un an ou plus." : "",
       masques && seuil ? ` Mois à moins de ${seuil} faits : « < ${seuil} », sans point sur la courbe.` : "",
     ].join("");
     // Valeurs bruitées (partenaires) : pas de z sur un an, qui lirait les comptes comme exacts.

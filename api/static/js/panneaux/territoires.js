@@ -32,25 +32,77 @@ export class Territoires {
             h(
               "tbody",
               {},
-              c.qpvs.map((q) => ligne(`${q.name} (${q.code})`, q, d.suppression_threshold)),
-              ligne("Hors QPV", c.outside_qpv, d.suppression_threshold, "total"),
-              ligne(`${c.name} entière`, c.whole, d.suppression_threshold, "total"),
+              c.qpvs.map((q) => ligne(`${q.name} (${q.code})`, q, d.suppression_threshold, null, "qpv")),
+              ligne("Hors QPV", c.outside_qpv, d.suppression_threshold, "total", "reste"),
+              ligne(`${c.name} entière`, c.whole, d.suppression_threshold, "total", "commune"),
             ),
           ),
+          notesPopulation(c, d.generation),
         ),
       ),
     );
   }
 }
 
-function ligne(nom, t, seuil, classe = null) {
+// Pourquoi une population manque, selon la ligne (le détail est sous le tableau).
+const SANS_POPULATION = {
+  qpv: "population non chargée",
+  reste: "non calculable (voir sous le tableau)",
+  commune: "population non chargée",
+};
+
+function ligne(nom, t, seuil, classe, genre) {
+  const empruntee = t.population !== null && t.population_from;
   return h(
     "tr",
     { class: classe },
     h("th", { scope: "row" }, nom),
     h("td", {}, compte(t.count, seuil)),
     h("td", {}, pourcent(t.share, 1)),
-    h("td", {}, nombre(t.population)),
-    h("td", {}, t.rate_per_1000 === null ? "—" : nombre(t.rate_per_1000, 1)),
+    t.population === null
+      ? h("td", { class: "population-absente" }, h("span", { class: "note" }, SANS_POPULATION[genre]))
+      : h("td", {}, nombre(t.population), empruntee ? h("span", { class: "note population-empruntee" }, ` (population ${t.population_from})`) : null),
+    h("td", {}, nombre(t.rate_per_1000, 1)),
   );
+}
+
+/** Sous le tableau : d'où viennent les populations reprises, et comment charger les manquantes. */
+function notesPopulation(c, generation) {
+  const lignes = [...c.qpvs, c.outside_qpv];
+  const empruntees = lignes.filter((t) => t.population !== null && t.population_from);
+  const manquantes = c.qpvs.filter((q) => q.population === null).length;
+  const notes = [];
+  if (empruntees.length) {
+    const de = empruntees[0].population_from;
+    notes.push(
+      h(
+        "p",
+        { class: "note", id: "territoires-population-empruntee" },
+        `« population ${de} » : ce QPV ${generation} n'a pas de population chargée ; le tableau reprend celle du QPV ${de} de même code ou de même nom, dont le périmètre a pu changer : taux approché.`,
+      ),
+    );
+  }
+  if (c.outside_qpv.population === null && c.whole.population !== null) {
+    notes.push(
+      h(
+        "p",
+        { class: "note", id: "territoires-population-reste" },
+        "Population hors QPV non calculable : elle vaut celle de la commune moins celle de ses QPV, et il y faut la population de chaque QPV, chacun entièrement dans la commune.",
+      ),
+    );
+  }
+  if (manquantes || c.whole.population === null) {
+    notes.push(
+      h(
+        "p",
+        { class: "note", id: "territoires-population-manquante" },
+        "Taux pour 1 000 habitants absent faute de population. Pour la charger : ",
+        h("code", {}, `observatory import qpv CONTOURS.geojson --generation ${generation} --population POPULATIONS_INSEE.csv`),
+        " (colonne pop_mun) pour les QPV, ",
+        h("code", {}, "observatory import communes CONTOURS.geojson --population POPULATIONS_INSEE.csv"),
+        " pour les communes ; voir le guide « Importer » (docs/guide/importer.md).",
+      ),
+    );
+  }
+  return notes;
 }
