@@ -282,7 +282,7 @@ def test_roles(clean: Loaded) -> None:
     assert post(clean, point_action(), who="admin").status_code == 201
     assert clean.client.get("/api/v1/actions", headers=clean.partner).status_code == 403
     partner = clean.client.get("/api/v1/actions/1/evaluation", headers=clean.partner)
-    assert partner.status_code == 403 and "partner" in partner.json()["detail"]
+    assert partner.status_code == 403 and "« partenaire »" in partner.json()["detail"]
     assert clean.client.get("/api/v1/actions").status_code == 401
     assert clean.client.get("/api/v1/actions/1/evaluation", headers=clean.police).status_code == 200
 
