@@ -30,6 +30,7 @@ from api.routers import (
     stats,
     tiles,
     tokens,
+    zones,
 )
 from observatory import __version__
 from observatory.analytics.hotspots import ring_weights
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         actions,
         tiles,
+        zones,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)
