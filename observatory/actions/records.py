@@ -73,7 +73,7 @@ SELECT a.id, a.title, a.reference, a.kind, a.start_date, a.end_date, a.place_kin
        a.place_buffer_m, a.categories, a.note, a.commune_code, cm.name AS commune_name,
        a.created_at, a.created_by, a.control_geom IS NOT NULL AS has_control,
        ST_Area(a.geom::geography) AS area_m2,
-       ST_AsGeoJSON(a.geom, 6) AS geometry
+       ST_AsGeoJSON(a.geom, 6) AS geometry, ST_AsGeoJSON(a.control_geom, 6) AS control
 FROM action AS a LEFT JOIN commune AS cm ON cm.code = a.commune_code
 """
 
@@ -112,6 +112,7 @@ class ActionRecord:
     has_control: bool
     area_m2: float
     geometry: dict[str, Any]
+    control: dict[str, Any] | None = None
 
     @property
     def kind_label(self) -> str:
@@ -137,6 +138,7 @@ class ActionRecord:
             "commune": self.commune_code,
             "commune_name": self.commune_name,
             "control_area": self.has_control,
+            "control_geometry": self.control,
             "area_m2": round(self.area_m2, 1),
             "created_at": self.created_at.isoformat(),
             "created_by": self.created_by,
@@ -253,6 +255,7 @@ def _record(row: Any) -> ActionRecord:
         has_control=bool(row.has_control),
         area_m2=float(row.area_m2),
         geometry=json.loads(row.geometry),
+        control=json.loads(row.control) if row.control else None,
     )
 
 
