@@ -52,6 +52,7 @@ def test_an_action_is_drawn_saved_edited_and_evaluated(
     sign_in(page, site, "police", f"/?{VIEW}")
     panel = page.locator("#panneau-actions-clspd")
     assert panel.is_visible()
+    panel.locator("summary", has_text="Saisir une action").click()
     page.fill("#action-titre", "Médiation de nuit, Capitole")
     page.fill("#action-reference", "FA-3.1")
     page.select_option("#action-nature", "mediation")
@@ -111,7 +112,7 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
     page = open_page()
     sign_in(page, site, "admin", f"/?periode=tout&{VIEW}")
     with page.expect_request(lambda r: "/api/v1/stats/zone" in r.url) as sent:
-        draw_square(page, "#zone-dessiner", half=150)
+        draw_square(page, "#zone-dessiner", half=130)
     polygon = sent.value.post_data_json
     page.wait_for_selector("#panneau-zone[data-etat='pret']")
     shown = int(page.get_attribute("#zone-total", "data-total") or "-1")
@@ -154,7 +155,7 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
 
 def test_near_repeats_are_read_in_french(open_page: Callable[..., Any], site: Site) -> None:
     page = open_page()
-    sign_in(page, site, "analyst")
+    sign_in(page, site, "analyst", "/?periode=12m&categories=cambriolage_logement")
     page.select_option("#repetitions-permutations", "99")
     page.click("#repetitions-calculer")
     page.wait_for_selector("#panneau-repetitions[data-etat='pret']", timeout=120_000)
@@ -162,7 +163,10 @@ def test_near_repeats_are_read_in_french(open_page: Callable[..., Any], site: Si
     assert table.locator("tbody tr").count() == 3
     assert table.locator("thead th").count() == 4
     reading = page.inner_text("#panneau-repetitions .lecture-repetitions")
-    assert reading.startswith("Après un fait de la sélection, le risque d'un autre à moins de 100 m")
+    assert reading.startswith(
+        "Après un fait « cambriolage de logement », le risque d'un autre à moins de 100 m "
+        "dans les 7 jours"
+    )
     page.locator("#panneau-repetitions").screenshot(path=ARTIFACTS / "panneau-repetitions.png")
     assert page_errors(page) == []
 
@@ -184,7 +188,7 @@ def test_hot_spot_settings_are_kept_in_the_address_and_sent(
     assert state["hs_k"] == ["2"] and state["hs_conf"] == ["99"]
     # Reopened from the address, the settings are where they were left.
     page.reload()
-    page.wait_for_selector("#chauds-confiance")
+    page.wait_for_selector("#chauds-confiance", state="attached")
     assert page.input_value("#chauds-confiance") == "99"
     assert page.input_value("#chauds-k") == "2"
     assert page_errors(page) == []

@@ -20,7 +20,7 @@ export class Dessin {
     this.calque = L.layerGroup().addTo(carte);
     // Le dernier polygone choisi, montré jusqu'au suivant.
     this.forme = L.geoJSON(null, { pane: "contours", style: { color: COULEUR, weight: 2, fillOpacity: 0.12 } }).addTo(carte);
-    this.barre = L.control({ position: "topleft" });
+    this.barre = L.control({ position: "bottomright" });
     this.aide = h("span", { class: "aide-dessin", role: "status" });
     this.barre.onAdd = () => {
       const div = h(

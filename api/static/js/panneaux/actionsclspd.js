@@ -58,7 +58,9 @@ export class ActionsClspd {
       this.enregistrer();
     });
     this.liste = h("div", { class: "liste-actions defilement" });
-    remplir(section.querySelector(".contenu"), this.liste, this.formulaire);
+    // Repliée : la fiche est longue, et la liste se lit d'abord.
+    this.volet = h("details", { class: "volet-saisie" }, h("summary", {}, "Saisir une action"), this.formulaire);
+    remplir(section.querySelector(".contenu"), this.liste, this.volet);
     this.charger();
   }
 
@@ -136,6 +138,7 @@ export class ActionsClspd {
     this.f.note.value = p.note || "";
     for (const o of this.f.categories.options) o.selected = p.categories.includes(o.value);
     // La zone traitée enregistrée (le rayon ou le tampon d'un point ou d'une ligne y est déjà).
+    this.volet.open = true;
     this.zone = f.geometry;
     this.temoin = p.control_geometry || null;
     remplir(document.getElementById("action-zone-etat"), "Zone : la zone traitée enregistrée (redessinez-la pour la changer).");

@@ -30,6 +30,7 @@ export class Repetitions {
     this.bouton = h("button", { type: "button", class: "principal", id: "repetitions-calculer" }, "Calculer");
     this.bouton.addEventListener("click", () => this.calculer());
     this.corps = h("div", { class: "corps-repetitions", "aria-live": "polite" }, h("p", { class: "aide" }, "Choisissez les bandes, puis « Calculer » : le test porte sur les faits du filtre courant."));
+    this.contenu = this.corps; // ce que la page marque « chargement » à chaque filtre
     remplir(
       section.querySelector(".contenu"),
       h(
