@@ -35,7 +35,12 @@ def draw_square(page: Any, button: str, half: int = 120) -> None:
     page.wait_for_selector("#barre-dessin")
     box = page.locator("#carte").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    corners = [(x - half, y - half), (x + half, y - half), (x + half, y + half), (x - half, y + half)]
+    corners = [
+        (x - half, y - half),
+        (x + half, y - half),
+        (x + half, y + half),
+        (x - half, y + half),
+    ]
     for cx, cy in corners:
         page.mouse.click(cx, cy)
     # A slip: one more vertex, taken back by « Annuler le dernier point ».
@@ -100,8 +105,9 @@ def test_an_action_is_drawn_saved_edited_and_evaluated(
         f"{site.url}/api/v1/actions/1/evaluation", headers=token, timeout=60
     ).json()
     treated = evaluation.locator("tr[data-zone='treated'] td.avant").inner_text()
-    assert int(treated.replace("\u202f", "").replace(" ", "")) == (
-        expected["areas"]["treated"]["before"]
+    assert (
+        int(treated.replace("\u202f", "").replace(" ", ""))
+        == (expected["areas"]["treated"]["before"])
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     panel.screenshot(path=ARTIFACTS / "panneau-actions-clspd.png")
@@ -126,9 +132,7 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
         ).scalar_one()
     assert shown == expected > 0
     assert "polygone dessiné" in page.inner_text("#panneau-zone")
-    page.wait_for_function(
-        "() => !!Chart.getChart(document.querySelector('#panneau-zone canvas'))"
-    )
+    page.wait_for_function("() => !!Chart.getChart(document.querySelector('#panneau-zone canvas'))")
     # A file in Lambert-93 is refused in the page, in French, before any request.
     page.set_input_files(
         "#zone-fichier",
@@ -140,8 +144,12 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
                     {
                         "type": "Polygon",
                         "coordinates": [
-                            [[574000, 6279000], [575000, 6279000], [575000, 6280000],
-                             [574000, 6279000]]
+                            [
+                                [574000, 6279000],
+                                [575000, 6279000],
+                                [575000, 6280000],
+                                [574000, 6279000],
+                            ]
                         ],
                     }
                 ).encode(),

@@ -53,6 +53,9 @@ def test_an_action_is_edited_and_audited(clean: Loaded) -> None:  # noqa: F811
         "polygon",
     )
     assert p["control_area"] is True
+    control = shapely.geometry.shape(p["control_geometry"])
+    assert control.contains(shapely.geometry.Point(CAPITOLE))
+    assert not control.contains(shapely.geometry.Point(QUIET))
     assert p["created_by"] == "actions-police"  # the author is kept
     assert "vol_simple" in p["categories"]
     # The treated area is the drawn square now, as PostGIS holds it.

@@ -64,7 +64,7 @@ export class Zone {
         "p",
         { class: "total-zone" },
         h("strong", { id: "zone-total", dataset: { total: String(r.total) } }, `${total} fait${r.total > 1 ? "s" : ""}`),
-        ` dans ${this.libelle} (${nombre(r.zone.area_m2 / 10000, 1)} ha).`,
+        ` dans la zone (${this.libelle}, ${nombre(r.zone.area_m2 / 10000, 1)} ha).`,
       ),
       r.zone.note ? h("p", { class: "aide" }, r.zone.note) : null,
       h(
