@@ -116,7 +116,8 @@ def test_an_action_is_drawn_saved_edited_and_evaluated(
 
 def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: Site) -> None:
     page = open_page()
-    sign_in(page, site, "admin", f"/?periode=tout&{VIEW}")
+    # Drawn over the hexagons: a click on a cell makes a vertex, not the cell's popup.
+    sign_in(page, site, "admin", f"/?periode=tout&{VIEW}hexagones")
     with page.expect_request(lambda r: "/api/v1/stats/zone" in r.url) as sent:
         draw_square(page, "#zone-dessiner", half=130)
     polygon = sent.value.post_data_json
@@ -131,7 +132,8 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
             {"zone": json.dumps(polygon)},
         ).scalar_one()
     assert shown == expected > 0
-    assert "polygone dessiné" in page.inner_text("#panneau-zone")
+    assert "polygone dessiné (4 sommets)" in page.inner_text("#panneau-zone")
+    assert page.locator(".leaflet-popup").count() == 0
     page.wait_for_function("() => !!Chart.getChart(document.querySelector('#panneau-zone canvas'))")
     # A file in Lambert-93 is refused in the page, in French, before any request.
     page.set_input_files(

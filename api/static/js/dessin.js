@@ -7,7 +7,7 @@
 import * as donnees from "./donnees.js";
 import { h, nombre, remplir } from "./dom.js";
 
-const COULEUR = "#c2410c";
+const COULEUR = "#111827"; // sombre : se voit sur les hexagones rouges comme sur les jaunes
 export const MAX_SOMMETS = 2000;
 export const MAX_OCTETS = 1_000_000;
 
@@ -19,7 +19,7 @@ export class Dessin {
     this.fin = null;
     this.calque = L.layerGroup().addTo(carte);
     // Le dernier polygone choisi, montré jusqu'au suivant.
-    this.forme = L.geoJSON(null, { pane: "contours", style: { color: COULEUR, weight: 2, fillOpacity: 0.12 } }).addTo(carte);
+    this.forme = L.geoJSON(null, { pane: "contours", style: { color: COULEUR, weight: 3, fillOpacity: 0.08 } }).addTo(carte);
     this.barre = L.control({ position: "bottomright" });
     this.aide = h("span", { class: "aide-dessin", role: "status" });
     this.barre.onAdd = () => {
@@ -35,6 +35,8 @@ export class Dessin {
       return div;
     };
     this.clic = (ev) => this.ajouter(ev.latlng);
+    // Un clic de tracé sur une couche (hexagone, contour) n'ouvre pas sa fiche.
+    this.bulle = (ev) => this.carte.closePopup(ev.popup);
     this.double = (ev) => {
       L.DomEvent.stop(ev);
       this.terminer();
@@ -60,6 +62,7 @@ export class Dessin {
     this.carte.getContainer().classList.add("en-dessin");
     this.carte.on("click", this.clic);
     this.carte.on("dblclick", this.double);
+    this.carte.on("popupopen", this.bulle);
     document.addEventListener("keydown", this.touche);
     this.barre.addTo(this.carte);
     this.redessiner();
@@ -128,6 +131,7 @@ export class Dessin {
     this.calque.clearLayers();
     this.carte.off("click", this.clic);
     this.carte.off("dblclick", this.double);
+    this.carte.off("popupopen", this.bulle);
     document.removeEventListener("keydown", this.touche);
     this.carte.doubleClickZoom.enable();
     this.carte.getContainer().classList.remove("en-dessin");
