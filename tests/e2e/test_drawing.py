@@ -210,3 +210,16 @@ def test_partners_get_no_drawing_panels(open_page: Callable[..., Any], site: Sit
     for panel in ("#panneau-actions-clspd", "#panneau-zone", "#panneau-repetitions"):
         assert page.locator(panel).is_hidden()
     assert page_errors(page) == []
+
+
+def test_an_analyst_gets_no_zone_under_a_cell(open_page: Callable[..., Any], site: Site) -> None:
+    page = open_page()
+    sign_in(page, site, "analyst", f"/?periode=tout&{VIEW}")
+    draw_square(page, "#zone-dessiner", half=8)  # about 50 m × 50 m at zoom 15
+    page.wait_for_selector("#panneau-zone[data-etat='erreur']")
+    assert "Zone trop petite pour un analyste" in page.inner_text("#panneau-zone [role=alert]")
+    # A large zone is answered in whole resolution-10 cells, and says so.
+    draw_square(page, "#zone-dessiner", half=130)
+    page.wait_for_selector("#panneau-zone[data-etat='pret']")
+    assert "hexagones entiers de résolution 10" in page.inner_text("#panneau-zone")
+    assert page_errors(page) == []

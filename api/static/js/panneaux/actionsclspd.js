@@ -79,7 +79,7 @@ export class ActionsClspd {
 
   montrerListe() {
     if (!this.actions.length) {
-      remplir(this.liste, h("p", { class: "aide" }, "Aucune action enregistrée : remplissez la fiche ci-dessous."));
+      remplir(this.liste, h("p", { class: "aide" }, "Aucune action enregistrée : « Saisir une action », ci-dessous, ouvre la fiche."));
       return;
     }
     remplir(
