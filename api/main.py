@@ -32,6 +32,7 @@ from api.routers import (
     stats,
     tiles,
     tokens,
+    zones,
 )
 from observatory import __version__
 from observatory.analytics.hotspots import ring_weights
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         packjobs,
         actions,
         tiles,
+        zones,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)

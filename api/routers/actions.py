@@ -1,6 +1,7 @@
 """Actions of the STSPD (« fiches action »): record, list, and evaluate before/after.
 
-Roles: admin and analyst record actions; admin, analyst and police list them (the map's
+Roles: admin, analyst and police record and edit actions (every edit audited); admin,
+analyst and police list them (the map's
 « Actions » layer) and read their evaluations — aggregates over places they already see. A
 partner gets 403: an evaluation's counts in a small treated area are often under the secrecy
 threshold, and hiding them would leave nothing to read.
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from api.datadeps import SnapshotDep
 from api.deps import Caller, SessionDep, SettingsDep, require_role
@@ -29,6 +30,7 @@ from observatory.actions import (
     get_action,
     list_actions,
     make_place,
+    update_action,
 )
 from observatory.actions.evaluate import (
     BUFFER_RANGE,
@@ -36,14 +38,14 @@ from observatory.actions.evaluate import (
     DEFAULT_MONTHS,
     AreaLimits,
 )
-from observatory.actions.records import ActionRecord, category_labels
+from observatory.actions.records import ActionRecord, NewAction, category_labels
 from observatory.analytics.beforeafter import MAX_MONTHS
 from observatory.analytics.filters import parse_commune
 from observatory.privacy.policy import ANALYST_MIN_AREA_M2
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
-ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst"))]
+ActionWriter = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
 ActionReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"))]
 ActionId = Annotated[int, Path(ge=1, description="Numéro de l'action")]
 
@@ -120,8 +122,43 @@ def actions_layer(
 )
 def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Response:
     conn = session.connection()
+    action_id = create_action(conn, _checked(conn, body), created_by=caller.name)
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return GeoJSONResponse(feature, status_code=201)
+
+
+@router.put(
+    "/{action_id}",
+    summary="Modifier une action",
+    description=(
+        "Remplace tous les champs de l'action (mêmes règles qu'à l'enregistrement) ; la date "
+        "et l'auteur de l'enregistrement sont gardés, la modification est inscrite au journal."
+    ),
+    response_class=GeoJSONResponse,
+    response_model=ActionFeature,
+    responses={**BODY_ERRORS, **problem_responses(404)},
+)
+def edit_action(
+    caller: ActionWriter, session: SessionDep, action_id: ActionId, body: ActionIn
+) -> Response:
+    conn = session.connection()
+    update_action(conn, action_id, _checked(conn, body))
+    audit.record(
+        conn,
+        token_id=caller.token_id,
+        actor=caller.name,
+        role=caller.role,
+        action="modification d'action",
+        filters={"action": action_id, "title": body.title, "kind": body.kind},
+        row_count=1,
+    )
+    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    return GeoJSONResponse(feature)
+
+
+def _checked(conn: Connection, body: ActionIn) -> NewAction:
     place = make_place(body.place.model_dump(exclude_none=True))
-    new = check_new_action(
+    return check_new_action(
         conn,
         title=body.title,
         kind=body.kind,
@@ -133,9 +170,6 @@ def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Res
         note=body.note,
         control=body.control,
     )
-    action_id = create_action(conn, new, created_by=caller.name)
-    feature = _feature(get_action(conn, action_id), category_labels(conn))
-    return GeoJSONResponse(feature, status_code=201)
 
 
 @router.get(

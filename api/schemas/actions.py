@@ -31,6 +31,9 @@ class ActionProperties(BaseModel):
     commune: str | None = Field(description="Code INSEE de la commune de la zone traitée")
     commune_name: str | None = Field(description="Nom de cette commune")
     control_area: bool = Field(description="Une zone témoin a été choisie pour l'action")
+    control_geometry: dict[str, Any] | None = Field(
+        default=None, description="La zone témoin choisie (GeoJSON, WGS84) ; null : la commune"
+    )
     area_m2: Number = Field(description="Surface de la zone traitée, en m²")
     created_at: str = Field(description="Enregistrée le (ISO 8601)")
     created_by: str | None = Field(description="Enregistrée par (nom du jeton)")

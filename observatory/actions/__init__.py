@@ -17,6 +17,7 @@ from observatory.actions.records import (
     create_action,
     get_action,
     list_actions,
+    update_action,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "make_place",
     "point_place",
     "polygon_place",
+    "update_action",
 ]

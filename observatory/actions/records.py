@@ -50,12 +50,30 @@ FROM a
 RETURNING id
 """
 
+UPDATE = """
+WITH p AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(:place), 4326) AS g),
+     a AS (SELECT p.g AS place, {area} AS geom FROM p)
+UPDATE action AS t
+SET title = :title, reference = :reference, kind = :kind, start_date = :start,
+    end_date = :end, place_kind = :place_kind, place = a.place, place_buffer_m = :buffer,
+    geom = a.geom,
+    control_geom = CASE WHEN CAST(:control AS text) IS NULL THEN NULL
+        ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(
+             ST_SetSRID(ST_GeomFromGeoJSON(CAST(:control AS text)), 4326)), 3)) END,
+    categories = :categories, note = :note,
+    commune_code = (SELECT c.code FROM commune AS c WHERE ST_Intersects(c.geom, a.geom)
+                    ORDER BY ST_Area(ST_Intersection(c.geom, a.geom)) DESC, c.code LIMIT 1)
+FROM a
+WHERE t.id = :id
+RETURNING t.id
+"""
+
 COLUMNS = """
 SELECT a.id, a.title, a.reference, a.kind, a.start_date, a.end_date, a.place_kind,
        a.place_buffer_m, a.categories, a.note, a.commune_code, cm.name AS commune_name,
        a.created_at, a.created_by, a.control_geom IS NOT NULL AS has_control,
        ST_Area(a.geom::geography) AS area_m2,
-       ST_AsGeoJSON(a.geom, 6) AS geometry
+       ST_AsGeoJSON(a.geom, 6) AS geometry, ST_AsGeoJSON(a.control_geom, 6) AS control
 FROM action AS a LEFT JOIN commune AS cm ON cm.code = a.commune_code
 """
 
@@ -94,6 +112,7 @@ class ActionRecord:
     has_control: bool
     area_m2: float
     geometry: dict[str, Any]
+    control: dict[str, Any] | None = None
 
     @property
     def kind_label(self) -> str:
@@ -128,6 +147,7 @@ class ActionRecord:
             "commune": self.commune_code,
             "commune_name": self.commune_name,
             "control_area": self.has_control,
+            "control_geometry": self.control,
             "area_m2": round(self.area_m2, 1),
             "created_at": self.created_at.isoformat(),
             "created_by": self.created_by,
@@ -189,27 +209,40 @@ def check_new_action(
     )
 
 
+def _values(action: NewAction) -> dict[str, Any]:
+    return {
+        "place": action.place.geojson,
+        "buffer": action.place.buffer_m,
+        "title": action.title,
+        "reference": action.reference,
+        "kind": action.kind,
+        "start": action.start,
+        "end": action.end,
+        "place_kind": action.place.kind,
+        "control": action.control.geojson if action.control else None,
+        "categories": list(action.categories),
+        "note": action.note,
+    }
+
+
+# The statements by place kind, built once from constants (no SQL from input).
+INSERTS = {kind: INSERT.format(area=sql) for kind, sql in AREA_SQL.items()}
+UPDATES = {kind: UPDATE.format(area=sql) for kind, sql in AREA_SQL.items()}
+
+
 def create_action(conn: Connection, action: NewAction, created_by: str | None) -> int:
     """Record the action; the treated area and its commune are computed by PostGIS."""
-    statement = INSERT.format(area=AREA_SQL[action.place.kind])
-    new_id = conn.execute(
-        text(statement),
-        {
-            "place": action.place.geojson,
-            "buffer": action.place.buffer_m,
-            "title": action.title,
-            "reference": action.reference,
-            "kind": action.kind,
-            "start": action.start,
-            "end": action.end,
-            "place_kind": action.place.kind,
-            "control": action.control.geojson if action.control else None,
-            "categories": list(action.categories),
-            "note": action.note,
-            "created_by": created_by,
-        },
-    ).scalar_one()
+    values = {**_values(action), "created_by": created_by}
+    new_id = conn.execute(text(INSERTS[action.place.kind]), values).scalar_one()
     return int(new_id)
+
+
+def update_action(conn: Connection, action_id: int, action: NewAction) -> None:
+    """Replace every field of an action (its creation date and author are kept)."""
+    values = {**_values(action), "id": action_id}
+    found = conn.execute(text(UPDATES[action.place.kind]), values).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"Action {action_id} introuvable (voir la liste : GET /api/v1/actions).")
 
 
 def _record(row: Any) -> ActionRecord:
@@ -231,6 +264,7 @@ def _record(row: Any) -> ActionRecord:
         has_control=bool(row.has_control),
         area_m2=float(row.area_m2),
         geometry=json.loads(row.geometry),
+        control=json.loads(row.control) if row.control else None,
     )
 
 

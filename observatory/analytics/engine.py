@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import h3
 import numpy as np
+import shapely
 
 from observatory.analytics.filters import Filter
 from observatory.localtime import HOURS_PER_WEEK, Segments, week_matrix
@@ -96,6 +97,12 @@ def select(snapshot: Snapshot, f: Filter) -> Selection:
         else:
             lon, lat = snapshot.lon[part], snapshot.lat[part]
         narrow((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    if f.area is not None:
+        if f.area_cells is not None:
+            lon, lat = _cell_centres(snapshot, f.area_cells, snapshot.cell[part])
+        else:
+            lon, lat = snapshot.lon[part], snapshot.lat[part]
+        narrow(shapely.contains_xy(f.area, lon, lat))
     if f.precision == "housenumber" and snapshot.coarse is not None:
         narrow(~snapshot.coarse[part])
     return Selection(snapshot, start, stop, mask)

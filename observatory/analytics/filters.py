@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from observatory.errors import InvalidInput
 
@@ -42,6 +43,10 @@ class Filter:
     # When set, the bbox keeps whole cells of this resolution (by their centre), not points:
     # what the query space of a role that may not place a fact gets (observatory/privacy/).
     bbox_cells: int | None = None
+    # A drawn zone (a shapely polygon, WGS84), set by POST /stats/zone only; ``area_cells``
+    # keeps whole cells of that resolution (by their centre), as ``bbox_cells`` does for a bbox.
+    area: Any = None
+    area_cells: int | None = None
     # "housenumber": only facts with the file's coordinates or geocoded to a house number.
     precision: str | None = None
 

@@ -3,10 +3,12 @@
 import { deconnecter, jeton } from "./session.js";
 
 export class ErreurApi extends Error {
-  constructor(statut, detail) {
+  constructor(statut, detail, attente = null) {
     super(detail);
     this.statut = statut;
     this.detail = detail;
+    // Secondes à attendre avant de redemander (Retry-After d'un 503 : serveur saturé).
+    this.attente = attente;
   }
 }
 
@@ -20,18 +22,21 @@ export function adresse(chemin, parametres = {}) {
   return url;
 }
 
-/** GET (ou autre méthode) sur l'API ; renvoie le JSON, ou lève une ErreurApi au détail français. */
-export async function api(chemin, { parametres = {}, signal, methode = "GET", corps } = {}) {
+/** GET (ou autre méthode) sur l'API ; renvoie le JSON, ou lève une ErreurApi au détail français.
+ *  json : un objet envoyé en corps JSON (à la place de corps). */
+export async function api(chemin, { parametres = {}, signal, methode = "GET", corps, json } = {}) {
   let reponse;
+  const entetes = {
+    Authorization: `Bearer ${jeton() || ""}`,
+    Accept: "application/json, application/geo+json, application/problem+json",
+  };
+  if (json !== undefined) entetes["Content-Type"] = "application/json";
   try {
     reponse = await fetch(adresse(chemin, parametres), {
       method: methode,
-      body: corps,
+      body: json !== undefined ? JSON.stringify(json) : corps,
       signal,
-      headers: {
-        Authorization: `Bearer ${jeton() || ""}`,
-        Accept: "application/json, application/geo+json, application/problem+json",
-      },
+      headers: entetes,
     });
   } catch (e) {
     if (e.name === "AbortError") throw e;
@@ -50,7 +55,8 @@ export async function api(chemin, { parametres = {}, signal, methode = "GET", co
   if (reponse.status === 401) {
     deconnecter(detail);
   }
-  throw new ErreurApi(reponse.status, detail);
+  const attente = Number(reponse.headers.get("Retry-After")) || null;
+  throw new ErreurApi(reponse.status, detail, attente);
 }
 
 /** Vrai pour une requête annulée par une plus récente (à ignorer sans message). */

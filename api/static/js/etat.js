@@ -92,6 +92,10 @@ export const DEFAUTS = Object.freeze({
   classes: "jenks",
   couches: "hexagones,qpv,communes",
   vue: "",
+  // Points chauds, sous « Avancé » (avance.js) : k vide = choisi par l'API.
+  hs_k: "",
+  hs_conf: "90",
+  hs_perm: "0",
 });
 
 /** Les champs qui changent les chiffres : toute couche et tout panneau les suit. */
@@ -110,6 +114,9 @@ export function lire(recherche) {
   if (!["2015", "2024"].includes(lu.generation)) lu.generation = DEFAUTS.generation;
   if (!/^(6|7|8|9|10|11)$/.test(lu.res)) lu.res = DEFAUTS.res;
   if (lu.precision !== "housenumber") lu.precision = "";
+  if (!/^[1-6]?$/.test(lu.hs_k)) lu.hs_k = DEFAUTS.hs_k;
+  if (!["90", "95", "99"].includes(lu.hs_conf)) lu.hs_conf = DEFAUTS.hs_conf;
+  if (!["0", "99", "999"].includes(lu.hs_perm)) lu.hs_perm = DEFAUTS.hs_perm;
   return lu;
 }
 

@@ -1,6 +1,7 @@
 // Le panneau des filtres : période, heures et jours, catégories par famille, lieu, résolution.
 // Chaque changement passe par l'état (donc par l'adresse) ; la carte et les panneaux le suivent.
 
+import { reglagesAvances } from "./avance.js";
 import { METHODES } from "./classes.js";
 import { h, moisLong, remplir } from "./dom.js";
 import { familles, qpvs } from "./donnees.js";
@@ -67,6 +68,7 @@ export class Filtres {
     this.dernierJour = null;
     this.premierJour = null;
     this.moisPublies = null;
+    this.avance = reglagesAvances();
     this.construire();
   }
 
@@ -78,6 +80,7 @@ export class Filtres {
       this.categories(),
       this.lieu(),
       this.affichage(),
+      this.avance.bloc,
       h(
         "div",
         { class: "actions-filtres" },
@@ -397,6 +400,7 @@ export class Filtres {
   /** Met les contrôles à l'image de l'état (chargement, retour arrière, clic dans un panneau). */
   synchroniser(e, dernierJour) {
     this.dernierJour = dernierJour;
+    this.avance.synchroniser(e);
     for (const radio of this.form.querySelectorAll('input[name="periode"]')) radio.checked = radio.value === e.periode;
     const { from, to } = bornes(e, dernierJour);
     if (this.partenaire) {

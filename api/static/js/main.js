@@ -1,7 +1,9 @@
 // Point d'entrée : connexion, puis la carte, ses filtres et ses panneaux, l'état 4001 et les imports.
 
 import { annulee, api } from "./api.js";
+import { parametresChauds } from "./avance.js";
 import { Carte } from "./carte.js";
+import { Dessin } from "./dessin.js";
 import { erreur, h, nombre, remplir } from "./dom.js";
 import * as donnees from "./donnees.js";
 import { FILTRES, abonner, change, definirProfil, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
@@ -9,11 +11,14 @@ import { Filtres, texteHeures, texteJours } from "./filtres.js";
 import { Outils } from "./outils.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
+import { ActionsClspd } from "./panneaux/actionsclspd.js";
 import { Compstat } from "./panneaux/compstat.js";
 import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
+import { Repetitions } from "./panneaux/repetitions.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
+import { Zone } from "./panneaux/zone.js";
 import { suivreDefilements } from "./defilement.js";
 import { menusDuRole, nomRole, pagesPermises } from "./roles.js";
 import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
@@ -135,6 +140,7 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
+  if (role !== "partner") ajouterOutilsDessin(categories);
   new Outils($("outils"), {
     role,
     communes,
@@ -168,12 +174,41 @@ async function ouvrir() {
   surChangement(etatCourant(), null);
 }
 
+/** Dessin d'une zone, ses chiffres, les actions du CLSPD et les répétitions proches (issue 20). */
+function ajouterOutilsDessin(categories) {
+  const dessin = new Dessin(app.carte.carte);
+  for (const id of ["panneau-actions-clspd", "panneau-zone", "panneau-repetitions"]) $(id).hidden = false;
+  new ActionsClspd($("panneau-actions-clspd"), {
+    dessin,
+    categories,
+    quandEnregistre: () => {
+      const couche = app.carte.couche("actions");
+      if (couche) {
+        couche.cleChargee = null;
+        couche.actualiser().then(() => app.carte.actualiser(contexte(etatCourant())));
+      }
+    },
+  });
+  app.panneaux.push(
+    new Zone($("panneau-zone"), { dessin, generation: etatCourant().generation }),
+    new Repetitions($("panneau-repetitions"), { sujet: sujetRepetitions }),
+  );
+}
+
+function sujetRepetitions() {
+  const codes = (etatCourant().categories || "").split(",").filter(Boolean);
+  if (codes.length !== 1) return "un fait de la sélection";
+  const c = app.categories.find((x) => x.code === codes[0] || x.family === codes[0]);
+  const libelle = c ? (c.code === codes[0] ? c.label : c.family_label) : codes[0];
+  return `un fait « ${libelle.toLowerCase()} »`;
+}
+
 function surChangement(e, avant) {
   app.filtres.synchroniser(e, app.dernierJour);
   if (!avant || e.page !== avant.page) montrerPage(e.page);
   if (avant && e.couches !== avant.couches) app.carte.appliquerCouches(e.couches.split(","));
   if (!avant || change(e, avant, FILTRES)) actualiserPanneaux(e);
-  if (!avant || change(e, avant, [...FILTRES, "res", "classes", "vue", "couches"])) actualiserCarte(e);
+  if (!avant || change(e, avant, [...FILTRES, "res", "classes", "vue", "couches", "hs_k", "hs_conf", "hs_perm"])) actualiserCarte(e);
 }
 
 function montrerPage(page) {
@@ -213,7 +248,7 @@ async function rechargerApresImport() {
 }
 
 function contexte(e) {
-  return { filtres: filtresApi(e, app.dernierJour), res: e.res, classes: e.classes, generation: e.generation };
+  return { filtres: filtresApi(e, app.dernierJour), res: e.res, classes: e.classes, generation: e.generation, chauds: parametresChauds(e) };
 }
 
 let tourCarte = 0;

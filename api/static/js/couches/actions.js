@@ -80,7 +80,7 @@ export class Actions {
         h("li", {}, h("span", { class: "pastille", style: `background:${COULEUR}80;border-color:${COULEUR}`, "aria-hidden": "true" }), `zone traitée (${nombre(n)} action${n > 1 ? "s" : ""})`),
         h("li", {}, h("span", { class: "trait", style: `border-top:2px dashed ${COULEUR}`, "aria-hidden": "true" }), "anneau de l'évaluation ouverte"),
       ),
-      n ? h("p", { class: "note" }, "Cliquez une zone pour l'évaluer.") : h("p", { class: "note" }, "Aucune action enregistrée (observatory actions add)."),
+      n ? h("p", { class: "note" }, "Cliquez une zone pour l'évaluer.") : h("p", { class: "note" }, "Aucune action enregistrée : saisissez-en une dans le panneau « Actions du CLSPD », sous la carte."),
     ];
   }
 }

@@ -38,12 +38,12 @@ export class PointsChauds extends Couche {
   }
 
   cle(c) {
-    return JSON.stringify([c.filtres, c.res]);
+    return JSON.stringify([c.filtres, c.res, c.chauds]);
   }
 
   async charger(c, signal) {
-    // k (le voisinage) est laissé au choix de l'API, qui dit pourquoi dans metadata.
-    this.donnees = await api("/layers/hotspots", { parametres: { ...c.filtres, res: c.res }, signal });
+    // Les réglages « Avancé » (avance.js) ; k vide : laissé au choix de l'API, qui dit pourquoi.
+    this.donnees = await api("/layers/hotspots", { parametres: { ...c.filtres, res: c.res, ...c.chauds }, signal });
     this.groupe.clearLayers();
     this.groupe.addData(this.donnees);
   }
