@@ -80,7 +80,8 @@ export class Filtres {
       this.categories(),
       this.lieu(),
       this.affichage(),
-      this.avance.bloc,
+      // Un partenaire lit les classes de la diffusion, calculées avec les réglages par défaut.
+      this.partenaire ? null : this.avance.bloc,
       h(
         "div",
         { class: "actions-filtres" },
