@@ -17,8 +17,10 @@ from api.routers import (
     actions,
     audit,
     categories,
+    change,
     etat4001,
     exports,
+    factlist,
     health,
     home,
     hotspots,
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         actions,
         tiles,
+        factlist,
+        change,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)
