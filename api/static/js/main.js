@@ -8,9 +8,11 @@ import { FILTRES, abonner, change, definirProfil, etatCourant, filtresApi, modif
 import { Filtres, texteHeures, texteJours } from "./filtres.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
+import { PanneauComparaison } from "./couches/comparaison.js";
 import { Compstat } from "./panneaux/compstat.js";
 import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
+import { ListeFaits } from "./panneaux/liste.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
 import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
@@ -133,6 +135,9 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
+  // La liste des faits : police et administrateur ; la comparaison : tous sauf les partenaires.
+  if (["admin", "police"].includes(role)) app.panneaux.push(new ListeFaits($("panneau-liste"), { carte: app.carte }));
+  if (role !== "partner") new PanneauComparaison($("panneau-comparaison"), { carte: app.carte, dernierJour: () => app.dernierJour });
   // Les chiffres de l'état 4001 par service ne sont pas diffusés aux partenaires.
   if (role === "partner") document.querySelector('#navigation a[data-page="etat4001"]').parentElement.hidden = true;
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });

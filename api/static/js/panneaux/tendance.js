@@ -33,7 +33,8 @@ export class Tendance {
   async actualiser(filtres, signal) {
     const fenetre = fenetreTendance(filtres.from, filtres.to);
     const d = await api("/stats/trends", {
-      parametres: { ...filtres, from: fenetre.from, to: fenetre.to, step: "month", by: "total" },
+      // « Cette nuit » sur douze mois : toutes les nuits de 18 h à 6 h.
+      parametres: { ...filtres, night: "", hours: filtres.night ? filtres.hours || "18-6" : filtres.hours, from: fenetre.from, to: fenetre.to, step: "month", by: "total" },
       signal,
     });
     const serie = d.series[0];
