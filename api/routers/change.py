@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.datadeps import (
@@ -31,7 +32,7 @@ from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import Filter, parse_day
 from observatory.analytics.trendstats import poisson_z
 from observatory.errors import InvalidInput, NotAllowed
-from observatory.figures.cellchange import SIGNIFICANT_Z, cell_changes
+from observatory.figures.cellchange import SIGNIFICANT_P, cell_changes, exact_p
 from observatory.grid import to_hex
 
 router = APIRouter(tags=["couches"])
@@ -42,9 +43,12 @@ NOT_FOR_PARTNERS = (
     "conclurait à tort. Comparez les mois publiés sur la carte, ou le tableau CompStat."
 )
 READING = (
-    "z compare B au compte de A ramené à la durée de B : au-delà de +2, une hausse que le "
-    "hasard explique mal (au-delà de +3, nette) ; en deçà de −2, une baisse ; entre −2 et +2, "
-    "pas d'écart démontré, quel que soit le pourcentage."
+    "z = 2(√B − √A'), où A' est le compte de A ramené à la durée de B : l'écart en unités de "
+    "bruit, comme dans le tableau CompStat. La couleur vient du test exact de deux comptes de "
+    "Poisson : rouge ou bleu quand le hasard expliquerait l'écart moins d'une fois sur 20 "
+    "(p < 5 %), foncé moins d'une fois sur 1 000 ; gris sinon, quel que soit le pourcentage. "
+    "Sur peu de faits, même un z de 2 reste gris (un fait contre aucun). Sur 100 hexagones "
+    "sans changement réel, environ 5 seraient colorés par hasard."
 )
 
 
@@ -78,8 +82,9 @@ def _days(f: Filter) -> int:
     description=(
         "Pour chaque hexagone non vide sur l'une des périodes A (from_a à to_a) et B (from_b à "
         "to_b) : count_a, count_b, expected_b (A ramené à la durée de B) et z = 2(√B − "
-        "√expected_b), le z de Poisson du tableau CompStat ; level le lit (|z| ≥ 2 : hausse "
-        "ou baisse, ≥ 3 : forte ; sinon stable). Les autres filtres sont ceux de la carte, "
+        "√expected_b), le z de Poisson du tableau CompStat, et p, le test exact de deux comptes "
+        "de Poisson (B sachant A + B, binomial) ; level le lit (p < 5 % : hausse ou baisse, "
+        "p < 0,1 % : forte ; sinon stable). Les autres filtres sont ceux de la carte, "
         "sans from, to ni night. Police, administrateur et analyste ; refusé aux partenaires."
     ),
     response_class=GeoJSONResponse,
@@ -124,6 +129,7 @@ def change_layer(
     days_a, days_b = _days(qa.filter), _days(qb.filter)
     table = cell_changes(cells_a, counts_a, cells_b, counts_b, days_a, days_b)
     total_a, total_b = int(counts_a.sum()), int(counts_b.sum())
+    p_total = exact_p(np.array([total_a]), np.array([total_b]), days_a, days_b)[0]
     features = (
         geojson.cell_feature(
             cell,
@@ -133,16 +139,18 @@ def change_layer(
                 "count_b": b,
                 "expected_b": round(e, 2),
                 "z": round(z, 2),
+                "p": float(f"{p:.3g}"),
                 "level": level,
             },
         )
-        for cell, h3_id, a, b, e, z, level in zip(
+        for cell, h3_id, a, b, e, z, p, level in zip(
             table.cells.tolist(),
             to_hex(table.cells),
             table.count_a.tolist(),
             table.count_b.tolist(),
             table.expected_b.tolist(),
             table.z.tolist(),
+            table.p.tolist(),
             table.level,
             strict=True,
         )
@@ -152,7 +160,8 @@ def change_layer(
         "period_a": _echo(qa.filter, total_a),
         "period_b": _echo(qb.filter, total_b),
         "z_total": round(float(poisson_z(total_b, total_a * days_b / days_a)), 2),
-        "significant_z": SIGNIFICANT_Z,
+        "p_total": float(f"{p_total:.3g}"),
+        "significant_p": SIGNIFICANT_P,
         "reading": READING,
         "filter": describe_filter(qa.filter.but(date_from=None, date_to=None)),
     }

@@ -58,9 +58,10 @@ class ChangeProperties(BaseModel):
         description="Le compte de A ramené à la durée de B (A × jours de B / jours de A)"
     )
     z: float = Field(description="z de Poisson de B contre A : 2(√B − √(A ramené à B))")
+    p: float = Field(description="p bilatéral du test exact de deux comptes de Poisson")
     level: str = Field(
-        description="Lecture : baisse_forte (z ≤ −3), baisse (z ≤ −2), stable (|z| < 2), "
-        "hausse (z ≥ 2), hausse_forte (z ≥ 3)"
+        description="Lecture : hausse ou baisse quand p < 5 %, hausse_forte ou baisse_forte "
+        "quand p < 0,1 %, stable sinon"
     )
 
 
@@ -84,7 +85,8 @@ class ChangeMetadata(BaseModel):
     period_a: PeriodEcho = Field(description="La période de référence (A)")
     period_b: PeriodEcho = Field(description="La période comparée (B)")
     z_total: float = Field(description="z de Poisson de l'ensemble (B contre A ramené à B)")
-    significant_z: float = Field(description="Seuil de lecture : |z| à partir duquel on conclut")
+    p_total: float = Field(description="p du test exact sur l'ensemble")
+    significant_p: float = Field(description="Seuil de lecture : p en deçà duquel on conclut")
     reading: str = Field(description="Comment lire z, en une phrase")
     filter: FilterEcho = Field(description="Les autres filtres, tels qu'ils ont été compris")
     resolution_note: str | None = Field(

@@ -3,8 +3,12 @@
 The z is the one of the CompStat table (observatory/analytics/trendstats.py, 2(√C − √P)), with
 period A's count brought to period B's length first (A × days of B / days of A): two periods of
 unequal length are compared at the same rate, and for two periods of one length it is CompStat's
-z exactly. A cell is read as a rise or a fall only when |z| ≥ 2 (strong from 3), the levels of
-the CompStat table of the reports; otherwise « stable », whatever its percentage.
+z exactly. It says how large the change is in units of noise, but a cell holds few facts, where
+that z misleads: one fact against none gives z = 2. Whether a cell rose or fell is therefore read
+with the exact test of two Poisson counts: given the cell's A + B facts, B follows a binomial law
+of probability days B / (days A + days B) when nothing changed; the two-sided p (twice the
+smaller tail, at most 1) below 5 % is a rise or a fall, below 0.1 % a strong one, otherwise
+« stable », whatever its percentage.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import binom
 
 from observatory.analytics.trendstats import poisson_z
 
-SIGNIFICANT_Z = 2.0
-STRONG_Z = 3.0
+SIGNIFICANT_P = 0.05
+STRONG_P = 0.001
 # The levels, from the strongest fall to the strongest rise.
 LEVELS = ("baisse_forte", "baisse", "stable", "hausse", "hausse_forte")
 
@@ -31,20 +36,25 @@ class CellChanges:
     count_b: np.ndarray
     expected_b: np.ndarray  # A's count at B's length
     z: np.ndarray
+    p: np.ndarray  # exact two-sided p of B against A
     level: list[str]
 
 
-def level_of(z: float) -> str:
-    """The reading of one z: a rise or a fall when |z| ≥ 2 (strong from 3), else stable."""
-    if z >= STRONG_Z:
-        return "hausse_forte"
-    if z >= SIGNIFICANT_Z:
-        return "hausse"
-    if z <= -STRONG_Z:
-        return "baisse_forte"
-    if z <= -SIGNIFICANT_Z:
-        return "baisse"
-    return "stable"
+def level_of(z: float, p: float) -> str:
+    """The reading of one cell: a rise or a fall when p < 5 % (strong under 0.1 %), else stable."""
+    if p >= SIGNIFICANT_P or z == 0:
+        return "stable"
+    word = "hausse" if z > 0 else "baisse"
+    return word + "_forte" if p < STRONG_P else word
+
+
+def exact_p(count_a: np.ndarray, count_b: np.ndarray, days_a: int, days_b: int) -> np.ndarray:
+    """Two-sided p of B given A + B (binomial, probability days_b / (days_a + days_b))."""
+    n = count_a + count_b
+    share = days_b / (days_a + days_b)
+    lower = binom.cdf(count_b, n, share)
+    upper = binom.sf(count_b - 1, n, share)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
 
 
 def cell_changes(
@@ -67,4 +77,6 @@ def cell_changes(
     b[np.searchsorted(cells, cb)] = nb
     expected = a * (days_b / days_a)
     z = np.asarray(poisson_z(b, expected), dtype=np.float64).reshape(cells.size)
-    return CellChanges(cells, a, b, expected, z, [level_of(v) for v in z.tolist()])
+    p = exact_p(a, b, days_a, days_b)
+    levels = [level_of(zz, pp) for zz, pp in zip(z.tolist(), p.tolist(), strict=True)]
+    return CellChanges(cells, a, b, expected, z, p, levels)

@@ -3,6 +3,7 @@ periods compared by cell with the Poisson z."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -194,6 +195,13 @@ def _cells(engine: Engine, first: str, last: str, res: int) -> dict[str, int]:
     return counts
 
 
+def _two_sided(a: int, b: int, share: float) -> float:
+    """Twice the smaller binomial tail of b among a + b facts, summed term by term."""
+    n = a + b
+    term = [math.comb(n, k) * share**k * (1 - share) ** (n - k) for k in range(n + 1)]
+    return min(1.0, 2 * min(sum(term[: b + 1]), sum(term[b:])))
+
+
 def test_the_change_map_gives_counts_and_the_poisson_z(
     client: TestClient, facts: Engine, make_token: Callable[[str], str]
 ) -> None:
@@ -210,8 +218,10 @@ def test_the_change_map_gives_counts_and_the_poisson_z(
         expected = a.get(cell, 0) * 4 / 2  # A has 2 days, B 4: A at B's length
         z = 2 * (np.sqrt(b.get(cell, 0)) - np.sqrt(expected))
         assert_allclose(p["z"], z, atol=0.006)
-        word = "stable" if abs(z) < 2 else ("hausse" if z > 0 else "baisse")
-        assert p["level"] == word + ("_forte" if abs(z) >= 3 else "")
+        pval = _two_sided(a.get(cell, 0), b.get(cell, 0), share=4 / 6)
+        assert_allclose(p["p"], pval, rtol=2e-3)
+        word = "stable" if pval >= 0.05 else ("hausse" if z > 0 else "baisse")
+        assert p["level"] == word + ("_forte" if pval < 0.001 else "")
     meta = body["metadata"]
     assert meta["period_a"] == {"from": "2024-01-05", "to": "2024-01-06", "days": 2, "total": 8}
     assert meta["period_b"]["total"] == 5

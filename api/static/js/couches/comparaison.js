@@ -9,11 +9,11 @@ import { bornesDuJour } from "../periodes.js";
 
 // Divergente : hausses en rouge, baisses en bleu, pas d'écart démontré en gris.
 export const NIVEAUX = [
-  { code: "hausse_forte", couleur: "#b2182b", libelle: "hausse nette (z ≥ 3)" },
-  { code: "hausse", couleur: "#ef8a62", libelle: "hausse (2 ≤ z < 3)" },
-  { code: "stable", couleur: "#bdbdbd", libelle: "pas d'écart démontré (|z| < 2)" },
-  { code: "baisse", couleur: "#67a9cf", libelle: "baisse (−3 < z ≤ −2)" },
-  { code: "baisse_forte", couleur: "#2166ac", libelle: "baisse nette (z ≤ −3)" },
+  { code: "hausse_forte", couleur: "#b2182b", libelle: "hausse nette (p < 0,1 %)" },
+  { code: "hausse", couleur: "#ef8a62", libelle: "hausse (p < 5 %)" },
+  { code: "stable", couleur: "#bdbdbd", libelle: "pas d'écart démontré" },
+  { code: "baisse", couleur: "#67a9cf", libelle: "baisse (p < 5 %)" },
+  { code: "baisse_forte", couleur: "#2166ac", libelle: "baisse nette (p < 0,1 %)" },
 ];
 const COULEURS = Object.fromEntries(NIVEAUX.map((n) => [n.code, n.couleur]));
 
@@ -25,7 +25,7 @@ function periode(p) {
 }
 
 function texteCellule(p) {
-  return `A : ${nombre(p.count_a)} fait(s) · B : ${nombre(p.count_b)} fait(s) (A ramené à la durée de B : ${virgule(p.expected_b)}) · z = ${signe(p.z)}`;
+  return `A : ${nombre(p.count_a)} fait(s) · B : ${nombre(p.count_b)} fait(s) (A ramené à la durée de B : ${virgule(p.expected_b)}) · z = ${signe(p.z)} · ${p.level === "stable" ? "pas d'écart démontré" : `p = ${virgule(p.p * 100, 2)} %`}`;
 }
 
 /** La couche : un hexagone coloré par la lecture de son z (période B contre période A). */
@@ -106,7 +106,7 @@ export class PanneauComparaison {
     );
     remplir(
       section.querySelector(".contenu"),
-      h("p", { class: "aide" }, "La carte colore chaque hexagone selon le z de Poisson de B contre A (A ramené à la durée de B) : rouge, une hausse que le hasard explique mal ; bleu, une baisse ; gris, pas d'écart démontré, même si le pourcentage paraît grand. Les autres filtres (catégories, heures, lieu, résolution) sont ceux de la carte."),
+      h("p", { class: "aide" }, "La carte colore chaque hexagone selon l'écart de B à A (A ramené à la durée de B) : rouge, une hausse que le hasard explique mal ; bleu, une baisse ; gris, pas d'écart démontré, même si le pourcentage paraît grand. Chaque hexagone donne ses deux comptes et le z de Poisson du tableau CompStat. Les autres filtres (catégories, heures, lieu, résolution) sont ceux de la carte."),
       this.form,
     );
     section.hidden = false;
