@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import h3
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -180,8 +181,6 @@ PERIODS = {
 
 def _cells(engine: Engine, first: str, last: str, res: int) -> dict[str, int]:
     """Counts per cell of the period, by SQL and h3 alone (the parent of each stored cell)."""
-    import h3
-
     sql = text(
         "SELECT h3 FROM incident WHERE occurred_at >= "
         "CAST(:a AS date) AT TIME ZONE 'Europe/Paris' AND occurred_at < "
@@ -264,3 +263,39 @@ def test_a_partner_cannot_difference_two_comparisons(
         assert answer.status_code == 403
         assert "partenaires" in answer.json()["detail"]
         assert "count" not in answer.text
+
+
+def test_an_analysts_narrow_comparison_is_coarsened_and_audited(
+    client: TestClient, facts: Engine, make_token: Callable[[str], str]
+) -> None:
+    """Periods of 2 and 4 days are narrow (under 7): resolution 9 at most, and the read is
+    written to the audit log as the analyst's fine reads are; police reads are not."""
+    police = client.get(CHANGE, params={**PERIODS, "res": 10}, headers=auth(make_token("police")))
+    assert police.json()["metadata"]["resolution"] == 10
+    assert audit_rows(facts) == []
+
+    answer = client.get(CHANGE, params={**PERIODS, "res": 10}, headers=auth(make_token("analyst")))
+
+    assert answer.status_code == 200, answer.text
+    meta = answer.json()["metadata"]
+    assert meta["resolution"] == 9
+    assert "résolution 9" in meta["resolution_note"]
+    cells = [f["properties"]["h3"] for f in answer.json()["features"]]
+    assert cells
+    assert {h3.get_resolution(c) for c in cells} == {9}
+    rows = audit_rows(facts)
+    assert [(r[1], r[2]) for r in rows] == [("analyst", "lecture fine layers/change")]
+    assert rows[0][4]["a"] == ["2024-01-05", "2024-01-06"]
+
+
+def test_an_analyst_gets_no_comparison_of_sensitive_categories(
+    client: TestClient, facts: Engine, make_token: Callable[[str], str]
+) -> None:
+    answer = client.get(
+        CHANGE,
+        params={**PERIODS, "categories": "violences_intrafamiliales"},
+        headers=auth(make_token("analyst")),
+    )
+
+    assert answer.status_code == 403
+    assert "sensibles" in answer.json()["detail"]
