@@ -62,7 +62,10 @@ async def change_reader(caller: AggregateReader) -> Caller:
 def _period(start: str, end: str, name: str) -> tuple[date, date]:
     first = parse_day(start, f"from_{name}")
     last = parse_day(end, f"to_{name}")
-    assert first is not None and last is not None  # required parameters
+    if first is None or last is None:
+        raise InvalidInput(
+            f"La période {name.upper()} demande « from_{name} » et « to_{name} » (AAAA-MM-JJ)."
+        )
     if first > last:
         raise InvalidInput(
             f"Période {name.upper()} vide : « from_{name} » ({first.isoformat()}) est après "

@@ -234,6 +234,7 @@ def test_the_change_map_gives_counts_and_the_poisson_z(
         {**PERIODS, "from_a": "2024-01-07"},  # A ends before it starts
         {**PERIODS, "from": "2024-01-01"},
         {k: v for k, v in PERIODS.items() if k != "to_b"},
+        {**PERIODS, "to_b": " "},
         {**PERIODS, "res": "12"},
     ],
 )
