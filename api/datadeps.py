@@ -113,6 +113,10 @@ async def get_filter(
         str | None, Query(description="Codes de catégories ou de familles : vols,tapage")
     ] = None,
     hours: Annotated[str | None, Query(description="Heures locales : 22-6, 7-9,17-19")] = None,
+    night: Annotated[
+        str | None,
+        Query(description="La nuit de ce jour 18 h au lendemain 6 h, heure locale (AAAA-MM-JJ)"),
+    ] = None,
     weekdays: Annotated[str | None, Query(description="Jours, lundi 1 … dimanche 7 : 6,7")] = None,
     commune: Annotated[str | None, Query(description="Code INSEE de la commune")] = None,
     qpv: Annotated[str | None, Query(description="in, out ou un code de QPV")] = None,
@@ -133,6 +137,7 @@ async def get_filter(
         "to": to,
         "categories": categories,
         "hours": hours,
+        "night": night,
         "weekdays": weekdays,
         "commune": commune,
         "qpv": qpv,
@@ -275,4 +280,5 @@ def describe_filter(f: Filter) -> dict[str, Any]:
         "generation": f.generation,
         "bbox": list(f.bbox) if f.bbox else None,
         "precision": f.precision,
+        "night": f.night.isoformat() if f.night else None,
     }

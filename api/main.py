@@ -18,8 +18,10 @@ from api.routers import (
     actions,
     audit,
     categories,
+    change,
     etat4001,
     exports,
+    factlist,
     health,
     home,
     hotspots,
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actions,
         tiles,
         zones,
+        factlist,
+        change,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)

@@ -34,6 +34,10 @@ class FilterEcho(BaseModel):
         default=None,
         description="housenumber : sans les faits géocodés à la rue ou au lieu-dit ; null : tous",
     )
+    night: date | None = Field(
+        default=None,
+        description="La nuit de ce jour 18 h au lendemain 6 h (heure locale) ; null : sans",
+    )
 
 
 class PartnerPrivacy(BaseModel):

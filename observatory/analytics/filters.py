@@ -7,7 +7,9 @@ codes and family codes alike (a family stands for all its categories). ``qpv`` i
 ``out`` or a QPV code, of the chosen generation (2024 unless told). ``bbox`` is west, south,
 east, north in WGS84 degrees, edges included. ``precision=housenumber`` leaves out the facts
 the geocoder placed only at the street or the lieu-dit (those with the file's coordinates, or
-geocoded to a house number, stay).
+geocoded to a house number, stay). ``night=D`` is the night from D 18:00 to D+1 06:00 local
+time exactly: the days D and D+1 with, of D, the hours 18 h … 23 h and, of D+1, 0 h … 5 h (an
+hours filter over two days would also take the morning of D and the evening of D+1).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from observatory.errors import InvalidInput
@@ -25,6 +27,7 @@ DEFAULT_GENERATION = 2024
 QPV_CODE = re.compile(r"^Q[NP][0-9A-Z]{6}$")
 COMMUNE_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 PRECISIONS = ("housenumber",)
+NIGHT_START, NIGHT_END = 18, 6  # « cette nuit » : 18 h to 6 h local time
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,32 @@ class Filter:
     area_cells: int | None = None
     # "housenumber": only facts with the file's coordinates or geocoded to a house number.
     precision: str | None = None
+    # The night from this day 18:00 to the next day 06:00 (its dates are date_from and date_to).
+    night: date | None = None
 
     def hours_of_week(self) -> list[int] | None:
         """The local hours of the week (0 = Monday 0 h … 167) the filter keeps, or None."""
-        if self.hours is None and self.weekdays is None:
+        if self.hours is None and self.weekdays is None and self.night is None:
             return None
         hours = self.hours if self.hours is not None else range(24)
         days = self.weekdays if self.weekdays is not None else range(1, 8)
-        return sorted((d - 1) * 24 + h for d in days for h in hours)
+        kept = {(d - 1) * 24 + h for d in days for h in hours}
+        if self.night is not None:
+            kept &= night_hours_of_week(self.night)
+        return sorted(kept)
 
     def but(self, **changes: object) -> Filter:
         """The same filter with some fields replaced (another period, say)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         values.update(changes)
         return Filter(**values)
+
+
+def night_hours_of_week(evening: date) -> set[int]:
+    """The hours of the week of the night from ``evening`` 18:00 to the next morning 06:00."""
+    first = evening.weekday() * 24
+    morning = (evening.weekday() + 1) % 7 * 24
+    return {first + h for h in range(NIGHT_START, 24)} | {morning + h for h in range(NIGHT_END)}
 
 
 def parse_filter(
@@ -76,6 +91,9 @@ def parse_filter(
     """
     date_from = parse_day(params.get("from"), "from")
     date_to = parse_day(params.get("to"), "to")
+    night = parse_day(params.get("night"), "night")
+    if night is not None:
+        date_from, date_to = _night_days(night, date_from, date_to)
     if date_from and date_to and date_from > date_to:
         raise InvalidInput(
             f"Période vide : « from » ({date_from.isoformat()}) est après « to » "
@@ -102,7 +120,20 @@ def parse_filter(
         generation=generation,
         bbox=parse_bbox(params.get("bbox")),
         precision=parse_precision(params.get("precision")),
+        night=night,
     )
+
+
+def _night_days(night: date, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The two days of a night; « from » and « to » may only repeat them."""
+    morning = night + timedelta(days=1)
+    if (date_from not in (None, night)) or (date_to not in (None, morning)):
+        raise InvalidInput(
+            f"« night » ({night.isoformat()}) est la nuit du {night.isoformat()} 18 h au "
+            f"{morning.isoformat()} 6 h : « from » et « to » sont alors omis ou valent ces "
+            "deux jours."
+        )
+    return night, morning
 
 
 def _blank(value: str | None) -> bool:

@@ -227,7 +227,7 @@ class Disclosure:
         """Whether the filter selects fewer than ``narrow_days`` days: an open end closed by the
         data's range, only the chosen weekdays counted; an hours filter is narrow in itself (one
         hour of each day of a week is as fine as an hour of one day)."""
-        if f.hours is not None:
+        if f.hours is not None or f.night is not None:
             return True
         start = f.date_from or (self.data_range[0] if self.data_range else None)
         end = f.date_to or (self.data_range[1] if self.data_range else None)
@@ -342,9 +342,9 @@ def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:
         last = calendar.monthrange(f.date_to.year, f.date_to.month)[1]
         if f.date_to.day != last:
             raise InvalidInput(_MONTHS)
-    if f.hours is not None or f.weekdays is not None:
+    if f.hours is not None or f.weekdays is not None or f.night is not None:
         raise InvalidInput(
-            "Pour un partenaire, pas de filtre hours ni weekdays : la diffusion publie les "
+            "Pour un partenaire, pas de filtre hours, weekdays ni night : la diffusion publie les "
             "créneaux horaires dans un tableau à part (/stats/timeslots)."
         )
     if f.generation != QPV_GENERATION:

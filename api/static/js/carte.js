@@ -4,6 +4,7 @@ import { Actions } from "./couches/actions.js";
 import { echapper, h, remplir } from "./dom.js";
 import { Communes, Faits, Hexagones, Qpv, notesEspace } from "./couches.js";
 import { Emergents, PointsChauds } from "./couches/chauds.js";
+import { Comparaison } from "./couches/comparaison.js";
 
 const ROLES_FAITS = ["admin", "police"];
 const ROLES_ACTIONS = ["admin", "analyst", "police"];
@@ -39,6 +40,7 @@ export class Carte {
     if (ROLES_FAITS.includes(role)) this.couches.push(new Faits());
     this.couches.push(new Qpv(), new Communes());
     if (ROLES_ACTIONS.includes(role)) this.couches.push(new Actions());
+    if (role !== "partner") this.couches.push(new Comparaison());
     this.parId = new Map(this.couches.map((c) => [c.id, c]));
 
     const overlays = {};

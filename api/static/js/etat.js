@@ -1,8 +1,10 @@
 // L'état de la page (filtres, couches, vue), gardé dans l'adresse pour qu'un lien se partage.
 
 import { anneesAvant, decaler, jour, moisLong } from "./dom.js";
+import { PERIODES_DU_JOUR, bornesDuJour, texteDuJour } from "./periodes.js";
 
 export const PERIODES = {
+  ...PERIODES_DU_JOUR,
   "7j": "7 derniers jours",
   "28j": "28 derniers jours",
   "12m": "12 derniers mois",
@@ -162,6 +164,7 @@ export function change(a, b, champs) {
 export function bornes(e, dernierJour) {
   if (profil === "partenaire") return bornesMois(e, dernierJour);
   if (e.periode === "perso") return { from: e.from, to: e.to };
+  if (e.periode in PERIODES_DU_JOUR) return bornesDuJour(e.periode, dernierJour);
   if (e.periode === "tout" || !dernierJour) return { from: "", to: "" };
   const jours = { "7j": 7, "28j": 28 }[e.periode];
   if (jours) return { from: decaler(dernierJour, 1 - jours), to: dernierJour };
@@ -193,13 +196,14 @@ function bornesMois(e, dernierJour) {
   return { from: debutMois(dernierJour, mois), to: finMois(dernierJour) };
 }
 
-/** Les filtres communs de l'API (from, to, categories, hours, weekdays, commune, qpv, generation,
- * precision). */
+/** Les filtres communs de l'API (from, to, night, categories, hours, weekdays, commune, qpv,
+ * generation, precision). */
 export function filtresApi(e, dernierJour) {
-  const { from, to } = bornes(e, dernierJour);
+  const { from, to, night = "" } = bornes(e, dernierJour);
   return {
     from,
     to,
+    night,
     categories: e.categories,
     hours: e.hours,
     weekdays: e.weekdays,
@@ -220,6 +224,7 @@ function etendueMois(from, to) {
 
 /** « 28 derniers jours (du 4 au 31 décembre 2025) » */
 export function textePeriode(e, dernierJour) {
+  if (profil !== "partenaire" && e.periode in PERIODES_DU_JOUR) return texteDuJour(e.periode, dernierJour);
   const { from, to } = bornes(e, dernierJour);
   if (!from && !to) return PERIODES.tout.toLowerCase();
   const etendue = profil === "partenaire" ? etendueMois(from, to) : from && to ? `du ${jour(from)} au ${jour(to)}` : from ? `depuis le ${jour(from)}` : `jusqu'au ${jour(to)}`;

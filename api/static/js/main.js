@@ -11,10 +11,12 @@ import { Filtres, texteHeures, texteJours } from "./filtres.js";
 import { Outils } from "./outils.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
+import { PanneauComparaison } from "./couches/comparaison.js";
 import { ActionsClspd } from "./panneaux/actionsclspd.js";
 import { Compstat } from "./panneaux/compstat.js";
 import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
+import { ListeFaits } from "./panneaux/liste.js";
 import { Repetitions } from "./panneaux/repetitions.js";
 import { Tendance } from "./panneaux/tendance.js";
 import { Territoires } from "./panneaux/territoires.js";
@@ -140,6 +142,9 @@ async function ouvrir() {
     new Territoires($("panneau-qpv")),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
+  // La liste des faits : police et administrateur ; la comparaison : tous sauf les partenaires.
+  if (["admin", "police"].includes(role)) app.panneaux.push(new ListeFaits($("panneau-liste"), { carte: app.carte }));
+  if (role !== "partner") new PanneauComparaison($("panneau-comparaison"), { carte: app.carte, dernierJour: () => app.dernierJour });
   if (role !== "partner") ajouterOutilsDessin(categories);
   new Outils($("outils"), {
     role,

@@ -81,3 +81,39 @@ def test_mistakes_are_named_in_french(params: dict[str, str], named: str) -> Non
     with pytest.raises(InvalidInput) as caught:
         parse(**params)
     assert named in str(caught.value)
+
+
+def test_a_night_is_its_evening_and_the_next_morning() -> None:
+    """Friday 5 January 2024: Friday 18 h … 23 h and Saturday 0 h … 5 h, nothing else."""
+    f = parse(night="2024-01-05")
+
+    assert (f.date_from, f.date_to, f.night) == (date(2024, 1, 5), date(2024, 1, 6), f.night)
+    friday, saturday = 4 * 24, 5 * 24
+    assert f.hours_of_week() == [*range(friday + 18, friday + 24), *range(saturday, saturday + 6)]
+
+
+def test_a_sunday_night_ends_on_monday_morning() -> None:
+    f = parse(night="2024-01-07", hours="22-6")
+
+    assert f.date_to == date(2024, 1, 8)
+    # Sunday 22 h, 23 h and Monday 0 h … 5 h: the hours filter narrows the night.
+    assert f.hours_of_week() == [0, 1, 2, 3, 4, 5, 6 * 24 + 22, 6 * 24 + 23]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"night": "2024-01-05", "from": "2024-01-04"},
+        {"night": "2024-01-05", "to": "2024-01-05"},
+        {"night": "2024-13-01"},
+    ],
+)
+def test_a_night_takes_no_other_days(params: dict[str, str]) -> None:
+    with pytest.raises(InvalidInput, match="night"):
+        parse(**params)
+
+
+def test_a_night_repeating_its_days_is_the_night() -> None:
+    assert parse(night="2024-01-05", **{"from": "2024-01-05", "to": "2024-01-06"}) == parse(
+        night="2024-01-05"
+    )
