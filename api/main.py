@@ -16,6 +16,7 @@ from api.heavy import HeavyQueue
 from api.routers import (
     actions,
     audit,
+    basemap,
     categories,
     etat4001,
     exports,
@@ -26,6 +27,7 @@ from api.routers import (
     incidents,
     layers,
     mappings,
+    places,
     reports,
     stats,
     tiles,
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         actions,
         tiles,
+        places,
+        basemap,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)
