@@ -24,9 +24,9 @@ from observatory.geocoder.ban import CommuneAddresses
 # Two address points of one street farther apart than this are not joined by a line.
 MAX_GAP_M = 150.0
 # Points averaged on each side of a point along the street (odd and even sides meet).
-SMOOTH_HALF_WINDOW = 1
+SMOOTH_HALF_WINDOW = 2
 # Lines are simplified to this (metres): a town's streets stay a small answer.
-SIMPLIFY_M = 2.0
+SIMPLIFY_M = 3.0
 
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0
