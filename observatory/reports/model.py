@@ -126,6 +126,8 @@ class PackFigures:
     territories: CommuneTerritories
     etat4001: Etat4001Table
     actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
+    # The commune's streets drawn from the BAN (name, WGS84 line), for a map close enough.
+    streets: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def partner(self) -> bool:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
+from typer.testing import Result
 
 from observatory.geocoder.ban import CommuneAddresses, read_communes
 from observatory.places.store import StreetWriter, load_streets, replace_streets
+from observatory.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "samples" / "adresses-31-extrait.csv.gz"
 
@@ -70,3 +74,26 @@ def test_the_writer_says_when_the_database_cannot_take_the_streets(db: Engine) -
     finally:
         with db.begin() as conn:
             conn.execute(text("ALTER TABLE street_away RENAME TO street"))
+
+
+def test_the_geocoder_load_draws_the_streets_every_time(
+    cli_in_process: Callable[[Settings, list[str]], Result],
+    empty_reference: Settings,
+    extract_file: Path,
+    db: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OBS_DATABASE_URL", database_url)
+    first = cli_in_process(empty_reference, ["geocoder", "load", str(extract_file)])
+    assert first.exit_code == 0, first.output
+    stored = streets_by_commune(db)
+    assert sum(stored.values()) > 20
+    assert f"Voies dessinées sur la carte : {sum(stored.values())}." in first.output
+    # The database emptied (a new one, a restore): a load of unchanged communes draws them again.
+    with db.begin() as conn:
+        conn.execute(text("TRUNCATE street"))
+    again = cli_in_process(empty_reference, ["geocoder", "load", str(extract_file)])
+    assert again.exit_code == 0, again.output
+    assert "Inchangées (déjà chargées)" in again.output
+    assert streets_by_commune(db) == stored
