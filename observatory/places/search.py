@@ -96,6 +96,8 @@ def fold(value: str) -> str:
 
 def check_query(q: str, limit: int) -> str:
     """The query trimmed, or a French refusal for one too short or too long."""
+    if any(unicodedata.category(c) == "Cc" for c in q or ""):
+        raise InvalidInput("« q » ne peut pas contenir de caractères de contrôle.")
     q = " ".join((q or "").split())
     if not MIN_QUERY <= len(q) <= MAX_QUERY:
         raise InvalidInput(f"« q » attend de {MIN_QUERY} à {MAX_QUERY} caractères (reçu {len(q)}).")

@@ -208,6 +208,7 @@ def test_the_search_refuses_in_french(api: TestClient, tokens: dict[str, str]) -
         {"q": "x" * 500},
         {"q": "rue", "limit": 0},
         {"q": "rue", "limit": 99},
+        {"q": "rue\x00de la paix"},
     ):
         answer = api.get("/api/v1/geocode", params=params, headers=auth(tokens["admin"]))
         assert answer.status_code == 422, params
