@@ -338,7 +338,9 @@ class Recherche {
 /** Tout ce qui aide à se repérer, sur une carte Leaflet. */
 export class Lieux {
   constructor(carte) {
-    carte.createPane("rues").style.zIndex = "415"; // au-dessus des hexagones, en gris léger
+    const rues = carte.createPane("rues");
+    rues.style.zIndex = "415"; // au-dessus des hexagones, en gris léger
+    rues.style.pointerEvents = "none"; // le survol reste aux hexagones
     const noms = carte.createPane("noms");
     noms.style.zIndex = "460"; // au-dessus des contours
     noms.style.pointerEvents = "none";
