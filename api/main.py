@@ -17,6 +17,7 @@ from api.jobs import JobBoard
 from api.routers import (
     actions,
     audit,
+    basemap,
     categories,
     change,
     etat4001,
@@ -30,6 +31,7 @@ from api.routers import (
     layers,
     mappings,
     packjobs,
+    places,
     reports,
     stats,
     tiles,
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         zones,
         factlist,
         change,
+        places,
+        basemap,
     )
     for module in modules:
         app.include_router(module.router, prefix=API, responses=errors.API_ERRORS)

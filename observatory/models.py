@@ -381,3 +381,22 @@ class AuditLog(Base):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class Street(Base):
+    """A street of the BAN reference drawn through its address points (observatory/places/)."""
+
+    __tablename__ = "street"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5), comment="Code INSEE")
+    name: Mapped[str] = mapped_column(Text, comment="Nom de la voie (BAN)")
+    points: Mapped[int] = mapped_column(Integer, comment="Points d'adresse de la voie")
+    geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_street_geom", "geom", postgresql_using="gist"),
+        Index("ix_street_commune_code", "commune_code"),
+    )

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Base-map tile URL template ({z}/{x}/{y}); empty: no base map, layers only.",
     )
     tile_attribution: str = ""
+    basemap_file: Path | None = Field(
+        default=None,
+        description="A town's own raster base map, an MBTiles or PMTiles file served by the API "
+        "under /api/v1/basemap/ and shown by the page as its base layer; None: none.",
+    )
+    basemap_attribution: str = ""
     max_upload_mb: int = Field(default=200, ge=1, description="Largest file accepted by upload.")
     warm_start: bool = Field(
         default=True, description="Load the in-memory copy of the incidents when the API starts."

@@ -78,8 +78,10 @@ SLOW_MODULES = frozenset(
         "observatory/test_purge.py",
         # Measured longest (5 to 43 s each on the 2-core reference machine).
         "api/test_answer_cache.py",
+        "api/test_basemap.py",
         "api/test_etat4001_routes.py",
         "api/test_injection.py",
+        "api/test_places.py",
         "api/test_tiles_layer.py",
         "ingest/etat4001/test_workbook.py",
         "ingest/incidents/test_import_fuzz.py",

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from api.routers.basemap import page_basemap
 from observatory import __version__
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -47,6 +48,7 @@ def page_config(request: Request) -> dict[str, object]:
     return {
         "tile_url": settings.tile_url,
         "tile_attribution": settings.tile_attribution,
+        "basemap": page_basemap(request.app.state, settings),
         "time_slots": settings.time_slots,
         "secrecy_threshold": settings.secrecy_threshold,
         "timezone": settings.timezone,

@@ -113,14 +113,31 @@ def geocoder_load(
 ) -> None:
     """Charge les adresses de la BAN, commune par commune (une commune rechargée remplace
     l'ancienne)."""
+    from observatory.db import make_engine
     from observatory.geocoder.load import load_ban
+    from observatory.places.store import StreetWriter
 
     settings = load_settings()
-    summary = load_ban(settings, paths, force=force, progress=_Progress())
+    # The streets drawn on the map (observatory/places/) are stored in the database meanwhile.
+    engine = make_engine(settings.sqlalchemy_url, pool_size=1)
+    lines = StreetWriter(engine)
+    try:
+        summary = load_ban(settings, paths, force=force, progress=_Progress(), each_commune=lines)
+    finally:
+        engine.dispose()
     typer.echo(
         f"Chargé : {_number(summary.communes)} communes, {_number(summary.streets)} voies, "
         f"{_number(summary.addresses)} adresses."
     )
+    if lines.problem is None:
+        typer.echo(f"Voies dessinées sur la carte : {_number(lines.streets)}.")
+    else:
+        typer.echo(
+            f"Voies non enregistrées dans la base ({lines.problem}) : la carte n'aura pas les "
+            "noms des rues ; relancez ce chargement quand la base est prête (observatory db "
+            "upgrade).",
+            err=True,
+        )
     if summary.unchanged:
         typer.echo(f"Inchangées (déjà chargées) : {_number(summary.unchanged)} communes.")
 

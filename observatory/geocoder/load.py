@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import redis
 
-from observatory.geocoder.ban import commune_documents, read_communes
+from observatory.geocoder.ban import CommuneAddresses, commune_documents, read_communes
 from observatory.geocoder.engine import connect
 from observatory.geocoder.server import GeocoderServerError
 from observatory.settings import Settings
@@ -96,11 +96,13 @@ def load_ban(
     paths: Sequence[Path],
     force: bool = False,
     progress: Callable[[str, float, LoadSummary], None] | None = None,
+    each_commune: Callable[[CommuneAddresses], None] | None = None,
 ) -> LoadSummary:
     """Load BAN address files; each commune found replaces that commune's previous version.
 
     ``force`` reloads communes whose rows did not change. ``progress`` is told the file, the
-    share of it read and the counts so far.
+    share of it read and the counts so far. ``each_commune`` is given every commune read,
+    changed or not (observatory/places/ stores its streets).
     """
     client = index_client(settings)
     _reachable(client, settings)
@@ -114,6 +116,8 @@ def load_ban(
                 progress(path.name, share, summary)
 
         for commune in read_communes(path, tell):
+            if each_commune:
+                each_commune(commune)
             known = cast(bytes | None, client.hget(commune_key(commune.code), "digest"))
             if not force and known is not None and known.decode() == commune.digest:
                 summary.unchanged += 1

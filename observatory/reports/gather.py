@@ -39,6 +39,7 @@ from observatory.privacy.policy import (
     Rules,
 )
 from observatory.reports.actionpages import gather_actions
+from observatory.reports.map_labels import commune_streets
 from observatory.reports.messages import busiest_street
 from observatory.reports.model import (
     Area,
@@ -81,6 +82,7 @@ def gather(
         commune, qpvs = _areas(conn, request)
         family_of = {r.code: r.family for r in conn.execute(text(CATEGORIES))}
         etat = _etat4001(conn, request, secrecy)
+        streets = commune_streets(conn, commune.code, commune.geometry)
     f = Filter(
         date_from=request.first,
         date_to=request.last,
@@ -101,6 +103,7 @@ def gather(
         timezone=timezone,
         threshold=secrecy.threshold,
         commune=commune,
+        streets=streets,
         qpvs=qpvs,
         data_range=(first, last) if first and last else None,
         total=trend.total,

@@ -25,6 +25,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from pyproj import Transformer
 
 from observatory.reports.drawing import DPI, png_bytes
+from observatory.reports.map_labels import place_labels
 from observatory.reports.model import Area, PackFigures
 from observatory.reports.style import (
     CLASS_METHOD,
@@ -200,6 +201,7 @@ def _north_arrow(ax: Axes, center: tuple[float, float]) -> None:
 
 
 def _finish(fig: Figure, ax: Axes, figures: PackFigures, handles: list[Any], title: str) -> bytes:
+    place_labels(ax, figures.commune, figures.qpvs, figures.streets, _project)
     _scale_bar(ax)
     centroid = figures.commune.geometry.centroid
     _north_arrow(ax, (centroid.x, centroid.y))

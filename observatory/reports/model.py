@@ -127,6 +127,8 @@ class PackFigures:
     etat4001: Etat4001Table
     actions: list[ActionPage] = field(default_factory=list)  # the commune's CLSPD actions
     hot_street: str | None = None  # the street at the main hot spot's heart (not for partners)
+    # The commune's streets drawn from the BAN (name, WGS84 line), for a map close enough.
+    streets: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def partner(self) -> bool:

@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine
 
+from observatory.settings import Settings
 from tests.conftest import _truncate_all, api_settings, auth, role_tokens
 from tests.samples import load_samples
 
@@ -69,10 +70,17 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(engine: Engine, database_url: str) -> Iterator[Api]:
+def api(engine: Engine, database_url: str, reference: Settings) -> Iterator[Api]:
     from api.main import create_app
 
-    config = api_settings(database_url)
+    # With the tests' geocoder (tests/geocoding.py): a stopped one makes /geocode a 503 to retry,
+    # which is a server error to schemathesis (tests/api/test_places.py tests that answer).
+    config = api_settings(
+        database_url,
+        redis_dir=reference.redis_dir,
+        redis_port=reference.redis_port,
+        redis_db=reference.redis_db,
+    )
     _truncate_all(engine)
     load_samples(engine, config)
     tokens = role_tokens(engine, [role for role in ROLES if role is not None], "schemathesis-")

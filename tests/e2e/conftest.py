@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import Engine
 
+from observatory.places.store import load_streets
 from observatory.settings import Settings
 from tests.conftest import TEST_SECRET, _truncate_all, role_tokens
 from tests.samples import load_samples
@@ -116,6 +117,8 @@ def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Sit
     )
     _truncate_all(engine)
     load_samples(engine, settings)
+    # The streets drawn on the map: those of the demo's BAN file, as `make run` loads them.
+    load_streets(engine, [SAMPLES / "adresses-31-extrait.csv.gz"])
     tokens = role_tokens(engine, ("admin", "police", "analyst", "partner"), "e2e-")
     try:
         with serving(create_app(settings), name="e2e-uvicorn") as port:

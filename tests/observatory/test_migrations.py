@@ -41,7 +41,13 @@ def test_postgis_is_there_and_geometries_are_4326(db: Engine) -> None:
             ).all()
         )
     assert version.startswith("3.")
-    assert srids == {"commune": 4326, "qpv": 4326, "incident": 4326, "action": 4326}
+    assert srids == {
+        "commune": 4326,
+        "qpv": 4326,
+        "incident": 4326,
+        "action": 4326,
+        "street": 4326,
+    }
 
 
 def test_incident_indexes_are_the_lean_set(db: Engine) -> None:

@@ -5,6 +5,7 @@ import { echapper, h, remplir } from "./dom.js";
 import { Communes, Faits, Hexagones, Qpv, notesEspace } from "./couches.js";
 import { Emergents, PointsChauds } from "./couches/chauds.js";
 import { Comparaison } from "./couches/comparaison.js";
+import { Lieux, fondLocal } from "./lieux.js";
 
 const ROLES_FAITS = ["admin", "police"];
 const ROLES_ACTIONS = ["admin", "analyst", "police"];
@@ -27,12 +28,17 @@ export class Carte {
     }
 
     const bases = {};
+    // Le plan de la ville (OBS_BASEMAP_FILE, servi par l'API) passe avant un serveur de tuiles.
+    const local = fondLocal(config);
+    if (local) bases["Plan local"] = local.addTo(this.carte);
     if (config.tile_url) {
       // Le fond de carte n'existe que si un serveur de tuiles est configuré (OBS_TILE_URL).
       // L'attribution est un réglage (OBS_TILE_ATTRIBUTION) : du texte, que Leaflet lirait en HTML.
-      bases["Fond de carte"] = L.tileLayer(config.tile_url, { attribution: echapper(config.tile_attribution), maxZoom: 19 }).addTo(this.carte);
-      bases["Sans fond"] = L.layerGroup();
+      bases["Fond de carte"] = L.tileLayer(config.tile_url, { attribution: echapper(config.tile_attribution), maxZoom: 19 });
+      if (!local) bases["Fond de carte"].addTo(this.carte);
     }
+    if (local || config.tile_url) bases["Sans fond"] = L.layerGroup();
+    this.lieux = new Lieux(this.carte);
 
     // Les libellés des catégories : la note de la légende nomme celles qu'une carte laisse de côté.
     this.libelles = new Map(categories.map((c) => [c.code, c.label]));
@@ -143,6 +149,7 @@ export class Carte {
   /** Recharge les couches visibles dont les entrées ont changé ; les autres attendent d'être montrées. */
   async actualiser(contexte) {
     this.contexte = { ...contexte, bbox: this.emprise(), zoom: this.carte.getZoom() };
+    this.lieux.actualiser(contexte);
     this.couche("hexagones").restyler(contexte.classes);
     const visibles = this.couches.filter((c) => this.carte.hasLayer(c.groupe));
     const travaux = visibles.map((c) => {
