@@ -91,6 +91,7 @@ def test_a_model_is_written_as_the_dictionary_it_replaces() -> None:
                     "suppressed": False,
                     "share": 1.0,
                     "population": 1000,
+                    "population_from": None,
                     "rate_per_1000": 12.0,
                     "by_category": {"tapage": 12, "vol": None},
                 },
@@ -99,6 +100,7 @@ def test_a_model_is_written_as_the_dictionary_it_replaces() -> None:
                     "suppressed": True,
                     "share": None,
                     "population": None,
+                    "population_from": None,
                     "rate_per_1000": None,
                     "by_category": None,
                 },
@@ -111,6 +113,7 @@ def test_a_model_is_written_as_the_dictionary_it_replaces() -> None:
                         "suppressed": False,
                         "share": 0.0,
                         "population": None,
+                        "population_from": None,
                         "rate_per_1000": None,
                         "by_category": None,
                     }
