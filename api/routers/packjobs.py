@@ -10,24 +10,21 @@ other token gets the 404 of an unknown id.
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi import Path as PathParam
 
-from api.deps import Caller, SettingsDep, require_role
+from api.deps import Caller, SettingsDep
 from api.errors import problem_responses
 from api.heavy import HeavyQueue, ordinal
 from api.jobs import Job, JobBoard
+from api.routers.reports import PackAsk, PackReader, build_pack
 from api.schemas.packjobs import PackJobOut
-from observatory.errors import InvalidInput
-from observatory.privacy.policy import KIND_OF_ROLE, Kind
-from observatory.reports import MEDIA_TYPES, PackRequest, make_request, pack_figures, render_pack
-from observatory.settings import Settings
+from observatory.reports import MEDIA_TYPES
 
 router = APIRouter(prefix="/reports/pack/jobs", tags=["pack CLSPD"])
 
-PackReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police", "partner"))]
 JobId = Annotated[str, PathParam(max_length=64, description="Identifiant de la préparation")]
 
 UNKNOWN = "Préparation inconnue ou expirée : relancez le dossier."
@@ -37,12 +34,6 @@ def board(request: Request) -> JobBoard:
     """The process's job board (api/main.py)."""
     jobs: JobBoard = request.app.state.jobs
     return jobs
-
-
-def build_pack(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
-    """The pack's bytes (in the thread pool, in the queue's turn)."""
-    snapshot = state.store.snapshot()
-    return render_pack(pack_figures(state.engine, snapshot, wanted, settings, kind=kind))
 
 
 def _out(jobs: JobBoard, job: Job) -> PackJobOut:
@@ -93,30 +84,9 @@ def _owned(request: Request, caller: Caller, job_id: str) -> tuple[JobBoard, Job
     ),
 )
 async def start_job(
-    request: Request,
-    caller: PackReader,
-    settings: SettingsDep,
-    commune: Annotated[str, Query(description="Code INSEE de la commune, ex. 31555")],
-    start: Annotated[str, Query(alias="from", description="Premier mois, AAAA-MM")],
-    to: Annotated[str, Query(description="Dernier mois, inclus, AAAA-MM")],
-    format: Annotated[str, Query(description="html ou pdf")] = "pdf",
-    level: Annotated[
-        str | None,
-        Query(
-            description="full (complet) ou partner (secret statistique) ; défaut : selon le rôle"
-        ),
-    ] = None,
-    generation: Annotated[int, Query(description="Géographie prioritaire : 2015 ou 2024")] = 2024,
+    request: Request, caller: PackReader, settings: SettingsDep, asked: PackAsk
 ) -> PackJobOut:
-    if level not in (None, "full", "partner"):
-        raise InvalidInput(f"« level » vaut full ou partner (reçu « {level} »).")
-    if caller.role == "partner" and level == "full":
-        raise HTTPException(
-            403, "Un partenaire reçoit la version partenaires du pack (level=partner)."
-        )
-    partner = caller.role == "partner" or level == "partner"
-    wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
-    kind = KIND_OF_ROLE.get(caller.role, "partner")
+    wanted, kind = asked.wanted, asked.kind
     heavy: HeavyQueue = request.app.state.heavy
     jobs = board(request)
     work = partial(build_pack, request.app.state, wanted, settings, kind)

@@ -13,6 +13,7 @@ queue's 503 with Retry-After.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -29,6 +30,43 @@ router = APIRouter(tags=["pack CLSPD"])
 PackReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police", "partner"))]
 
 
+@dataclass(frozen=True)
+class AskedPack:
+    """A pack asked for, its parameters checked: what to make and at which level."""
+
+    wanted: PackRequest
+    kind: Kind
+
+
+def asked_pack(
+    caller: PackReader,
+    commune: Annotated[str, Query(description="Code INSEE de la commune, ex. 31555")],
+    start: Annotated[str, Query(alias="from", description="Premier mois, AAAA-MM")],
+    to: Annotated[str, Query(description="Dernier mois, inclus, AAAA-MM")],
+    format: Annotated[str, Query(description="html ou pdf")] = "pdf",
+    level: Annotated[
+        str | None,
+        Query(
+            description="full (complet) ou partner (secret statistique) ; défaut : selon le rôle"
+        ),
+    ] = None,
+    generation: Annotated[int, Query(description="Géographie prioritaire : 2015 ou 2024")] = 2024,
+) -> AskedPack:
+    """The pack's parameters (GET /reports/pack and POST /reports/pack/jobs alike)."""
+    if level not in (None, "full", "partner"):
+        raise InvalidInput(f"« level » vaut full ou partner (reçu « {level} »).")
+    if caller.role == "partner" and level == "full":
+        raise HTTPException(
+            403, "Un partenaire reçoit la version partenaires du pack (level=partner)."
+        )
+    partner = caller.role == "partner" or level == "partner"
+    wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
+    return AskedPack(wanted, KIND_OF_ROLE.get(caller.role, "partner"))
+
+
+PackAsk = Annotated[AskedPack, Depends(asked_pack)]
+
+
 @router.get(
     "/reports/pack",
     summary="Pack de réunion du CLSPD : carte hors ligne (HTML) ou dossier A4 (PDF)",
@@ -43,33 +81,12 @@ PackReader = Annotated[Caller, Depends(require_role("admin", "analyst", "police"
     responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
 )
 async def pack(
-    request: Request,
-    caller: PackReader,
-    settings: SettingsDep,
-    commune: Annotated[str, Query(description="Code INSEE de la commune, ex. 31555")],
-    start: Annotated[str, Query(alias="from", description="Premier mois, AAAA-MM")],
-    to: Annotated[str, Query(description="Dernier mois, inclus, AAAA-MM")],
-    format: Annotated[str, Query(description="html ou pdf")] = "pdf",
-    level: Annotated[
-        str | None,
-        Query(
-            description="full (complet) ou partner (secret statistique) ; défaut : selon le rôle"
-        ),
-    ] = None,
-    generation: Annotated[int, Query(description="Géographie prioritaire : 2015 ou 2024")] = 2024,
+    request: Request, caller: PackReader, settings: SettingsDep, asked: PackAsk
 ) -> Response:
-    if level not in (None, "full", "partner"):
-        raise InvalidInput(f"« level » vaut full ou partner (reçu « {level} »).")
-    if caller.role == "partner" and level == "full":
-        raise HTTPException(
-            403, "Un partenaire reçoit la version partenaires du pack (level=partner)."
-        )
-    partner = caller.role == "partner" or level == "partner"
-    wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
-    kind = KIND_OF_ROLE.get(caller.role, "partner")
+    wanted, kind = asked.wanted, asked.kind
     heavy: HeavyQueue = request.app.state.heavy
     data = await heavy.run(
-        request.receive, caller.token_id, _make, request.app.state, wanted, settings, kind
+        request.receive, caller.token_id, build_pack, request.app.state, wanted, settings, kind
     )
     return Response(
         data,
@@ -81,7 +98,7 @@ async def pack(
     )
 
 
-def _make(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
+def build_pack(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
     """The pack's bytes (in the thread pool, in the queue's turn)."""
     snapshot = state.store.snapshot()
     return render_pack(pack_figures(state.engine, snapshot, wanted, settings, kind=kind))
