@@ -371,7 +371,7 @@ def _story(
     section(
         "etat4001",
         _p(content.etat4001_text(figures), s["body"]),
-        _table(content.etat4001_table(figures), font_size=7),
+        *([_table(content.etat4001_table(figures), font_size=7)] if figures.etat4001.rows else []),
     )
     return story + _action_pages(figures, s, charts) + _annex(figures, s)
 

@@ -326,6 +326,10 @@ def test_partner_pack_hides_small_counts(api: Api, reference: Reference) -> None
     partner = page_texts_of(api.get("partner", format="pdf", **PERIOD).content)
     assert "Version partenaires" in partner[0] and "Version complète" in full[0]
     assert not re.search(r"<\s?5", full[6])
+    # The partner's État 4001 page says why it has no figures: no « — » services, no empty table.
+    assert "ne sont pas diffusés aux partenaires" in partner[8]
+    assert "Services rattachés" not in partner[8] and "Unité" not in partner[8]
+    assert "Services rattachés à la commune : CSP TOULOUSE" in full[8] and "Unité" in full[8]
 
 
 def page_texts_of(pdf: bytes) -> list[str]:
