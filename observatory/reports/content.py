@@ -349,6 +349,8 @@ def etat4001_table(figures: PackFigures) -> Table:
 
 def etat4001_text(figures: PackFigures) -> str:
     table = figures.etat4001
+    if not table.rows and table.note:
+        return table.note  # the partners' version: why there is no table, nothing else
     services = ", ".join(table.services) if table.services else DASH
     return (
         f"Services rattachés à la commune : {services}. Chiffres annuels par famille "

@@ -377,7 +377,7 @@ def _sections(figures: PackFigures) -> str:
         _table(content.territory_table(figures)),
         f'<h2 id="etat4001">{escape(SECTION_TITLE["etat4001"])}</h2>',
         _p(content.etat4001_text(figures)),
-        _table(content.etat4001_table(figures)),
+        *([_table(content.etat4001_table(figures))] if figures.etat4001.rows else []),
         *actionpages.html_section(figures.actions, _table, _p),
         f'<h2 id="{methods.KEY}">Annexe : {escape(methods.TITLE)}</h2>',
         *(f"<h3>{escape(head)}</h3>{_p(text, 'note')}" for head, text in method_texts),

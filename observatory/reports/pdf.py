@@ -132,6 +132,7 @@ def _table(table: tables.Table, font_size: float = 8) -> Table:
     cell = ParagraphStyle("cellule", fontName=FONT, fontSize=font_size, leading=font_size + 2)
     head = ParagraphStyle("entete", parent=cell, fontName=BOLD)
     head_number = ParagraphStyle("entete_nombre", parent=head, alignment=TA_RIGHT)
+    number = ParagraphStyle("cellule_nombre", parent=cell, alignment=TA_RIGHT)
     data.append(
         [_p(v, head if j < table.text_columns else head_number) for j, v in enumerate(table.header)]
     )
@@ -141,8 +142,14 @@ def _table(table: tables.Table, font_size: float = 8) -> Table:
     ]
     for i, values in enumerate(table.rows):
         r = i + top + 1
-        # Long words (family names) wrap within their column; numbers stay plain text.
-        data.append([_p(v, cell) if j < table.text_columns else v for j, v in enumerate(values)])
+        # Long words (family names) wrap within their column; numbers stay plain text, unless a
+        # note follows them (« 1 962 (population 2015) ») and would run over the next column.
+        data.append(
+            [
+                _p(v, cell) if j < table.text_columns else _p(v, number) if len(v) > 11 else v
+                for j, v in enumerate(values)
+            ]
+        )
         if i in table.strong:
             style.append(("FONTNAME", (0, r), (-1, r), BOLD))
             style.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f6f6f6")))
@@ -364,7 +371,7 @@ def _story(
     section(
         "etat4001",
         _p(content.etat4001_text(figures), s["body"]),
-        _table(content.etat4001_table(figures), font_size=7),
+        *([_table(content.etat4001_table(figures), font_size=7)] if figures.etat4001.rows else []),
     )
     return story + _action_pages(figures, s, charts) + _annex(figures, s)
 

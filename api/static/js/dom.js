@@ -53,7 +53,8 @@ export function remplir(el, ...enfants) {
 }
 
 const entier = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });
+// Une décimale toujours écrite : « 5,0 » sous « 4,1 » dans une colonne, « +4,0 % » près de « +4,5 % ».
+const decimal = new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const deux = new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export function nombre(v, chiffres = 0) {

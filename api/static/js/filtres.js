@@ -368,7 +368,7 @@ export class Filtres {
     this.choixMethode = h(
       "select",
       { id: "filtre-classes", onchange: (ev) => modifier({ classes: ev.target.value }) },
-      Object.entries(METHODES).map(([code, libelle]) => h("option", { value: code }, `Classes par ${libelle}`)),
+      Object.entries(METHODES).map(([code, libelle]) => h("option", { value: code }, libelle[0].toUpperCase() + libelle.slice(1))),
     );
     return h(
       "fieldset",
@@ -376,7 +376,7 @@ export class Filtres {
       h("legend", {}, "Hexagones"),
       h("label", { for: "filtre-res" }, "Taille (résolution H3)"),
       this.choixResolution,
-      h("label", { for: "filtre-classes", class: "visuellement-cache" }, "Méthode de classement"),
+      h("label", { for: "filtre-classes" }, "Classes"),
       this.choixMethode,
     );
   }

@@ -249,7 +249,7 @@ class Recherche {
     try {
       const reponse = await api("/geocode", { parametres: { q, limit: 8 }, signal: this.controleur.signal });
       this.montrer(reponse.results);
-      remplir(this.etat, reponse.results.length ? `${reponse.results.length} lieu(x) trouvé(s)` : "Aucun lieu trouvé.");
+      remplir(this.etat, reponse.results.length > 1 ? `${reponse.results.length} lieux trouvés` : reponse.results.length ? "1 lieu trouvé" : "Aucun lieu trouvé.");
     } catch (e) {
       if (annulee(e)) return;
       this.montrer([]);

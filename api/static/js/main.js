@@ -341,7 +341,7 @@ function texteCategories(valeur) {
     libelles.set(c.family, c.family_label.toLowerCase());
   }
   const noms = valeur.split(",").map((code) => libelles.get(code) || code);
-  return noms.length > 3 ? `${noms.slice(0, 3).join(", ")} et ${noms.length - 3} autre(s)` : noms.join(", ");
+  return noms.length > 3 ? `${noms.slice(0, 3).join(", ")} et ${noms.length - 3} autre${noms.length > 4 ? "s" : ""}` : noms.join(", ");
 }
 
 demarrer();

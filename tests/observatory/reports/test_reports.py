@@ -201,6 +201,15 @@ def test_pdf_has_the_expected_pages_and_text(
     assert "Mann–Kendall" in pages[5] and "décembre 2025" in pages[5]
     assert all(w in pages[6] for w in ("7 jours", "28 jours", "Depuis le 1er janvier"))
     assert "Grand Mirail (QN03107M)" in pages[7] and "Reste de la commune (hors QPV)" in pages[7]
+    # A population borrowed from 2015 wraps in its column, not over the share before it (drawn
+    # over each other, « 1 962 » and « 0,8 % » read « 1 0,8 / 962% »).
+    layout = subprocess.run(
+        [poppler("pdftotext"), "-layout", "-f", "8", "-l", "8", str(pdf_run[1]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "(population" in layout and not re.search(r"\d%", layout)
     assert "CSP TOULOUSE (PN, 31)" in pages[8] and "dernière année connue, 2024" in pages[8]
     assert "Atteintes aux biens" in pages[8]
     assert not re.search(r"<\s?5", " ".join(pages))  # the full pack hides nothing
@@ -317,6 +326,10 @@ def test_partner_pack_hides_small_counts(api: Api, reference: Reference) -> None
     partner = page_texts_of(api.get("partner", format="pdf", **PERIOD).content)
     assert "Version partenaires" in partner[0] and "Version complète" in full[0]
     assert not re.search(r"<\s?5", full[6])
+    # The partner's État 4001 page says why it has no figures: no « — » services, no empty table.
+    assert "ne sont pas diffusés aux partenaires" in partner[8]
+    assert "Services rattachés" not in partner[8] and "Unité" not in partner[8]
+    assert "Services rattachés à la commune : CSP TOULOUSE" in full[8] and "Unité" in full[8]
 
 
 def page_texts_of(pdf: bytes) -> list[str]:

@@ -18,14 +18,19 @@ export const NIVEAUX = [
 const COULEURS = Object.fromEntries(NIVEAUX.map((n) => [n.code, n.couleur]));
 
 const virgule = (v, chiffres = 1) => new Intl.NumberFormat("fr-FR", { maximumFractionDigits: chiffres, minimumFractionDigits: chiffres }).format(v);
-const signe = (v) => (v > 0 ? "+" : v < 0 ? "−" : "") + virgule(Math.abs(v));
+// Ce qui s'arrondit à zéro s'écrit « 0,0 », sans signe : jamais « −0,0 ».
+const signe = (v) => {
+  const texte = virgule(Math.abs(v));
+  return texte === virgule(0) ? texte : (v > 0 ? "+" : "−") + texte;
+};
+const faits = (n) => `${nombre(n)} fait${n > 1 ? "s" : ""}`;
 
 function periode(p) {
   return p.from === p.to ? `le ${jour(p.from)}` : `du ${jour(p.from)} au ${jour(p.to)}`;
 }
 
 function texteCellule(p) {
-  return `A : ${nombre(p.count_a)} fait(s) · B : ${nombre(p.count_b)} fait(s) (A ramené à la durée de B : ${virgule(p.expected_b)}) · z = ${signe(p.z)} · ${p.level === "stable" ? "pas d'écart démontré" : `p = ${virgule(p.p * 100, 2)} %`}`;
+  return `A : ${faits(p.count_a)} · B : ${faits(p.count_b)} (A ramené à la durée de B : ${virgule(p.expected_b)}) · z = ${signe(p.z)} · ${p.level === "stable" ? "pas d'écart démontré" : `p = ${virgule(p.p * 100, 2)} %`}`;
 }
 
 /** La couche : un hexagone coloré par la lecture de son z (période B contre période A). */
@@ -70,7 +75,7 @@ export class Comparaison extends Couche {
     if (!this.donnees) return h("p", { class: "note" }, "Choisissez deux périodes dans le panneau « Comparer deux périodes ».");
     const m = this.donnees.metadata;
     return [
-      h("p", { class: "note" }, `A : ${periode(m.period_a)} (${nombre(m.period_a.total)} faits) · B : ${periode(m.period_b)} (${nombre(m.period_b.total)} faits) · ensemble : z = ${signe(m.z_total)}`),
+      h("p", { class: "note" }, `A : ${periode(m.period_a)} (${faits(m.period_a.total)}) · B : ${periode(m.period_b)} (${faits(m.period_b.total)}) · ensemble : z = ${signe(m.z_total)}`),
       h("ul", { class: "legende-ecart" }, NIVEAUX.map((n) => h("li", { dataset: { level: n.code } }, pastille(n.couleur), n.libelle))),
       h("p", { class: "note" }, m.reading),
     ];
@@ -144,6 +149,10 @@ export class PanneauComparaison {
     this.couche.periodes = v;
     const carte = this.carte;
     if (!carte.carte.hasLayer(this.couche.groupe)) {
+      // Deux aplats sur les mêmes hexagones ne se lisent pas : les faits par hexagone laissent la
+      // place à l'écart (leur case les remet).
+      const faits = carte.couche("hexagones");
+      if (faits && carte.carte.hasLayer(faits.groupe)) carte.carte.removeLayer(faits.groupe);
       this.couche.groupe.addTo(carte.carte);
       carte.quandVue({ couches: carte.visibles().join(",") }); // l'adresse, puis la carte se recharge
     } else if (carte.contexte) {

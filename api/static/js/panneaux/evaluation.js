@@ -160,7 +160,7 @@ export class EvaluationAction {
         responsive: true,
         maintainAspectRatio: false,
         locale: "fr-FR",
-        plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label} : ${nombre(ctx.parsed.y)} faits` } } },
+        plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label} : ${nombre(ctx.parsed.y)} fait${ctx.parsed.y > 1 ? "s" : ""}` } } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });

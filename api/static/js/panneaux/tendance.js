@@ -106,7 +106,7 @@ export class Tendance {
         locale: "fr-FR",
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { label: (ctx) => `${nombre(ctx.parsed.y)} faits${incomplets[ctx.dataIndex] ? " (mois incomplet)" : ""}` } },
+          tooltip: { callbacks: { label: (ctx) => `${nombre(ctx.parsed.y)} fait${ctx.parsed.y > 1 ? "s" : ""}${incomplets[ctx.dataIndex] ? " (mois incomplet)" : ""}` } },
         },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },

@@ -125,7 +125,7 @@ export class Zone {
         responsive: true,
         maintainAspectRatio: false,
         locale: "fr-FR",
-        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${nombre(ctx.parsed.y)} faits` } } },
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${nombre(ctx.parsed.y)} fait${ctx.parsed.y > 1 ? "s" : ""}` } } },
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
