@@ -16,7 +16,14 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.test_layers_and_stats import CAPITOLE, MIRAIL, Facts, fact, load  # noqa: F401
+from tests.api.test_layers_and_stats import (  # noqa: F401
+    CAPITOLE,
+    MIRAIL,
+    QUIET,
+    Facts,
+    fact,
+    load,
+)
 from tests.conftest import audit_rows, auth
 
 ZONE = "/api/v1/stats/zone"
@@ -212,3 +219,42 @@ def test_an_analyst_counts_whole_cells_and_thin_zones_place_nothing(
     assert area >= 15_000
     # Each analyst zone is on record.
     assert any(row[2] == "chiffres d'une zone" for row in audit_rows(boundaries))
+
+
+def test_an_analysts_zone_does_not_tell_the_day_or_hour_within_its_whole_weeks(
+    client: TestClient,
+    load: Callable[[Facts], int],  # noqa: F811
+    make_token: Callable[[str], str],
+) -> None:
+    """At resolution 10 an analyst reads whole weeks (policy.py): a fact on the Monday and one on
+    the Wednesday of the same week, each alone in its cell, must give the same answer. The
+    attack: a week whose Monday is the last day of a month (30 September 2024), so the month
+    series cuts a one-day « September » out of it; and the day × hour matrix of one week, which
+    is each fact's day and hour."""
+    load(
+        [
+            fact(1, "30/09/2024", "02:00", "cambriolage_logement", LONE),
+            fact(2, "02/10/2024", "15:00", "cambriolage_logement", QUIET),
+        ]
+    )
+    analyst = auth(make_token("analyst"))
+    week = {"from": "2024-09-30", "to": "2024-10-06"}
+
+    def answer(where: tuple[float, float]) -> dict[str, Any]:
+        got = client.post(ZONE, json=square(*where, 400), params=week, headers=analyst)
+        assert got.status_code == 200, got.text
+        body: dict[str, Any] = got.json()
+        assert body["zone"]["resolution"] == 10
+        assert body["total"] == 1
+        return body
+
+    monday, wednesday = answer(LONE), answer(QUIET)
+    assert monday["months"] == wednesday["months"]
+    assert sum(m["count"] for m in monday["months"]) == 1
+    assert monday["timeslots"] == wednesday["timeslots"]
+    # Police read the facts themselves: the day and the hour are theirs to see.
+    police = client.post(
+        ZONE, json=square(*LONE, 400), params=week, headers=auth(make_token("police"))
+    )
+    assert police.json()["timeslots"][0][2] == pytest.approx(1)
+    assert [m["count"] for m in police.json()["months"]] == [1, 0]
