@@ -130,6 +130,24 @@ def test_bad_zones_are_422_in_french(
     assert words in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_zone_with_nan_or_infinite_coordinates_is_a_422(
+    client: TestClient, make_token: Callable[[str], str], value: str
+) -> None:
+    """Python's JSON reads NaN and Infinity, and the polygon's bounds skip a NaN (a 500)."""
+    first = f"[[{value}, 43.6], [1.45, 43.61], [1.45, 43.6], [1.44, 43.6], [{value}, 43.6]]"
+    middle = f"[[1.44, 43.6], [1.45, 43.61], [{value}, 43.6], [1.45, 43.6], [1.44, 43.6]]"
+    for role, ring in (("admin", first), ("analyst", first), ("admin", middle)):
+        answer = client.post(
+            ZONE,
+            content=f'{{"type": "Polygon", "coordinates": [{ring}]}}',
+            params=PERIOD,
+            headers={**auth(make_token(role)), "content-type": "application/json"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert "WGS84" in answer.json()["detail"] or "illisibles" in answer.json()["detail"]
+
+
 def bisect_lone_fact(ask: Callable[[dict[str, Any]], int | None], steps: int = 24) -> float:
     """The attack: halve a box round the lone fact, keeping the half that still counts it; the
     area (m²) of the last box it narrowed the fact to."""
