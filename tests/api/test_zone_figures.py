@@ -276,3 +276,62 @@ def test_an_analysts_zone_does_not_tell_the_day_or_hour_within_its_whole_weeks(
     )
     assert police.json()["timeslots"][0][2] == pytest.approx(1)
     assert [m["count"] for m in police.json()["months"]] == [1, 0]
+
+
+def test_an_analysts_weekday_over_seven_weeks_does_not_tell_the_day_at_res_10(
+    client: TestClient,
+    load: Callable[[Facts], int],  # noqa: F811
+    make_token: Callable[[str], str],
+) -> None:
+    """Seven Mondays are seven days, not a short period; but when the data begins on the last of
+    them, weekdays=1 at resolution 10 is that one Monday. The attack: a fact on Monday 3 June
+    2024 (the data's first day) and one on Tuesday 4 June, each alone in its cell, told apart
+    by the zone, the hexagon layer and the comparison of two periods. At resolution 9 a day may
+    be read (policy.py): the answer may be coarsened, not told at 10."""
+    load(
+        [
+            fact(1, "03/06/2024", "02:00", "cambriolage_logement", LONE),
+            fact(2, "04/06/2024", "15:00", "cambriolage_logement", QUIET),
+        ]
+    )
+    analyst = auth(make_token("analyst"))
+    mondays = {"from": "2024-04-22", "to": "2024-06-09", "weekdays": "1"}
+
+    def zone_total(where: tuple[float, float]) -> tuple[int, int]:
+        got = client.post(ZONE, json=square(*where, 400), params=mondays, headers=analyst)
+        assert got.status_code == 200, got.text
+        return got.json()["zone"]["resolution"], got.json()["total"]
+
+    (res_monday, monday), (res_tuesday, tuesday) = zone_total(LONE), zone_total(QUIET)
+    assert res_monday == res_tuesday
+    assert res_monday < 10 or monday == tuesday
+
+    layer = client.get(
+        "/api/v1/layers/hexagons", params={**mondays, "res": "10"}, headers=analyst
+    ).json()
+    res = layer["metadata"]["resolution"]
+    counts = {f["properties"]["h3"]: f["properties"]["count"] for f in layer["features"]}
+
+    def count_at(where: tuple[float, float]) -> int:
+        return int(counts.get(h3.latlng_to_cell(where[1], where[0], res)) or 0)
+
+    assert res < 10 or count_at(LONE) == count_at(QUIET)
+
+    change = client.get(
+        "/api/v1/layers/change",
+        params={
+            "from_a": "2024-03-04",
+            "to_a": "2024-04-21",
+            "from_b": "2024-04-22",
+            "to_b": "2024-06-09",
+            "weekdays": "1",
+            "res": "10",
+        },
+        headers=analyst,
+    )
+    assert change.status_code == 200, change.text
+    res = change.json()["metadata"]["resolution"]
+    b = {f["properties"]["h3"]: f["properties"]["count_b"] for f in change.json()["features"]}
+    assert res < 10 or b.get(h3.latlng_to_cell(LONE[1], LONE[0], res), 0) == b.get(
+        h3.latlng_to_cell(QUIET[1], QUIET[0], res), 0
+    )
