@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import shapely
 from pyproj import Geod
 
 from observatory.actions.places import geometry_of
+from observatory.analytics.engine import Series
 from observatory.analytics.filters import Filter
 from observatory.analytics.studyarea import study_area_cells
 from observatory.errors import InvalidInput, NotAllowed
@@ -103,3 +105,30 @@ def zone_filter(
         ),
     }
     return narrowed.but(area=zone.polygon, area_cells=resolution), notes
+
+
+def by_whole_weeks(disclosure: Disclosure, resolution: int | None) -> bool:
+    """Whether the zone's time detail must keep to whole weeks: an analyst's resolution-10 cells
+    are read over whole weeks only (policy.py), so neither a month cut in a week nor the day ×
+    hour of such a zone may be told (one week's matrix is each fact's day and hour)."""
+    return disclosure.kind == "analyst" and resolution is not None and resolution >= 10
+
+
+def months_of_weeks(weeks: Series) -> list[dict[str, Any]]:
+    """Weekly counts gathered by the month of each week's Monday: every figure whole weeks."""
+    months: dict[date, dict[str, Any]] = {}
+    for start, complete, count in zip(
+        weeks.starts, weeks.complete, weeks.counts[:, 0].tolist(), strict=True
+    ):
+        month = months.setdefault(
+            start.replace(day=1), {"start": start.replace(day=1), "count": 0, "complete": True}
+        )
+        month["count"] += int(count)
+        month["complete"] = month["complete"] and complete
+    return list(months.values())
+
+
+WEEKS_NOTE = (
+    " Les mois comptent les semaines entières qui y commencent (lundi) ; pas de tableau jour × "
+    "heure à cette résolution : il donnerait le jour et l'heure de chaque fait."
+)

@@ -25,7 +25,14 @@ from observatory import audit
 from observatory.analytics import engine
 from observatory.errors import NotAllowed
 from observatory.figures.summary import summary as summary_figure
-from observatory.zones import PARTNER_REFUSAL, check_zone, zone_filter
+from observatory.zones import (
+    PARTNER_REFUSAL,
+    WEEKS_NOTE,
+    by_whole_weeks,
+    check_zone,
+    months_of_weeks,
+    zone_filter,
+)
 
 router = APIRouter(tags=["statistiques"])
 
@@ -68,12 +75,19 @@ def zone_figures(
     zone = check_zone(body)
     narrowed, shape = zone_filter(disclosure, f, zone, nomenclature.family)
     figure = summary_figure(snapshot, narrowed, nomenclature.family, disclosure)
-    series = engine.series(snapshot, narrowed, "month", None)
-    months = [
-        {"start": start, "count": int(series.counts[i, 0]), "complete": complete}
-        for i, (start, complete) in enumerate(zip(series.starts, series.complete, strict=True))
-    ]
-    week = engine.week_hours(snapshot, narrowed)
+    weeks_only = by_whole_weeks(disclosure, shape["resolution"])
+    if weeks_only:
+        months = months_of_weeks(engine.series(snapshot, narrowed, "week", None))
+        timeslots: list[list[float]] = []
+        shape["note"] = (shape.get("note") or "") + WEEKS_NOTE
+    else:
+        series = engine.series(snapshot, narrowed, "month", None)
+        months = [
+            {"start": start, "count": int(series.counts[i, 0]), "complete": complete}
+            for i, (start, complete) in enumerate(zip(series.starts, series.complete, strict=True))
+        ]
+        week = engine.week_hours(snapshot, narrowed)
+        timeslots = [[round(v, 4) for v in row] for row in engine.matrix_rows(week)]
     if disclosure.kind == "analyst":
         # Counted at the analyst's finest cells: on record like any such answer.
         audit.record(
@@ -117,7 +131,7 @@ def zone_figures(
             "note": shape.get("note"),
         },
         "months": months,
-        "timeslots": [[round(v, 4) for v in row] for row in engine.matrix_rows(week)],
+        "timeslots": timeslots,
         **extra,
         "data_version": snapshot.version,
         **disclosure.describe(),

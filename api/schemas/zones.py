@@ -34,7 +34,11 @@ class ZoneAnswer(SummaryAnswer):
     """Les chiffres d'une zone dessinée ou téléversée, pour le filtre courant."""
 
     zone: ZoneShape = Field(description="La zone comptée")
-    months: list[ZoneMonth] = Field(description="La série mensuelle de la zone")
+    months: list[ZoneMonth] = Field(
+        description="La série mensuelle de la zone (analyste en résolution 10 : les semaines "
+        "entières, chacune dans le mois de son lundi)"
+    )
     timeslots: list[list[Number]] = Field(
-        description="Jour × heure (7 lignes, lundi d'abord, de 24 heures ; aoristique)"
+        description="Jour × heure (7 lignes, lundi d'abord, de 24 heures ; aoristique) ; "
+        "vide pour un analyste dont la zone est comptée en hexagones de résolution 10"
     )

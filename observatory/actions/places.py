@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 
 from observatory.errors import InvalidInput
@@ -105,7 +107,8 @@ def geometry_of(document: Any, family: str, name: str = "geometry") -> shapely.G
         )
     try:
         geometry = shape(document)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, GEOSException) as exc:
+        # GEOS refuses a ring whose NaN first vertex never equals its last.
         raise InvalidInput(f"« {name} » : coordonnées GeoJSON illisibles ({exc}).") from None
     _check(geometry, family, name)
     return geometry
@@ -115,7 +118,9 @@ def _check(geometry: shapely.Geometry, family: str, name: str) -> None:
     if shapely.is_empty(geometry):
         raise InvalidInput(f"« {name} » : la géométrie est vide.")
     west, south, east, north = shapely.bounds(geometry).tolist()
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+    # JSON as Python reads it takes NaN and Infinity, and the bounds skip a NaN vertex.
+    finite = bool(np.isfinite(shapely.get_coordinates(geometry)).all())
+    if not (finite and -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidInput(
             f"« {name} » : coordonnées hors de WGS84 (longitude, latitude en degrés) ; un "
             "fichier en Lambert-93 doit être reprojeté en EPSG:4326 avant l'envoi."

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from observatory.actions.places import Place, polygon_place
-from observatory.analytics.filters import parse_categories
+from observatory.analytics.filters import FIRST_DAY, LAST_DAY, parse_categories
 from observatory.errors import InvalidInput, NotFound
 
 KINDS: dict[str, str] = {
@@ -160,6 +160,8 @@ def _text(value: str | None, name: str, required: bool = False) -> str | None:
         if required:
             raise InvalidInput(f"« {name} » est obligatoire.")
         return None
+    if "\x00" in cleaned:  # PostgreSQL's text holds no NUL byte (it was a 500)
+        raise InvalidInput(f"« {name} » ne peut pas contenir le caractère nul (\\u0000).")
     if len(cleaned) > MAX_TEXT and name != "note":
         raise InvalidInput(f"« {name} » est trop long ({MAX_TEXT} caractères au plus).")
     return cleaned
@@ -188,6 +190,13 @@ def check_new_action(
         )
     if start is None:
         raise InvalidInput("« start » (date de début, AAAA-MM-JJ) est obligatoire.")
+    for day, name in ((start, "start"), (end, "end")):
+        # The evaluation reads months before and after, as days of the store (filters.py).
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                f"« {name} » : date hors des années {FIRST_DAY.year} à {LAST_DAY.year} "
+                f"(reçu {day.isoformat()})."
+            )
     if end is not None and end < start:
         raise InvalidInput(
             f"La fin ({end.isoformat()}) est avant le début ({start.isoformat()}) de l'action."

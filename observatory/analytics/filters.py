@@ -28,6 +28,9 @@ QPV_CODE = re.compile(r"^Q[NP][0-9A-Z]{6}$")
 COMMUNE_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 PRECISIONS = ("housenumber",)
 NIGHT_START, NIGHT_END = 18, 6  # « cette nuit » : 18 h to 6 h local time
+# The days a filter may name: the in-memory store counts days from 2000-01-01 in an int16
+# (1910 to 2089), and a day is widened by a night or whole weeks; beyond, a French 422.
+FIRST_DAY, LAST_DAY = date(1950, 1, 1), date(2079, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -145,11 +148,17 @@ def parse_day(value: str | None, name: str) -> date | None:
         return None
     assert value is not None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(
             f"« {name} » doit être une date AAAA-MM-JJ (reçu « {value} »)."
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            f"« {name} » : date hors des années {FIRST_DAY.year} à {LAST_DAY.year} "
+            f"(reçu « {value} »)."
+        )
+    return day
 
 
 def parse_generation(value: str | None) -> int:

@@ -6,8 +6,8 @@ role       what an answer may hold
 admin,     everything, exact (points are audited where they are read: incidents, exports)
 police
 analyst    exact aggregates within a query space: cells no finer than resolution
-           OBS_ANALYST_MAX_RESOLUTION (10); a period shorter than OBS_NARROW_DAYS (7) at
-           resolution 10 or finer is coarsened to 9; the sensitive categories
+           OBS_ANALYST_MAX_RESOLUTION (10); a period shorter than OBS_NARROW_DAYS (7), or
+           some weekdays only, at resolution 10 is coarsened to 9; the sensitive categories
            (OBS_SENSITIVE_CATEGORIES) only per commune or QPV, never in a cell or a bbox;
            every narrow answer (such a period, or resolution 10 or finer) audited
 partner    only the published release (observatory/privacy/partner.py): whole months,
@@ -179,6 +179,13 @@ class Disclosure:
                 f"Période de moins de {self.rules.narrow_days} jours : hexagones de résolution 9."
             )
             resolution = 9
+        elif resolution >= 10 and _some_weekdays(f):
+            notes["resolution_coarsened_from"] = resolution
+            notes["resolution_note"] = (
+                "Certains jours de la semaine seulement : hexagones de résolution 9 (à la "
+                "résolution 10, les périodes sont des semaines entières)."
+            )
+            resolution = 9
         # Any box the answer is cut to (a bbox, a vector tile's bounds) keeps whole cells.
         narrowed = self._without_sensitive(f, family_of).but(bbox_cells=9)
         if resolution >= 10:
@@ -200,7 +207,7 @@ class Disclosure:
             return RELEASE_RESOLUTION
         if self.kind == "analyst":
             limit = self.rules.analyst_max_resolution
-            return min(limit, 9) if self.short_period(f) else limit
+            return min(limit, 9) if self.short_period(f) or _some_weekdays(f) else limit
         return 11
 
     def unasked_resolution_limit(self, f: Filter) -> int:
@@ -327,6 +334,13 @@ def batch_for_role(batch: dict[str, Any], role: str) -> dict[str, Any]:
             details[key + "_count"] = len(values)
             details[key + "_rows"] = int(sum(v for v in values.values() if isinstance(v, int)))
     return {**batch, "details": details}
+
+
+def _some_weekdays(f: Filter) -> bool:
+    """Whether the filter keeps some days of the week only. At resolution 10 an analyst reads
+    whole weeks: seven Mondays are seven days, but one Monday where the data begins on the last
+    of them (or the difference of two windows of Mondays sliding by a week)."""
+    return f.weekdays is not None and len(set(f.weekdays)) < 7
 
 
 def _whole_weeks(f: Filter) -> Filter:

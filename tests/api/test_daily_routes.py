@@ -300,3 +300,38 @@ def test_an_analyst_gets_no_comparison_of_sensitive_categories(
 
     assert answer.status_code == 403
     assert "sensibles" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "params"),
+    [
+        ("police", SUMMARY, {"night": "9999-12-31"}),
+        ("analyst", "/api/v1/layers/hexagons", {"to": "9999-12-31", "res": "10"}),
+        ("analyst", "/api/v1/layers/hexagons", {"from": "0001-01-01", "to": "0001-01-03"}),
+        (
+            "analyst",
+            CHANGE,
+            {
+                "from_a": "2024-01-01",
+                "to_a": "2024-01-31",
+                "from_b": "9999-12-01",
+                "to_b": "9999-12-31",
+                "res": "10",
+            },
+        ),
+    ],
+)
+def test_days_at_the_edge_of_the_calendar_are_a_french_422_not_a_500(
+    client: TestClient,
+    facts: Engine,
+    make_token: Callable[[str], str],
+    role: str,
+    url: str,
+    params: dict[str, str],
+) -> None:
+    """The night of 31 December 9999 has no morning, and its week no Sunday: no 500."""
+    answer = client.get(url, params=params, headers=auth(make_token(role)))
+    assert answer.status_code in (200, 422), answer.text
+    if answer.status_code == 422:
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "date" in answer.json()["detail"] or "jour" in answer.json()["detail"]

@@ -16,7 +16,14 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.test_layers_and_stats import CAPITOLE, MIRAIL, Facts, fact, load  # noqa: F401
+from tests.api.test_layers_and_stats import (  # noqa: F401
+    CAPITOLE,
+    MIRAIL,
+    QUIET,
+    Facts,
+    fact,
+    load,
+)
 from tests.conftest import audit_rows, auth
 
 ZONE = "/api/v1/stats/zone"
@@ -123,6 +130,24 @@ def test_bad_zones_are_422_in_french(
     assert words in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_zone_with_nan_or_infinite_coordinates_is_a_422(
+    client: TestClient, make_token: Callable[[str], str], value: str
+) -> None:
+    """Python's JSON reads NaN and Infinity, and the polygon's bounds skip a NaN (a 500)."""
+    first = f"[[{value}, 43.6], [1.45, 43.61], [1.45, 43.6], [1.44, 43.6], [{value}, 43.6]]"
+    middle = f"[[1.44, 43.6], [1.45, 43.61], [{value}, 43.6], [1.45, 43.6], [1.44, 43.6]]"
+    for role, ring in (("admin", first), ("analyst", first), ("admin", middle)):
+        answer = client.post(
+            ZONE,
+            content=f'{{"type": "Polygon", "coordinates": [{ring}]}}',
+            params=PERIOD,
+            headers={**auth(make_token(role)), "content-type": "application/json"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert "WGS84" in answer.json()["detail"] or "illisibles" in answer.json()["detail"]
+
+
 def bisect_lone_fact(ask: Callable[[dict[str, Any]], int | None], steps: int = 24) -> float:
     """The attack: halve a box round the lone fact, keeping the half that still counts it; the
     area (m²) of the last box it narrowed the fact to."""
@@ -212,3 +237,101 @@ def test_an_analyst_counts_whole_cells_and_thin_zones_place_nothing(
     assert area >= 15_000
     # Each analyst zone is on record.
     assert any(row[2] == "chiffres d'une zone" for row in audit_rows(boundaries))
+
+
+def test_an_analysts_zone_does_not_tell_the_day_or_hour_within_its_whole_weeks(
+    client: TestClient,
+    load: Callable[[Facts], int],  # noqa: F811
+    make_token: Callable[[str], str],
+) -> None:
+    """At resolution 10 an analyst reads whole weeks (policy.py): a fact on the Monday and one on
+    the Wednesday of the same week, each alone in its cell, must give the same answer. The
+    attack: a week whose Monday is the last day of a month (30 September 2024), so the month
+    series cuts a one-day « September » out of it; and the day × hour matrix of one week, which
+    is each fact's day and hour."""
+    load(
+        [
+            fact(1, "30/09/2024", "02:00", "cambriolage_logement", LONE),
+            fact(2, "02/10/2024", "15:00", "cambriolage_logement", QUIET),
+        ]
+    )
+    analyst = auth(make_token("analyst"))
+    week = {"from": "2024-09-30", "to": "2024-10-06"}
+
+    def answer(where: tuple[float, float]) -> dict[str, Any]:
+        got = client.post(ZONE, json=square(*where, 400), params=week, headers=analyst)
+        assert got.status_code == 200, got.text
+        body: dict[str, Any] = got.json()
+        assert body["zone"]["resolution"] == 10
+        assert body["total"] == 1
+        return body
+
+    monday, wednesday = answer(LONE), answer(QUIET)
+    assert monday["months"] == wednesday["months"]
+    assert sum(m["count"] for m in monday["months"]) == 1
+    assert monday["timeslots"] == wednesday["timeslots"]
+    # Police read the facts themselves: the day and the hour are theirs to see.
+    police = client.post(
+        ZONE, json=square(*LONE, 400), params=week, headers=auth(make_token("police"))
+    )
+    assert police.json()["timeslots"][0][2] == pytest.approx(1)
+    assert [m["count"] for m in police.json()["months"]] == [1, 0]
+
+
+def test_an_analysts_weekday_over_seven_weeks_does_not_tell_the_day_at_res_10(
+    client: TestClient,
+    load: Callable[[Facts], int],  # noqa: F811
+    make_token: Callable[[str], str],
+) -> None:
+    """Seven Mondays are seven days, not a short period; but when the data begins on the last of
+    them, weekdays=1 at resolution 10 is that one Monday. The attack: a fact on Monday 3 June
+    2024 (the data's first day) and one on Tuesday 4 June, each alone in its cell, told apart
+    by the zone, the hexagon layer and the comparison of two periods. At resolution 9 a day may
+    be read (policy.py): the answer may be coarsened, not told at 10."""
+    load(
+        [
+            fact(1, "03/06/2024", "02:00", "cambriolage_logement", LONE),
+            fact(2, "04/06/2024", "15:00", "cambriolage_logement", QUIET),
+        ]
+    )
+    analyst = auth(make_token("analyst"))
+    mondays = {"from": "2024-04-22", "to": "2024-06-09", "weekdays": "1"}
+
+    def zone_total(where: tuple[float, float]) -> tuple[int, int]:
+        got = client.post(ZONE, json=square(*where, 400), params=mondays, headers=analyst)
+        assert got.status_code == 200, got.text
+        return got.json()["zone"]["resolution"], got.json()["total"]
+
+    (res_monday, monday), (res_tuesday, tuesday) = zone_total(LONE), zone_total(QUIET)
+    assert res_monday == res_tuesday
+    assert res_monday < 10 or monday == tuesday
+
+    layer = client.get(
+        "/api/v1/layers/hexagons", params={**mondays, "res": "10"}, headers=analyst
+    ).json()
+    res = layer["metadata"]["resolution"]
+    counts = {f["properties"]["h3"]: f["properties"]["count"] for f in layer["features"]}
+
+    def count_at(where: tuple[float, float]) -> int:
+        return int(counts.get(h3.latlng_to_cell(where[1], where[0], res)) or 0)
+
+    assert res < 10 or count_at(LONE) == count_at(QUIET)
+
+    change = client.get(
+        "/api/v1/layers/change",
+        params={
+            "from_a": "2024-03-04",
+            "to_a": "2024-04-21",
+            "from_b": "2024-04-22",
+            "to_b": "2024-06-09",
+            "weekdays": "1",
+            "res": "10",
+        },
+        headers=analyst,
+    )
+    assert change.status_code == 200, change.text
+    res = change.json()["metadata"]["resolution"]
+    b = {f["properties"]["h3"]: f["properties"]["count_b"] for f in change.json()["features"]}
+    assert res < 10 or b.get(h3.latlng_to_cell(LONE[1], LONE[0], res), 0) == b.get(
+        h3.latlng_to_cell(QUIET[1], QUIET[0], res), 0
+    )

@@ -222,4 +222,8 @@ def test_an_analyst_gets_no_zone_under_a_cell(open_page: Callable[..., Any], sit
     draw_square(page, "#zone-dessiner", half=130)
     page.wait_for_selector("#panneau-zone[data-etat='pret']")
     assert "hexagones entiers de résolution 10" in page.inner_text("#panneau-zone")
+    # Whole weeks at resolution 10: no day × hour table (it would date each fact to the hour).
+    assert "pas de tableau jour × heure" in page.inner_text("#panneau-zone")
+    assert page.locator("#panneau-zone .matrice-zone").count() == 0
+    page.locator("#panneau-zone").screenshot(path=ARTIFACTS / "panneau-zone-analyste.png")
     assert page_errors(page) == []

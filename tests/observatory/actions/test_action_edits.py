@@ -104,3 +104,32 @@ def test_edit_roles_and_unknown_action(clean: Loaded) -> None:  # noqa: F811
     missing = put(clean, 42, point_action())
     assert missing.status_code == 404 and "introuvable" in missing.json()["detail"]
     assert clean.client.put("/api/v1/actions/1", json=point_action()).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"title": "Caméra\x00"}, "caractère nul"),
+        ({"note": "note\x00"}, "caractère nul"),
+        ({"start": "9999-12-31", "end": "9999-12-31"}, "hors des années"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "hors des années"),
+    ],
+)
+def test_a_nul_byte_or_a_date_out_of_the_store_is_a_422_on_record_and_edit(
+    clean: Loaded,  # noqa: F811
+    change: dict[str, Any],
+    words: str,
+) -> None:
+    """A NUL byte reached PostgreSQL (a 500); a year 9999 or 1 was recorded, and its evaluation
+    (months before and after) was a 500."""
+    created = post(clean, point_action(), who="police")
+    assert created.status_code == 201, created.text
+    action_id = created.json()["properties"]["id"]
+    for answer in (
+        post(clean, point_action(**change), who="police"),
+        put(clean, action_id, point_action(**change)),
+    ):
+        assert answer.status_code == 422, answer.text
+        assert words in answer.json()["detail"]
+    listed = clean.client.get("/api/v1/actions", headers=clean.police)
+    assert [f["properties"]["id"] for f in listed.json()["features"]] == [action_id]

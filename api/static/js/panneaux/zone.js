@@ -84,7 +84,8 @@ export class Zone {
         ),
         h("div", { class: "graphique graphique-zone" }, this.canevas),
       ),
-      h(
+      // An analyst's resolution-10 zone has no day × hour table (its note says why).
+      r.timeslots.length === 0 ? null : h(
         "table",
         { class: "matrice-zone", "aria-label": "Faits de la zone par jour et par heure (heure locale)" },
         h("thead", {}, h("tr", {}, h("th", {}, ""), Array.from({ length: 24 }, (_, i) => h("th", { scope: "col" }, String(i))))),
