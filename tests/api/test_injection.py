@@ -24,6 +24,9 @@ PAYLOADS = [
     '"; DELETE FROM audit_log WHERE "a"="a',
 ]
 # Parameters a path needs to reach its query parameters (ids of nothing: the 404 comes later).
+# Free text a person types (the place search): an injection there is a search for odd words,
+# answered (200) or, the tests' geocoder being stopped, refused with a 503 — never run.
+FREE_TEXT = {("/api/v1/geocode", "q")}
 PATH_VALUES = {"batch_id": "1", "action_id": "1", "fmt": "csv", "z": "1", "x": "0", "y": "0"}
 
 
@@ -73,6 +76,14 @@ def test_every_parameter_refuses_injection(
             for payload in PAYLOADS:
                 response = client.get(path, params={name: payload}, headers=headers)
                 tried += 1
+                if (path, name) in FREE_TEXT:
+                    assert response.status_code in (200, 503), response.text
+                    assert response.headers["content-type"].startswith(
+                        "application/problem+json"
+                        if response.status_code == 503
+                        else "application/"
+                    )
+                    continue
                 if response.status_code != 422:
                     failures.append((path, name, response.status_code, response.text[:200]))
                     continue
