@@ -7,7 +7,9 @@ admin,     everything, exact (points are audited where they are read: incidents,
 police
 analyst    exact aggregates within a query space: cells no finer than resolution
            OBS_ANALYST_MAX_RESOLUTION (10); a period shorter than OBS_NARROW_DAYS (7), or
-           some weekdays only, at resolution 10 is coarsened to 9; the sensitive categories
+           some weekdays only, at resolution 10 is coarsened to 9; at 10 the period is
+           widened to whole weeks, then cut to the weeks the data cover from Monday to
+           Sunday (none left: resolution 9); the sensitive categories
            (OBS_SENSITIVE_CATEGORIES) only per commune or QPV, never in a cell or a bbox;
            every narrow answer (such a period, or resolution 10 or finer) audited
 partner    only the published release (observatory/privacy/partner.py): whole months,
@@ -189,11 +191,16 @@ class Disclosure:
         # Any box the answer is cut to (a bbox, a vector tile's bounds) keeps whole cells.
         narrowed = self._without_sensitive(f, family_of).but(bbox_cells=9)
         if resolution >= 10:
-            # Whole weeks, Monday to Sunday: the difference of two such answers is whole weeks
-            # too, never the one-day map this resolution is refused for.
-            weeks = _whole_weeks(narrowed)
-            if weeks != narrowed:
-                notes["period_widened"] = "Période étendue aux semaines entières (lundi–dimanche)."
+            # Whole weeks, Monday to Sunday, that the data cover: the difference of two such
+            # answers is whole weeks of facts too, never the one-day map this resolution is
+            # refused for (a week the data begin or end in holds fewer days).
+            weeks = self.covered_weeks(narrowed)
+            if weeks is None:
+                notes["resolution_coarsened_from"] = resolution
+                notes["resolution_note"] = NO_COVERED_WEEK
+                resolution = 9
+            elif weeks != narrowed:
+                notes["period_widened"] = _weeks_note(weeks)
                 narrowed = weeks
         if narrowed.categories != f.categories or f.categories is None:
             left_out = sorted(self.rules.sensitive & set(family_of))
@@ -207,7 +214,8 @@ class Disclosure:
             return RELEASE_RESOLUTION
         if self.kind == "analyst":
             limit = self.rules.analyst_max_resolution
-            return min(limit, 9) if self.short_period(f) or _some_weekdays(f) else limit
+            narrow = self.short_period(f) or _some_weekdays(f) or self.covered_weeks(f) is None
+            return min(limit, 9) if narrow else limit
         return 11
 
     def unasked_resolution_limit(self, f: Filter) -> int:
@@ -251,6 +259,23 @@ class Disclosure:
             )
             days = chosen
         return days < self.rules.narrow_days
+
+    def covered_weeks(self, f: Filter) -> Filter | None:
+        """The filter's period widened to whole weeks (Monday to Sunday), then cut to the weeks
+        the data cover from Monday to Sunday: None when no such week is left. The data's first
+        and last days are public (/stats/summary): a week they begin or end in is fewer days of
+        facts, read alone or as the difference of two periods."""
+        weeks = _whole_weeks(f)
+        if self.data_range is None:
+            return weeks
+        first, last = self.data_range
+        first_monday = first + timedelta(days=(8 - first.isoweekday()) % 7)
+        last_sunday = last - timedelta(days=last.isoweekday() % 7)
+        start = max(weeks.date_from or first_monday, first_monday)
+        end = min(weeks.date_to or last_sunday, last_sunday)
+        if start > end:
+            return None
+        return weeks.but(date_from=start, date_to=end)
 
     def audited(self, f: Filter, resolution: int | None) -> bool:
         """Whether an analyst's answer is narrow enough to be written to the audit log."""
@@ -302,6 +327,12 @@ class Disclosure:
             )
 
 
+NO_COVERED_WEEK = (
+    "Aucune semaine entière (lundi–dimanche) couverte par les données dans la période : "
+    "hexagones de résolution 9 (à la résolution 10, les périodes sont des semaines entières de "
+    "données)."
+)
+
 # The area of a resolution-10 cell: an analyst's evaluation counts in no smaller zone.
 ANALYST_MIN_AREA_M2 = 15_000.0
 
@@ -347,6 +378,16 @@ def _whole_weeks(f: Filter) -> Filter:
     start = f.date_from - timedelta(days=f.date_from.isoweekday() - 1) if f.date_from else None
     end = f.date_to + timedelta(days=7 - f.date_to.isoweekday()) if f.date_to else None
     return f.but(date_from=start, date_to=end)
+
+
+def _weeks_note(weeks: Filter) -> str:
+    start, end = weeks.date_from, weeks.date_to
+    if start is None or end is None:  # no data: nothing to cut the weeks to
+        return "Période étendue aux semaines entières (lundi–dimanche)."
+    return (
+        "Résolution 10 : période ramenée aux semaines entières (lundi–dimanche) couvertes par "
+        f"les données, du {start:%d/%m/%Y} au {end:%d/%m/%Y}."
+    )
 
 
 def _check_partner(f: Filter, family_of: Mapping[str, str]) -> None:
