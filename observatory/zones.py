@@ -102,6 +102,8 @@ def zone_filter(
         "note": (
             f"Zone comptée en hexagones entiers de résolution {resolution} (par leur centre) : "
             f"{cells.size} hexagone{'s' if cells.size > 1 else ''}."
+            # The period counted, when resolution 10 keeps to the data's whole weeks.
+            + (f" {query.notes['period_widened']}" if "period_widened" in query.notes else "")
         ),
     }
     return narrowed.but(area=zone.polygon, area_cells=resolution), notes

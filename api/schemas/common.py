@@ -56,13 +56,20 @@ class AnswerContext(BaseModel):
 
     resolution_coarsened_from: int | None = Field(
         default=None,
-        description="Analyste, période courte : résolution demandée, ramenée à 9",
+        description=(
+            "Analyste : résolution demandée, ramenée à 9 (période courte, quelques jours de la "
+            "semaine, aucune semaine entière de données)"
+        ),
     )
     resolution_note: str | None = Field(
         default=None, description="Analyste : pourquoi la résolution a été ramenée"
     )
     period_widened: str | None = Field(
-        default=None, description="Analyste, résolution fine : période étendue aux semaines"
+        default=None,
+        description=(
+            "Analyste, résolution 10 : période ramenée aux semaines entières (lundi–dimanche) "
+            "couvertes par les données"
+        ),
     )
     excluded_categories: list[str] | None = Field(
         default=None,

@@ -144,3 +144,13 @@ def test_whole_weeks_inside_the_data_stay_at_res_10_and_say_which(
     # The same with no period at all: the whole weeks of the data.
     res, whole = hexagons(client, analyst)
     assert res == 10 and whole == {k: v for k, v in counts.items() if v}
+    # A drawn zone counts the same weeks, and its note says which.
+    zone = client.post(
+        "/api/v1/stats/zone",
+        json=square(*CAPITOLE, 400),
+        params={"from": "2023-12-20", "to": "2024-06-30"},
+        headers=analyst,
+    )
+    assert zone.status_code == 200, zone.text
+    assert zone.json()["zone"]["resolution"] == 10 and zone.json()["total"] == 6
+    assert "du 01/01/2024 au 02/06/2024" in zone.json()["zone"]["note"]

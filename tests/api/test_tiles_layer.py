@@ -8,6 +8,7 @@ through pyproj — not from observatory/tiles.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -290,13 +291,26 @@ def test_bad_tiles_are_422_in_french(
 
 
 def test_tilejson_summarises_the_layer_for_the_map(
-    client: TestClient, facts: Engine, analyst: dict[str, str], make_token: Callable[[str], str]
+    client: TestClient,
+    facts: Engine,
+    analyst: dict[str, str],
+    make_token: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     params = {"res": 10, "categories": "tapage"}
     layer = client.get("/api/v1/layers/hexagons", params=params, headers=analyst).json()
     info = client.get("/api/v1/tiles/hexagons.json", params=params, headers=analyst).json()
     counts = [f["properties"]["count"] for f in layer["features"]]
-    assert info["cells"] == len(counts) and info["total"] == sum(counts) == 500
+    # An analyst's resolution 10 counts the whole weeks the data cover (policy.py): the facts
+    # run from Monday 1 January to Friday 28 June 2024, so to Sunday 23 June.
+    rows = [r.split(";") for r in (tmp_path / "f.csv").read_text().splitlines()[1:]]
+    days = [date(*map(int, reversed(r[1].split("/")))) for r in rows]
+    assert (min(days), max(days)) == (date(2024, 1, 1), date(2024, 6, 28))
+    in_weeks = sum(
+        1 for r, d in zip(rows, days, strict=True) if r[3] == "tapage" and d <= date(2024, 6, 23)
+    )
+    assert info["cells"] == len(counts) and info["total"] == sum(counts) == in_weeks
+    assert layer["metadata"]["filter"]["to"] == "2024-06-23"
     assert info["histogram"] == [[v, counts.count(v)] for v in sorted(set(counts))]
     assert info["resolution"] == 10 and info["suppressed"] == 0
     # An analyst's tiles stop at resolution 9 (finer: /layers/hexagons, asked for and audited).

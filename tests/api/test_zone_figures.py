@@ -253,6 +253,9 @@ def test_an_analysts_zone_does_not_tell_the_day_or_hour_within_its_whole_weeks(
         [
             fact(1, "30/09/2024", "02:00", "cambriolage_logement", LONE),
             fact(2, "02/10/2024", "15:00", "cambriolage_logement", QUIET),
+            # Far from both, on the Sunday: the data cover the week whole (at resolution 10 an
+            # analyst reads only weeks the data cover whole; none left, resolution 9: policy.py).
+            fact(3, "06/10/2024", "12:00", "vol_simple", MIRAIL),
         ]
     )
     analyst = auth(make_token("analyst"))

@@ -237,12 +237,13 @@ function texteHexagone(p, seuil) {
   return p.suppressed ? `< ${seuil ?? 5} faits (valeur non publiée)` : `${nombre(p.count)} fait${p.count > 1 ? "s" : ""}`;
 }
 
-/** Ce que l'espace de requêtes d'un analyste a changé à une carte (résolution grossie,
- *  catégories sensibles laissées de côté), d'après les métadonnées de la réponse. */
+/** Ce que l'espace de requêtes d'un analyste a changé à une carte (résolution grossie, période
+ *  ramenée aux semaines entières des données, catégories sensibles laissées de côté), d'après les métadonnées de la réponse. */
 export function notesEspace(meta, libelles = new Map()) {
   const notes = [];
   if (!meta) return notes;
   if (meta.resolution_note) notes.push(meta.resolution_note);
+  if (meta.period_widened) notes.push(meta.period_widened);
   if (meta.excluded_categories?.length) {
     const noms = meta.excluded_categories.map((c) => (libelles.get(c) || c.replaceAll("_", " ")).toLowerCase());
     notes.push(`Catégories sensibles non cartographiées (lues par commune ou QPV) : ${noms.join(", ")}.`);
