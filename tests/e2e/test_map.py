@@ -415,3 +415,22 @@ def test_analyst_sees_what_the_query_space_changed(
     assert options == ["6", "7", "8", "9", "10"]
     page.screenshot(path=str(ARTIFACTS / "analyste-jour-r10.png"), full_page=True)
     assert page_errors(page) == []
+
+
+def test_analyst_at_res_10_is_told_the_whole_weeks_counted(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    """Twelve months at resolution 10: the map is drawn at 10, over the whole weeks (Monday to
+    Sunday) the data cover, and the legend says up to which Sunday (the data end mid-week)."""
+    page = open_page()
+    last = date.fromisoformat(api(site, "/stats/summary", role="analyst")["data_range"]["last"])
+    sunday = last - timedelta(days=last.isoweekday() % 7)
+    assert sunday < last  # the samples end on a Wednesday: their last week is cut
+    sign_in(page, site, "analyst", "/?periode=12m&res=10")
+    page.wait_for_selector("#note-espace")
+    note = page.inner_text("#note-espace")
+    assert "semaines entières (lundi–dimanche) couvertes par les données" in note
+    assert f"au {sunday:%d/%m/%Y}" in note
+    assert "résolution 9" not in note
+    page.screenshot(path=str(ARTIFACTS / "analyste-12-mois-r10.png"), full_page=True)
+    assert page_errors(page) == []
