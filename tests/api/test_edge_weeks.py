@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_layers_and_stats import (  # noqa: F401
     CAPITOLE,
+    MIRAIL,
     QUIET,
     Facts,
     fact,
@@ -74,6 +75,22 @@ def test_this_week_at_the_data_end_is_the_last_day_by_difference(
     )
     res, week = hexagons(client, analyst, **{"from": "2024-06-03", "to": "2024-06-09"})
     assert not (res == 10 and at(week, QUIET, 10) == 1), "a one-day week read at resolution 10"
+
+
+def test_asked_again_after_the_next_days_import_the_week_tells_nothing_new(
+    client: TestClient,
+    analyst: dict[str, str],
+    load: Callable[[Facts], int],  # noqa: F811
+) -> None:
+    """The same week asked on Tuesday and on Wednesday, once Tuesday's facts are imported: the
+    difference of the two answers is Tuesday's facts at resolution 10 (here one, at MIRAIL)."""
+    week = {"from": "2024-05-27", "to": "2024-06-09"}
+    res_before, before = hexagons(client, analyst, **week)
+    assert load([fact(3, "04/06/2024", "21:00", "cambriolage_logement", MIRAIL)]) == 1
+    res_after, after = hexagons(client, analyst, **week)
+    assert not (res_before == res_after == 10 and at(after, MIRAIL, 10) - at(before, MIRAIL, 10)), (
+        "a new day's fact read at resolution 10 by difference of the same question asked twice"
+    )
 
 
 def test_a_closed_period_past_the_data_end_is_one_day_at_res_10(
