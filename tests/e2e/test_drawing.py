@@ -158,7 +158,12 @@ def test_a_drawn_zone_totals_like_postgis(open_page: Callable[..., Any], site: S
             }
         ],
     )
-    assert "Lambert-93" in page.inner_text("#zone-etat")
+    # The page reads the file asynchronously: wait until its refusal is written.
+    page.wait_for_function(
+        "() => document.querySelector('#zone-etat').textContent.includes('Lambert-93')",
+        timeout=15000,
+    )
+    assert "doit être reprojeté en EPSG:4326" in page.inner_text("#zone-etat")
     page.locator("#panneau-zone").screenshot(path=ARTIFACTS / "panneau-zone.png")
     assert page_errors(page) == []
 
