@@ -14,8 +14,7 @@ from api.deps import CallerDep, SessionDep
 from api.responses import GeoJSONResponse
 from api.schemas.layers import CommuneLayer, HexagonLayer, QpvLayer
 from observatory import geojson
-from observatory.analytics.filters import GENERATIONS, parse_commune
-from observatory.errors import InvalidInput
+from observatory.analytics.filters import parse_commune, parse_generation
 from observatory.exports import hexagon_features
 
 router = APIRouter(tags=["couches"])
@@ -85,10 +84,10 @@ def qpv_layer(
     generation: Annotated[int, Query(description="2015 ou 2024")] = 2024,
     commune: Annotated[str | None, Query(description="Code INSEE : ses QPV seulement")] = None,
 ) -> Response:
-    if generation not in GENERATIONS:
-        raise InvalidInput(f"« generation » vaut 2015 ou 2024, reçu « {generation} ».")
     return _boundaries(
-        session, "qpv", {"generation": generation, "commune": parse_commune(commune)}
+        session,
+        "qpv",
+        {"generation": parse_generation(str(generation)), "commune": parse_commune(commune)},
     )
 
 

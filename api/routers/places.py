@@ -13,18 +13,12 @@ from fastapi import APIRouter, Query, Response
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.responses import GeoJSONResponse
 from api.schemas.places import GeocodeAnswer, NameLayer, PlaceFound, StreetLayer
-from observatory.analytics.filters import GENERATIONS, parse_bbox
+from observatory.analytics.filters import parse_bbox, parse_generation
 from observatory.errors import InvalidInput
 from observatory.places import layers
 from observatory.places.search import MAX_LIMIT, MAX_QUERY, geocode
 
 router = APIRouter(tags=["lieux"])
-
-
-def _generation(value: int) -> int:
-    if value not in GENERATIONS:
-        raise InvalidInput(f"« generation » vaut 2015 ou 2024, reçu « {value} ».")
-    return value
 
 
 @router.get(
@@ -59,7 +53,7 @@ def name_layer(
     session: SessionDep,
     generation: Annotated[int, Query(description="QPV de 2015 ou de 2024")] = 2024,
 ) -> Response:
-    return GeoJSONResponse(layers.names(session.connection(), _generation(generation)))
+    return GeoJSONResponse(layers.names(session.connection(), parse_generation(str(generation))))
 
 
 @router.get(
@@ -79,7 +73,7 @@ def geocode_route(
     limit: Annotated[int, Query(description=f"Nombre de réponses, 1 à {MAX_LIMIT}")] = 5,
     generation: Annotated[int, Query(description="QPV de 2015 ou de 2024")] = 2024,
 ) -> GeocodeAnswer:
-    found = geocode(session.connection(), settings, q, limit, _generation(generation))
+    found = geocode(session.connection(), settings, q, limit, parse_generation(str(generation)))
     return GeocodeAnswer(
         query=" ".join(q.split()), results=[PlaceFound(**f.as_dict()) for f in found]
     )
