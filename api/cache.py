@@ -195,7 +195,7 @@ async def get_answer_key(
     )
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
     if_none_match = request.headers.get("if-none-match")
-    return AnswerKey(cache, key, if_none_match, request.app.state.heavy, caller.token_id, request)
+    return AnswerKey(cache, key, if_none_match, request.app.state.heavy, caller.owner, request)
 
 
 AnswerKeyDep = Annotated[AnswerKey, Depends(get_answer_key)]

@@ -51,11 +51,33 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the token's id, name and role."""
+    """Who is calling: the token's id (None for a signed-in browser), the name the audit log
+    shows, the role, the account (None for a token made on the command line) and the scope,
+    the communes it may see (None: every commune; observatory/scopes.py)."""
 
-    token_id: int
+    token_id: int | None
     name: str
     role: str
+    account_id: int | None = None
+    communes: frozenset[str] | None = None
+
+    @property
+    def owner(self) -> int:
+        """Whose work this is, in one number (the queue's share, a pack job's owner): the
+        token's id, or minus the account's for a signed-in browser."""
+        if self.token_id is not None:
+            return self.token_id
+        return -(self.account_id or 0)
+
+    def audit(self) -> dict[str, Any]:
+        """Who acted, as observatory/audit.py's ``record`` takes it."""
+        return {
+            "token_id": self.token_id,
+            "actor": self.name,
+            "role": self.role,
+            "account_id": self.account_id,
+            "communes": self.communes,
+        }
 
 
 async def get_presented_token(
@@ -134,7 +156,13 @@ def authenticate(state: Any, session: Session, raw: str, client: str, seen: Vers
                 )
             failures.record(key)
         raise HTTPException(401, "Jeton inconnu ou révoqué.")
-    return Caller(token_id=token.id, name=token.name, role=token.role)
+    return Caller(
+        token_id=token.id,
+        name=token.name,
+        role=token.role,
+        account_id=token.account_id,
+        communes=token.communes,
+    )
 
 
 UNKNOWN_PREFIX = "?"
@@ -147,7 +175,7 @@ def known_token(
     tokens version read with ``versions``), else from the database; its last use written at
     most once a minute."""
     token = tokens.find(digest, seen.tokens) or find_token(session, digest)
-    if token is None:
+    if token is None or token.expired():
         return None
     touched = touch_token(session, token)
     tokens.keep(digest, touched, seen.tokens)

@@ -1,4 +1,7 @@
-"""The audit log: who read individual incidents, when, with what filter and how many rows."""
+"""The audit log: who read individual incidents, signed in, failed to, or changed an account or
+a scope; when, from where, with what filter and how many rows. Each row keeps the actor's scope
+at the time (``communes``, None: every commune): a reader with a scope sees only the rows of
+actors whose scope lay within theirs (``entries``)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from observatory.models import AuditLog
+from observatory.scopes import Scope, as_list
 
 
 def record(
@@ -20,8 +24,12 @@ def record(
     action: str,
     filters: dict[str, Any],
     row_count: int,
+    account_id: int | None = None,
+    communes: Scope = None,
+    address: str | None = None,
 ) -> None:
-    """One read of individual incidents (write it in the same transaction as the read)."""
+    """One entry (a read of individual incidents: write it in the same transaction as the
+    read)."""
     session.execute(
         insert(AuditLog).values(
             token_id=token_id,
@@ -30,6 +38,9 @@ def record(
             action=action,
             filters=filters,
             row_count=row_count,
+            account_id=account_id,
+            communes=as_list(communes),
+            address=address,
         )
     )
 
@@ -41,9 +52,15 @@ def entries(
     actor: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    scope: Scope = None,
 ) -> list[dict[str, Any]]:
-    """The most recent entries first."""
+    """The most recent entries first; for a reader with a scope, only the entries of actors
+    whose scope lay within it."""
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit).offset(offset)
+    if scope is not None:
+        query = query.where(
+            AuditLog.communes.is_not(None), AuditLog.communes.contained_by(sorted(scope))
+        )
     if since is not None:
         query = query.where(AuditLog.at >= since)
     if actor is not None:
@@ -57,6 +74,8 @@ def entries(
             "action": row.action,
             "filters": row.filters,
             "row_count": row.row_count,
+            "communes": row.communes,
+            "address": row.address,
         }
         for row in session.execute(query).scalars()
     ]

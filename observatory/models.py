@@ -104,6 +104,8 @@ class ImportBatch(Base):
     run_by: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The communes the batch concerns (its facts', or the scope of who ran it): who sees it.
+    communes: Mapped[list[str] | None] = mapped_column(ARRAY(String(5)))
 
     __table_args__ = (
         CheckConstraint(
@@ -351,6 +353,77 @@ class Action(Base):
     )
 
 
+class Account(Base):
+    """A named person who signs in: an e-mail, a role, a scope of communes, a second factor."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True, comment="Adresse e-mail, en minuscules")
+    role: Mapped[str] = mapped_column(String(10))
+    # The scope: these communes and those of these groups; NULL communes: every commune.
+    communes: Mapped[list[str] | None] = mapped_column(
+        ARRAY(String(5)), comment="Codes INSEE du périmètre (vide : toutes les communes)"
+    )
+    groups: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default="{}", comment="Groupes de communes du périmètre"
+    )
+    password_hash: Mapped[str | None] = mapped_column(Text, comment="Argon2id")
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(Text, comment="Secret TOTP (chiffré)")
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Dernier pas TOTP accepté (un code ne sert qu'une fois)"
+    )
+    recovery_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default="{}", comment="Empreintes des codes de secours"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'police', 'analyst', 'partner')", name="role"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+    )
+
+
+class AccountSession(Base):
+    """A signed-in browser: the cookie's keyed hash, its CSRF token's, until when."""
+
+    __tablename__ = "account_session"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    # False until the second factor is given (or enrolled, for a role that must have one).
+    second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(Text)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_account_session_account_id", "account_id"),)
+
+
+class CommuneGroup(Base):
+    """Communes named together (an EPCI, a CISPD): a scope given in one word."""
+
+    __tablename__ = "commune_group"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str | None] = mapped_column(Text, comment="Nom en clair")
+    communes: Mapped[list[str]] = mapped_column(ARRAY(String(5)), comment="Codes INSEE")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class ApiToken(Base):
     __tablename__ = "api_token"
 
@@ -362,6 +435,15 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The account that made it (NULL: made on the command line); never wider than that account.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    communes: Mapped[list[str] | None] = mapped_column(
+        ARRAY(String(5)), comment="Codes INSEE du périmètre (vide : toutes les communes)"
+    )
+    groups: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default="{}", comment="Groupes de communes du périmètre"
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'police', 'analyst', 'partner')", name="role"),
@@ -379,6 +461,10 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    # The actor's scope when it acted (NULL: every commune): whose audit a scoped reader sees.
+    communes: Mapped[list[str] | None] = mapped_column(ARRAY(String(5)))
+    address: Mapped[str | None] = mapped_column(Text, comment="Adresse du client")
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
 

@@ -11,6 +11,15 @@ ROLE_NAMES = {
     "partner": "partenaire",
 }
 
+# From the widest to the narrowest: a token is never wider than the account that made it.
+ROLE_ORDER = ("admin", "police", "analyst", "partner")
+
+
+def narrower_role(first: str, second: str) -> str:
+    """The narrower of two roles (an unknown one counts as the narrowest)."""
+    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+    return max(first, second, key=lambda r: rank.get(r, len(ROLE_ORDER)))
+
 
 def role_name(role: str) -> str:
     """The French name of a role code (the code itself if unknown)."""

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from observatory.errors import InvalidInput, NotFound
-from observatory.models import ROLES, ApiToken
+from observatory.models import ROLES, Account, ApiToken, CommuneGroup
+from observatory.roles import narrower_role
+from observatory.scopes import Scope, as_list, narrowest, resolve
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 TOKEN_PREFIX = "obs_"  # noqa: S105 - a visible marker, not a secret
@@ -30,8 +32,21 @@ def hash_token(raw: str, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
-def create_token(session: Session, name: str, role: str, secret_key: str) -> str:
-    """Store a new token for name with role and return it in clear (the only time it is seen)."""
+def create_token(
+    session: Session,
+    name: str,
+    role: str,
+    secret_key: str,
+    *,
+    communes: Scope = None,
+    groups: tuple[str, ...] = (),
+    account_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new token for name with role and return it in clear (the only time it is seen).
+    ``communes`` and ``groups`` are its scope (None communes: every commune); a token made by
+    an account (``account_id``) is checked against it by the caller (observatory/accounts/)
+    and intersected with it at every use (``find_token``)."""
     if role not in ROLES:
         raise InvalidInput(f"Rôle inconnu « {role} » : choisir parmi {', '.join(ROLES)}.")
     if not name.strip():
@@ -40,7 +55,16 @@ def create_token(session: Session, name: str, role: str, secret_key: str) -> str
         raise InvalidInput(f"Nom de jeton « {name} » refusé : {TOKEN_NAME_RULE}.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
-        ApiToken(name=name, role=role, token_hash=hash_token(raw, secret_key), prefix=raw[:10])
+        ApiToken(
+            name=name,
+            role=role,
+            token_hash=hash_token(raw, secret_key),
+            prefix=raw[:10],
+            communes=as_list(communes),
+            groups=list(groups),
+            account_id=account_id,
+            expires_at=expires_at,
+        )
     )
     try:
         session.flush()
@@ -51,24 +75,56 @@ def create_token(session: Session, name: str, role: str, secret_key: str) -> str
 
 @dataclass(frozen=True)
 class KnownToken:
-    """A live token as the API keeps it: who, with which role, last seen when."""
+    """A live token as the API keeps it: who, with which role and scope, last seen when, until
+    when (None: no expiry), made by which account (None: on the command line)."""
 
     id: int
     name: str
     role: str
     last_used_at: datetime | None
+    communes: Scope = None
+    account_id: int | None = None
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or datetime.now(UTC)) >= self.expires_at
+
+
+def group_communes(session: Session) -> dict[str, list[str]]:
+    """Every group of communes by name."""
+    return {g.name: list(g.communes) for g in session.scalars(select(CommuneGroup))}
 
 
 def find_token(session: Session, digest: str) -> KnownToken | None:
-    """The live token with this keyed hash, or None."""
+    """The live token with this keyed hash, or None (revoked, expired, or its account disabled).
+    Its scope is its own within its account's, groups resolved as they now are."""
     row = session.execute(
-        select(
-            ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.last_used_at
-        ).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+        select(ApiToken, Account)
+        .outerjoin(Account, Account.id == ApiToken.account_id)
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
     ).one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
+    if row is None or not hmac.compare_digest(row.ApiToken.token_hash, digest):
         return None
-    return KnownToken(row.id, row.name, row.role, row.last_used_at)
+    token, account = row.ApiToken, row.Account
+    if token.account_id is not None and (account is None or account.disabled_at is not None):
+        return None
+    groups = group_communes(session) if token.groups or (account and account.groups) else {}
+    scope = resolve(token.communes, token.groups, groups)
+    if account is not None:
+        scope = narrowest(scope, resolve(account.communes, account.groups, groups))
+        role = narrower_role(token.role, account.role)
+    else:
+        role = token.role
+    found = KnownToken(
+        token.id,
+        token.name,
+        role,
+        token.last_used_at,
+        communes=scope,
+        account_id=token.account_id,
+        expires_at=token.expires_at,
+    )
+    return None if found.expired() else found
 
 
 def touch_token(session: Session, token: KnownToken) -> KnownToken:

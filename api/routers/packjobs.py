@@ -66,7 +66,7 @@ def _out(jobs: JobBoard, job: Job) -> PackJobOut:
 
 def _owned(request: Request, caller: Caller, job_id: str) -> tuple[JobBoard, Job]:
     jobs = board(request)
-    job = jobs.get(job_id, caller.token_id)
+    job = jobs.get(job_id, caller.owner)
     if job is None:
         raise HTTPException(404, UNKNOWN)
     return jobs, job
@@ -90,7 +90,7 @@ async def start_job(
     heavy: HeavyQueue = request.app.state.heavy
     jobs = board(request)
     work = partial(build_pack, request.app.state, wanted, settings, kind)
-    job = jobs.start(heavy, caller.token_id, work, wanted.filename(), MEDIA_TYPES[wanted.format])
+    job = jobs.start(heavy, caller.owner, work, wanted.filename(), MEDIA_TYPES[wanted.format])
     return _out(jobs, job)
 
 

@@ -86,7 +86,7 @@ async def pack(
     wanted, kind = asked.wanted, asked.kind
     heavy: HeavyQueue = request.app.state.heavy
     data = await heavy.run(
-        request.receive, caller.token_id, build_pack, request.app.state, wanted, settings, kind
+        request.receive, caller.owner, build_pack, request.app.state, wanted, settings, kind
     )
     return Response(
         data,

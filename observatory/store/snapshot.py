@@ -259,3 +259,50 @@ def merged_snapshot(
         cells=cells,
         parents=parents,
     )
+
+
+def restricted(snapshot: Snapshot, communes: frozenset[str]) -> Snapshot:
+    """The snapshot of the facts of these communes only, as if the others had never been read:
+    their facts, their interval segments, their cells and the communes' codes are gone (a
+    scope, observatory/scopes.py). The facts keep their day order; interval ids keep theirs."""
+    kept_codes = tuple(c for c in snapshot.communes if c in communes)
+    old_position = {c: i + 1 for i, c in enumerate(snapshot.communes)}
+    renumber = np.zeros(len(snapshot.communes) + 1, dtype=snapshot.commune.dtype)
+    for i, code in enumerate(kept_codes):
+        renumber[old_position[code]] = i + 1
+    mask = renumber[snapshot.commune] > 0
+    ids = snapshot.interval[mask]
+    kept_ids = np.sort(ids[ids >= 0])
+    remap = np.full(snapshot.interval_count, -1, dtype=np.int32)
+    remap[kept_ids] = np.arange(kept_ids.size, dtype=np.int32)
+    interval = np.where(ids >= 0, remap[np.maximum(ids, 0)] if remap.size else -1, -1)
+    old = snapshot.segments
+    keep_segment = remap[old.fact] >= 0 if remap.size else np.zeros(0, dtype=bool)
+    cells, codes, parents = _cells_and_parents(snapshot.cells[snapshot.cell[mask]])
+    return Snapshot(
+        version=snapshot.version,
+        stamp=snapshot.stamp,
+        zone=snapshot.zone,
+        day=snapshot.day[mask],
+        how=snapshot.how[mask],
+        category=snapshot.category[mask],
+        commune=renumber[snapshot.commune[mask]],
+        qpv={generation: column[mask] for generation, column in snapshot.qpv.items()},
+        cell=codes,
+        lon=snapshot.lon[mask],
+        lat=snapshot.lat[mask],
+        interval=interval.astype(np.int32),
+        segments=Segments(
+            fact=remap[old.fact[keep_segment]].astype(np.int32),
+            start_how=old.start_how[keep_segment],
+            hours=old.hours[keep_segment],
+            weight=old.weight[keep_segment],
+        ),
+        categories=snapshot.categories,
+        communes=kept_codes,
+        qpvs=snapshot.qpvs,
+        cells=cells,
+        parents=parents,
+        release_months=snapshot.release_months,
+        coarse=snapshot.coarse[mask] if snapshot.coarse is not None else None,
+    )
