@@ -95,7 +95,11 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             ("/etat4001/services", {}),
             ("/etat4001/services", {"department": "31"}),
         ],
-        "/api/v1/layers/hexagons": [("/layers/hexagons", {**wide, "res": r}) for r in (6, 9)],
+        # Partners may not ask a box: the same questions without one.
+        "/api/v1/layers/hexagons": [
+            *[("/layers/hexagons", {**wide, "res": r}) for r in (6, 9)],
+            *[("/layers/hexagons", {**PERIOD, "res": r}) for r in (6, 8)],
+        ],
         "/api/v1/layers/qpv": [("/layers/qpv", {}), ("/layers/qpv", {"generation": "2015"})],
         "/api/v1/layers/communes": [("/layers/communes", {})],
         "/api/v1/layers/incidents": [("/layers/incidents", wide), ("/layers/incidents", {})],
@@ -106,8 +110,11 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             (f"/exports/hexagons.{fmt}", {**wide, "res": "8"}) for fmt in ("csv", "geojson", "gpkg")
         ],
         "/api/v1/stats/summary": [("/stats/summary", wide), ("/stats/summary", {"qpv": "in"})],
-        "/api/v1/stats/timeslots": [("/stats/timeslots", wide)],
-        "/api/v1/stats/trends": [("/stats/trends", {**wide, "by": "category"})],
+        "/api/v1/stats/timeslots": [("/stats/timeslots", wide), ("/stats/timeslots", PERIOD)],
+        "/api/v1/stats/trends": [
+            ("/stats/trends", {**wide, "by": "category"}),
+            ("/stats/trends", {"by": "family"}),
+        ],
         "/api/v1/stats/compstat": [("/stats/compstat", {"to": "2024-12-31"})],
         "/api/v1/stats/territories": [
             ("/stats/territories", PERIOD),
@@ -130,7 +137,10 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             (f"/actions/{other}/evaluation", {"months": "3"}),
         ],
         "/api/v1/tiles/hexagons/{z}/{x}/{y}.pbf": tiles,
-        "/api/v1/tiles/hexagons.json": [("/tiles/hexagons.json", {**wide, "res": "10"})],
+        "/api/v1/tiles/hexagons.json": [
+            ("/tiles/hexagons.json", {**wide, "res": "10"}),
+            ("/tiles/hexagons.json", {"res": "8"}),
+        ],
         "/api/v1/incidents": [("/incidents", {"size": "200"}), ("/incidents", wide)],
         "/api/v1/layers/change": [("/layers/change", {**change, "res": "8"})],
     }
