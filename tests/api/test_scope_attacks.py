@@ -279,6 +279,21 @@ def test_the_restricted_snapshots_are_kept_and_bounded(world: ScopeWorld) -> Non
     assert kept.built == 4
 
 
+@pytest.mark.parametrize("role", ["police", "analyst"])
+def test_a_zone_drawn_over_the_other_commune_counts_nothing(world: ScopeWorld, role: str) -> None:
+    west, south, east, north = blagnac_box(world, margin=0.01)
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    zone = {"type": "Polygon", "coordinates": [ring]}
+    for who, expected_empty in ((f"all-{role}", False), (f"tls-{role}", True)):
+        answer = world.client.post(
+            "/api/v1/stats/zone", json=zone, params=PERIOD, headers=world.who[who]
+        )
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["total"] == 0) is expected_empty, (who, answer.json()["total"])
+        if expected_empty:
+            assert leaks(answer.content, world) == []
+
+
 def test_a_scoped_administrator_imports_only_the_rows_of_its_communes(
     world: ScopeWorld, tmp_path: Path
 ) -> None:
