@@ -3,8 +3,9 @@
 A CLSPD morning is thirty people opening the same dashboard: the same layers and statistics for
 the same filters. An answer depends only on the route, its query, the caller's audience
 (full, analyst or partner: observatory/privacy/policy.py), the incidents (the data version),
-the reference data (categories, communes, QPV: the reference version) and, for windows
-counted back from today, the local day. All of these make its key, so a cached answer is the
+the reference data (categories, communes, QPV: the reference version), the caller's scope
+(the communes it may see: observatory/scopes.py) and, for windows counted back from today, the
+local day. All of these make its key, so a cached answer is the
 answer the computation would give: nothing is served stale, and an import or a purge changes
 the key rather than waiting for an expiry.
 
@@ -164,12 +165,15 @@ def answer_key(
     snapshot: Snapshot,
     reference: int,
     zone: ZoneInfo,
+    scope: frozenset[str] | None = None,
 ) -> tuple[Any, ...]:
-    """Everything an answer depends on (see the module's docstring)."""
+    """Everything an answer depends on (see the module's docstring); ``scope`` is the caller's
+    communes (None: every commune), so a scoped caller never reads a wider caller's answer."""
     today = datetime.now(zone).date().isoformat()
     query_items = tuple(sorted(query.multi_items()))
     data = (snapshot.stamp, snapshot.version)
-    return (path, query_items, audience, data, reference, today)
+    communes = None if scope is None else tuple(sorted(scope))
+    return (path, query_items, audience, data, reference, today, communes)
 
 
 def etag_of(body: bytes) -> str:
@@ -192,6 +196,7 @@ async def get_answer_key(
         state.snapshot,
         state.reference,
         settings.zone,
+        caller.communes,
     )
     cache: AnswerCache | None = getattr(request.app.state, "answers", None)
     if_none_match = request.headers.get("if-none-match")
@@ -379,6 +384,7 @@ class CachedAnswers:
             current,
             seen.reference,
             settings.zone,
+            token.communes,
         )
         answer = cache.get(key)
         if answer is not None:

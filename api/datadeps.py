@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import Caller, CallerDep, SessionDep, SettingsDep, VersionsDep, require_role
+from api.scoping import check_commune, check_qpv, scoped_snapshots
 from observatory import audit
 from observatory.analytics.engine import hexagon_counts
 from observatory.analytics.filters import Filter, parse_filter
@@ -53,20 +54,29 @@ def load_nomenclature(session: Session) -> Nomenclature:
 
 @dataclass(frozen=True)
 class DataState:
-    """The incidents as of the latest committed import, and the version of the reference data."""
+    """The incidents as of the latest committed import as the caller may see them (its scope's
+    communes only: observatory/store/scoped.py), and the version of the reference data.
+    ``full`` is every commune's snapshot: only a partner's release is computed from it."""
 
     snapshot: Snapshot
     reference: int
+    full: Snapshot | None = None
+    scope: frozenset[str] | None = None
 
 
-async def get_data_state(request: Request, _: CallerDep, seen: VersionsDep) -> DataState:
+async def get_data_state(request: Request, caller: CallerDep, seen: VersionsDep) -> DataState:
     """The snapshot of the data version the request read, for a caller whose token passed
-    first; no query when it is loaded."""
+    first, restricted to the caller's scope; no query when it is loaded."""
     store: IncidentStore = request.app.state.store
     snapshot = store.loaded(seen.data, seen.stamp)
     if snapshot is None:  # a new import or a deletion to read first: in the thread pool
         snapshot = await run_in_threadpool(store.snapshot_at, seen.data, seen.stamp)
-    return DataState(snapshot, seen.reference)
+    scope = caller.communes
+    if scope is None:
+        return DataState(snapshot, seen.reference, snapshot, None)
+    scoped = scoped_snapshots(request.app.state)
+    view = await run_in_threadpool(scoped.view, snapshot, scope)
+    return DataState(view, seen.reference, snapshot, scope)
 
 
 DataStateDep = Annotated[DataState, Depends(get_data_state)]
@@ -76,12 +86,19 @@ async def get_snapshot(
     request: Request, state: DataStateDep, disclosure: DisclosureDep, settings: SettingsDep
 ) -> Snapshot:
     """The incidents as of the latest committed import; for a partner, the published release
-    laid out as pseudo-facts (observatory/privacy/partner.py), never the incidents."""
+    laid out as pseudo-facts (observatory/privacy/partner.py), never the incidents. Either is
+    restricted to the caller's scope: the release is published once for every commune and
+    then restricted (its tabulations are by commune), so that a scope spends no privacy budget
+    of its own and two partners read the same noisy numbers for a commune they share."""
     if not disclosure.release:
         return state.snapshot
     releases: PartnerReleases = request.app.state.releases
     today = datetime.now(settings.zone).date()
-    return await run_in_threadpool(releases.view, state.snapshot, today)
+    release = await run_in_threadpool(releases.view, state.full or state.snapshot, today)
+    if state.scope is None:
+        return release
+    scoped = scoped_snapshots(request.app.state)
+    return await run_in_threadpool(scoped.view, release, state.scope)
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
@@ -103,6 +120,8 @@ NomenclatureDep = Annotated[Nomenclature, Depends(get_nomenclature)]
 
 
 async def get_filter(
+    caller: CallerDep,
+    session: SessionDep,
     nomenclature: NomenclatureDep,
     disclosure: DisclosureDep,
     start: Annotated[
@@ -146,7 +165,11 @@ async def get_filter(
         "precision": precision,
     }
     parsed = parse_filter(params, categories=nomenclature.family)
-    return disclosure.table_filter(parsed, nomenclature.family)
+    scope = caller.communes
+    check_commune(scope, parsed.commune)
+    if scope is not None and parsed.qpv not in (None, "in", "out"):
+        await run_in_threadpool(check_qpv, session, scope, parsed.qpv)
+    return disclosure.table_filter(parsed.but(scope=scope), nomenclature.family)
 
 
 FilterDep = Annotated[Filter, Depends(get_filter)]
@@ -170,9 +193,7 @@ async def audit_narrow(
         with request.app.state.sessionmaker.begin() as session:
             audit.record(
                 session,
-                token_id=caller.token_id,
-                actor=caller.name,
-                role=caller.role,
+                **caller.audit(),
                 action="lecture fine " + request.url.path.removeprefix("/api/v1/"),
                 filters={**describe_filter(f), "res": resolution},
                 row_count=0,

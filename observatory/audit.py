@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ARRAY, Connection, String, insert, literal, select
 from sqlalchemy.orm import Session
 
 from observatory.models import AuditLog
@@ -59,7 +59,8 @@ def entries(
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit).offset(offset)
     if scope is not None:
         query = query.where(
-            AuditLog.communes.is_not(None), AuditLog.communes.contained_by(sorted(scope))
+            AuditLog.communes.is_not(None),
+            AuditLog.communes.op("<@")(literal(sorted(scope), ARRAY(String(5)))),
         )
     if since is not None:
         query = query.where(AuditLog.at >= since)

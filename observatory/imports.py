@@ -18,7 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    String,
+    and_,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import DataError
 
 from observatory.errors import DatabaseUnavailable, ImportBusy, InvalidInput, NotFound
@@ -147,9 +161,20 @@ def try_source_lock(conn: Connection, name: str) -> bool:
     )
 
 
+BATCH_COMMUNES = """
+SELECT coalesce(array_agg(DISTINCT commune_code ORDER BY commune_code), '{}')
+FROM incident WHERE batch_id = :batch AND commune_code IS NOT NULL
+"""
+
+
 def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], **extra: Any) -> None:
-    """Record the counts and success, inside the data transaction (they commit together)."""
+    """Record the counts and success, inside the data transaction (they commit together); an
+    import of facts also records the communes of its facts (who may see the batch)."""
     values: dict[str, Any] = {"status": "succeeded", "finished_at": func.now()}
+    kind = conn.execute(select(BATCH.c.kind).where(BATCH.c.id == batch_id)).scalar_one()
+    if kind == "incidents":
+        found = conn.execute(text(BATCH_COMMUNES), {"batch": batch_id}).scalar_one()
+        values["communes"] = list(found)
     values.update({key: counts[key] for key in COUNT_KEYS})
     values.update(extra)
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
@@ -296,17 +321,38 @@ def _summary(batch: Row[Any]) -> BatchSummary:
     return BatchSummary(batch_id=batch.id, **values)
 
 
-def list_batches(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[BatchSummary]:
-    rows = conn.execute(select(BATCH).order_by(BATCH.c.id.desc()).limit(limit).offset(offset)).all()
+def visible(scope: frozenset[str] | None) -> ColumnElement[bool]:
+    """The batches a reader with this scope sees: every one for every commune (None), else
+    those whose facts' communes are known, not empty and all within the scope (a batch of
+    boundaries or of the état 4001 has no communes: not for a scoped reader)."""
+    if scope is None:
+        return true()
+    return and_(
+        BATCH.c.communes.is_not(None),
+        func.cardinality(BATCH.c.communes) > 0,
+        BATCH.c.communes.op("<@")(literal(sorted(scope), ARRAY(String(5)))),
+    )
+
+
+def list_batches(
+    conn: Connection, *, limit: int = 50, offset: int = 0, scope: frozenset[str] | None = None
+) -> list[BatchSummary]:
+    rows = conn.execute(
+        select(BATCH).where(visible(scope)).order_by(BATCH.c.id.desc()).limit(limit).offset(offset)
+    ).all()
     return [_summary(b) for b in rows]
 
 
-def count_batches(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(ImportBatch)).scalar_one())
+def count_batches(conn: Connection, scope: frozenset[str] | None = None) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(BATCH).where(visible(scope))).scalar_one()
+    )
 
 
-def get_batch(conn: Connection, batch_id: int) -> BatchSummary:
-    batch = conn.execute(select(BATCH).where(BATCH.c.id == batch_id)).one_or_none()
+def get_batch(conn: Connection, batch_id: int, scope: frozenset[str] | None = None) -> BatchSummary:
+    """The batch; NotFound when there is none, or when the scope does not let its reader see
+    it (observatory/scopes.py)."""
+    batch = conn.execute(select(BATCH).where(BATCH.c.id == batch_id, visible(scope))).one_or_none()
     if batch is None:
         raise NotFound(f"Aucun import n° {batch_id}.")
     return _summary(batch)
@@ -319,15 +365,21 @@ def read_batch(engine: Engine, batch_id: int) -> BatchSummary:
 
 
 def list_rejects(
-    conn: Connection, batch_id: int, *, limit: int = 100, offset: int = 0
+    conn: Connection,
+    batch_id: int,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    scope: frozenset[str] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Total and one page of a batch's rejected rows, in file order.
 
     A row rejected for an unknown category carries the closest categories (``suggestions``,
     code and label), as the import found them; other rows an empty list. A row imported again
-    by a later batch (ingest.incidents.remap) names it (``rerun_batch_id``).
+    by a later batch (ingest.incidents.remap) names it (``rerun_batch_id``). A reader with a
+    scope reads the rejects of the batches it sees only (``get_batch``).
     """
-    suggested = get_batch(conn, batch_id).details.get("category_suggestions") or {}
+    suggested = get_batch(conn, batch_id, scope).details.get("category_suggestions") or {}
     total = conn.execute(
         select(func.count()).select_from(ImportReject).where(ImportReject.batch_id == batch_id)
     ).scalar_one()

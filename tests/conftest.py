@@ -82,6 +82,7 @@ SLOW_MODULES = frozenset(
         "api/test_etat4001_routes.py",
         "api/test_injection.py",
         "api/test_places.py",
+        "api/test_scope_isolation.py",
         "api/test_tiles_layer.py",
         "ingest/etat4001/test_workbook.py",
         "ingest/incidents/test_import_fuzz.py",

@@ -21,6 +21,7 @@ from api.deps import Caller, SessionDep, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
 from api.responses import GeoJSONResponse
 from api.schemas.actions import ActionEvaluation, ActionFeature, ActionsLayer
+from api.scoping import check_commune, check_qpv
 from observatory import audit, geojson
 from observatory.actions import (
     KINDS,
@@ -37,11 +38,14 @@ from observatory.actions.evaluate import (
     DEFAULT_BUFFER_M,
     DEFAULT_MONTHS,
     AreaLimits,
+    parse_control,
 )
 from observatory.actions.records import ActionRecord, NewAction, category_labels
 from observatory.analytics.beforeafter import MAX_MONTHS
 from observatory.analytics.filters import parse_commune
+from observatory.errors import NotAllowed
 from observatory.privacy.policy import ANALYST_MIN_AREA_M2
+from observatory.scopes import allows, describe
 
 router = APIRouter(prefix="/actions", tags=["actions du CLSPD"])
 
@@ -99,13 +103,15 @@ def _feature(action: ActionRecord, labels: dict[str, str]) -> str:
     response_model=ActionsLayer,
 )
 def actions_layer(
-    _: ActionReader,
+    caller: ActionReader,
     session: SessionDep,
     commune: Annotated[str | None, Query(description="Code INSEE : ses actions seulement")] = None,
 ) -> Response:
     conn = session.connection()
     labels = category_labels(conn)
-    actions = list_actions(conn, parse_commune(commune))
+    code = parse_commune(commune)
+    check_commune(caller.communes, code)
+    actions = list_actions(conn, code, caller.communes)
     body = geojson.collection(
         (_feature(a, labels) for a in actions), metadata={"kinds": KINDS, "count": len(actions)}
     )
@@ -123,8 +129,21 @@ def actions_layer(
 def add_action(caller: ActionWriter, session: SessionDep, body: ActionIn) -> Response:
     conn = session.connection()
     action_id = create_action(conn, _checked(conn, body), created_by=caller.name)
-    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    feature = _feature(_within_scope(conn, caller, action_id), category_labels(conn))
     return GeoJSONResponse(feature, status_code=201)
+
+
+def _within_scope(conn: Connection, caller: Caller, action_id: int) -> ActionRecord:
+    """The action just written; 403 (and nothing kept: the request's transaction is rolled
+    back) when its place lies in a commune outside the caller's scope."""
+    action = get_action(conn, action_id)
+    if not allows(caller.communes, action.commune_code):
+        where = action.commune_code or "hors de toute commune connue"
+        raise NotAllowed(
+            f"Le lieu de l'action est dans la commune {where}, qui n'est pas dans votre "
+            f"périmètre ({describe(caller.communes)})."
+        )
+    return action
 
 
 @router.put(
@@ -142,12 +161,12 @@ def edit_action(
     caller: ActionWriter, session: SessionDep, action_id: ActionId, body: ActionIn
 ) -> Response:
     conn = session.connection()
+    get_action(conn, action_id, caller.communes)  # 404 outside the caller's scope
     update_action(conn, action_id, _checked(conn, body))
+    _within_scope(conn, caller, action_id)
     audit.record(
         conn,
-        token_id=caller.token_id,
-        actor=caller.name,
-        role=caller.role,
+        **caller.audit(),
         action="modification d'action",
         filters={"action": action_id, "title": body.title, "kind": body.kind},
         row_count=1,
@@ -179,9 +198,9 @@ def _checked(conn: Connection, body: ActionIn) -> NewAction:
     response_model=ActionFeature,
     responses=problem_responses(404),
 )
-def one_action(_: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
+def one_action(caller: ActionReader, session: SessionDep, action_id: ActionId) -> Response:
     conn = session.connection()
-    feature = _feature(get_action(conn, action_id), category_labels(conn))
+    feature = _feature(get_action(conn, action_id, caller.communes), category_labels(conn))
     return GeoJSONResponse(feature)
 
 
@@ -226,6 +245,8 @@ def evaluation(
     ] = None,
 ) -> dict[str, Any]:
     conn = session.connection()
+    get_action(conn, action_id, caller.communes)  # 404 outside the caller's scope
+    _check_control(conn, caller, control)
     limits = None
     if caller.role == "analyst":
         # An analyst reads counts in the action's zones: no sensitive category, no zone smaller
@@ -236,12 +257,22 @@ def evaluation(
     if limits is not None:
         audit.record(
             conn,
-            token_id=caller.token_id,
-            actor=caller.name,
-            role=caller.role,
+            **caller.audit(),
             action="évaluation d'action",
             filters={"action": action_id, "months": months, "buffer": buffer},
             row_count=0,
         )
         session.commit()
     return result.as_dict()
+
+
+def _check_control(conn: Connection, caller: Caller, control: str | None) -> None:
+    """A control zone named by the caller lies within its scope (403 otherwise)."""
+    asked = parse_control(control)
+    if asked is None:
+        return
+    kind, code = asked
+    if kind == "commune":
+        check_commune(caller.communes, code)
+    else:
+        check_qpv(conn, caller.communes, code)

@@ -23,7 +23,7 @@ router = APIRouter(tags=["audit"])
     description="Qui a lu quels faits, quand, avec quel filtre et combien de lignes (admin).",
 )
 def audit_log(
-    _: AdminDep,
+    caller: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
     since: Annotated[str | None, Query(description="Depuis ce jour (AAAA-MM-JJ)")] = None,
@@ -37,5 +37,8 @@ def audit_log(
         )
     day: date | None = parse_day(since, "since")
     start = datetime.combine(day, time(0), settings.zone) if day else None
-    rows = entries(session, since=start, actor=actor, limit=limit, offset=offset)
+    # An administrator with a scope reads the entries of actors whose scope lay within theirs.
+    rows = entries(
+        session, since=start, actor=actor, limit=limit, offset=offset, scope=caller.communes
+    )
     return AuditPage.model_validate({"entries": rows, "limit": limit, "offset": offset})

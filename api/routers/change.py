@@ -119,9 +119,7 @@ def change_layer(
     if disclosure.audited(qa.filter, res) or disclosure.audited(qb.filter, res):
         audit.record(
             session,
-            token_id=caller.token_id,
-            actor=caller.name,
-            role=caller.role,
+            **caller.audit(),
             action="lecture fine layers/change",
             filters={**describe_filter(f), "a": [from_a, to_a], "b": [from_b, to_b], "res": res},
             row_count=0,

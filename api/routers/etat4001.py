@@ -1,5 +1,10 @@
 """The état 4001: its nomenclature, the dashboard figures and series, the services' communes.
 
+A reader with a scope (observatory/scopes.py) sees the services that cover one of its communes
+(table service_commune), each naming only those communes, and their figures; the département
+and national totals stay visible to everyone: the SSMSI publishes them, they are public
+statistics and say nothing of one commune. Naming a commune outside the scope is a 403.
+
 Roles: the nomenclature to any token; figures and series to admin, police and analyst; the
 services to partners too. A service's figures are not for partners (observatory/privacy/policy.py,
 check_etat4001): the monthly extracts a local service sends are not open data, one figure of 1
@@ -9,6 +14,7 @@ not survive the difference of two series ending a month apart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -19,7 +25,8 @@ from api.datadeps import DisclosureDep
 from api.deps import BIGINT_MAX, Caller, CallerDep, require_role
 from api.errors import BODY_ERRORS
 from api.schemas.etat4001 import FigureRow, Nomenclature, ServiceMapping, ServiceOut, YearlySeries
-from observatory.errors import InvalidInput
+from api.scoping import check_commune
+from observatory.errors import InvalidInput, NotAllowed
 from observatory.etat4001.nomenclature import describe
 from observatory.etat4001.queries import Filters, make_filters, rows, series
 from observatory.etat4001.services import Mapping, list_services, map_communes
@@ -45,6 +52,7 @@ Commune = Annotated[str | None, Query(description="Code INSEE : les services qui
 
 
 def _filters(
+    caller: CallerDep,
     department: Department = None,
     service: Service = None,
     perimeter: Perimeter = None,
@@ -55,7 +63,8 @@ def _filters(
     to: To = None,
     commune: Commune = None,
 ) -> Filters:
-    return make_filters(
+    check_commune(caller.communes, commune)
+    filters = make_filters(
         department=department,
         service=service,
         perimeter=perimeter,
@@ -66,6 +75,7 @@ def _filters(
         end=to,
         commune=commune,
     )
+    return replace(filters, scope=caller.communes)
 
 
 FiltersDep = Annotated[Filters, Depends(_filters)]
@@ -138,7 +148,7 @@ def _known_services(conn: Connection, filters: Filters) -> None:
     """An unknown service name is refused, with the names there are (a typo, most often)."""
     if not filters.services:
         return
-    known = {s["service"] for s in list_services(conn)}
+    known = {s["service"] for s in list_services(conn, scope=filters.scope)}
     unknown = [name for name in filters.services if name not in known]
     if unknown:
         shown = ", ".join(sorted(known)[:8]) + (" …" if len(known) > 8 else "")
@@ -155,15 +165,22 @@ def _known_services(conn: Connection, filters: Filters) -> None:
 )
 def services(
     request: Request,
-    _: StatsReader,
+    caller: StatsReader,
     department: Annotated[str | None, Query(description="Département")] = None,
     perimeter: Perimeter = None,
     commune: Commune = None,
 ) -> list[dict[str, Any]]:
     # The same checks as the figures' filters (département code, INSEE code).
     make_filters(department=department, commune=commune)
+    check_commune(caller.communes, commune)
     with request.app.state.engine.connect() as conn:
-        return list_services(conn, department=department, perimeter=perimeter, commune=commune)
+        return list_services(
+            conn,
+            department=department,
+            perimeter=perimeter,
+            commune=commune,
+            scope=caller.communes,
+        )
 
 
 class ServiceCommunes(BaseModel):
@@ -179,7 +196,14 @@ class ServiceCommunes(BaseModel):
     response_model=ServiceMapping,
     responses=BODY_ERRORS,
 )
-def set_service_communes(request: Request, _: Admin, body: ServiceCommunes) -> dict[str, Any]:
+def set_service_communes(request: Request, caller: Admin, body: ServiceCommunes) -> dict[str, Any]:
+    """A service's list of communes is shared by every town it covers: only an administrator
+    of every commune sets it (one with a scope would drop or add a neighbour's)."""
+    if caller.communes is not None:
+        raise NotAllowed(
+            "Le rattachement d'un service vaut pour toutes les communes qu'il couvre : seul un "
+            "administrateur sans périmètre le modifie."
+        )
     mapping = Mapping(body.perimeter, body.department, body.service, tuple(body.communes))
     with request.app.state.engine.begin() as conn:
         return map_communes(conn, mapping, replace=True)

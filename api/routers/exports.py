@@ -99,9 +99,7 @@ def export_incidents(
         total = exports.count_incidents(conn, where)
         record(
             session,
-            token_id=caller.token_id,
-            actor=caller.name,
-            role=caller.role,
+            **caller.audit(),
             action=f"exports/incidents.{kind}",
             filters={**describe_filter(f), "format": kind},
             row_count=total,

@@ -112,9 +112,7 @@ def incident_list(
     items = [dict(row._mapping) for row in conn.execute(query)]
     audit.record(
         conn,
-        token_id=caller.token_id,
-        actor=caller.name,
-        role=caller.role,
+        **caller.audit(),
         action="incidents",
         filters={**describe_filter(f), "page": page, "size": size, "sort": sort},
         row_count=len(items),

@@ -20,7 +20,7 @@ from api.deps import BIGINT_MAX, Caller, SettingsDep, require_role
 from api.errors import BODY_ERRORS, problem_responses
 from api.schemas.imports import Batch, BatchPage, RejectPage
 from api.schemas.mappings import Assistant, RemapIn
-from observatory.errors import InvalidInput
+from observatory.errors import InvalidInput, NotAllowed
 from observatory.imports import (
     count_batches,
     get_batch,
@@ -50,9 +50,9 @@ def batches(request: Request, caller: Reader, limit: Limit = 50, offset: Offset 
     with engine.connect() as conn:
         items = [
             batch_for_role(b.as_dict(), caller.role)
-            for b in list_batches(conn, limit=limit, offset=offset)
+            for b in list_batches(conn, limit=limit, offset=offset, scope=caller.communes)
         ]
-        total = count_batches(conn)
+        total = count_batches(conn, caller.communes)
     page = {"items": items, "total": total, "limit": limit, "offset": offset}
     return BatchPage.model_validate(page)
 
@@ -67,7 +67,8 @@ def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]
     engine = request.app.state.engine
     reap_interrupted(engine)  # a batch whose importer died is not shown running
     with engine.connect() as conn:
-        return batch_for_role(get_batch(conn, batch_id).as_dict(), caller.role)
+        batch = get_batch(conn, batch_id, caller.communes)
+        return batch_for_role(batch.as_dict(), caller.role)
 
 
 @router.get(
@@ -76,10 +77,16 @@ def batch(request: Request, caller: Reader, batch_id: BatchId) -> dict[str, Any]
     responses=problem_responses(404),
 )
 def rejects(
-    request: Request, _: RejectReader, batch_id: BatchId, limit: Limit = 100, offset: Offset = 0
+    request: Request,
+    caller: RejectReader,
+    batch_id: BatchId,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> RejectPage:
     with request.app.state.engine.connect() as conn:
-        total, items = list_rejects(conn, batch_id, limit=limit, offset=offset)
+        total, items = list_rejects(
+            conn, batch_id, limit=limit, offset=offset, scope=caller.communes
+        )
     page = {"items": items, "total": total, "limit": limit, "offset": offset}
     return RejectPage.model_validate(page)
 
@@ -101,7 +108,12 @@ def regeocode(
 
     engine = request.app.state.engine
     summary = rerun_batch(
-        engine, batch_id, REGEOCODE, settings=settings, run_by=f"api:{caller.name}"
+        engine,
+        batch_id,
+        REGEOCODE,
+        settings=settings,
+        run_by=f"api:{caller.name}",
+        scope=caller.communes,
     )
     return summary.as_dict()
 
@@ -111,12 +123,14 @@ def regeocode(
     summary="Ce que le lot n'a pas reconnu : colonnes d'un fichier refusé, libellés inconnus",
     responses=problem_responses(404),
 )
-def assistant(request: Request, _: RejectReader, batch_id: BatchId) -> Assistant:
+def assistant(request: Request, caller: RejectReader, batch_id: BatchId) -> Assistant:
     """The mapping assistant's starting point (ingest/incidents/remap.py); the labels and the
-    header are values of the file: admin and police only, as the rejects."""
+    header are values of the file: admin and police only, as the rejects, and of the batches
+    the caller's scope lets it see."""
     from ingest.incidents.remap import assistant_view
 
     with request.app.state.engine.connect() as conn:
+        get_batch(conn, batch_id, caller.communes)  # 404 outside the caller's scope
         return Assistant.model_validate(assistant_view(conn, batch_id))
 
 
@@ -148,6 +162,7 @@ def remap(
         mapping=mapping,
         mapping_name=body.mapping.strip(),
         run_by=f"api:{caller.name}",
+        scope=caller.communes,
     )
     return summary.as_dict()
 
@@ -258,6 +273,12 @@ def _import(
                 source=options.source,
                 run_by=who,
                 mapping_name=mapping_name,
+                scope=caller.communes,
+            )
+        elif caller.communes is not None:
+            raise NotAllowed(
+                "Les contours et l'état 4001 valent pour toutes les communes : seul un "
+                "administrateur sans périmètre les importe."
             )
         elif options.kind == "qpv":
             generation = int(options.generation) if options.generation else None

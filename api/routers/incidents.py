@@ -33,7 +33,7 @@ from api.datadeps import FilterDep, describe_filter
 from api.deps import BIGINT_MAX, Caller, SessionDep, SettingsDep, require_role
 from api.responses import GeoJSONResponse
 from api.schemas.layers import IncidentLayer
-from observatory import exports, geojson
+from observatory import audit, exports, geojson
 from observatory.exports import (
     CATEGORY,
     COMMUNE,
@@ -43,7 +43,6 @@ from observatory.exports import (
     json_object,
     with_names,
 )
-from observatory.models import AuditLog
 
 router = APIRouter(tags=["couches"])
 
@@ -86,17 +85,13 @@ def incidents(
     total = exports.count_incidents(session.connection(), where)
     features, returned, last_id = session.execute(_page(where, limit, offset, after)).one()
     page = {"limit": limit, "offset": offset, "after": after}
-    session.add(
-        AuditLog(
-            token_id=caller.token_id,
-            actor=caller.name,
-            role=caller.role,
-            action="layers/incidents",
-            filters={**describe_filter(f), **page},
-            row_count=returned,
-        )
+    audit.record(
+        session,
+        **caller.audit(),
+        action="layers/incidents",
+        filters={**describe_filter(f), **page},
+        row_count=returned,
     )
-    session.flush()
     more = returned == limit and _any_after(session, where, last_id)
     meta: dict[str, Any] = {
         "total": total,

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from api.cache import cached
 from api.datadeps import AuditNarrow, MapRequestDep
-from api.deps import CallerDep, SessionDep
+from api.deps import Caller, CallerDep, SessionDep
 from api.responses import GeoJSONResponse
 from api.schemas.layers import CommuneLayer, HexagonLayer, QpvLayer
+from api.scoping import check_commune
 from observatory import geojson
 from observatory.analytics.filters import parse_commune, parse_generation
 from observatory.exports import hexagon_features
@@ -43,17 +44,24 @@ def hexagons(
 
 
 # PostgreSQL writes the features (joined by commas); observatory/geojson.py the collection.
+# A caller with a scope (:scope, NULL for every commune) gets its communes and the QPV that
+# touch them, each QPV naming only the communes of the scope.
 BOUNDARIES = {
     "qpv": """
         SELECT string_agg(json_build_object(
                 'type', 'Feature',
                 'properties', json_build_object(
                     'code', code, 'name', name, 'generation', generation,
-                    'communes', commune_codes, 'population', population),
+                    'communes', ARRAY(SELECT c FROM unnest(commune_codes) AS c
+                                      WHERE CAST(:scope AS varchar(5)[]) IS NULL
+                                         OR c = ANY(:scope)),
+                    'population', population),
                 'geometry', ST_AsGeoJSON(geom, 6)::json)::text, ',' ORDER BY code)
         FROM qpv
         WHERE generation = :generation
           AND (CAST(:commune AS text) IS NULL OR CAST(:commune AS varchar(5)) = ANY(commune_codes))
+          AND (CAST(:scope AS varchar(5)[]) IS NULL
+               OR commune_codes && CAST(:scope AS varchar(5)[]))
     """,
     "communes": """
         SELECT string_agg(json_build_object(
@@ -62,13 +70,19 @@ BOUNDARIES = {
                     'code', code, 'name', name, 'population', population),
                 'geometry', ST_AsGeoJSON(geom, 6)::json)::text, ',' ORDER BY code)
         FROM commune
-        WHERE CAST(:commune AS text) IS NULL OR code = :commune
+        WHERE (CAST(:commune AS text) IS NULL OR code = :commune)
+          AND (CAST(:scope AS varchar(5)[]) IS NULL OR code = ANY(:scope))
     """,
 }
 
 
-def _boundaries(session: Session, layer: str, params: dict[str, object]) -> Response:
-    features = session.execute(text(BOUNDARIES[layer]), params).scalar_one()
+def _boundaries(
+    session: Session, layer: str, caller: Caller, params: dict[str, object]
+) -> Response:
+    commune = params.get("commune")
+    check_commune(caller.communes, commune if isinstance(commune, str) else None)
+    scope = None if caller.communes is None else sorted(caller.communes)
+    features = session.execute(text(BOUNDARIES[layer]), {**params, "scope": scope}).scalar_one()
     return GeoJSONResponse(geojson.collection([features or ""]))
 
 
@@ -79,7 +93,7 @@ def _boundaries(session: Session, layer: str, params: dict[str, object]) -> Resp
     response_model=QpvLayer,
 )
 def qpv_layer(
-    _: CallerDep,
+    caller: CallerDep,
     session: SessionDep,
     generation: Annotated[int, Query(description="2015 ou 2024")] = 2024,
     commune: Annotated[str | None, Query(description="Code INSEE : ses QPV seulement")] = None,
@@ -87,6 +101,7 @@ def qpv_layer(
     return _boundaries(
         session,
         "qpv",
+        caller,
         {"generation": parse_generation(str(generation)), "commune": parse_commune(commune)},
     )
 
@@ -98,10 +113,10 @@ def qpv_layer(
     response_model=CommuneLayer,
 )
 def commune_layer(
-    _: CallerDep,
+    caller: CallerDep,
     session: SessionDep,
     commune: Annotated[
         str | None, Query(description="Code INSEE : cette commune seulement")
     ] = None,
 ) -> Response:
-    return _boundaries(session, "communes", {"commune": parse_commune(commune)})
+    return _boundaries(session, "communes", caller, {"commune": parse_commune(commune)})

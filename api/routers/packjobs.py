@@ -89,7 +89,7 @@ async def start_job(
     wanted, kind = asked.wanted, asked.kind
     heavy: HeavyQueue = request.app.state.heavy
     jobs = board(request)
-    work = partial(build_pack, request.app.state, wanted, settings, kind)
+    work = partial(build_pack, request.app.state, wanted, settings, kind, asked.scope)
     job = jobs.start(heavy, caller.owner, work, wanted.filename(), MEDIA_TYPES[wanted.format])
     return _out(jobs, job)
 

@@ -14,12 +14,14 @@ queue's 503 with Retry-After.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api.deps import Caller, SettingsDep, require_role
 from api.heavy import HeavyQueue
+from api.scoping import check_commune, scoped_snapshots
 from observatory.errors import InvalidInput
 from observatory.privacy.policy import KIND_OF_ROLE, Kind
 from observatory.reports import MEDIA_TYPES, PackRequest, make_request, pack_figures, render_pack
@@ -36,6 +38,7 @@ class AskedPack:
 
     wanted: PackRequest
     kind: Kind
+    scope: frozenset[str] | None = None
 
 
 def asked_pack(
@@ -52,7 +55,8 @@ def asked_pack(
     ] = None,
     generation: Annotated[int, Query(description="Géographie prioritaire : 2015 ou 2024")] = 2024,
 ) -> AskedPack:
-    """The pack's parameters (GET /reports/pack and POST /reports/pack/jobs alike)."""
+    """The pack's parameters (GET /reports/pack and POST /reports/pack/jobs alike); a commune
+    outside the caller's scope is refused (403)."""
     if level not in (None, "full", "partner"):
         raise InvalidInput(f"« level » vaut full ou partner (reçu « {level} »).")
     if caller.role == "partner" and level == "full":
@@ -61,7 +65,8 @@ def asked_pack(
         )
     partner = caller.role == "partner" or level == "partner"
     wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
-    return AskedPack(wanted, KIND_OF_ROLE.get(caller.role, "partner"))
+    check_commune(caller.communes, wanted.commune)
+    return AskedPack(wanted, KIND_OF_ROLE.get(caller.role, "partner"), caller.communes)
 
 
 PackAsk = Annotated[AskedPack, Depends(asked_pack)]
@@ -86,7 +91,14 @@ async def pack(
     wanted, kind = asked.wanted, asked.kind
     heavy: HeavyQueue = request.app.state.heavy
     data = await heavy.run(
-        request.receive, caller.owner, build_pack, request.app.state, wanted, settings, kind
+        request.receive,
+        caller.owner,
+        build_pack,
+        request.app.state,
+        wanted,
+        settings,
+        kind,
+        asked.scope,
     )
     return Response(
         data,
@@ -98,7 +110,19 @@ async def pack(
     )
 
 
-def build_pack(state: Any, wanted: PackRequest, settings: Settings, kind: Kind) -> bytes:
-    """The pack's bytes (in the thread pool, in the queue's turn)."""
+def build_pack(
+    state: Any,
+    wanted: PackRequest,
+    settings: Settings,
+    kind: Kind,
+    scope: frozenset[str] | None = None,
+) -> bytes:
+    """The pack's bytes (in the thread pool, in the queue's turn), from the facts of the
+    caller's scope only; a partner pack from the release published for every commune, then
+    restricted (as api/datadeps.py's snapshot: the same noisy numbers for every scope)."""
     snapshot = state.store.snapshot()
+    if scope is not None:
+        if wanted.partner:
+            snapshot = state.releases.view(snapshot, datetime.now(settings.zone).date())
+        snapshot = scoped_snapshots(state).view(snapshot, scope)
     return render_pack(pack_figures(state.engine, snapshot, wanted, settings, kind=kind))

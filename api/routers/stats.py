@@ -6,6 +6,7 @@ The figures are built in observatory/figures/; this router serialises them (roun
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -37,7 +38,7 @@ from observatory.figures.change import Change
 from observatory.figures.compstat import compstat as compstat_figure
 from observatory.figures.summary import Tally
 from observatory.figures.summary import summary as summary_figure
-from observatory.figures.territories import TerritoryRow, read_places
+from observatory.figures.territories import NamedPlace, TerritoryRow, read_places
 from observatory.figures.territories import territories as territories_figure
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.figures.timeslots import timeslots as timeslots_figure
@@ -282,7 +283,7 @@ def territories(
     disclosure: DisclosureDep,
     session: SessionDep,
 ) -> TerritoriesAnswer:
-    communes, qpvs = read_places(session, f.commune, f.generation)
+    communes, qpvs = within_scope(*read_places(session, f.commune, f.generation), f.scope)
     if f.commune is not None and not communes:
         raise InvalidInput(
             f"Commune {f.commune} inconnue : importez son contour (observatory import communes)."
@@ -326,3 +327,18 @@ def _territory(row: TerritoryRow) -> dict[str, Any]:
         "rate_per_1000": _number(row.rate_per_1000, 2),
         "by_category": row.by_category,
     }
+
+
+def within_scope(
+    communes: list[NamedPlace], qpvs: list[NamedPlace], scope: frozenset[str] | None
+) -> tuple[list[NamedPlace], list[NamedPlace]]:
+    """The communes of the scope, and the QPV that touch them naming only those communes."""
+    if scope is None:
+        return communes, qpvs
+    kept = [c for c in communes if c.code in scope]
+    touching = [
+        replace(q, communes=tuple(c for c in q.communes if c in scope))
+        for q in qpvs
+        if scope.intersection(q.communes)
+    ]
+    return kept, touching

@@ -92,9 +92,7 @@ def zone_figures(
         # Counted at the analyst's finest cells: on record like any such answer.
         audit.record(
             session,
-            token_id=caller.token_id,
-            actor=caller.name,
-            role=caller.role,
+            **caller.audit(),
             action="chiffres d'une zone",
             filters={**describe_filter(narrowed), "zone_cells": shape["cells"]},
             row_count=0,

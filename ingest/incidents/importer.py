@@ -50,6 +50,7 @@ from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
 from ingest.incidents.reading import read_table
 from ingest.incidents.rows import CategoryMatcher, incident_rows, resolve_categories
+from ingest.incidents.scoping import split_by_scope
 from observatory.areas import Territories
 from observatory.changes import mark_batch, record_batch
 from observatory.errors import InvalidInput
@@ -99,6 +100,8 @@ class Job:
     batch_id: int
     settings: Settings
     chunk_size: int
+    # The communes of the administrator who uploads (None: every commune; the command line).
+    scope: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,11 @@ def import_incidents(
     progress: Callable[[int], None] | None = None,
     rerun: Rerun | None = None,
     mapping_name: str | None = None,
+    scope: frozenset[str] | None = None,
 ) -> BatchSummary:
     """Import one incident file as one batch and return its summary.
+
+    ``scope``: the communes of who uploads; rows of the others are rejected (scoping.py).
 
     ``rerun``: the file holds rows of an earlier batch, imported again under their row numbers.
     ``mapping_name``: the saved mapping ``mapping`` comes from, kept in the batch's details.
@@ -170,7 +176,7 @@ def import_incidents(
             "relancez (le fichier ne sera pas importé deux fois)."
         )
         with batch_transaction(engine, batch_id, f"incidents:{source}", busy) as conn:
-            job = Job(path, mapping, source, batch_id, settings, chunk_size)
+            job = Job(path, mapping, source, batch_id, settings, chunk_size, scope)
             mark_batch(conn, batch_id)
             counts = _load(conn, job, parsed, progress)
             details: dict[str, Any] = dict(named)
@@ -274,7 +280,10 @@ def _prepared_chunks(
         # Rows with an address and no point: geocoded, one call per chunk, or rejected.
         lookups.placer.name_column = item.commune_name
         known, unplaced = lookups.placer.place(known, item.chunk)
-        rejects = pd.concat([item.parsed.rejects, unknown.drop(columns="category_raw"), unplaced])
+        known, outside = split_by_scope(known, item.chunk, lookups.territories, job.scope)
+        rejects = pd.concat(
+            [item.parsed.rejects, unknown.drop(columns="category_raw"), unplaced, outside]
+        )
         # In slices, so that the first COPY starts early and the last one ends soon after
         # the parsing; the chunk's rejects and count go with its last slice.
         starts = range(0, max(len(known), 1), COPY_ROWS)

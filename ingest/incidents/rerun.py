@@ -79,14 +79,19 @@ def rerun_batch(
     mapping_name: str | None = None,
     run_by: str = "cli",
     progress: Callable[[int], None] | None = None,
+    scope: frozenset[str] | None = None,
 ) -> BatchSummary:
     """Import again, as a new batch, the batch's rejects that ``kind`` takes; its summary.
 
     ``mapping`` (default: the saved mapping the first batch was read with, else the municipal
     profile): its reading options (separator, encoding, sheet, header row) do not apply to the
     file written here; its columns, categories, dates and places do. ``mapping_name``: the
-    saved mapping it comes from, kept in the details.
+    saved mapping it comes from, kept in the details. ``scope``: the communes of who asks (a
+    batch it cannot see is not found; rows outside it are rejected again).
     """
+    if scope is not None:
+        with engine.connect() as conn:
+            get_batch(conn, batch_id, scope)
     first, rejects = _open_rejects(engine, batch_id, kind)
     if kind.check is not None:
         kind.check(settings)
@@ -147,6 +152,7 @@ def rerun_batch(
             progress=progress,
             rerun=rerun,
             mapping_name=mapping_name,
+            scope=scope,
         )
 
 

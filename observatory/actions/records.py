@@ -277,20 +277,37 @@ def _record(row: Any) -> ActionRecord:
     )
 
 
-def list_actions(conn: Connection, commune: str | None = None) -> list[ActionRecord]:
-    """Every action (or a commune's), the most recent start first."""
-    where = "" if commune is None else " WHERE a.commune_code = :commune"
+# A scope (observatory/scopes.py) keeps the actions of its communes; NULL: every commune.
+IN_SCOPE = " AND (CAST(:scope AS varchar(5)[]) IS NULL OR a.commune_code = ANY(:scope))"
+
+
+def list_actions(
+    conn: Connection, commune: str | None = None, scope: frozenset[str] | None = None
+) -> list[ActionRecord]:
+    """Every action (or a commune's) within the scope, the most recent start first."""
+    where = " WHERE (CAST(:commune AS varchar(5)) IS NULL OR a.commune_code = :commune)"
     rows = conn.execute(
-        text(COLUMNS + where + " ORDER BY a.start_date DESC, a.id DESC"), {"commune": commune}
+        text(COLUMNS + where + IN_SCOPE + " ORDER BY a.start_date DESC, a.id DESC"),
+        {"commune": commune, "scope": _codes(scope)},
     )
     return [_record(r) for r in rows]
 
 
-def get_action(conn: Connection, action_id: int) -> ActionRecord:
-    row = conn.execute(text(COLUMNS + " WHERE a.id = :id"), {"id": action_id}).one_or_none()
+def get_action(
+    conn: Connection, action_id: int, scope: frozenset[str] | None = None
+) -> ActionRecord:
+    """The action; NotFound when there is none, or when it lies outside the scope (an action
+    of another commune is not there for this reader)."""
+    row = conn.execute(
+        text(COLUMNS + " WHERE a.id = :id" + IN_SCOPE), {"id": action_id, "scope": _codes(scope)}
+    ).one_or_none()
     if row is None:
         raise NotFound(f"Action {action_id} introuvable (voir la liste : GET /api/v1/actions).")
     return _record(row)
+
+
+def _codes(scope: frozenset[str] | None) -> list[str] | None:
+    return None if scope is None else sorted(scope)
 
 
 def category_labels(conn: Connection) -> dict[str, str]:

@@ -57,6 +57,9 @@ class Filter:
     precision: str | None = None
     # The night from this day 18:00 to the next day 06:00 (its dates are date_from and date_to).
     night: date | None = None
+    # The caller's scope (observatory/scopes.py): only the facts of these communes (None: every
+    # commune). Set by the API from the caller, never from a parameter; not echoed.
+    scope: frozenset[str] | None = None
 
     def hours_of_week(self) -> list[int] | None:
         """The local hours of the week (0 = Monday 0 h … 167) the filter keeps, or None."""

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, func, literal, select, tuple_
+from sqlalchemy import Connection, Select, case, func, literal, or_, select, tuple_
 
 from observatory.errors import InvalidInput
 from observatory.etat4001.nomenclature import FAMILIES, INDICATORS, UNITS, entry
@@ -61,9 +61,16 @@ class Filters:
     start: str | None = None
     end: str | None = None
     commune: str | None = None
+    # The reader's scope (observatory/scopes.py): the services covering one of its communes,
+    # and the département totals (None: every service). Not echoed.
+    scope: frozenset[str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in self.__dict__.items()
+            if k != "scope"
+        }
 
 
 # A département as a caller writes it: the code alone ("31", "2A", "974"), nothing after it.
@@ -162,6 +169,13 @@ def _where(filters: Filters, conn: Connection) -> list[Any]:
                 "PUT /api/v1/etat4001/services)."
             )
         conditions.append(tuple_(FIG.c.perimeter, FIG.c.department, FIG.c.service).in_(mapped))
+    if filters.scope is not None:
+        # Département totals (service '') are public statistics; services, those of the scope.
+        covering = select(MAP.c.perimeter, MAP.c.department, MAP.c.service).where(
+            MAP.c.commune_code.in_(sorted(filters.scope))
+        )
+        service = tuple_(FIG.c.perimeter, FIG.c.department, FIG.c.service)
+        conditions.append(or_(FIG.c.service == "", service.in_(covering)))
     return conditions
 
 

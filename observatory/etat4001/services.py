@@ -43,8 +43,10 @@ def list_services(
     department: str | None = None,
     perimeter: str | None = None,
     commune: str | None = None,
+    scope: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The services with figures (or a mapping), their years and the communes they cover."""
+    """The services with figures (or a mapping), their years and the communes they cover; for
+    a reader with a scope, the services covering one of its communes, naming those only."""
     figures = (
         select(
             Etat4001.perimeter,
@@ -88,6 +90,12 @@ def list_services(
         item.setdefault("communes", [])
     if commune:
         services = [s for s in services if commune in s["communes"]]
+    if scope is not None:
+        services = [
+            {**s, "communes": [c for c in s["communes"] if c in scope]}
+            for s in services
+            if scope.intersection(s["communes"])
+        ]
     return services
 
 

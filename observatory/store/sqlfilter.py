@@ -58,6 +58,9 @@ def filter_condition(f: Filter, zone: str) -> ColumnElement[bool]:
         parts.append(INCIDENT.c.local_hour_of_week == any_(literal(hours, ARRAY(SmallInteger))))
     if f.commune is not None:
         parts.append(INCIDENT.c.commune_code == f.commune)
+    if f.scope is not None:
+        scope = literal(sorted(f.scope), ARRAY(Text))
+        parts.append(INCIDENT.c.commune_code == any_(scope))
     if f.qpv is not None:
         column = QPV_COLUMNS[f.generation]
         if f.qpv == "in":
