@@ -347,7 +347,7 @@ def register_demo(app: typer.Typer) -> None:
     @app.command("demo")
     @friendly_errors
     def demo() -> None:
-        """Charge les exemples de data/samples (Toulouse) : communes, QPV, incidents, état 4001."""
+        """Charge les exemples de data/samples : communes, QPV, faits, état 4001."""
         from ingest.boundaries import import_communes, import_qpv
         from ingest.etat4001 import import_etat4001
         from ingest.incidents import import_incidents
@@ -362,6 +362,16 @@ def register_demo(app: typer.Typer) -> None:
                     lambda: import_communes(
                         engine,
                         SAMPLES / "communes_toulouse.geojson",
+                        population=SAMPLES / "populations_haute_garonne.csv",
+                        run_by="demo",
+                    ),
+                ),
+                (
+                    "communes",
+                    SAMPLES / "communes_voisines_toulouse.geojson",
+                    lambda: import_communes(
+                        engine,
+                        SAMPLES / "communes_voisines_toulouse.geojson",
                         population=SAMPLES / "populations_haute_garonne.csv",
                         run_by="demo",
                     ),
@@ -391,6 +401,13 @@ def register_demo(app: typer.Typer) -> None:
                         engine, SAMPLES / "incidents_toulouse.csv", settings=settings, run_by="demo"
                     ),
                 ),
+                (
+                    "incidents",
+                    SAMPLES / NEIGHBOUR_INCIDENTS,
+                    lambda: import_incidents(
+                        engine, SAMPLES / NEIGHBOUR_INCIDENTS, settings=settings, run_by="demo"
+                    ),
+                ),
             ]
             for name in ETAT4001_SAMPLES:
                 steps.append(
@@ -410,6 +427,9 @@ def register_demo(app: typer.Typer) -> None:
             typer.echo(_demo_actions(engine))
 
 
+# Synthetic facts of Blagnac and Colomiers (scripts/make_neighbour_sample.py): the
+# intercommunal view and a pack of several communes have something to compare.
+NEIGHBOUR_INCIDENTS = "incidents_voisines_toulouse.csv"
 ETAT4001_SAMPLES = (
     "etat4001_haute_garonne.xlsx",
     "etat4001_csp_toulouse_2024.xlsx",
