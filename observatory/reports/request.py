@@ -140,7 +140,10 @@ def make_request(
     if len(together) == 1:
         code = together[0]
     if code is None and not together:
-        raise InvalidInput(f"« {one} » est obligatoire : un code INSEE, comme 31555.")
+        raise InvalidInput(
+            f"« {one} » : est obligatoire, un code INSEE comme 31555 (ou « {several} » : "
+            "plusieurs communes ensemble)."
+        )
     first = parse_month(start, names[0])
     last_month = parse_month(end, names[1])
     if last_month < first:
