@@ -151,6 +151,7 @@ async function ouvrir() {
   new Outils($("outils"), {
     role,
     communes,
+    perimetre: app.moi.communes ?? null,
     carte: app.carte,
     contexte: () => contexte(etatCourant()),
     plage: () => ({ premier: app.premierJour, dernier: app.dernierJour }),
