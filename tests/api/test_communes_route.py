@@ -122,3 +122,22 @@ def test_a_bad_filter_gets_a_french_422(
 
 def test_it_needs_a_token(client: TestClient, loaded: Callable[..., object]) -> None:
     assert client.get("/api/v1/stats/communes").status_code == 401
+
+
+def test_a_partner_reads_the_release_hidden_counts_no_rate_and_no_z(
+    client: TestClient, loaded: Engine, settings: Settings
+) -> None:
+    with make_sessionmaker(loaded).begin() as session:
+        partner = auth(create_token(session, "partenaire", "partner", settings.secret_key))
+    body = client.get("/api/v1/stats/communes", params=APRIL, headers=partner).json()
+    summary = client.get("/api/v1/stats/summary", params=APRIL, headers=partner).json()
+
+    assert body["suppression_threshold"] == 5 and body["privacy"] is not None
+    for row in [*body["communes"], body["total"]]:
+        assert row["suppressed"] == (row["count"] is None)
+        assert row["count"] is None or row["count"] >= 5
+        if row["count"] is None:
+            assert row["rate_per_1000"] is None and row["qpv_share"] is None
+        assert row["z"] is None  # noisy values: no z for a partner
+    assert body["total"]["count"] == summary["total"]  # one total everywhere
+    assert {r["code"] for r in body["communes"]} == {"31555", "31069", "31149", "31157"}
