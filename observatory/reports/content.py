@@ -151,8 +151,9 @@ def hotspot_text(figures: PackFigures) -> str:
         text = (
             f"Les faits se concentrent nettement : {zones} au seuil de 95{NBSP}% "
             f"({fr_int(len(hot))} hexagones), qui regroupe{'nt' if len(groups) > 1 else ''} "
-            f"{share} des faits de la commune sur {fr_share(len(hot) / layer.cells.size)} de "
-            "sa surface."
+            f"{share} des faits {'des communes' if figures.request.group else 'de la commune'} "
+            f"sur {fr_share(len(hot) / layer.cells.size)} de "
+            f"{'leur' if figures.request.group else 'sa'} surface."
         )
     else:
         text = (
