@@ -20,6 +20,7 @@ from api.routers import (
     basemap,
     categories,
     change,
+    communes,
     etat4001,
     exports,
     factlist,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         zones,
         factlist,
         change,
+        communes,
         places,
         basemap,
     )

@@ -71,6 +71,7 @@ SLOW_MODULES = frozenset(
         "observatory/cli/test_incidents_folder_cli.py",
         "observatory/cli/test_mappings_cli.py",
         "observatory/privacy/test_partner_release.py",
+        "observatory/reports/test_group_pack.py",
         "observatory/reports/test_natural_breaks.py",
         "observatory/reports/test_reports.py",
         "observatory/reports/test_pack_messages.py",

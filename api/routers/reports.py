@@ -25,6 +25,7 @@ from api.scoping import check_commune, scoped_snapshots
 from observatory.errors import InvalidInput
 from observatory.privacy.policy import KIND_OF_ROLE, Kind
 from observatory.reports import MEDIA_TYPES, PackRequest, make_request, pack_figures, render_pack
+from observatory.scopes import Scope, parse_codes
 from observatory.settings import Settings
 
 router = APIRouter(tags=["pack CLSPD"])
@@ -43,9 +44,19 @@ class AskedPack:
 
 def asked_pack(
     caller: PackReader,
-    commune: Annotated[str, Query(description="Code INSEE de la commune, ex. 31555")],
     start: Annotated[str, Query(alias="from", description="Premier mois, AAAA-MM")],
     to: Annotated[str, Query(description="Dernier mois, inclus, AAAA-MM")],
+    commune: Annotated[
+        str | None, Query(description="Code INSEE de la commune, ex. 31555 (ou « communes »)")
+    ] = None,
+    communes: Annotated[
+        str | None,
+        Query(
+            description="Plusieurs communes ensemble (exclusif avec « commune ») : codes INSEE "
+            "séparés par des virgules (31069,31149), ou « perimetre » pour tout le périmètre "
+            "de l'appelant ; le pack ajoute leur tableau comparatif"
+        ),
+    ] = None,
     format: Annotated[str, Query(description="html ou pdf")] = "pdf",
     level: Annotated[
         str | None,
@@ -64,9 +75,30 @@ def asked_pack(
             403, "Un partenaire reçoit la version partenaires du pack (level=partner)."
         )
     partner = caller.role == "partner" or level == "partner"
-    wanted = make_request(commune, start, to, format=format, partner=partner, generation=generation)
-    check_commune(caller.communes, wanted.commune)
+    wanted = make_request(
+        commune,
+        start,
+        to,
+        format=format,
+        partner=partner,
+        generation=generation,
+        communes=None if communes is None else _communes(communes, caller.communes),
+    )
+    for code in wanted.codes:
+        check_commune(caller.communes, code)
     return AskedPack(wanted, KIND_OF_ROLE.get(caller.role, "partner"), caller.communes)
+
+
+def _communes(asked: str, scope: Scope) -> list[str]:
+    """The codes asked for, « perimetre » being the caller's whole scope."""
+    if asked.strip().lower() in ("perimetre", "périmètre"):
+        if scope is None:
+            raise InvalidInput(
+                "Votre périmètre couvre toutes les communes : nommez celles du pack "
+                "(communes=31069,31149)."
+            )
+        return sorted(scope)
+    return sorted(parse_codes(asked))
 
 
 PackAsk = Annotated[AskedPack, Depends(asked_pack)]

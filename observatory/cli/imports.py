@@ -347,7 +347,7 @@ def register_demo(app: typer.Typer) -> None:
     @app.command("demo")
     @friendly_errors
     def demo() -> None:
-        """Charge les exemples de data/samples (Toulouse) : communes, QPV, incidents, état 4001."""
+        """Charge les exemples de data/samples : communes, QPV, faits, état 4001."""
         from ingest.boundaries import import_communes, import_qpv
         from ingest.etat4001 import import_etat4001
         from ingest.incidents import import_incidents
@@ -355,51 +355,32 @@ def register_demo(app: typer.Typer) -> None:
 
         settings = load_settings()
         with engine_scope() as engine:
-            steps: list[tuple[str, Path, Callable[[], BatchSummary]]] = [
-                (
-                    "communes",
-                    SAMPLES / "communes_toulouse.geojson",
-                    lambda: import_communes(
-                        engine,
-                        SAMPLES / "communes_toulouse.geojson",
-                        population=SAMPLES / "populations_haute_garonne.csv",
-                        run_by="demo",
-                    ),
-                ),
-                (
-                    "qpv",
-                    SAMPLES / "qpv2015_toulouse.geojson",
-                    lambda: import_qpv(
-                        engine,
-                        SAMPLES / "qpv2015_toulouse.geojson",
-                        generation=2015,
-                        population=SAMPLES / "qpv2015_toulouse_insee.csv",
-                        run_by="demo",
-                    ),
-                ),
-                (
-                    "qpv",
-                    SAMPLES / "qpv2024_toulouse.geojson",
-                    lambda: import_qpv(
-                        engine, SAMPLES / "qpv2024_toulouse.geojson", generation=2024, run_by="demo"
-                    ),
-                ),
-                (
-                    "incidents",
-                    SAMPLES / "incidents_toulouse.csv",
-                    lambda: import_incidents(
-                        engine, SAMPLES / "incidents_toulouse.csv", settings=settings, run_by="demo"
-                    ),
-                ),
-            ]
-            for name in ETAT4001_SAMPLES:
-                steps.append(
-                    (
-                        "etat4001",
-                        SAMPLES / name,
-                        partial(import_etat4001, engine, SAMPLES / name, run_by="demo"),
-                    )
+            populations = SAMPLES / "populations_haute_garonne.csv"
+            qpv_2015_figures = SAMPLES / "qpv2015_toulouse_insee.csv"
+
+            def sample(
+                kind: str, name: str, load: Callable[..., BatchSummary], **options: Any
+            ) -> Step:
+                """A step: the file of data/samples, loaded with these options."""
+                return (
+                    kind,
+                    SAMPLES / name,
+                    partial(load, engine, SAMPLES / name, run_by="demo", **options),
                 )
+
+            steps = [
+                *(sample("communes", n, import_communes, population=populations) for n in COMMUNES),
+                sample(
+                    "qpv",
+                    "qpv2015_toulouse.geojson",
+                    import_qpv,
+                    generation=2015,
+                    population=qpv_2015_figures,
+                ),
+                sample("qpv", "qpv2024_toulouse.geojson", import_qpv, generation=2024),
+                *(sample("incidents", n, import_incidents, settings=settings) for n in INCIDENTS),
+                *(sample("etat4001", n, import_etat4001) for n in ETAT4001_SAMPLES),
+            ]
             for kind, path, step in steps:
                 done = find_succeeded(engine, kind, file_sha256(path))
                 if done is not None:
@@ -410,6 +391,11 @@ def register_demo(app: typer.Typer) -> None:
             typer.echo(_demo_actions(engine))
 
 
+# Toulouse and three neighbours; the neighbours' synthetic facts in Blagnac and Colomiers
+# (scripts/make_neighbour_sample.py) give the intercommunal view something to compare.
+COMMUNES = ("communes_toulouse.geojson", "communes_voisines_toulouse.geojson")
+INCIDENTS = ("incidents_toulouse.csv", "incidents_voisines_toulouse.csv")
+Step = tuple[str, Path, Callable[[], BatchSummary]]
 ETAT4001_SAMPLES = (
     "etat4001_haute_garonne.xlsx",
     "etat4001_csp_toulouse_2024.xlsx",

@@ -43,10 +43,19 @@ def register_report(app: typer.Typer) -> None:
     @app.command("report")
     @friendly_errors
     def report(
-        commune: Annotated[str, typer.Option("--commune", help="Code INSEE, ex. 31555")],
         start: Annotated[str, typer.Option("--from", help="Premier mois, AAAA-MM")],
         end: Annotated[str, typer.Option("--to", help="Dernier mois, inclus, AAAA-MM")],
         out: Annotated[Path, typer.Option("--out", help="Fichier à écrire (ou dossier)")],
+        commune: Annotated[
+            str | None, typer.Option("--commune", help="Code INSEE, ex. 31555")
+        ] = None,
+        communes: Annotated[
+            str | None,
+            typer.Option(
+                "--communes",
+                help="Plusieurs communes ensemble, ex. 31069,31149 (au lieu de --commune)",
+            ),
+        ] = None,
         format: Annotated[
             str | None, typer.Option("--format", help="html ou pdf (défaut : d'après --out)")
         ] = None,
@@ -63,6 +72,7 @@ def register_report(app: typer.Typer) -> None:
     ) -> None:
         """Produit le pack de réunion du CLSPD : carte hors ligne (HTML) ou dossier A4 (PDF)."""
         from observatory.reports import make_request, pack_figures, render_pack
+        from observatory.scopes import parse_codes
 
         chosen = _format(format, out)
         try:
@@ -74,6 +84,8 @@ def register_report(app: typer.Typer) -> None:
                 partner=partner,
                 generation=generation,
                 names=("--from", "--to"),
+                communes=None if communes is None else sorted(parse_codes(communes)),
+                commune_names=("--commune", "--communes"),
             )
         except InvalidInput as exc:
             fail(str(exc), code=2)
@@ -94,6 +106,7 @@ def register_report(app: typer.Typer) -> None:
         level = " (version partenaires)" if partner else ""
         size = f"{len(data) / 1_000_000:.1f}".replace(".", ",")
         typer.echo(
-            f"Pack CLSPD {chosen.upper()}{level} écrit : {target} ({size} Mo) — commune "
-            f"{request.commune}, {request.period_label()}."
+            f"Pack CLSPD {chosen.upper()}{level} écrit : {target} ({size} Mo) — "
+            f"commune{'s' if request.group else ''} {', '.join(request.codes)}, "
+            f"{request.period_label()}."
         )

@@ -61,6 +61,10 @@ def pack_figures(
         snapshot = partner_snapshot(
             current_publication(engine, snapshot, today, settings), snapshot
         )
+    if request.group:  # several communes together: their facts only, as one scope's snapshot
+        from observatory.store.snapshot import restricted
+
+        snapshot = restricted(snapshot, frozenset(request.communes))
     return gather(
         engine,
         snapshot,

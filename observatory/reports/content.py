@@ -6,6 +6,7 @@ from observatory.figures.change import Change
 from observatory.figures.territories import TerritoryRow
 from observatory.figures.timeslots import WEEKDAYS
 from observatory.french import fr_percent
+from observatory.reports.comparison import SECTION as COMPARISON
 from observatory.reports.messages import HOT, hot_groups
 from observatory.reports.model import PackFigures
 from observatory.reports.request import MONTHS_FR, day_label
@@ -36,7 +37,12 @@ SECTIONS = (
     ("qpv", "QPV et reste de la commune"),
     ("etat4001", "État 4001 des services de la commune"),
 )
-SECTION_TITLE = dict(SECTIONS)
+SECTION_TITLE = dict([*SECTIONS, COMPARISON])
+
+
+def sections(figures: PackFigures) -> list[tuple[str, str]]:
+    """The statistics' sections of this pack: a pack of several communes compares them first."""
+    return [*([COMPARISON] if figures.comparison is not None else []), *SECTIONS]
 
 
 def _change_cells(change: Change, threshold: int | None) -> list[str]:
@@ -56,8 +62,11 @@ def period_text(figures: PackFigures) -> str:
 def filters_text(figures: PackFigures) -> str:
     """The filters, stated as a reader of the paper needs them."""
     c = figures.commune
+    place = f"Commune de {c.name} (INSEE {c.code})"
+    if figures.request.group:
+        place = f"{c.name} : communes {', '.join(c.communes)} (INSEE) ensemble"
     return (
-        f"Commune de {c.name} (INSEE {c.code}) ; faits commencés {period_text(figures)} "
+        f"{place} ; faits commencés {period_text(figures)} "
         f"(jours et heures en heure locale, {figures.timezone}) ; toutes catégories ; "
         f"toutes heures et tous jours ; géographie prioritaire {figures.request.generation}."
     )
@@ -142,8 +151,9 @@ def hotspot_text(figures: PackFigures) -> str:
         text = (
             f"Les faits se concentrent nettement : {zones} au seuil de 95{NBSP}% "
             f"({fr_int(len(hot))} hexagones), qui regroupe{'nt' if len(groups) > 1 else ''} "
-            f"{share} des faits de la commune sur {fr_share(len(hot) / layer.cells.size)} de "
-            "sa surface."
+            f"{share} des faits {'des communes' if figures.request.group else 'de la commune'} "
+            f"sur {fr_share(len(hot) / layer.cells.size)} de "
+            f"{'leur' if figures.request.group else 'sa'} surface."
         )
     else:
         text = (
@@ -276,8 +286,10 @@ def territory_table(figures: PackFigures) -> Table:
     """Each QPV, the rest of the commune, then the whole commune (in bold)."""
     places = figures.territories
     named = [(f"{q.name} ({q.code})", q) for q in places.qpvs]
-    named += [(places.outside_qpv.name, places.outside_qpv)]
-    named += [(f"Commune entière ({places.whole.name})", places.whole)]
+    rest = "Reste des communes (hors QPV)" if figures.request.group else places.outside_qpv.name
+    named += [(rest, places.outside_qpv)]
+    whole = "Ensemble des communes" if figures.request.group else "Commune entière"
+    named += [(f"{whole} ({places.whole.name})", places.whole)]
     rows = []
     for name, row in named:
         rows.append(

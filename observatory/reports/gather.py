@@ -25,6 +25,7 @@ from observatory.errors import InvalidInput
 from observatory.etat4001.queries import make_filters, series
 from observatory.etat4001.services import list_services
 from observatory.figures.change import change
+from observatory.figures.communes import compare_communes, read_communes
 from observatory.figures.compstat import CompStat, compstat
 from observatory.figures.qpvpopulation import borrow_populations
 from observatory.figures.summary import summary
@@ -50,6 +51,7 @@ from observatory.reports.model import (
     PackFigures,
 )
 from observatory.reports.request import PackRequest
+from observatory.reports.together import group_areas, group_territories
 from observatory.store.snapshot import FINEST_RESOLUTION, Snapshot
 
 DEFAULT_RESOLUTION = 9
@@ -61,6 +63,10 @@ WHERE generation = :generation AND CAST(:code AS varchar(5)) = ANY(commune_codes
 ORDER BY code
 """
 CATEGORIES = "SELECT code, family FROM category"
+ETAT4001_PER_COMMUNE = (
+    "L'état 4001 se lit service par service, et un service couvre ses propres communes : "
+    "ses chiffres sont dans le pack de chaque commune."
+)
 
 
 def gather(
@@ -78,15 +84,17 @@ def gather(
     the partner release as ``snapshot`` (observatory/privacy/partner.py): its values under the
     threshold are shown « < 5 ». An analyst's maps leave out the sensitive categories."""
     secrecy = Disclosure("partner" if request.partner else kind, rules)
+    together = request.group  # several communes: a snapshot of theirs, no commune filter
     with engine.connect() as conn:
-        commune, qpvs = _areas(conn, request)
+        commune, qpvs = group_areas(conn, request) if together else _areas(conn, request)
         family_of = {r.code: r.family for r in conn.execute(text(CATEGORIES))}
         etat = _etat4001(conn, request, secrecy)
-        streets = commune_streets(conn, commune.code, commune.geometry)
+        streets = [] if together else commune_streets(conn, commune.code, commune.geometry)
+        known = read_communes(conn) if together else []
     f = Filter(
         date_from=request.first,
         date_to=request.last,
-        commune=request.commune,
+        commune=None if together else request.commune,
         generation=request.generation,
     )
     mapped = secrecy.map_query(f, 6, family_of).filter  # the maps: per the reader's query space
@@ -117,14 +125,31 @@ def gather(
         timeslots=timeslots(snapshot, f, secrecy, time_slots),
         trend=trend,
         compstat=_compstat(snapshot, f, secrecy, family_of),
-        territories=territories(snapshot, f, [commune], qpvs, secrecy)[0],
+        territories=group_territories(snapshot, f, commune, qpvs, secrecy)
+        if together
+        else territories(snapshot, f, [commune], qpvs, secrecy)[0],
         etat4001=etat,
         # Action evaluations count facts by day in small areas: not in the partner release.
         actions=[]
         if request.partner
-        else gather_actions(engine, snapshot, request, None, _limits(secrecy, family_of)),
+        else [
+            page
+            for code in request.codes
+            for page in gather_actions(
+                engine,
+                snapshot,
+                replace(request, commune=code, communes=()),
+                None,
+                _limits(secrecy, family_of),
+            )
+        ],
+        comparison=compare_communes(snapshot, f, known, frozenset(request.codes), secrecy)
+        if together
+        else None,
     )
-    if secrecy.kind != "full":  # an analyst's maps leave categories out; a partner's, every fact
+    # An analyst's maps leave categories out; a partner's, every fact; the busiest street is
+    # looked for in one commune's streets.
+    if secrecy.kind != "full" or together:
         return figures
     with engine.connect() as conn:
         return replace(figures, hot_street=busiest_street(conn, figures))
@@ -219,6 +244,8 @@ def _etat4001(conn: Connection, request: PackRequest, secrecy: Disclosure) -> Et
     partner pack: observatory/privacy/policy.py, check_etat4001)."""
     if secrecy.release:
         return Etat4001Table([], [], ETAT4001_NOT_FOR_PARTNERS)
+    if request.group:
+        return Etat4001Table([], [], ETAT4001_PER_COMMUNE)
     services = [
         f"{s['service']} ({s['perimeter']}, {s['department']})"
         for s in list_services(conn, commune=request.commune)

@@ -19,7 +19,7 @@ from jinja2 import Template
 from matplotlib.colors import Normalize, to_hex
 
 from observatory.geojson import cell_feature, collection
-from observatory.reports import actionpages, content, messages, methods, tables
+from observatory.reports import actionpages, comparison, content, messages, methods, tables
 from observatory.reports.charts import HEAT, trend_chart
 from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import attribution
@@ -308,7 +308,7 @@ def _intro(figures: PackFigures) -> str:
     c = figures.commune
     sections = [
         ("messages", messages.TITLE),
-        *content.SECTIONS,
+        *content.sections(figures),
         *([actionpages.SECTION] if figures.actions else []),
         (methods.KEY, f"Annexe : {methods.TITLE}"),
     ]
@@ -326,6 +326,7 @@ def _intro(figures: PackFigures) -> str:
         + _table(content.families_table(figures))
         + f"<nav><b>Sommaire</b><ol>{toc}</ol></nav></header>"
         + _messages(figures)
+        + _comparison(figures)
         + f'<h2 id="hexagones">{escape(SECTION_TITLE["hexagones"])}</h2>'
         + _p(content.hexagon_text(figures))
         + _p(
@@ -335,6 +336,18 @@ def _intro(figures: PackFigures) -> str:
             "note",
         )
         + '<div class="carte">'
+    )
+
+
+def _comparison(figures: PackFigures) -> str:
+    """A pack of several communes: each of them side by side."""
+    if figures.comparison is None:
+        return ""
+    key, title = comparison.SECTION
+    return (
+        f'<h2 id="{key}">{escape(title)}</h2>'
+        + _p(comparison.comparison_text(figures.comparison, figures.threshold))
+        + _table(comparison.comparison_table(figures.comparison, figures.threshold))
     )
 
 

@@ -209,6 +209,8 @@ def hotspot_sentence(figures: PackFigures) -> str:
     where = (
         f"touchant le {', le '.join(area.places)}"
         if area.places
+        else f"hors des QPV, sur le territoire de {figures.commune.name}"
+        if figures.request.group
         else f"hors des QPV, dans la commune de {figures.commune.name}"
     )
     surface = (

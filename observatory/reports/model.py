@@ -14,6 +14,7 @@ import shapely
 from observatory.actions import Evaluation
 from observatory.actions.records import ActionRecord
 from observatory.figures.change import Change
+from observatory.figures.communes import Comparison
 from observatory.figures.compstat import CompStat
 from observatory.figures.territories import CommuneTerritories
 from observatory.figures.timeslots import TimeSlots
@@ -129,6 +130,8 @@ class PackFigures:
     hot_street: str | None = None  # the street at the main hot spot's heart (not for partners)
     # The commune's streets drawn from the BAN (name, WGS84 line), for a map close enough.
     streets: list[tuple[str, Any]] = field(default_factory=list)
+    # A pack of several communes together: each of them side by side (None: one commune).
+    comparison: Comparison | None = None
 
     @property
     def partner(self) -> bool:

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from observatory.reports import actionpages, content, messages, methods, tables
+from observatory.reports import actionpages, comparison, content, messages, methods, tables
 from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
 from observatory.reports.content import SECTION_TITLE
@@ -207,7 +207,7 @@ def contents(figures: PackFigures) -> list[tuple[str, str]]:
     """(key, title) of each part the contents list, in order."""
     return [
         ("messages", messages.TITLE),
-        *content.SECTIONS,
+        *content.sections(figures),
         *([SECTION] if figures.actions else []),
         (methods.KEY, f"Annexe : {methods.TITLE}"),
     ]
@@ -334,6 +334,12 @@ def _story(
     def section(key: str, *flowables: Flowable) -> None:
         story.extend([PageBreak(), _p(SECTION_TITLE[key], s["h1"]), _Mark(key), *flowables])
 
+    if figures.comparison is not None:
+        section(
+            comparison.SECTION[0],
+            _p(comparison.comparison_text(figures.comparison, figures.threshold), s["body"]),
+            _table(comparison.comparison_table(figures.comparison, figures.threshold), 7.5),
+        )
     section(
         "hexagones",
         _p(content.hexagon_text(figures), s["body"]),

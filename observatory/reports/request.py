@@ -1,9 +1,11 @@
-"""What a CLSPD pack is asked for: a commune, whole months, a format, a level of secrecy."""
+"""What a CLSPD pack is asked for: a commune (or several together), whole months, a format, a level
+of secrecy."""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -43,11 +45,15 @@ MONTHS_SHORT = (
     "déc.",
 )
 MAX_MONTHS = 120
+# A file name names up to this many communes; beyond, it says how many.
+NAMED_IN_FILENAME = 3
 
 
 @dataclass(frozen=True)
 class PackRequest:
-    """A pack: the commune, the first and last day of whole months, the format and the level."""
+    """A pack: the commune, the first and last day of whole months, the format and the level.
+    A pack of several communes together (an EPCI's, a CISPD's) has their sorted codes in
+    ``communes`` and an empty ``commune``."""
 
     commune: str
     first: date
@@ -55,6 +61,17 @@ class PackRequest:
     format: Format = "pdf"
     partner: bool = False
     generation: int = 2024
+    communes: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> bool:
+        """Whether the pack covers several communes together."""
+        return len(self.communes) > 1
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The communes the pack covers."""
+        return self.communes if self.group else (self.commune,)
 
     @property
     def months(self) -> int:
@@ -68,9 +85,11 @@ class PackRequest:
     def filename(self) -> str:
         """An ASCII file name that says what the pack is."""
         level = "-partenaires" if self.partner else ""
-        return (
-            f"pack-clspd-{self.commune}-{self.first:%Y-%m}-{self.last:%Y-%m}{level}.{self.format}"
-        )
+        place = self.commune
+        if self.group:
+            named = len(self.communes) <= NAMED_IN_FILENAME
+            place = "-".join(self.communes) if named else f"{len(self.communes)}-communes"
+        return f"pack-clspd-{place}-{self.first:%Y-%m}-{self.last:%Y-%m}{level}.{self.format}"
 
 
 def month_label(day: date) -> str:
@@ -100,14 +119,31 @@ def make_request(
     partner: bool = False,
     generation: int = 2024,
     names: tuple[str, str] = ("from", "to"),
+    communes: Iterable[str] | None = None,
+    commune_names: tuple[str, str] = ("commune", "communes"),
 ) -> PackRequest:
     """A checked PackRequest: from the 1st of the first month to the last day of the last.
 
-    ``names`` are the parameters' names in the messages (``--from`` on the command line).
+    ``communes`` (exclusive with ``commune``) asks for a pack of several communes together; one
+    alone is that commune's own pack. ``names`` and ``commune_names`` are the parameters' names
+    in the messages (``--from`` on the command line).
     """
+    one, several = commune_names
+    together = sorted({c for c in (parse_commune(c) for c in communes or ()) if c})
     code = parse_commune(commune)
-    if code is None:
-        raise InvalidInput("« commune » est obligatoire : un code INSEE, comme 31555.")
+    if code is not None and communes is not None:
+        raise InvalidInput(
+            f"« {one} » et « {several} » s'excluent : une commune, ou plusieurs ensemble."
+        )
+    if communes is not None and not together:
+        raise InvalidInput(f"« {several} » attend des codes INSEE séparés par des virgules.")
+    if len(together) == 1:
+        code = together[0]
+    if code is None and not together:
+        raise InvalidInput(
+            f"« {one} » : est obligatoire, un code INSEE comme 31555 (ou « {several} » : "
+            "plusieurs communes ensemble)."
+        )
     first = parse_month(start, names[0])
     last_month = parse_month(end, names[1])
     if last_month < first:
@@ -121,7 +157,8 @@ def make_request(
     if generation not in GENERATIONS:
         raise InvalidInput(f"« generation » vaut 2015 ou 2024 (reçu « {generation} »).")
     chosen: Format = "html" if format == "html" else "pdf"
-    request = PackRequest(code, first, last, chosen, partner, generation)
+    group = tuple(together) if len(together) > 1 else ()
+    request = PackRequest(code or "", first, last, chosen, partner, generation, group)
     if request.months > MAX_MONTHS:
         raise InvalidInput(
             f"Période trop longue ({request.months} mois) : un pack couvre au plus "

@@ -5,6 +5,7 @@ import { echapper, h, remplir } from "./dom.js";
 import { Communes, Faits, Hexagones, Qpv, notesEspace } from "./couches.js";
 import { Emergents, PointsChauds } from "./couches/chauds.js";
 import { Comparaison } from "./couches/comparaison.js";
+import { TauxCommunes } from "./couches/communes.js";
 import { Lieux, fondLocal } from "./lieux.js";
 
 const ROLES_FAITS = ["admin", "police"];
@@ -44,7 +45,7 @@ export class Carte {
     this.libelles = new Map(categories.map((c) => [c.code, c.label]));
     this.couches = [new Hexagones(), new PointsChauds(), new Emergents()];
     if (ROLES_FAITS.includes(role)) this.couches.push(new Faits());
-    this.couches.push(new Qpv(), new Communes());
+    this.couches.push(new Qpv(), new Communes(), new TauxCommunes());
     if (ROLES_ACTIONS.includes(role)) this.couches.push(new Actions());
     if (role !== "partner") this.couches.push(new Comparaison());
     this.parId = new Map(this.couches.map((c) => [c.id, c]));

@@ -13,6 +13,7 @@ import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
 import { PanneauComparaison } from "./couches/comparaison.js";
 import { ActionsClspd } from "./panneaux/actionsclspd.js";
+import { ComparaisonCommunes } from "./panneaux/communes.js";
 import { Compstat } from "./panneaux/compstat.js";
 import { Creneaux } from "./panneaux/creneaux.js";
 import { EvaluationAction } from "./panneaux/evaluation.js";
@@ -140,6 +141,7 @@ async function ouvrir() {
     new Tendance($("panneau-tendance")),
     new Compstat($("panneau-compstat")),
     new Territoires($("panneau-qpv")),
+    new ComparaisonCommunes($("panneau-communes"), { perimetre: app.moi.communes ?? null }),
   ];
   if (role !== "partner") new EvaluationAction($("panneau-evaluation"));
   // La liste des faits : police et administrateur ; la comparaison : tous sauf les partenaires.
@@ -149,6 +151,7 @@ async function ouvrir() {
   new Outils($("outils"), {
     role,
     communes,
+    perimetre: app.moi.communes ?? null,
     carte: app.carte,
     contexte: () => contexte(etatCourant()),
     plage: () => ({ premier: app.premierJour, dernier: app.dernierJour }),

@@ -75,7 +75,7 @@ export class Outils {
    * element : la barre ; contexte() : { filtres, res } du filtre courant ; plage() : { premier,
    * dernier } jours des données ; communes : le GeoJSON des communes ; carte : la Carte.
    */
-  constructor(element, { role, communes, contexte, plage, carte }) {
+  constructor(element, { role, communes, contexte, plage, carte, perimetre = null }) {
     this.contexte = contexte;
     this.plage = plage;
     this.communes = communes?.features || [];
@@ -91,6 +91,8 @@ export class Outils {
       "select",
       { id: "dossier-commune" },
       this.communes.map((f) => h("option", { value: f.properties.code }, f.properties.name)),
+      // Un périmètre de plusieurs communes (EPCI, CISPD) : un dossier de toutes ensemble.
+      perimetre?.length > 1 ? h("option", { value: "perimetre" }, `Les ${perimetre.length} communes du périmètre`) : null,
     );
     // La commune du dossier suit celle du filtre ; sans filtre, la première (ou celle choisie ici).
     const suivre = (e, avant) => {
@@ -183,7 +185,8 @@ export class Outils {
     this.boutonDossier.disabled = true;
     this.dire(`Dossier CLSPD (${format.toUpperCase()}, ${periode}, mois entiers) : envoi de la demande…`);
     try {
-      const parametres = { commune: this.commune.value, from: du, to: au, format, generation: filtres.generation };
+      const lieu = this.commune.value === "perimetre" ? { communes: "perimetre" } : { commune: this.commune.value };
+      const parametres = { ...lieu, from: du, to: au, format, generation: filtres.generation };
       let travail = await (await appeler(adresse("/reports/pack/jobs", parametres), "POST")).json();
       while (travail.state === "en_attente" || travail.state === "en_cours") {
         this.dire(`Dossier CLSPD (${periode}) : ${travail.label}`);

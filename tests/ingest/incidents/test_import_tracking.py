@@ -86,7 +86,7 @@ def test_cli_boundaries_then_demo_is_idempotent(database_url: str, db: Engine) -
     assert first.returncode == 0, first.stderr
     second = cli(["demo"], database_url)
     assert second.returncode == 0
-    assert second.stdout.count("déjà chargé") == 7
+    assert second.stdout.count("déjà chargé") == 9
     with db.connect() as conn:
         counts = conn.execute(
             text(
@@ -95,9 +95,11 @@ def test_cli_boundaries_then_demo_is_idempotent(database_url: str, db: Engine) -
                 "(SELECT count(*) FROM etat4001), (SELECT count(*) FROM service_commune)"
             )
         ).one()
-    assert counts[0] == 1 and counts[1] == 24
-    assert counts[2] == 30_000
-    assert counts[3] == 7  # communes, 2 × QPV, incidents, 3 × état 4001
+    # Toulouse and its three neighbours; Toulouse's 30,000 facts and 1,500 synthetic ones of
+    # Blagnac and Colomiers (scripts/make_neighbour_sample.py)
+    assert counts[0] == 4 and counts[1] == 24
+    assert counts[2] == 31_500
+    assert counts[3] == 9  # 2 × communes, 2 × QPV, 2 × incidents, 3 × état 4001
     # the cut: 57 PN columns × 107 index + 45 GN columns × 103 (unused rows empty in GN);
     # the local extract: 2 sheets × 12 months × 107; the CSV: 6 months × 42 index
     assert counts[4] == 57 * 107 + 45 * 103 + 2 * 12 * 107 + 6 * 42
