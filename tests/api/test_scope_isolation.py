@@ -110,6 +110,7 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             (f"/exports/hexagons.{fmt}", {**wide, "res": "8"}) for fmt in ("csv", "geojson", "gpkg")
         ],
         "/api/v1/stats/summary": [("/stats/summary", wide), ("/stats/summary", {"qpv": "in"})],
+        "/api/v1/stats/communes": [("/stats/communes", wide), ("/stats/communes", PERIOD)],
         "/api/v1/stats/timeslots": [("/stats/timeslots", wide), ("/stats/timeslots", PERIOD)],
         "/api/v1/stats/trends": [
             ("/stats/trends", {**wide, "by": "category"}),
