@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from observatory.accounts.actors import Actor
@@ -147,12 +146,11 @@ def create_account(
         password_changed_at=datetime.now(UTC),
         created_by=actor.name,
     )
+    taken = select(Account.id).where(Account.email == address)
+    if session.scalars(taken).first() is not None:
+        raise InvalidInput(f"Un compte « {address} » existe déjà.")
     session.add(account)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise InvalidInput(f"Un compte « {address} » existe déjà.") from exc
+    session.flush()
     actor.record(session, "compte créé", {"email": address, "after": _state(account, scope)})
     return account, temporary
 
