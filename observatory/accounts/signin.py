@@ -143,7 +143,8 @@ def _refuse(
         filters={"reason": reason},
         row_count=0,
         account_id=account.id if account is not None else None,
-        communes=account_scope(session, account) if account is not None else frozenset(),
+        # An unknown address's refusal is shown only to readers of every commune.
+        communes=account_scope(session, account) if account is not None else None,
         address=address,
     )
 
