@@ -52,8 +52,7 @@ def sent_period(page: Any) -> dict[str, str]:
     got = page.evaluate(
         """async () => {
             const e = await import('/static/js/etat.js');
-            const s = await (await fetch('/api/v1/stats/summary', {headers: {Authorization:
-                'Bearer ' + sessionStorage.getItem('observatoire.jeton')}})).json();
+            const s = await (await fetch('/api/v1/stats/summary')).json();
             return e.filtresApi(e.etatCourant(), s.data_range.last);
         }"""
     )
