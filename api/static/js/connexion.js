@@ -67,7 +67,8 @@ function refus(e) {
   const erreur = $("connexion-erreur");
   const second = e.probleme?.second_factor;
   if (e.statut === 429) {
-    const attente = e.attente ? ` Réessayez dans ${dureeLisible(e.attente)}.` : "";
+    // Le détail du serveur dit souvent déjà l'attente ; sinon, celle de Retry-After.
+    const attente = e.attente && !/réessayez/i.test(e.detail) ? ` Réessayez dans ${dureeLisible(e.attente)}.` : "";
     erreur.textContent = `${e.detail}${attente}`;
     return;
   }

@@ -6,23 +6,6 @@ import { annulee, api } from "../api.js";
 import { erreur, h, instant, remplir } from "../dom.js";
 import { NOMS_ROLES, nomRole } from "../roles.js";
 
-// Les actions du journal que l'administrateur lit le plus : les autres gardent leur code.
-const ACTIONS = {
-  sign_in: "connexion",
-  sign_in_failed: "échec de connexion",
-  sign_out: "déconnexion",
-  sign_out_everywhere: "déconnexion de tous les appareils",
-  account_created: "compte ouvert",
-  account_changed: "compte modifié",
-  password_reset: "mot de passe réinitialisé",
-  password_changed: "mot de passe changé",
-  totp_enrolled: "double authentification activée",
-  totp_reset: "double authentification réinitialisée",
-  group_created: "groupe créé",
-  group_changed: "groupe modifié",
-  group_deleted: "groupe supprimé",
-};
-
 /** Le choix d'une portée : toutes les communes, ou des communes et des groupes cochés. */
 class ChoixPortee {
   constructor(prefixe, communes, groupes) {
@@ -239,7 +222,7 @@ export class PageAdmin {
     return h("table", { class: "tableau", id: "table-groupes" },
       h("thead", {}, h("tr", {}, ["Nom", "Libellé", "Communes", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, this.groupes.map((g) => h("tr", { dataset: { groupe: g.name } },
-        h("td", {}, g.name), h("td", {}, g.label),
+        h("td", {}, g.name), h("td", {}, g.label || "—"),
         h("td", {}, (g.communes || []).map((c) => noms.get(c) || c).join(", ")),
         h("td", { class: "actions" },
           h("button", { type: "button", onclick: () => this.formulaireGroupe(g) }, "Modifier"),
@@ -259,6 +242,6 @@ export class PageAdmin {
       h("thead", {}, h("tr", {}, ["Quand", "Qui", "Rôle", "Action", "Lignes", "Adresse IP"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, page.entries.map((e) => h("tr", {},
         h("td", {}, instant(e.at)), h("td", {}, e.actor), h("td", {}, nomRole(e.role)),
-        h("td", {}, ACTIONS[e.action] || e.action), h("td", {}, String(e.row_count ?? "")), h("td", {}, e.address || "—")))))));
+        h("td", {}, e.action), h("td", {}, String(e.row_count ?? "")), h("td", {}, e.address || "—")))))));
   }
 }

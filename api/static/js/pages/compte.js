@@ -221,7 +221,7 @@ export class PageCompte {
   async listeJetons(liste, message) {
     let jetons;
     try {
-      jetons = await api("/auth/tokens");
+      jetons = (await api("/auth/tokens")).filter((j) => !j.revoked);
     } catch (e) {
       if (!annulee(e)) erreur(liste, e.detail || String(e));
       return;
