@@ -138,7 +138,7 @@ async function ouvrir() {
   });
   menusDuRole($("navigation"), role);
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
-  app.pageCompte = new PageCompte($("page-compte"), { moi, relire: relire });
+  app.pageCompte = new PageCompte($("page-compte"), { moi, relire });
   if (role === "admin") app.pageAdmin = new PageAdmin($("page-admin"), { communes });
   app.pageImports = new PageImports($("page-imports"), {
     role,
