@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.clients import client_address
+from observatory.accounts.sessions import COOKIE, CSRF_HEADER, SignedIn, find_session
 from observatory.changes import Versions, versions
 from observatory.roles import refusal
 from observatory.settings import Settings
@@ -80,15 +82,6 @@ class Caller:
         }
 
 
-async def get_presented_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    """The token the request presents; 401 when there is none, before anything is read."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, MISSING_TOKEN)
-    return credentials.credentials
-
-
 async def get_versions(request: Request, session: SessionDep) -> Versions:
     """The versions of the data, the reference data and the tokens (observatory/changes.py),
     read in one statement on the request's own connection, once: FastAPI hands the same value
@@ -108,20 +101,94 @@ VersionsDep = Annotated[Versions, Depends(get_versions)]
 
 async def get_caller(
     request: Request,
-    token: Annotated[str, Depends(get_presented_token)],
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session: SessionDep,
     seen: VersionsDep,
 ) -> Caller:
-    """Who presents the token (401 unknown or revoked, 429 paused), the process's token cache
-    read under the tokens version the request read."""
+    """Who calls, by their bearer token (401 unknown or revoked, 429 paused; the process's
+    token cache read under the tokens version the request read) or else by their session
+    cookie (401 unknown or ended; 403 without the CSRF header on a change, or before the
+    second factor is enrolled or the password changed)."""
     checked: Caller | None = getattr(request.state, "caller", None)
     if checked is not None:  # at the headers, before the body was read (api/security.py)
         return checked
     client = request.state.client if hasattr(request.state, "client") else client_of(request)
-    return await run_in_threadpool(authenticate, request.app.state, session, token, client, seen)
+    presented = Presented.of(request)
+    return await run_in_threadpool(identify, request.app.state, session, presented, client, seen)
 
 
-MISSING_TOKEN = "Jeton manquant : ajoutez l'en-tête « Authorization: Bearer <jeton> »."  # noqa: S105
+MISSING_TOKEN = (
+    "Jeton manquant : connectez-vous, ou ajoutez l'en-tête « Authorization: Bearer <jeton> »."  # noqa: S105
+)
+SESSION_ENDED = "Session expirée ou fermée : reconnectez-vous."
+CSRF_REFUSED = "Jeton CSRF manquant ou invalide : rechargez la page."
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a request presents to say who it is: a bearer token, a session cookie and the
+    CSRF header that must come with the cookie on a change."""
+
+    method: str
+    bearer: str | None
+    cookie: str | None
+    csrf: str | None
+
+    @classmethod
+    def of(cls, request: Request) -> Presented:
+        scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+        bearer = raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
+        return cls(
+            method=request.method,
+            bearer=bearer,
+            cookie=request.cookies.get(COOKIE) or None,
+            csrf=request.headers.get(CSRF_HEADER),
+        )
+
+
+def identify(
+    state: Any, session: Session, presented: Presented, client: str, seen: Versions
+) -> Caller:
+    """The caller of a bearer token if there is one, else of the session cookie; 401 when
+    there is neither."""
+    if presented.bearer is not None:
+        return authenticate(state, session, presented.bearer, client, seen)
+    if presented.cookie is not None:
+        signed = signed_in(state.settings, session, presented)
+        if signed.pending is not None:
+            raise HTTPException(403, signed.pending)
+        return Caller(
+            token_id=None,
+            name=signed.email,
+            role=signed.role,
+            account_id=signed.account_id,
+            communes=signed.communes,
+        )
+    raise HTTPException(401, MISSING_TOKEN)
+
+
+def signed_in(settings: Settings, session: Session, presented: Presented) -> SignedIn:
+    """The live session of the cookie (401 otherwise), its CSRF token checked on a change
+    (403); a session still waiting for its second factor or a new password too."""
+    signed = find_session(session, presented.cookie or "", settings) if presented.cookie else None
+    if signed is None:
+        raise HTTPException(401, SESSION_ENDED)
+    if presented.method not in SAFE_METHODS and not (
+        presented.csrf and hmac.compare_digest(signed.csrf, presented.csrf)
+    ):
+        raise HTTPException(403, CSRF_REFUSED)
+    return signed
+
+
+async def get_signed_in(request: Request, session: SessionDep) -> SignedIn:
+    """The browser's session, even one that must still enrol its second factor or change its
+    password (the /auth/ routes that let it do so)."""
+    presented = Presented.of(request)
+    return await run_in_threadpool(signed_in, request.app.state.settings, session, presented)
+
+
+SignedInDep = Annotated[SignedIn, Depends(get_signed_in)]
 
 
 def client_of(request: Request) -> str:

@@ -15,8 +15,10 @@ from api.cache import AnswerCache, CachedAnswers, cached_paths
 from api.heavy import HeavyQueue
 from api.jobs import JobBoard
 from api.routers import (
+    accounts,
     actions,
     audit,
+    auth,
     basemap,
     categories,
     change,
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home.router)
     modules = (
         tokens,
+        auth,
+        accounts,
         imports,
         mappings,
         categories,

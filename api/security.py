@@ -25,8 +25,9 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.clients import client_address, trusted_networks
-from api.deps import MISSING_TOKEN, authenticate, get_caller
+from api.deps import MISSING_TOKEN, Presented, get_caller, identify
 from api.errors import problem
+from observatory.accounts.throttle import SignInThrottle
 from observatory.changes import versions
 from observatory.errors import TooLarge
 from observatory.roles import refusal
@@ -84,6 +85,7 @@ def install(app: FastAPI, settings: Settings, routes: tuple[BodyRoute, ...] = ()
             allow_headers=["Authorization", "Content-Type"],
         )
     app.state.auth_failures = FailedSignIns(settings.auth_failures_per_minute)
+    app.state.sign_ins = SignInThrottle()
     app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     # Inside the headers and CORS (added after them: outer), so that its refusals get them too.
     app.add_middleware(BodyGuard, settings=settings, routes=routes)
@@ -238,8 +240,8 @@ def too_large(limit: int) -> Response:
 
 async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Response | None:
     """None when the caller may use the route (kept in request.state), else the refusal."""
-    scheme, _, raw = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+    presented = Presented.of(request)
+    if presented.bearer is None and presented.cookie is None:
         return problem(401, MISSING_TOKEN, request)
     state = request.app.state
     client = client_address(request.scope, state.trusted_proxies)
@@ -247,7 +249,7 @@ async def _signed_in(request: Request, roles: tuple[str, ...] | None) -> Respons
     def check() -> Any:
         with state.sessionmaker.begin() as session:
             seen = versions(session.connection())
-            return seen, authenticate(state, session, raw.strip(), client, seen)
+            return seen, identify(state, session, presented, client, seen)
 
     try:
         seen, caller = await run_in_threadpool(check)

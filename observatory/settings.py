@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Failed sign-ins from one address before a pause."
     )
+    session_hours: float = Field(
+        default=8,
+        gt=0,
+        description="Hours a browser stays signed in without a request (sliding).",
+    )
+    session_max_hours: float = Field(
+        default=24, gt=0, description="Hours a browser stays signed in at most, however used."
+    )
+    cookie_secure: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="Secure flag of the session cookie; auto: except in development and test.",
+    )
     retention_months: int | None = Field(
         default=None,
         ge=1,
@@ -240,6 +252,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_url(self.database_url)
         return f"postgresql+psycopg://{self.pg_user}@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def secure_cookie(self) -> bool:
+        """Whether the session cookie is sent over HTTPS only."""
+        if self.cookie_secure == "auto":
+            return self.environment not in ("development", "test")
+        return self.cookie_secure == "true"
 
     @property
     def uses_local_cluster(self) -> bool:

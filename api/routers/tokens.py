@@ -6,14 +6,20 @@ from fastapi import APIRouter
 
 from api.deps import AdminDep, CallerDep, SessionDep
 from api.schemas.tokens import Me, TokenOut
+from observatory.scopes import as_list
 from observatory.tokens import list_tokens
 
 router = APIRouter(tags=["jetons"])
 
 
-@router.get("/me", summary="Le jeton utilisé et son rôle")
+@router.get("/me", summary="Le jeton ou la session utilisés, leur rôle et leur périmètre")
 def me(caller: CallerDep) -> Me:
-    return Me(name=caller.name, role=caller.role)
+    return Me(
+        name=caller.name,
+        role=caller.role,
+        communes=as_list(caller.communes),
+        account=caller.account_id,
+    )
 
 
 @router.get("/tokens", summary="Les jetons (administrateur)")

@@ -8,10 +8,16 @@ from pydantic import BaseModel, Field
 
 
 class Me(BaseModel):
-    """Le jeton utilisé."""
+    """Le jeton ou la session utilisés."""
 
-    name: str = Field(description="Nom du jeton")
+    name: str = Field(description="Nom du jeton, ou adresse e-mail du compte connecté")
     role: str = Field(description="Rôle : admin, police, analyst ou partner")
+    communes: list[str] | None = Field(
+        default=None, description="Codes INSEE du périmètre ; null : toutes les communes"
+    )
+    account: int | None = Field(
+        default=None, description="Numéro du compte (session ou jeton d'un compte) ; null : aucun"
+    )
 
 
 class TokenOut(BaseModel):

@@ -24,6 +24,7 @@ from observatory.cli.purge import purge
 from observatory.cli.release import release_app
 from observatory.cli.report import register_report
 from observatory.cli.tokens import token_app
+from observatory.cli.users import group_app, user_app
 
 app = typer.Typer(
     help="Observatoire de la tranquillité publique.",
@@ -37,6 +38,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(imports_app, name="imports")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+app.add_typer(group_app, name="group")
 app.add_typer(etat4001_app, name="etat4001")
 app.add_typer(actions_app, name="actions")
 app.add_typer(release_app, name="release")

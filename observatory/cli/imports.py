@@ -351,6 +351,7 @@ def register_demo(app: typer.Typer) -> None:
         from ingest.boundaries import import_communes, import_qpv
         from ingest.etat4001 import import_etat4001
         from ingest.incidents import import_incidents
+        from observatory.accounts.demo import demo_accounts_text
         from observatory.imports import file_sha256, find_succeeded
 
         settings = load_settings()
@@ -408,6 +409,8 @@ def register_demo(app: typer.Typer) -> None:
                 typer.echo(describe(step()))
             typer.echo(_demo_services(engine))
             typer.echo(_demo_actions(engine))
+            if settings.environment == "development":  # accounts with printed passwords
+                typer.echo(demo_accounts_text(engine))
 
 
 ETAT4001_SAMPLES = (

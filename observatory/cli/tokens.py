@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
-from observatory.cli.common import echo_list, friendly_errors, load_settings, session_scope
+from observatory.cli.common import echo_list, fail, friendly_errors, load_settings, session_scope
+from observatory.scopes import parse_codes
+from observatory.tokens import group_communes
 
 token_app = typer.Typer(help="Jetons d'accès à l'API.")
 
@@ -16,13 +19,38 @@ token_app = typer.Typer(help="Jetons d'accès à l'API.")
 def token_create(
     name: Annotated[str, typer.Argument(help="Nom du jeton (personne ou service)")],
     role: Annotated[str, typer.Option(help="admin, police, analyst ou partner")],
+    communes: Annotated[
+        str | None, typer.Option("--communes", help="Codes INSEE séparés par des virgules")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Toutes les communes (défaut)")] = False,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Groupe de communes (répétable)")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Validité en jours ; absent : sans fin")
+    ] = None,
 ) -> None:
     """Crée un jeton et l'affiche, seul, une seule fois."""
+    if every and (communes or group):
+        fail("--all exclut --communes et --group.", 2)
+    scope = parse_codes(communes) if communes or group else None
     settings = load_settings()
     from observatory.tokens import create_token
 
     with session_scope(settings) as session:
-        raw = create_token(session, name, role, settings.secret_key)
+        unknown = sorted(set(group or []) - set(group_communes(session)))
+        if unknown:
+            fail(f"Groupe de communes inconnu : « {unknown[0]} ».")
+        expires = datetime.now(UTC) + timedelta(days=days) if days else None
+        raw = create_token(
+            session,
+            name,
+            role,
+            settings.secret_key,
+            communes=scope,
+            groups=tuple(sorted(set(group or []))),
+            expires_at=expires,
+        )
     typer.echo(raw)
 
 

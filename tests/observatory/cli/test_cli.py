@@ -47,6 +47,8 @@ def test_help_lists_only_the_working_commands() -> None:
         "report",
         "token",
         "serve",
+        "user",
+        "group",
     }
 
 

@@ -1,0 +1,92 @@
+"""Sign-in throttling that slows guessing down without letting anyone lock another person out.
+
+Failures are counted over a sliding window (15 minutes), per API process:
+
+- per address and account: after ``PAIR_LIMIT`` failures from an address against an
+  account, that address must wait before trying that account again;
+- per address: after ``ADDRESS_LIMIT`` failures from an address (whatever the accounts),
+  that address must wait;
+- per account, from anywhere: after ``ACCOUNT_FREE`` failures, each further attempt on the
+  account must wait a delay after the last failure, doubling with each failure up to
+  ``ACCOUNT_MAX_DELAY`` seconds. An attacker spreading attempts over many addresses only
+  slows the account down to one guess per half-minute; it is never locked.
+
+So failures from address X against account A pause X, and X against A; the owner of A
+signing in from another address with the right password and code passes (at worst after a
+few seconds' wait while someone sprays A from many addresses). The account's key is the
+e-mail as typed (lowercased), so an unknown address is throttled exactly like a known one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
+
+WINDOW_SECONDS = 15 * 60.0
+PAIR_LIMIT = 5
+ADDRESS_LIMIT = 20
+ACCOUNT_FREE = 10
+ACCOUNT_MAX_DELAY = 30.0
+MAX_KEYS = 50_000
+
+
+class SignInThrottle:
+    """The recent sign-in failures, by address, by account, by both."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: OrderedDict[Hashable, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
+        times = self._seen.get(key)
+        if times is None:
+            return deque()
+        while times and now - times[0] > WINDOW_SECONDS:
+            times.popleft()
+        if not times:
+            del self._seen[key]
+        return times
+
+    def wait_seconds(self, address: str, account: str) -> int:
+        """Seconds before this address may try this account again (0: now)."""
+        now = self._clock()
+        with self._lock:
+            waits = [0.0]
+            pair = self._recent(("pair", address, account), now)
+            if len(pair) >= PAIR_LIMIT:
+                waits.append(WINDOW_SECONDS - (now - pair[-PAIR_LIMIT]))
+            mine = self._recent(("address", address), now)
+            if len(mine) >= ADDRESS_LIMIT:
+                waits.append(WINDOW_SECONDS - (now - mine[-ADDRESS_LIMIT]))
+            theirs = self._recent(("account", account), now)
+            if len(theirs) >= ACCOUNT_FREE:
+                delay = min(ACCOUNT_MAX_DELAY, 2.0 ** (len(theirs) - ACCOUNT_FREE))
+                waits.append(delay - (now - theirs[-1]))
+        wait = max(waits)
+        return max(1, math.ceil(wait)) if wait > 0 else 0
+
+    def failed(self, address: str, account: str) -> None:
+        """Count a failed attempt (a wrong password, or a wrong code)."""
+        now = self._clock()
+        with self._lock:
+            for key in (("pair", address, account), ("address", address), ("account", account)):
+                times = self._recent(key, now)
+                times.append(now)
+                self._seen[key] = times
+                self._seen.move_to_end(key)
+            while len(self._seen) > MAX_KEYS:
+                self._seen.popitem(last=False)
+
+    def succeeded(self, address: str, account: str) -> None:
+        """The owner signed in from this address: its own failures on the account are forgiven
+        (the account's count stays: it slows only guessing)."""
+        with self._lock:
+            self._seen.pop(("pair", address, account), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
