@@ -30,6 +30,8 @@ function formulaire(message) {
     const bouton = form.querySelector("button[type=submit]");
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      // Le message précédent s'efface : celui qui suivra est la réponse à cet envoi.
+      erreur.textContent = "";
       erreur.classList.remove("info");
       const email = $("courriel").value.trim();
       const motDePasse = $("mot-de-passe").value;

@@ -78,7 +78,7 @@ export class PageAdmin {
       return;
     }
     this.message = h("div", { id: "admin-message", role: "status", "aria-live": "polite" });
-    remplir(zone, h("div", { class: "defilant" }, h("table", { class: "tableau", id: "table-comptes" },
+    remplir(zone, h("div", { class: "defilant" }, h("table", { class: "tableau gauche", id: "table-comptes" },
       h("thead", {}, h("tr", {}, ["Adresse", "Rôle", "Communes", "2FA", "Dernière connexion", "État", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, this.comptes.map((c) => this.ligneCompte(c))),
     )), this.message, h("div", { id: "admin-edition" }));
@@ -104,7 +104,7 @@ export class PageAdmin {
   async changer(compte, changements) {
     try {
       await api(`/admin/accounts/${compte.id}`, { methode: "PUT", json: changements });
-      await this.chargerComptes();
+      await Promise.all([this.chargerComptes(), this.journal()]);
       remplir(this.message, h("p", { class: "ok" }, `Compte ${compte.email} enregistré.`));
     } catch (e) {
       if (!annulee(e)) erreur(this.message, e.detail);
@@ -126,7 +126,7 @@ export class PageAdmin {
     if (!window.confirm(`Réinitialiser la double authentification de ${compte.email} ? Il devra l'activer de nouveau.`)) return;
     try {
       await api(`/admin/accounts/${compte.id}/reset-totp`, { methode: "POST" });
-      await this.chargerComptes();
+      await Promise.all([this.chargerComptes(), this.journal()]);
       remplir(this.message, h("p", { class: "ok" }, `Double authentification de ${compte.email} réinitialisée.`));
     } catch (e) {
       if (!annulee(e)) erreur(this.message, e.detail);
@@ -168,7 +168,8 @@ export class PageAdmin {
           h("p", {}, "Mot de passe provisoire, montré cette fois seulement (à remettre à la personne, qui le changera à sa première connexion) : ",
             h("code", { class: "secret", id: "nouveau-mot-de-passe" }, r.temporary_password)));
         courriel.value = "";
-        await this.chargerComptes();
+        portee.regler(null, []);
+        await Promise.all([this.chargerComptes(), this.journal()]);
       } catch (e) {
         if (!annulee(e)) erreur(message, e.detail);
       }
@@ -219,7 +220,7 @@ export class PageAdmin {
       }
     };
     const noms = new Map(this.communes.map((c) => [c.code, c.name]));
-    return h("table", { class: "tableau", id: "table-groupes" },
+    return h("table", { class: "tableau gauche", id: "table-groupes" },
       h("thead", {}, h("tr", {}, ["Nom", "Libellé", "Communes", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, this.groupes.map((g) => h("tr", { dataset: { groupe: g.name } },
         h("td", {}, g.name), h("td", {}, g.label || "—"),
@@ -238,10 +239,14 @@ export class PageAdmin {
       if (!annulee(e)) erreur(zone, e.detail);
       return;
     }
-    remplir(zone, h("div", { class: "defilant" }, h("table", { class: "tableau", id: "table-journal" },
-      h("thead", {}, h("tr", {}, ["Quand", "Qui", "Rôle", "Action", "Lignes", "Adresse IP"].map((t) => h("th", { scope: "col" }, t)))),
+    // L'adresse IP quand l'API la donne (le journal l'enregistre depuis les comptes nommés).
+    const adresses = page.entries.some((e) => "address" in e);
+    const titres = ["Quand", "Qui", "Rôle", "Action", "Faits lus", adresses ? "Adresse IP" : null];
+    remplir(zone, h("div", { class: "defilant" }, h("table", { class: "tableau gauche", id: "table-journal" },
+      h("thead", {}, h("tr", {}, titres.filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, page.entries.map((e) => h("tr", {},
         h("td", {}, instant(e.at)), h("td", {}, e.actor), h("td", {}, nomRole(e.role)),
-        h("td", {}, e.action), h("td", {}, String(e.row_count ?? "")), h("td", {}, e.address || "—")))))));
+        h("td", {}, e.action), h("td", {}, e.row_count ? String(e.row_count) : ""),
+        adresses ? h("td", {}, e.address || "—") : null))))));
   }
 }

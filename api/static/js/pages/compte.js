@@ -238,7 +238,7 @@ export class PageCompte {
         if (!annulee(e)) erreur(message, e.detail || String(e));
       }
     };
-    remplir(liste, h("table", { class: "tableau", id: "table-jetons" },
+    remplir(liste, h("table", { class: "tableau gauche", id: "table-jetons" },
       h("thead", {}, h("tr", {}, ["Nom", "Créé", "Fin", "Dernier usage", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, jetons.map((j) => h("tr", {},
         h("td", {}, j.name),
