@@ -375,7 +375,7 @@ def test_import_pages_show_file_names_and_rejects_as_text(
     row = page.locator("#table-lots tbody tr", has_text=UPLOADED_NAME)
     row.first.wait_for()
     assert UPLOADED_NAME in row.first.inner_text()
-    assert f"api:{TOKEN_NAME}" in row.first.inner_text()
+    assert f"api:{person.email}" in row.first.inner_text()
     page.wait_for_selector("#rejets table")
     detail = page.inner_text("#detail-lot")
     assert UPLOADED_NAME in detail
