@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
 from sqlalchemy import text
@@ -259,3 +260,65 @@ def test_a_request_without_the_csrf_token_is_refused(
     )
     assert deleted == 204
     assert me_status(page) == 200
+
+
+def test_my_account_page_makes_a_token_and_changes_the_password(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    person = site.person("analyst")
+    page = open_page()
+    page.goto(site.url + "/")
+    fill_sign_in(page, person)
+    wait_for_map(page)
+    page.click("#navigation a[data-page=compte]")
+    page.wait_for_selector("#jeton-nom")
+    assert page.inner_text("#compte-courriel") == person.email
+    assert "Aucun jeton" in page.inner_text("#liste-jetons")
+
+    # A token for a notebook, shown once; it reads with the account's rights.
+    page.fill("#jeton-nom", "carnet-analyse")
+    page.fill("#jeton-jours", "7")
+    page.click("#compte-jetons button[type=submit]")
+    page.wait_for_selector("#jeton-nouveau")
+    token = page.inner_text("#jeton-nouveau").strip()
+    page.wait_for_selector("#table-jetons tr:has-text('carnet-analyse')")
+    answer = httpx.get(
+        f"{site.url}/api/v1/stats/summary",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200 and answer.json()["total"] > 0
+
+    # A stale CSRF token in the page (another tab signed in again): read again, then sent.
+    page.evaluate(
+        """async () => {
+            const s = await import('/static/js/session.js');
+            s.retenir({...s.moi(), csrf: 'perime'});
+        }"""
+    )
+    page.locator("#table-jetons tr", has_text="carnet-analyse").get_by_role(
+        "button", name="Révoquer"
+    ).click()
+    page.wait_for_selector("#liste-jetons:has-text('Aucun jeton')")
+    refused = httpx.get(
+        f"{site.url}/api/v1/stats/summary",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert refused.status_code == 401
+
+    # The password changed here is the one the next sign-in takes.
+    page.fill("#mdp-actuel", person.password)
+    page.fill("#mdp-nouveau", NEW_PASSWORD)
+    page.fill("#mdp-confirmation", NEW_PASSWORD + " ")
+    page.click("#compte-mot-de-passe button[type=submit]")
+    page.wait_for_selector("#mdp-resultat .erreur:has-text('diffèrent')")
+    page.fill("#mdp-confirmation", NEW_PASSWORD)
+    page.click("#compte-mot-de-passe button[type=submit]")
+    page.wait_for_selector("#mdp-resultat .ok")
+    shoot(page, "mon-compte.png")
+    page.click("#deconnexion")
+    wait_for_sign_in(page)
+    fill_sign_in(page, type(person)(person.id, person.email, person.role, NEW_PASSWORD, None))
+    wait_for_map(page)
+    assert page_errors(page) == []

@@ -233,6 +233,7 @@ export class PageCompte {
     const supprimer = async (nom) => {
       try {
         await api(`/auth/tokens/${encodeURIComponent(nom)}`, { methode: "DELETE" });
+        remplir(message, h("p", { class: "ok" }, `Jeton « ${nom} » révoqué.`));
         await this.listeJetons(liste, message);
       } catch (e) {
         if (!annulee(e)) erreur(message, e.detail || String(e));
