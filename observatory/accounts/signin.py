@@ -74,8 +74,11 @@ def sign_in(
     tried = email.strip().lower()[:254]
     if wait := throttle.wait_seconds(address, tried):
         raise Throttled(wait)
+    # Locked until the answer: two sign-ins with the same code cannot both pass.
     account = session.scalars(
-        select(Account).where(Account.email == tried, Account.disabled_at.is_(None))
+        select(Account)
+        .where(Account.email == tried, Account.disabled_at.is_(None))
+        .with_for_update()
     ).one_or_none()
     # Verified even for an unknown address (against a dummy hash): the same time either way.
     stored = account.password_hash if account is not None else None
@@ -140,7 +143,8 @@ def _refuse(
         filters={"reason": reason},
         row_count=0,
         account_id=account.id if account is not None else None,
-        communes=account_scope(session, account) if account is not None else frozenset(),
+        # An unknown address's refusal is shown only to readers of every commune.
+        communes=account_scope(session, account) if account is not None else None,
         address=address,
     )
 

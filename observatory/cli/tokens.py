@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from observatory.cli.common import echo_list, fail, friendly_errors, load_settings, session_scope
-from observatory.scopes import parse_codes
-from observatory.tokens import group_communes
+from observatory.scopes import as_list, parse_codes
 
 token_app = typer.Typer(help="Jetons d'accès à l'API.")
 
@@ -35,7 +34,8 @@ def token_create(
         fail("--all exclut --communes et --group.", 2)
     scope = parse_codes(communes) if communes or group else None
     settings = load_settings()
-    from observatory.tokens import create_token
+    from observatory.accounts.actors import command_line
+    from observatory.tokens import create_token, group_communes
 
     with session_scope(settings) as session:
         unknown = sorted(set(group or []) - set(group_communes(session)))
@@ -51,6 +51,8 @@ def token_create(
             groups=tuple(sorted(set(group or []))),
             expires_at=expires,
         )
+        filters = {"name": name, "role": role, "communes": as_list(scope), "groups": group or []}
+        command_line().record(session, "jeton créé", {**filters, "days": days})
     typer.echo(raw)
 
 
@@ -89,8 +91,10 @@ def token_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 def token_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> None:
     """Révoque un jeton : il ne donne plus accès à rien."""
     settings = load_settings()
+    from observatory.accounts.actors import command_line
     from observatory.tokens import revoke_token
 
     with session_scope(settings) as session:
         revoke_token(session, name)
+        command_line().record(session, "jeton révoqué", {"name": name})
     typer.echo(f"Jeton « {name} » révoqué.")

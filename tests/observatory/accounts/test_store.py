@@ -141,3 +141,20 @@ def test_own_password_change_checks_the_current_and_the_rules(session: Session) 
     change_password(session, account, temporary, PASSWORD, None)
     assert not account.must_change_password
     assert verify_password(account.password_hash, PASSWORD)
+
+
+def test_demo_accounts_are_made_once_with_their_printed_passwords(session: Session) -> None:
+    from observatory.accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+
+    first = ensure_demo_accounts(session)
+    assert [made for *_, made in first] == [True] * len(DEMO_ACCOUNTS)
+    again = ensure_demo_accounts(session)
+    assert [made for *_, made in again] == [False] * len(DEMO_ACCOUNTS)
+    views = {a.email: a for a in list_accounts(session, EVERYWHERE)}
+    assert set(views) == {email for email, *_ in DEMO_ACCOUNTS}
+    assert views["partenaire@demo.local"].scope == ["31555"]
+    assert not views["admin@demo.local"].must_change_password
+    from observatory.accounts.store import find_account
+
+    for email, _, _, password in DEMO_ACCOUNTS:
+        assert verify_password(find_account(session, email).password_hash, password)

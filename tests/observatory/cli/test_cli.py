@@ -65,7 +65,7 @@ def test_token_create_prints_the_token_alone(database_url: str, client: TestClie
     token = lines[0]
     assert token.startswith("obs_") and len(token) > 30
     me = client.get("/api/v1/me", headers=auth(token))
-    assert me.json() == {"name": "alice", "role": "police"}
+    assert me.json() == {"name": "alice", "role": "police", "communes": None, "account": None}
 
     listed = run(["token", "list"], env)
     assert "alice" in listed.stdout and token not in listed.stdout
