@@ -14,20 +14,17 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
-from observatory.db import make_sessionmaker
-from observatory.models import Account
+from observatory.accounts.sessions import SECOND_FACTOR_ROLES
 from observatory.places.store import load_streets
 from observatory.settings import Settings
+from tests.accounts import PASSWORD, code_now, make_account, set_password_hash
 from tests.conftest import TEST_SECRET, _truncate_all, role_tokens
 from tests.samples import load_samples
 from tests.servers import serving
@@ -87,11 +84,7 @@ def chromium_executable() -> str:
     return found
 
 
-# A passphrase the password rules take (long, not a common one): every test account's.
-PASSWORD = "agrafe cheval batterie correcte 2026"
 SESSION_COOKIE = "obs_session"
-# The roles that must give a TOTP code (observatory/accounts/sessions.py SECOND_FACTOR_ROLES).
-SECOND_FACTOR = ("admin", "police")
 _serial = itertools.count(1)
 
 
@@ -109,7 +102,7 @@ class Person:
         """The TOTP code of now (a code is accepted once: a second sign-in in the same 30 s
         needs another account, see ``Site.person``)."""
         assert self.secret is not None
-        return pyotp.TOTP(self.secret).now()
+        return code_now(self.secret)
 
 
 def add_account(
@@ -122,26 +115,16 @@ def add_account(
     temporary: bool = False,
     communes: list[str] | None = None,
 ) -> Person:
-    """An account written straight in the table (Argon2id hash, TOTP enrolled when ``totp``,
-    by default for the roles that require it); ``temporary``: to change at first sign-in."""
-    enrolled = role in SECOND_FACTOR if totp is None else totp
-    secret = pyotp.random_base32(32) if enrolled else None
-    with make_sessionmaker(engine).begin() as session:
-        account = Account(
-            email=email,
-            role=role,
-            communes=communes,
-            groups=[],
-            password_hash=PasswordHasher().hash(password),
-            must_change_password=temporary,
-            password_changed_at=datetime.now(UTC),
-            totp_secret=secret,
-            totp_enabled_at=datetime.now(UTC) if enrolled else None,
-            created_by="tests e2e",
-        )
-        session.add(account)
-        session.flush()
-        return Person(account.id, email, role, password, secret)
+    """An account written straight in the database (tests/accounts.py), its TOTP enrolled when
+    ``totp``, by default for the roles that require it; ``temporary``: a password to change at
+    the first sign-in."""
+    enrolled = role in SECOND_FACTOR_ROLES if totp is None else totp
+    account_id, secret = make_account(
+        engine, email, role, communes, with_totp=enrolled, must_change=temporary
+    )
+    if password != PASSWORD:
+        set_password_hash(engine, account_id, password)
+    return Person(account_id, email, role, password, secret)
 
 
 @dataclass

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pyotp
 import pytest
 from sqlalchemy import text
 
+from tests.accounts import code_now
 from tests.e2e.conftest import (
     ARTIFACTS,
     Site,
@@ -136,7 +136,7 @@ def test_first_sign_in_changes_the_password_enrols_totp_and_a_recovery_code_work
     secret = page.inner_text("#totp-secret").replace(" ", "")
     assert secret == page.get_attribute("#totp-secret", "data-secret")
     shoot(page, "inscription-qr.png")
-    page.fill("#totp-code", pyotp.TOTP(secret).now())
+    page.fill("#totp-code", code_now(secret))
     page.press("#totp-code", "Enter")
 
     # The recovery codes, once; « Continuer » only once they are noted.
