@@ -322,3 +322,29 @@ def test_my_account_page_makes_a_token_and_changes_the_password(
     fill_sign_in(page, type(person)(person.id, person.email, person.role, NEW_PASSWORD, None))
     wait_for_map(page)
     assert page_errors(page) == []
+
+
+def test_too_many_wrong_passwords_show_the_wait(open_page: Callable[..., Any], site: Site) -> None:
+    """Five failures from one address on one account pause that pair (observatory/accounts/
+    throttle.py); the page says how long. (Every failure also counts against the address, for
+    the whole e2e package: few tests may fail sign-ins on purpose.)"""
+    person = site.person("analyst")
+    page = open_page()
+    page.goto(site.url + "/")
+    wait_for_sign_in(page)
+    page.fill("#courriel", person.email)
+    statuses = []
+    for attempt in range(6):
+        page.fill("#mot-de-passe", f"mauvais mot de passe {attempt}")
+        with page.expect_response(lambda r: r.url.endswith("/auth/login")) as answer:
+            page.press("#mot-de-passe", "Enter")
+        statuses.append(answer.value.status)
+        page.wait_for_function(
+            "() => document.querySelector('#connexion-erreur').textContent !== ''"
+            " && !document.querySelector('#form-connexion button').disabled"
+        )
+    assert statuses == [401] * 5 + [429]
+    message = page.inner_text("#connexion-erreur")
+    assert "Trop de tentatives" in message and "réessayez dans 15 minutes" in message
+    shoot(page, "connexion-pause.png")
+    assert me_status(page) == 401

@@ -69,9 +69,11 @@ function refus(e) {
   const erreur = $("connexion-erreur");
   const second = e.probleme?.second_factor;
   if (e.statut === 429) {
-    // Le détail du serveur dit souvent déjà l'attente ; sinon, celle de Retry-After.
-    const attente = e.attente && !/réessayez/i.test(e.detail) ? ` Réessayez dans ${dureeLisible(e.attente)}.` : "";
-    erreur.textContent = `${e.detail}${attente}`;
+    // L'attente en minutes plutôt qu'en secondes (« dans 900 s ») ; celle de Retry-After
+    // quand le détail du serveur ne la dit pas.
+    const detail = e.detail.replace(/dans (\d+) s\b/, (_, n) => `dans ${dureeLisible(Number(n))}`);
+    const attente = e.attente && !/réessayez/i.test(detail) ? ` Réessayez dans ${dureeLisible(e.attente)}.` : "";
+    erreur.textContent = `${detail}${attente}`;
     return;
   }
   if (second === "required" || second === "wrong") {
