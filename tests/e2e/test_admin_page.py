@@ -146,3 +146,52 @@ def test_the_admin_page_is_not_offered_to_other_roles(
     assert page.locator("#navigation a[data-page=compte]").is_visible()
     assert not page.locator("#page-admin").is_visible()
     assert page.locator("#page-carte").is_visible()
+
+
+def test_an_account_is_edited_and_its_password_and_second_factor_reset(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    police = site.person("police")
+    page = open_page()
+    open_admin(page, site)
+    row = page.locator(f"#table-comptes tr[data-courriel='{police.email}']")
+    assert "oui" in row.inner_text()
+
+    # Role and scope: police of all communes becomes an analyst of the first commune.
+    row.get_by_role("button", name="Modifier").click()
+    page.wait_for_selector("#edition-role:focus")
+    page.select_option("#edition-role", "analyst")
+    page.uncheck("#edition-toutes")
+    first = page.locator("#admin-edition .portee-detail input[type=checkbox]").first
+    code = first.get_attribute("value")
+    first.check()
+    page.click("#admin-edition button[type=submit]")
+    page.wait_for_selector(f"#admin-message:has-text('{police.email}')")
+    with site.engine.connect() as conn:
+        role, communes = conn.execute(
+            text("SELECT role, communes FROM account WHERE id = :id"), {"id": police.id}
+        ).one()
+    assert (role, communes) == ("analyst", [code])
+    row = page.locator(f"#table-comptes tr[data-courriel='{police.email}']")
+    assert "analyste" in row.inner_text()
+
+    # The second factor reset (a lost phone): 2FA « non », asked again at the next sign-in.
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Réinitialiser la 2FA").click()
+    page.wait_for_function(
+        f"""() => document.querySelector("#table-comptes tr[data-courriel='{police.email}']")
+            ?.children[3].textContent === 'non'"""
+    )
+
+    # A new temporary password, shown once: the person must change it at the next sign-in.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#table-comptes tr[data-courriel='{police.email}']").get_by_role(
+        "button", name="Nouveau mot de passe"
+    ).click()
+    page.wait_for_selector("#mot-de-passe-provisoire")
+    temporary = page.inner_text("#mot-de-passe-provisoire").strip()
+    other = open_page()
+    other.goto(site.url + "/")
+    fill_sign_in(other, Person(police.id, police.email, "analyst", temporary, None))
+    other.wait_for_selector("#parcours:not([hidden]) #mdp-actuel:focus")
+    assert page_errors(page) == [] and page_errors(other) == []
