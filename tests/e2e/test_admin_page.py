@@ -87,6 +87,10 @@ def test_the_admin_page_opens_an_account_and_a_group(
     other.goto(site.url + "/")
     fill_sign_in(other, Person(account.id, email, "analyst", temporary, None))
     other.wait_for_selector("#parcours:not([hidden]) #mdp-actuel:focus")
+    # They may leave there: signed out, back to the form.
+    other.click("#parcours-sortir")
+    other.wait_for_selector("#connexion:not([hidden]) #courriel:focus")
+    assert "déconnecté" in other.inner_text("#connexion-erreur")
 
     # Disabled: the account cannot sign in any more.
     created.get_by_role("button", name="Désactiver").click()

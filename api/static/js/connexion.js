@@ -5,7 +5,7 @@
 import { api, relireSession } from "./api.js";
 import { h, remplir } from "./dom.js";
 import { formulaireMotDePasse, inscriptionTotp } from "./pages/compte.js";
-import { messageEnAttente, retenir, sessionExpiree } from "./session.js";
+import { fermer, messageEnAttente, retenir, sessionExpiree } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,6 +99,7 @@ function dureeLisible(secondes) {
 async function parcours(session) {
   const section = $("parcours");
   const contenu = section.querySelector(".contenu");
+  $("parcours-sortir").onclick = () => fermer(false);
   while (session.must_change_password || session.enrolment_required) {
     $("demarrage").hidden = true;
     section.hidden = false;
