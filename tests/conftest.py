@@ -77,6 +77,11 @@ SLOW_MODULES = frozenset(
         "observatory/test_faults.py",
         "observatory/test_purge.py",
         # Measured longest (5 to 43 s each on the 2-core reference machine).
+        # Argon2id costs a quarter second or more per password hashed or checked.
+        "api/test_accounts_admin.py",
+        "api/test_auth_sessions.py",
+        "observatory/accounts/test_store.py",
+        "observatory/cli/test_users_cli.py",
         "api/test_answer_cache.py",
         "api/test_basemap.py",
         "api/test_etat4001_routes.py",

@@ -3,10 +3,14 @@ scope (observatory/accounts/)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 
 from api.deps import AdminDep, Caller, SessionDep, client_of
+from api.errors import BODY_ERRORS, problem_responses
 from api.schemas.auth import (
+    GROUP_NAME,
     AccountChange,
     AccountCreated,
     AccountIn,
@@ -23,6 +27,9 @@ from observatory.roles import role_name
 from observatory.scopes import parse_codes
 
 router = APIRouter(prefix="/admin", tags=["administration"])
+
+AccountId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Numéro du compte")]
+GroupName = Annotated[str, Path(max_length=63, pattern=GROUP_NAME, description="Nom du groupe")]
 
 
 def actor_of(caller: Caller, request: Request) -> Actor:
@@ -63,7 +70,7 @@ def accounts(caller: AdminDep, request: Request, session: SessionDep) -> list[Ac
     return [account_out(a) for a in store.list_accounts(session, actor_of(caller, request))]
 
 
-@router.post("/accounts", summary="Créer un compte")
+@router.post("/accounts", summary="Créer un compte", responses=BODY_ERRORS)
 def create_account(
     body: AccountIn, caller: AdminDep, request: Request, session: SessionDep
 ) -> AccountCreated:
@@ -78,9 +85,17 @@ def create_account(
     return AccountCreated(id=account.id, email=account.email, temporary_password=temporary or "")
 
 
-@router.put("/accounts/{account_id}", summary="Changer un compte")
+@router.put(
+    "/accounts/{account_id}",
+    summary="Changer un compte",
+    responses={**BODY_ERRORS, **problem_responses(404)},
+)
 def change_account(
-    account_id: int, body: AccountChange, caller: AdminDep, request: Request, session: SessionDep
+    account_id: AccountId,
+    body: AccountChange,
+    caller: AdminDep,
+    request: Request,
+    session: SessionDep,
 ) -> AccountOut:
     account = store.get_account(session, account_id)
     given = body.model_fields_set
@@ -96,9 +111,13 @@ def change_account(
     return account_out(changed)
 
 
-@router.post("/accounts/{account_id}/reset-password", summary="Réinitialiser le mot de passe")
+@router.post(
+    "/accounts/{account_id}/reset-password",
+    summary="Réinitialiser le mot de passe",
+    responses=problem_responses(404),
+)
 def reset_password(
-    account_id: int, caller: AdminDep, request: Request, session: SessionDep
+    account_id: AccountId, caller: AdminDep, request: Request, session: SessionDep
 ) -> TemporaryPassword:
     account = store.get_account(session, account_id)
     temporary = store.reset_password(session, actor_of(caller, request), account)
@@ -108,10 +127,11 @@ def reset_password(
 @router.post(
     "/accounts/{account_id}/reset-totp",
     status_code=204,
+    responses=problem_responses(404),
     summary="Réinitialiser la double authentification",
 )
 def reset_totp(
-    account_id: int, caller: AdminDep, request: Request, session: SessionDep
+    account_id: AccountId, caller: AdminDep, request: Request, session: SessionDep
 ) -> Response:
     account = store.get_account(session, account_id)
     store.reset_totp(session, actor_of(caller, request), account)
@@ -127,7 +147,7 @@ def groups(caller: AdminDep, request: Request, session: SessionDep) -> list[Grou
     return [group_out(g) for g in commune_groups.list_groups(session, actor_of(caller, request))]
 
 
-@router.post("/groups", summary="Créer un groupe de communes")
+@router.post("/groups", summary="Créer un groupe de communes", responses=BODY_ERRORS)
 def create_group(
     body: GroupIn, caller: AdminDep, request: Request, session: SessionDep
 ) -> GroupOut:
@@ -137,9 +157,13 @@ def create_group(
     return group_out(made)
 
 
-@router.put("/groups/{name}", summary="Changer un groupe de communes")
+@router.put(
+    "/groups/{name}",
+    summary="Changer un groupe de communes",
+    responses={**BODY_ERRORS, **problem_responses(404)},
+)
 def change_group(
-    name: str, body: GroupChange, caller: AdminDep, request: Request, session: SessionDep
+    name: GroupName, body: GroupChange, caller: AdminDep, request: Request, session: SessionDep
 ) -> GroupOut:
     changed = commune_groups.update_group(
         session, actor_of(caller, request), name, body.communes, body.label
@@ -147,7 +171,14 @@ def change_group(
     return group_out(changed)
 
 
-@router.delete("/groups/{name}", status_code=204, summary="Supprimer un groupe de communes")
-def delete_group(name: str, caller: AdminDep, request: Request, session: SessionDep) -> Response:
+@router.delete(
+    "/groups/{name}",
+    status_code=204,
+    summary="Supprimer un groupe de communes",
+    responses=problem_responses(404),
+)
+def delete_group(
+    name: GroupName, caller: AdminDep, request: Request, session: SessionDep
+) -> Response:
     commune_groups.delete_group(session, actor_of(caller, request), name)
     return Response(status_code=204)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from sqlalchemy import select
 
 from api.deps import CallerDep, SessionDep, SettingsDep, SignedInDep, client_of
-from api.errors import ProblemResponse, problem, problem_responses
+from api.errors import BODY_ERRORS, ProblemResponse, problem, problem_responses
 from api.schemas.auth import (
+    PLAIN,
     CodeIn,
     EnrolOut,
     LoginIn,
@@ -77,7 +79,7 @@ def clear_cookie(response: Response, settings: Settings) -> None:
 @router.post(
     "/login",
     summary="Se connecter",
-    responses=problem_responses(401, 429),
+    responses={**BODY_ERRORS, **problem_responses(401, 429)},
     response_model=SessionOut,
 )
 def login(
@@ -159,7 +161,7 @@ def totp_enrol(signed: SignedInDep, session: SessionDep) -> EnrolOut:
     return EnrolOut(secret=secret, uri=uri, qr_svg=svg)
 
 
-@router.post("/totp/confirm", summary="Activer la double authentification")
+@router.post("/totp/confirm", summary="Activer la double authentification", responses=BODY_ERRORS)
 def totp_confirm(
     body: CodeIn, signed: SignedInDep, request: Request, session: SessionDep, settings: SettingsDep
 ) -> RecoveryOut:
@@ -167,7 +169,9 @@ def totp_confirm(
     return RecoveryOut(recovery_codes=codes)
 
 
-@router.post("/password", status_code=204, summary="Changer son mot de passe")
+@router.post(
+    "/password", status_code=204, summary="Changer son mot de passe", responses=BODY_ERRORS
+)
 def password(
     body: PasswordIn, signed: SignedInDep, request: Request, session: SessionDep
 ) -> Response:
@@ -204,7 +208,7 @@ def own_tokens(caller: CallerDep, session: SessionDep) -> list[OwnToken]:
     ]
 
 
-@router.post("/tokens", summary="Créer un jeton pour un script")
+@router.post("/tokens", summary="Créer un jeton pour un script", responses=BODY_ERRORS)
 def new_token(
     body: TokenIn, caller: CallerDep, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenCreated:
@@ -247,8 +251,18 @@ def new_token(
     )
 
 
-@router.delete("/tokens/{name}", status_code=204, summary="Révoquer un de ses jetons")
-def drop_token(name: str, caller: CallerDep, request: Request, session: SessionDep) -> Response:
+@router.delete(
+    "/tokens/{name}",
+    status_code=204,
+    summary="Révoquer un de ses jetons",
+    responses=problem_responses(404),
+)
+def drop_token(
+    name: Annotated[str, Path(max_length=100, pattern=PLAIN, description="Nom du jeton")],
+    caller: CallerDep,
+    request: Request,
+    session: SessionDep,
+) -> Response:
     account = _account_of(caller, session)
     owned = session.scalars(
         select(ApiToken.id).where(ApiToken.name == name, ApiToken.account_id == account.id)

@@ -9,12 +9,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Role = Literal["admin", "police", "analyst", "partner"]
+# PostgreSQL's text takes no NUL, and nothing here needs a control character.
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
+GROUP_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 class LoginIn(BaseModel):
     """Une connexion."""
 
-    email: str = Field(max_length=254, description="Adresse e-mail du compte")
+    email: str = Field(max_length=254, pattern=PLAIN, description="Adresse e-mail du compte")
     password: str = Field(max_length=1024, description="Mot de passe")
     code: str | None = Field(
         default=None,
@@ -73,7 +76,7 @@ class PasswordIn(BaseModel):
 class TokenIn(BaseModel):
     """Un jeton pour un script, jamais plus large que le compte."""
 
-    name: str = Field(max_length=100, description="Nom du jeton")
+    name: str = Field(max_length=100, pattern=PLAIN, description="Nom du jeton")
     days: int = Field(ge=1, le=365, description="Durée de validité, en jours")
     role: Role | None = Field(
         default=None, description="Rôle, au plus celui du compte ; absent : celui du compte"
@@ -115,7 +118,7 @@ class OwnToken(BaseModel):
 class AccountIn(BaseModel):
     """Un compte à créer."""
 
-    email: str = Field(max_length=254, description="Adresse e-mail")
+    email: str = Field(max_length=254, pattern=PLAIN, description="Adresse e-mail")
     role: Role = Field(description="Rôle : admin, police, analyst ou partner")
     communes: list[str] | None = Field(
         max_length=5000, description="Codes INSEE du périmètre ; null : toutes les communes"
@@ -175,15 +178,21 @@ class TemporaryPassword(BaseModel):
 class GroupIn(BaseModel):
     """Un groupe de communes à créer."""
 
-    name: str = Field(max_length=63, description="Nom court, par exemple cispd-ouest")
-    label: str | None = Field(default=None, max_length=200, description="Nom en clair")
+    name: str = Field(
+        max_length=63, pattern=GROUP_NAME, description="Nom court, par exemple cispd-ouest"
+    )
+    label: str | None = Field(
+        default=None, max_length=200, pattern=PLAIN, description="Nom en clair"
+    )
     communes: list[str] = Field(max_length=5000, description="Codes INSEE des communes")
 
 
 class GroupChange(BaseModel):
     """Les changements d'un groupe (les champs absents ne changent pas)."""
 
-    label: str | None = Field(default=None, max_length=200, description="Nouveau nom en clair")
+    label: str | None = Field(
+        default=None, max_length=200, pattern=PLAIN, description="Nouveau nom en clair"
+    )
     communes: list[str] | None = Field(
         default=None, max_length=5000, description="Nouveaux codes INSEE"
     )
