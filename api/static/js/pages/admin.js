@@ -185,7 +185,7 @@ export class PageAdmin {
     const message = h("div", { id: "groupe-resultat", role: "status", "aria-live": "polite" });
     const form = h("form", { class: "formulaire-compte", novalidate: true },
       h("h3", {}, groupe ? `Modifier le groupe ${groupe.name}` : "Nouveau groupe"),
-      h("label", { for: "groupe-nom" }, "Nom court (lettres, chiffres, tirets)"), nom,
+      h("label", { for: "groupe-nom" }, "Nom court (minuscules, chiffres, tirets)"), nom,
       h("label", { for: "groupe-libelle" }, "Libellé"), libelle,
       h("fieldset", {}, h("legend", {}, "Communes du groupe"), h("div", { class: "cases" }, cases.map((c, i) => h("label", { for: c.id }, c, ` ${this.communes[i].name} (${this.communes[i].code})`)))),
       message,
