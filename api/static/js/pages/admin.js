@@ -193,7 +193,7 @@ export class PageAdmin {
         groupe ? h("button", { type: "button", onclick: () => this.formulaireGroupe() }, "Annuler") : null));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const corps = { label: libelle.value.trim(), communes: cases.filter((c) => c.checked).map((c) => c.value) };
+      const corps = { label: libelle.value.trim() || null, communes: cases.filter((c) => c.checked).map((c) => c.value) };
       try {
         if (groupe) await api(`/admin/groups/${encodeURIComponent(groupe.name)}`, { methode: "PUT", json: corps });
         else await api("/admin/groups", { methode: "POST", json: { name: nom.value.trim(), ...corps } });
