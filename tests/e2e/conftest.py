@@ -146,6 +146,15 @@ class Site:
         email = f"e2e-{role}-{next(_serial)}@observatoire.test"
         return add_account(self.engine, email, role, **options)
 
+    def register(self, key: str, role: str, **options: Any) -> Person:
+        """An account ``sign_in(page, site, key)`` signs in with (e2e-<key>@observatoire.test),
+        e.g. an analyst scoped to some communes: ``site.register("cispd", "analyst",
+        communes=["31069", "31149"])``."""
+        person = add_account(self.engine, f"e2e-{key}@observatoire.test", role, **options)
+        self.people[key] = person
+        self.cookies.pop(key, None)
+        return person
+
 
 @pytest.fixture(scope="package")
 def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Site]:
@@ -240,7 +249,8 @@ def open_page(
 
 
 def sign_in(page: Any, site: Site, role: str, path: str = "/") -> None:
-    """Open the page signed in as the role's account, then wait for the map to be drawn.
+    """Open the page signed in as the role's account (or one ``Site.register`` made), then wait
+    for the map to be drawn.
 
     The first time for a role, the account signs in through the form (e-mail, password, TOTP
     code) in a browser context of its own; every test then opens its page with the session

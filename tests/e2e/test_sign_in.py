@@ -348,3 +348,18 @@ def test_too_many_wrong_passwords_show_the_wait(open_page: Callable[..., Any], s
     assert "Trop de tentatives" in message and "réessayez dans 15 minutes" in message
     shoot(page, "connexion-pause.png")
     assert me_status(page) == 401
+
+
+def test_the_header_and_my_account_show_a_scoped_account(
+    open_page: Callable[..., Any], site: Site
+) -> None:
+    site.register("toulouse", "analyst", communes=["31555"])
+    page = open_page()
+    sign_in(page, site, "toulouse")
+    label = page.evaluate("async () => (await (await fetch('/api/v1/auth/me')).json()).scope_label")
+    assert label and label != "toutes les communes"
+    who = page.inner_text("#qui")
+    assert "e2e-toulouse@observatoire.test" in who and label in who
+    page.click("#navigation a[data-page=compte]")
+    page.wait_for_selector("#compte-portee")
+    assert page.inner_text("#compte-portee") == label
