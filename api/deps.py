@@ -99,9 +99,21 @@ async def get_versions(request: Request, session: SessionDep) -> Versions:
 VersionsDep = Annotated[Versions, Depends(get_versions)]
 
 
-async def get_caller(
+async def get_presented(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Presented:
+    """What the request presents; 401 when it has neither token nor cookie, before the
+    database is asked anything."""
+    presented = Presented.of(request)
+    if presented.bearer is None and presented.cookie is None:
+        raise HTTPException(401, MISSING_TOKEN)
+    return presented
+
+
+async def get_caller(
+    request: Request,
+    presented: Annotated[Presented, Depends(get_presented)],
     session: SessionDep,
     seen: VersionsDep,
 ) -> Caller:
@@ -113,7 +125,6 @@ async def get_caller(
     if checked is not None:  # at the headers, before the body was read (api/security.py)
         return checked
     client = request.state.client if hasattr(request.state, "client") else client_of(request)
-    presented = Presented.of(request)
     return await run_in_threadpool(identify, request.app.state, session, presented, client, seen)
 
 
@@ -121,6 +132,7 @@ MISSING_TOKEN = (
     "Jeton manquant : connectez-vous, ou ajoutez l'en-tête « Authorization: Bearer <jeton> »."  # noqa: S105
 )
 SESSION_ENDED = "Session expirée ou fermée : reconnectez-vous."
+NOT_SIGNED_IN = "Vous n'êtes pas connecté : connectez-vous avec votre adresse e-mail."
 CSRF_REFUSED = "Jeton CSRF manquant ou invalide : rechargez la page."
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -171,7 +183,9 @@ def identify(
 def signed_in(settings: Settings, session: Session, presented: Presented) -> SignedIn:
     """The live session of the cookie (401 otherwise), its CSRF token checked on a change
     (403); a session still waiting for its second factor or a new password too."""
-    signed = find_session(session, presented.cookie or "", settings) if presented.cookie else None
+    if presented.cookie is None:
+        raise HTTPException(401, NOT_SIGNED_IN)
+    signed = find_session(session, presented.cookie, settings)
     if signed is None:
         raise HTTPException(401, SESSION_ENDED)
     if presented.method not in SAFE_METHODS and not (
