@@ -9,6 +9,7 @@ Playwright's own browser download cannot work on a closed network.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +21,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import Engine
 
+from observatory.accounts.sessions import SECOND_FACTOR_ROLES
 from observatory.places.store import load_streets
 from observatory.settings import Settings
+from tests.accounts import PASSWORD, code_now, make_account, set_password_hash
 from tests.conftest import TEST_SECRET, _truncate_all, role_tokens
 from tests.samples import load_samples
 from tests.servers import serving
@@ -81,15 +84,76 @@ def chromium_executable() -> str:
     return found
 
 
+SESSION_COOKIE = "obs_session"
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A test account: how it signs in, and its TOTP secret (None: no second factor yet)."""
+
+    id: int
+    email: str
+    role: str
+    password: str
+    secret: str | None
+
+    def code(self) -> str:
+        """The TOTP code of now (a code is accepted once: a second sign-in in the same 30 s
+        needs another account, see ``Site.person``)."""
+        assert self.secret is not None
+        return code_now(self.secret)
+
+
+def add_account(
+    engine: Engine,
+    email: str,
+    role: str,
+    *,
+    totp: bool | None = None,
+    password: str = PASSWORD,
+    temporary: bool = False,
+    communes: list[str] | None = None,
+) -> Person:
+    """An account written straight in the database (tests/accounts.py), its TOTP enrolled when
+    ``totp``, by default for the roles that require it; ``temporary``: a password to change at
+    the first sign-in."""
+    enrolled = role in SECOND_FACTOR_ROLES if totp is None else totp
+    account_id, secret = make_account(
+        engine, email, role, communes, with_totp=enrolled, must_change=temporary
+    )
+    if password != PASSWORD:
+        set_password_hash(engine, account_id, password)
+    return Person(account_id, email, role, password, secret)
+
+
 @dataclass
 class Site:
-    """The served app: its address, the tokens of each role, the settings it runs with."""
+    """The served app: its address, the tokens of each role, the settings it runs with, one
+    account per role (``people``) and the session cookie of each once signed in (``cookies``)."""
 
     url: str
     tokens: dict[str, str]
     settings: Settings
     engine: Engine
+    people: dict[str, Person] = field(default_factory=dict)
+    cookies: dict[str, dict[str, Any]] = field(default_factory=dict)
     external: list[str] = field(default_factory=list)
+
+    def person(self, role: str, **options: Any) -> Person:
+        """A new account of this role (e2e-<role>-<n>@observatoire.test): for a test that signs
+        in through the form, signs out, or lets its session expire."""
+        email = f"e2e-{role}-{next(_serial)}@observatoire.test"
+        return add_account(self.engine, email, role, **options)
+
+    def register(self, key: str, role: str, **options: Any) -> Person:
+        """An account ``sign_in(page, site, key)`` signs in with (e2e-<key>@observatoire.test),
+        e.g. an analyst scoped to some communes: ``site.register("cispd", "analyst",
+        communes=["31069", "31149"])``."""
+        person = add_account(self.engine, f"e2e-{key}@observatoire.test", role, **options)
+        self.people[key] = person
+        self.cookies.pop(key, None)
+        return person
 
 
 @pytest.fixture(scope="package")
@@ -119,10 +183,12 @@ def site(database_url: str, engine: Engine, reference: Settings) -> Iterator[Sit
     load_samples(engine, settings)
     # The streets drawn on the map: those of the demo's BAN file, as `make run` loads them.
     load_streets(engine, [SAMPLES / "adresses-31-extrait.csv.gz"])
-    tokens = role_tokens(engine, ("admin", "police", "analyst", "partner"), "e2e-")
+    roles = ("admin", "police", "analyst", "partner")
+    tokens = role_tokens(engine, roles, "e2e-")
+    people = {role: add_account(engine, f"e2e-{role}@observatoire.test", role) for role in roles}
     try:
         with serving(create_app(settings), name="e2e-uvicorn") as port:
-            yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine)
+            yield Site(f"http://127.0.0.1:{port}", tokens, settings, engine, people)
     finally:
         _truncate_all(engine)
 
@@ -183,11 +249,46 @@ def open_page(
 
 
 def sign_in(page: Any, site: Site, role: str, path: str = "/") -> None:
-    """Open the page and sign in with the role's token, then wait for the map to be drawn."""
+    """Open the page signed in as the role's account (or one ``Site.register`` made), then wait
+    for the map to be drawn.
+
+    The first time for a role, the account signs in through the form (e-mail, password, TOTP
+    code) in a browser context of its own; every test then opens its page with the session
+    cookie that sign-in left: a TOTP code is accepted once, many tests sign in with the same
+    role within 30 seconds, and the test's page sees no request refused before the sign-in."""
+    if role not in site.cookies:
+        context = page.context.browser.new_context(locale="fr-FR", timezone_id="UTC")
+        try:
+            first = context.new_page()
+            first.goto(site.url + "/")
+            fill_sign_in(first, site.people[role])
+            first.wait_for_selector("#connexion", state="hidden")
+            site.cookies[role] = session_cookie(first)
+        finally:
+            context.close()
+    page.context.add_cookies([site.cookies[role]])
     page.goto(site.url + path)
-    page.fill("#jeton", site.tokens[role])
-    page.press("#jeton", "Enter")
     wait_for_map(page)
+
+
+def fill_sign_in(page: Any, person: Person, code: str | None = None) -> None:
+    """Sign in through the form: e-mail and password, then the code when the page asks for it
+    (``code``: this one rather than the TOTP code of now, e.g. a recovery code)."""
+    page.wait_for_selector("#courriel:focus")
+    page.fill("#courriel", person.email)
+    page.fill("#mot-de-passe", person.password)
+    page.press("#mot-de-passe", "Enter")
+    if person.secret is not None or code is not None:
+        page.wait_for_selector("#code:focus")
+        page.fill("#code", code or person.code())
+        page.press("#code", "Enter")
+
+
+def session_cookie(page: Any) -> dict[str, Any]:
+    """The session cookie of the page's browser context."""
+    found = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
+    assert found, "pas de cookie de session après la connexion"
+    return dict(found[0])
 
 
 def wait_for_map(page: Any) -> None:

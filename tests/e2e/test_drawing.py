@@ -75,7 +75,7 @@ def test_an_action_is_drawn_saved_edited_and_evaluated(
     ]
     saved = actions["features"][0]
     assert saved["properties"]["place_kind"] == "polygon"
-    assert saved["properties"]["created_by"] == "e2e-police"
+    assert saved["properties"]["created_by"] == site.people["police"].email
     # The drawn square surrounds the map's centre, the Capitole: PostGIS agrees.
     with site.engine.connect() as conn:
         inside = conn.execute(

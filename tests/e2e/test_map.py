@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.conftest import (
     ARTIFACTS,
     Site,
+    fill_sign_in,
     page_errors,
     record_measure,
     sign_in,
@@ -66,9 +67,9 @@ def test_police_signs_in_and_the_hexagons_are_the_api_counts(
 ) -> None:
     page = open_page()
     page.goto(site.url + "/")
-    assert page.locator("#connexion").is_visible()
-    page.fill("#jeton", site.tokens["police"])
-    page.click("#form-connexion button[type=submit]")
+    page.wait_for_selector("#connexion:not([hidden])")
+    person = site.person("police")
+    fill_sign_in(page, person)
     wait_for_map(page)
 
     period = last_28_days(site)
@@ -77,7 +78,7 @@ def test_police_signs_in_and_the_hexagons_are_the_api_counts(
     assert n == len(hexagons["features"]) > 0
     assert total == hexagons["metadata"]["total"] > 0
     assert int(page.get_attribute("#total-faits", "data-total") or -1) == total
-    assert "e2e-police" in page.inner_text("#qui")
+    assert person.email in page.inner_text("#qui")
     assert "Faits (points)" in overlay_names(page)
     # No tile URL: no tile layer, and nothing asked of the internet.
     assert page.locator(".leaflet-tile-pane img").count() == 0
@@ -115,8 +116,7 @@ def test_a_filter_changes_the_drawn_counts_and_the_address_keeps_it(
     shared = page.url
     again = open_page()
     again.goto(shared)
-    again.fill("#jeton", site.tokens["police"])
-    again.press("#jeton", "Enter")
+    fill_sign_in(again, site.person("police"))
     wait_for_map(again)
     assert drawn(again) == drawn(page)
     assert again.get_attribute('button[data-heures="22-6"]', "aria-pressed") == "true"
@@ -184,8 +184,7 @@ def test_a_role_without_points_cannot_get_them(open_page: Callable[..., Any], si
     assert "Faits (points)" not in page.inner_text(".legende")
     answer = page.evaluate(
         """async () => {
-            const r = await fetch('/api/v1/layers/incidents', {headers: {
-                Authorization: 'Bearer ' + sessionStorage.getItem('observatoire.jeton')}});
+            const r = await fetch('/api/v1/layers/incidents');
             return {status: r.status, type: r.headers.get('content-type'), body: await r.json()};
         }"""
     )
@@ -194,16 +193,19 @@ def test_a_role_without_points_cannot_get_them(open_page: Callable[..., Any], si
     assert "n'a pas accès" in answer["body"]["detail"]
 
 
-def test_a_wrong_token_returns_to_sign_in_with_the_french_message(
+def test_a_wrong_password_keeps_the_sign_in_with_the_french_message(
     open_page: Callable[..., Any], site: Site
 ) -> None:
     page = open_page()
     page.goto(site.url + "/")
-    page.fill("#jeton", "obs_pas_un_vrai_jeton")
-    page.press("#jeton", "Enter")
-    page.wait_for_selector("#connexion-erreur:has-text('Jeton inconnu')")
+    page.wait_for_selector("#courriel:focus")
+    page.fill("#courriel", site.people["analyst"].email)
+    page.fill("#mot-de-passe", "obs_pas_le_bon_mot_de_passe")
+    page.press("#mot-de-passe", "Enter")
+    page.wait_for_function("() => document.querySelector('#connexion-erreur').textContent !== ''")
+    assert "mot de passe" in page.inner_text("#connexion-erreur").lower()
     assert page.locator("#connexion").is_visible()
-    assert page.evaluate("sessionStorage.getItem('observatoire.jeton')") is None
+    assert not [c for c in page.context.cookies() if c["name"] == "obs_session"]
 
 
 def test_partner_reads_the_release_in_whole_months(
@@ -281,9 +283,16 @@ def test_etat4001_dashboard(open_page: Callable[..., Any], site: Site) -> None:
 def test_tablet_width_keyboard_and_first_paint(open_page: Callable[..., Any], site: Site) -> None:
     page = open_page(768, 1024)
     page.goto(site.url + "/")
-    # The keyboard alone: the token field has the focus, Enter signs in.
-    page.wait_for_selector("#jeton:focus")
-    page.keyboard.type(site.tokens["police"])
+    # The keyboard alone: the e-mail field has the focus, Tab to the password, Enter signs in,
+    # and the code field that follows has the focus.
+    person = site.person("police")
+    page.wait_for_selector("#courriel:focus")
+    page.keyboard.type(person.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(person.password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#code:focus")
+    page.keyboard.type(person.code())
     page.keyboard.press("Enter")
     wait_for_map(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 768

@@ -52,8 +52,7 @@ def sent_period(page: Any) -> dict[str, str]:
     got = page.evaluate(
         """async () => {
             const e = await import('/static/js/etat.js');
-            const s = await (await fetch('/api/v1/stats/summary', {headers: {Authorization:
-                'Bearer ' + sessionStorage.getItem('observatoire.jeton')}})).json();
+            const s = await (await fetch('/api/v1/stats/summary')).json();
             return e.filtresApi(e.etatCourant(), s.data_range.last);
         }"""
     )
@@ -82,7 +81,7 @@ def test_a_partner_sees_one_total(open_page: Callable[..., Any], site: Site) -> 
     page = open_page(1366, 900)
     sign_in(page, site, "partner")
     settle(page)
-    assert page.inner_text("#qui").endswith("(partenaire)")
+    assert "(partenaire · toutes les communes)" in page.inner_text("#qui")
 
     # The default (12 published months, resolution 8) is a map the release can show: few greys.
     cells = page.eval_on_selector_all(HEXAGONS, "els => els.map(e => e.dataset.count)")
@@ -137,10 +136,14 @@ def test_a_partner_sees_one_total(open_page: Callable[..., Any], site: Site) -> 
 @pytest.mark.parametrize(
     ("role", "name", "menus"),
     [
-        ("partner", "partenaire", ["Carte et analyses"]),
-        ("analyst", "analyste", ["Carte et analyses", "État 4001", "Imports"]),
-        ("police", "police", ["Carte et analyses", "État 4001", "Imports"]),
-        ("admin", "administrateur", ["Carte et analyses", "État 4001", "Imports"]),
+        ("partner", "partenaire", ["Carte et analyses", "Mon compte"]),
+        ("analyst", "analyste", ["Carte et analyses", "État 4001", "Imports", "Mon compte"]),
+        ("police", "police", ["Carte et analyses", "État 4001", "Imports", "Mon compte"]),
+        (
+            "admin",
+            "administrateur",
+            ["Carte et analyses", "État 4001", "Imports", "Administration", "Mon compte"],
+        ),
     ],
 )
 def test_menus_only_for_the_pages_a_role_may_open(
@@ -150,7 +153,7 @@ def test_menus_only_for_the_pages_a_role_may_open(
     refused: list[str] = []
     page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
     sign_in(page, site, role)
-    assert page.inner_text("#qui").endswith(f"({name})")
+    assert f"({name} · toutes les communes)" in page.inner_text("#qui")
     shown = [
         " ".join(a.inner_text().split())
         for a in page.locator("#navigation a").all()

@@ -1,6 +1,8 @@
-// Point d'entrée : connexion, puis la carte, ses filtres et ses panneaux, l'état 4001 et les imports.
+// Point d'entrée : connexion, puis la carte, ses filtres et ses panneaux, l'état 4001, les imports,
+// le compte et l'administration.
 
-import { annulee, api } from "./api.js";
+import { annulee, api, relireSession } from "./api.js";
+import { ouvrirSession } from "./connexion.js";
 import { parametresChauds } from "./avance.js";
 import { Carte } from "./carte.js";
 import { Dessin } from "./dessin.js";
@@ -9,6 +11,8 @@ import * as donnees from "./donnees.js";
 import { FILTRES, abonner, change, definirProfil, etatCourant, filtresApi, modifier, textePeriode } from "./etat.js";
 import { Filtres, texteHeures, texteJours } from "./filtres.js";
 import { Outils } from "./outils.js";
+import { PageAdmin } from "./pages/admin.js";
+import { PageCompte } from "./pages/compte.js";
 import { PageEtat4001 } from "./pages/etat4001.js";
 import { PageImports } from "./pages/imports.js";
 import { PanneauComparaison } from "./couches/comparaison.js";
@@ -24,10 +28,10 @@ import { Territoires } from "./panneaux/territoires.js";
 import { Zone } from "./panneaux/zone.js";
 import { suivreDefilements } from "./defilement.js";
 import { menusDuRole, nomRole, pagesPermises } from "./roles.js";
-import { deconnecter, enregistrer, jeton, messageEnAttente } from "./session.js";
+import { fermer, moi } from "./session.js";
 
 const config = JSON.parse(document.getElementById("configuration")?.textContent || "{}");
-const PAGES = ["carte", "etat4001", "imports"];
+const PAGES = ["carte", "etat4001", "imports", "admin", "compte"];
 const $ = (id) => document.getElementById(id);
 
 const app = {
@@ -44,29 +48,11 @@ const app = {
   donneesChangees: false,
   pageEtat4001: null,
   pageImports: null,
+  pageCompte: null,
+  pageAdmin: null,
 };
 
-function montrerConnexion(message = "") {
-  $("demarrage").hidden = true;
-  $("connexion").hidden = false;
-  $("connexion-erreur").textContent = message;
-  $("jeton").focus();
-}
-
-$("form-connexion").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const valeur = $("jeton").value.trim();
-  if (!valeur) {
-    $("connexion-erreur").textContent = "Saisissez le jeton d'accès que l'administrateur vous a remis.";
-    $("jeton").focus();
-    return;
-  }
-  enregistrer(valeur);
-  $("jeton").value = "";
-  await demarrer();
-});
-
-$("deconnexion").addEventListener("click", () => deconnecter());
+$("deconnexion").addEventListener("click", () => fermer($("partout").checked));
 
 async function demarrer() {
   if (typeof L === "undefined" || typeof L.markerClusterGroup !== "function" || typeof Chart === "undefined") {
@@ -75,17 +61,14 @@ async function demarrer() {
     $("demarrage").textContent = "Les bibliothèques de la carte (Leaflet, Chart.js) ne sont pas installées sur le serveur : lancez « npm ci » à la racine du projet (make run le fait).";
     return;
   }
-  if (!jeton()) {
-    montrerConnexion(messageEnAttente());
-    return;
-  }
   try {
-    app.moi = await api("/me");
+    app.moi = await ouvrirSession();
   } catch (e) {
-    if (e.statut !== 401) montrerConnexion(e.detail); // 401 : la page se recharge sur la connexion
+    $("demarrage").hidden = false;
+    $("demarrage").className = "erreur";
+    $("demarrage").textContent = e.detail || String(e);
     return;
   }
-  $("connexion").hidden = true;
   $("demarrage").hidden = false;
   $("demarrage").textContent = "Chargement des données…";
   try {
@@ -107,7 +90,7 @@ async function chercherPlage() {
 async function ouvrir() {
   const role = app.moi.role;
   document.body.dataset.role = role;
-  remplir($("qui"), h("span", {}, app.moi.name), ` (${nomRole(role)})`);
+  ecrireQui();
   $("utilisateur").hidden = false;
   $("navigation").hidden = false;
 
@@ -158,6 +141,8 @@ async function ouvrir() {
   });
   menusDuRole($("navigation"), role);
   app.pageEtat4001 = new PageEtat4001($("page-etat4001"), { communes, seuil: config.secrecy_threshold });
+  app.pageCompte = new PageCompte($("page-compte"), { moi, relire });
+  if (role === "admin") app.pageAdmin = new PageAdmin($("page-admin"), { communes });
   app.pageImports = new PageImports($("page-imports"), {
     role,
     quandImport: () => {
@@ -231,9 +216,35 @@ function montrerPage(page) {
     if (app.donneesChangees) rechargerApresImport();
   } else if (choisie === "etat4001") {
     app.pageEtat4001.montrer();
+  } else if (choisie === "compte") {
+    app.pageCompte.montrer();
+  } else if (choisie === "admin") {
+    app.pageAdmin.montrer();
   } else {
     app.pageImports.montrer();
   }
+}
+
+/** Qui est connecté, dans le bandeau : adresse, rôle, communes. */
+function ecrireQui() {
+  const m = app.moi;
+  remplir(
+    $("qui"),
+    h("span", { class: "courriel" }, m.email),
+    ` (${m.role_label || nomRole(m.role)}`,
+    m.scope_label ? h("span", { class: "portee" }, ` · ${m.scope_label}`) : null,
+    ")",
+  );
+}
+
+/** La session relue (après une inscription TOTP…), et le bandeau à jour. */
+async function relire() {
+  const session = await relireSession();
+  if (session) {
+    app.moi = session;
+    ecrireQui();
+  }
+  return session;
 }
 
 /** Un import a eu lieu : nouvelles bornes, nouvelles couches, nouveaux chiffres. */

@@ -6,7 +6,7 @@ import { lignesTableau, nomFichier, texteCsv } from "./csv.js";
 import { h, moisLong, remplir } from "./dom.js";
 import { abonner, etatCourant } from "./etat.js";
 import { Impression } from "./impression.js";
-import { deconnecter, jeton } from "./session.js";
+import { entetesSession, sessionExpiree } from "./session.js";
 
 const ROLES_FAITS = ["admin", "police"];
 const FORMATS = [
@@ -33,7 +33,7 @@ async function detailErreur(reponse) {
   } catch {
     // Pas de JSON : le message générique suffit.
   }
-  if (reponse.status === 401) deconnecter(detail);
+  if (reponse.status === 401) sessionExpiree();
   return detail;
 }
 
@@ -43,7 +43,7 @@ async function appeler(url, methode = "GET") {
   try {
     reponse = await fetch(url instanceof URL ? url : new URL(url, location.origin), {
       method: methode,
-      headers: { Authorization: `Bearer ${jeton() || ""}` },
+      headers: entetesSession(methode),
     });
   } catch {
     throw new Error("Le serveur de l'observatoire ne répond pas : vérifiez le réseau, puis réessayez.");

@@ -5,20 +5,21 @@ export const NOMS_ROLES = { admin: "administrateur", police: "police", analyst: 
 
 // Ce que l'API laisse lire à chaque rôle : les lots d'import (api/routers/imports.py) aux rôles
 // administrateur, police et analyste ; l'état 4001 par service n'est pas diffusé aux partenaires.
+// L'administration (comptes, groupes, journal) à l'administrateur ; « Mon compte » à tous.
 const PAGES_DU_ROLE = {
-  admin: ["carte", "etat4001", "imports"],
-  police: ["carte", "etat4001", "imports"],
-  analyst: ["carte", "etat4001", "imports"],
-  partner: ["carte"],
+  admin: ["carte", "etat4001", "imports", "admin", "compte"],
+  police: ["carte", "etat4001", "imports", "compte"],
+  analyst: ["carte", "etat4001", "imports", "compte"],
+  partner: ["carte", "compte"],
 };
 
 export function nomRole(role) {
   return NOMS_ROLES[role] || role;
 }
 
-/** Les pages que le rôle peut ouvrir (la carte seule pour un rôle inconnu). */
+/** Les pages que le rôle peut ouvrir (la carte et le compte pour un rôle inconnu). */
 export function pagesPermises(role) {
-  return PAGES_DU_ROLE[role] || ["carte"];
+  return PAGES_DU_ROLE[role] || ["carte", "compte"];
 }
 
 /** Retire du menu les pages que le rôle ne peut pas ouvrir (plutôt qu'un refus après le clic). */

@@ -1,11 +1,10 @@
-// Les hexagones d'une grande zone en tuiles vectorielles (Leaflet.VectorGrid), jeton en en-tête.
+// Les hexagones d'une grande zone en tuiles vectorielles (Leaflet.VectorGrid), cookie de session.
 //
 // Quand passer aux tuiles : l'API le dit dans le TileJSON (/tiles/hexagons.json) — plus de
 // geojson_max_cells hexagones pour ces filtres, ou un zoom en deçà de geojson_min_zoom.
 // La résolution d'une tuile suit le zoom (resolution_by_zoom, jamais plus fine que celle choisie).
 
 import { texteSeul } from "./dom.js";
-import { jeton } from "./session.js";
 
 /** Le zoom des tuiles que Leaflet demandera pour ce zoom de carte (zoomSnap 0,5). */
 export function zoomTuiles(zoom) {
@@ -105,6 +104,7 @@ export class TuilesHexagones {
   }
 }
 
+/** Les options des requêtes de tuiles : le cookie de session, même origine. */
 function entetes() {
-  return { headers: { Authorization: `Bearer ${jeton() || ""}` } };
+  return { credentials: "same-origin" };
 }

@@ -4,7 +4,6 @@
 
 import { adresse, annulee, api } from "../api.js";
 import { erreur, h, nombre, remplir } from "../dom.js";
-import { jeton } from "../session.js";
 
 const CHAMPS = {
   date: "Date des faits",
@@ -224,10 +223,10 @@ function nomPropose(fichier) {
   return propre || "correspondance";
 }
 
-/** Télécharge le fichier TOML d'une correspondance (le jeton va dans l'en-tête, pas dans l'adresse). */
+/** Télécharge le fichier TOML d'une correspondance (avec le cookie de session). */
 async function telechargerToml(nom, message) {
   try {
-    const reponse = await fetch(adresse(`/mappings/${encodeURIComponent(nom)}/toml`), { headers: { Authorization: `Bearer ${jeton() || ""}` } });
+    const reponse = await fetch(adresse(`/mappings/${encodeURIComponent(nom)}/toml`), { credentials: "same-origin" });
     if (!reponse.ok) throw new Error(`Export impossible (réponse ${reponse.status}).`);
     const lien = h("a", { href: URL.createObjectURL(await reponse.blob()), download: `${nom}.toml` });
     document.body.append(lien);
