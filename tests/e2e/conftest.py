@@ -114,13 +114,20 @@ def add_account(
     password: str = PASSWORD,
     temporary: bool = False,
     communes: list[str] | None = None,
+    groups: list[str] | None = None,
 ) -> Person:
     """An account written straight in the database (tests/accounts.py), its TOTP enrolled when
     ``totp``, by default for the roles that require it; ``temporary``: a password to change at
     the first sign-in."""
     enrolled = role in SECOND_FACTOR_ROLES if totp is None else totp
     account_id, secret = make_account(
-        engine, email, role, communes, with_totp=enrolled, must_change=temporary
+        engine,
+        email,
+        role,
+        communes,
+        groups=groups or (),
+        with_totp=enrolled,
+        must_change=temporary,
     )
     if password != PASSWORD:
         set_password_hash(engine, account_id, password)

@@ -1,6 +1,7 @@
-"""The intercommunal view in Chromium: a CISPD coordinator whose scope is Blagnac and Colomiers
-(the demo's synthetic facts, loaded here beside the samples) sees « Comparaison des communes »,
-sorts it, and the map colours both communes by their rate per 1,000 inhabitants."""
+"""The intercommunal view in Chromium: a CISPD coordinator whose scope is the group of Blagnac
+and Colomiers (the demo's synthetic facts, loaded here beside the samples) sees « Comparaison des
+communes », sorts it, and the map colours both communes by their rate per 1,000 inhabitants;
+each town's police, signed in with its own account, sees its own facts only."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ingest.boundaries import import_communes
 from ingest.incidents import import_incidents
 from observatory.db import make_sessionmaker
 from observatory.tokens import create_token
+from tests.accounts import make_group
 from tests.e2e.conftest import SAMPLES, Site, page_errors, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -23,18 +25,25 @@ pytestmark = pytest.mark.e2e
 OUTLINES = SAMPLES / "communes_voisines_toulouse.geojson"
 NEIGHBOURS = SAMPLES / "incidents_voisines_toulouse.csv"
 SCOPE = ("31069", "31149")
+GROUP = "cispd-ouest-e2e"
+TOWNS = {"31069": "police-blagnac", "31149": "police-colomiers"}
 PERIOD = "/?periode=perso&from=2025-01-01&to=2025-12-31&couches=communes,taux-communes"
 
 
 @pytest.fixture(scope="module")
 def neighbours(site: Site) -> Iterator[Site]:
-    """The neighbours' outlines, populations and 1,500 facts, and a token scoped to two of them;
-    all removed afterwards (the other tests read Toulouse alone)."""
+    """The neighbours' outlines, populations and 1,500 facts; a group of two of them, the CISPD
+    coordinator's account (and token) scoped to the group, one police account per town; all
+    removed afterwards (the other tests read Toulouse alone)."""
     import_communes(
         site.engine, OUTLINES, population=SAMPLES / "populations_haute_garonne.csv", run_by="e2e"
     )
     imported = import_incidents(site.engine, NEIGHBOURS, settings=site.settings, run_by="e2e")
     assert imported.rows_imported == 1500
+    make_group(site.engine, GROUP, SCOPE)
+    site.register("cispd", "analyst", communes=[], groups=[GROUP])
+    for code, key in TOWNS.items():
+        site.register(key, "police", communes=[code])
     with make_sessionmaker(site.engine).begin() as session:
         site.tokens["cispd"] = create_token(
             session, "e2e-cispd", "analyst", site.settings.secret_key, communes=frozenset(SCOPE)
@@ -43,8 +52,13 @@ def neighbours(site: Site) -> Iterator[Site]:
         yield site
     finally:
         site.tokens.pop("cispd", None)
+        for key in ("cispd", *TOWNS.values()):
+            site.people.pop(key, None)
+            site.cookies.pop(key, None)
         with site.engine.begin() as conn:
             conn.execute(text("DELETE FROM api_token WHERE name = 'e2e-cispd'"))
+            conn.execute(text("DELETE FROM account WHERE email LIKE 'e2e-%@observatoire.test'"))
+            conn.execute(text("DELETE FROM commune_group WHERE name = :g"), {"g": GROUP})
             conn.execute(text("DELETE FROM incident WHERE commune_code IN ('31069', '31149')"))
             conn.execute(
                 text("DELETE FROM import_batch WHERE file_name IN (:a, :b)"),
@@ -118,4 +132,51 @@ def test_the_scope_s_communes_side_by_side_sorted_and_on_the_map(
     assert page.locator("#legende-taux-communes li").count() == 3  # two classes, « inconnue »
     fills = {code: page.get_attribute(f"[data-commune-taux='{code}']", "fill") for code in SCOPE}
     assert fills["31069"] != fills["31149"]
+    assert page_errors(page) == []
+
+
+def in_page(page: Any, path: str) -> Any:
+    """GET an API path from the signed-in page (its session cookie): (status, body)."""
+    return page.evaluate(
+        "async p => { const r = await fetch('/api/v1' + p); return [r.status, await r.json()]; }",
+        path,
+    )
+
+
+def test_each_town_s_police_sees_its_own_facts_and_the_coordinator_both(
+    open_page: Callable[..., Any], neighbours: Site
+) -> None:
+    """Two towns of one group: each police account sees only its town (totals, points, the
+    other town refused), the coordinator's account both and their comparison."""
+    site = neighbours
+    expected = facts_2025()
+    year = "from=2025-01-01&to=2025-12-31"
+    for code, key in TOWNS.items():
+        other = next(c for c in SCOPE if c != code)
+        page = open_page()
+        sign_in(page, site, key, PERIOD)
+        status, summary = in_page(page, f"/stats/summary?{year}")
+        assert status == 200 and summary["total"] == expected[code]
+        status, points = in_page(page, f"/layers/incidents?{year}&limit=5000")
+        assert status == 200 and len(points["features"]) == expected[code]
+        status, refused = in_page(page, f"/stats/summary?{year}&commune={other}")
+        assert status == 403 and other in refused["detail"]
+        status, compared = in_page(page, f"/stats/communes?{year}")
+        assert [r["code"] for r in compared["communes"]] == [code]
+        assert page.locator("#panneau-communes").is_hidden()
+        header = page.inner_text("header")
+        assert code in header or "Blagnac" in header or "Colomiers" in header
+        page.screenshot(path=f"test-artifacts/e2e/communes-{key}.png")
+        assert page_errors(page) == []
+        page.close()
+
+    page = open_page()
+    sign_in(page, site, "cispd", PERIOD)
+    status, summary = in_page(page, f"/stats/summary?{year}")
+    assert status == 200 and summary["total"] == sum(expected.values())
+    status, compared = in_page(page, f"/stats/communes?{year}")
+    assert sorted(r["code"] for r in compared["communes"]) == list(SCOPE)
+    assert {r["code"]: r["count"] for r in compared["communes"]} == expected
+    page.wait_for_selector("#panneau-communes:not([hidden]) .table-communes tbody tr")
+    assert page.locator("#panneau-communes tbody tr").count() == 2
     assert page_errors(page) == []
