@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from api.deps import AdminDep, CallerDep, SessionDep
 from api.schemas.tokens import Me, TokenOut
-from observatory.scopes import as_list
-from observatory.tokens import list_tokens
+from observatory.scopes import as_list, covers, resolve
+from observatory.tokens import group_communes, list_tokens
 
 router = APIRouter(tags=["jetons"])
 
@@ -22,17 +22,28 @@ def me(caller: CallerDep) -> Me:
     )
 
 
-@router.get("/tokens", summary="Les jetons (administrateur)")
-def tokens(_: AdminDep, session: SessionDep, include_revoked: bool = True) -> list[TokenOut]:
-    return [
-        TokenOut(
-            name=t.name,
-            role=t.role,
-            prefix=t.prefix,
-            created_at=t.created_at,
-            last_used_at=t.last_used_at,
-            revoked=t.revoked_at is not None,
-        )
-        for t in list_tokens(session)
-        if include_revoked or t.revoked_at is None
-    ]
+@router.get(
+    "/tokens",
+    summary="Les jetons (administrateur) : ceux dont le périmètre est dans le sien",
+)
+def tokens(caller: AdminDep, session: SessionDep, include_revoked: bool = True) -> list[TokenOut]:
+    groups = group_communes(session)
+    found = []
+    for t in list_tokens(session):
+        scope = resolve(t.communes, t.groups, groups)
+        if not covers(caller.communes, scope):
+            continue  # a scoped administrator does not learn the tokens of other communes
+        if include_revoked or t.revoked_at is None:
+            found.append(
+                TokenOut(
+                    name=t.name,
+                    role=t.role,
+                    prefix=t.prefix,
+                    created_at=t.created_at,
+                    last_used_at=t.last_used_at,
+                    revoked=t.revoked_at is not None,
+                    communes=as_list(scope),
+                    expires_at=t.expires_at,
+                )
+            )
+    return found

@@ -29,3 +29,7 @@ class TokenOut(BaseModel):
     created_at: datetime = Field(description="Créé le")
     last_used_at: datetime | None = Field(description="Dernier usage ; null : jamais")
     revoked: bool = Field(description="Révoqué")
+    communes: list[str] | None = Field(
+        default=None, description="Codes INSEE du périmètre ; null : toutes les communes"
+    )
+    expires_at: datetime | None = Field(default=None, description="Expire le ; null : jamais")

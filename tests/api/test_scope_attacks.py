@@ -337,3 +337,16 @@ def test_a_scoped_administrator_imports_only_the_rows_of_its_communes(
         data={"kind": "communes"},
     )
     assert boundaries.status_code == 403
+
+
+def test_a_scoped_administrator_lists_only_the_tokens_within_its_scope(world: ScopeWorld) -> None:
+    """Token names say who reads what: an administrator of Toulouse sees Toulouse's tokens,
+    not those of every commune nor those that also read Blagnac."""
+    answer = world.get("/tokens", {}, "tls-admin")
+    assert answer.status_code == 200, answer.text
+    names = {t["name"] for t in answer.json()}
+    assert {"tls-admin", "tls-police", "tls-analyst", "tls-partner"} <= names
+    assert not names & {"all-admin", "all-police", "duo-police", "duo-partner"}
+    assert all(t["communes"] == [TOULOUSE] for t in answer.json())
+    everything = {t["name"] for t in world.get("/tokens", {}, "all-admin").json()}
+    assert {"all-admin", "duo-police", "tls-police"} <= everything

@@ -39,7 +39,7 @@ PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
 EXEMPT = {
     "/healthz": "the process answers: no data",
     "/readyz": "the schema's revision: no data",
-    "/api/v1/tokens": "the tokens, an account's business (api/routers/tokens.py, accounts)",
+    "/api/v1/tokens": "token names only, those within the caller's scope (test_scope_attacks)",
     "/api/v1/categories": "the category nomenclature: public reference data",
     "/api/v1/nomenclature/etat4001": "the état 4001 nomenclature: public reference data",
     "/api/v1/layers/streets": "the BAN's street names: public reference data",
