@@ -14,6 +14,10 @@ rejected rows deleted): the audit log is where who-did-what-with-personal-data i
 observatory/changes.py, which raises the data version and logs a ``change``: the API's in-memory
 copy then reloads, without the purged facts. When no fact is old enough, no DELETE runs, so a
 daily purge with nothing to do does not make the API reload millions of rows.
+
+The same transaction deletes the audit entries older than ``OBS_AUDIT_RETENTION_MONTHS`` and
+the sessions that have expired or were closed (observatory/traces.py); the purge's own audit
+row is written after, so it is never its own victim.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy import Connection, Engine, TextClause, text
 from observatory.audit import record
 from observatory.errors import InvalidInput
 from observatory.privacy.publication import withdraw_before
+from observatory.traces import TracesPurged, purge_traces
 
 UNITS = {"d": "d", "j": "d", "m": "m", "y": "y", "a": "y"}  # French j(ours) and a(ns) too
 UNIT_WORDS = {"d": ("jour", "jours"), "m": ("mois", "mois"), "y": ("an", "ans")}
@@ -114,6 +119,9 @@ def cutoff(duration: Duration, now: datetime, zone: str) -> datetime:
     return datetime.combine(duration.before(now.astimezone(tz).date()), time(0), tz)
 
 
+NO_TRACES = TracesPurged(0, 0)
+
+
 @dataclass(frozen=True)
 class PurgeSummary:
     """What a purge deleted (or, in a dry run, would delete)."""
@@ -123,6 +131,8 @@ class PurgeSummary:
     incidents: int
     rejects: int
     dry_run: bool
+    traces: TracesPurged = NO_TRACES
+    audit_months: int = 12
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +141,9 @@ class PurgeSummary:
             "cutoff": self.cutoff.isoformat(),
             "incidents_deleted": self.incidents,
             "rejects_deleted": self.rejects,
+            "audit_retention_months": self.audit_months,
+            "audit_deleted": self.traces.audit,
+            "sessions_deleted": self.traces.sessions,
         }
 
     def describe(self) -> str:
@@ -141,12 +154,17 @@ class PurgeSummary:
         )
         facts = _count_words(self.incidents, "fait", "faits")
         rejects = _count_words(self.rejects, "ligne rejetée", "lignes rejetées")
+        traces = (
+            f" ; journal d'audit gardé {self.audit_months} mois : "
+            f"{_count_words(self.traces.audit, 'entrée', 'entrées')}, "
+            f"{_count_words(self.traces.sessions, 'session close', 'sessions closes')}"
+        )
         if self.dry_run:
             return (
                 f"Simulation ({scope}) : {facts} et {rejects} d'imports antérieurs seraient "
-                "supprimés ; rien n'a été supprimé."
+                f"supprimés{traces} à supprimer ; rien n'a été supprimé."
             )
-        return f"Purge ({scope}) : {facts} et {rejects} d'imports antérieurs supprimés."
+        return f"Purge ({scope}) : {facts} et {rejects} d'imports antérieurs supprimés{traces}."
 
 
 def _count_words(n: int, one: str, many: str) -> str:
@@ -161,21 +179,29 @@ def purge(
     run_by: str,
     dry_run: bool = False,
     now: datetime | None = None,
+    audit_months: int = 12,
 ) -> PurgeSummary:
-    """Delete the facts and rejected rows older than the duration, in one transaction."""
-    limit = cutoff(duration, now or datetime.now(ZoneInfo(zone)), zone)
+    """Delete the facts and rejected rows older than the duration, the audit entries older than
+    ``audit_months`` and the dead sessions, in one transaction."""
+    moment = now or datetime.now(ZoneInfo(zone))
+    limit = cutoff(duration, moment, zone)
+    audit_limit = cutoff(Duration(audit_months, "m"), moment, zone)
     with engine.connect() as conn:
         if dry_run:
             incidents = _scalar(conn, COUNT_INCIDENTS, limit)
             rejects = _scalar(conn, COUNT_REJECTS, limit)
+            traces = purge_traces(conn, audit_limit, moment, dry_run=True)
             conn.rollback()
-            return PurgeSummary(duration, limit, incidents, rejects, dry_run=True)
+            return PurgeSummary(
+                duration, limit, incidents, rejects, True, traces, audit_months=audit_months
+            )
         incidents = 0
         if _scalar(conn, ANY_INCIDENT, limit):
             incidents = _delete(conn, DELETE_INCIDENTS, limit)
         rejects = _delete(conn, DELETE_REJECTS, limit)
         # The partner release's months wholly before the cut-off go with their facts.
         months = withdraw_before(conn, limit.date().replace(day=1))
+        traces = purge_traces(conn, audit_limit, moment, dry_run=False)
         record(
             conn,
             token_id=None,
@@ -187,11 +213,14 @@ def purge(
                 "cutoff": limit.isoformat(),
                 "rejects_deleted": rejects,
                 "release_months_withdrawn": months,
+                "audit_cutoff": audit_limit.isoformat(),
+                "audit_deleted": traces.audit,
+                "sessions_deleted": traces.sessions,
             },
             row_count=incidents,
         )
         conn.commit()
-    return PurgeSummary(duration, limit, incidents, rejects, dry_run=False)
+    return PurgeSummary(duration, limit, incidents, rejects, False, traces, audit_months)
 
 
 def _scalar(conn: Connection, statement: TextClause, limit: datetime) -> int:

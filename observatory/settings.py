@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         description="Months of incidents kept: `observatory purge` deletes older ones; "
         "unset: keep everything.",
     )
+    audit_retention_months: int = Field(
+        default=12,
+        ge=1,
+        le=120,
+        description="Months the audit log is kept (CNIL: six months to a year): "
+        "`observatory purge` deletes older entries, and the expired sessions.",
+    )
     answer_cache_mb: int = Field(
         default=64,
         ge=0,

@@ -1,4 +1,4 @@
-"""The audit log of reads of individual incidents (admin only)."""
+"""The audit log (admin only): reads of individual incidents, sign-ins, account changes."""
 
 from __future__ import annotations
 
@@ -19,15 +19,20 @@ router = APIRouter(tags=["audit"])
 
 @router.get(
     "/audit",
-    summary="Journal des consultations de faits individuels",
-    description="Qui a lu quels faits, quand, avec quel filtre et combien de lignes (admin).",
+    summary="Journal : consultations de faits individuels, connexions, comptes",
+    description=(
+        "Qui a lu quels faits, quand, avec quel filtre et combien de lignes ; les connexions, "
+        "refus, déconnexions et changements de comptes, de groupes et de jetons, avec "
+        "l'adresse du client et le périmètre de l'auteur (admin : les entrées des auteurs "
+        "dont le périmètre est dans le sien)."
+    ),
 )
 def audit_log(
     caller: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
     since: Annotated[str | None, Query(description="Depuis ce jour (AAAA-MM-JJ)")] = None,
-    actor: Annotated[str | None, Query(description="Nom du jeton")] = None,
+    actor: Annotated[str | None, Query(description="Nom du jeton ou e-mail du compte")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> AuditPage:

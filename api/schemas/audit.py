@@ -1,4 +1,4 @@
-"""The audit log of reads of individual incidents."""
+"""The audit log: reads of individual incidents, sign-ins, account and scope changes."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ from pydantic import BaseModel, Field
 
 
 class AuditEntry(BaseModel):
-    """Une lecture de faits individuels (ou une lecture fine d'un analyste)."""
+    """Une entrée du journal : lecture de faits individuels (ou lecture fine d'un analyste),
+    connexion, connexion refusée, déconnexion, compte, groupe ou jeton créé ou modifié."""
 
     id: int = Field(description="Numéro de l'entrée")
     at: str = Field(description="Quand (ISO 8601)")
-    actor: str = Field(description="Nom du jeton")
+    actor: str = Field(description="Nom du jeton ou adresse e-mail du compte")
     role: str = Field(description="Son rôle")
-    action: str = Field(description="Ce qui a été lu (route ou export)")
-    filters: dict[str, Any] = Field(description="Le filtre et les paramètres de la lecture")
+    action: str = Field(description="Ce qui a été fait (route lue, export, connexion…)")
+    filters: dict[str, Any] = Field(description="Le filtre, les paramètres ou les changements")
     row_count: int = Field(description="Nombre de faits lus")
+    communes: list[str] | None = Field(
+        default=None, description="Périmètre de l'auteur à ce moment ; null : toutes les communes"
+    )
+    address: str | None = Field(default=None, description="Adresse IP du client, si connue")
 
 
 class AuditPage(BaseModel):

@@ -33,7 +33,9 @@ def purge(
         bool, typer.Option("--json", help="Un objet JSON sur la sortie standard")
     ] = (False),
 ) -> None:
-    """Supprime les faits plus anciens que la durée de conservation (et les lignes rejetées)."""
+    """Supprime les faits plus anciens que la durée de conservation (et les lignes rejetées),
+    les entrées du journal d'audit plus anciennes que OBS_AUDIT_RETENTION_MONTHS et les sessions
+    closes."""
     settings = load_settings()
     from observatory.cli.imports import engine_scope, run_by
     from observatory.retention import Duration, parse_duration
@@ -55,7 +57,12 @@ def purge(
         fail(f"--older-than : {exc}", code=2)
     with engine_scope() as engine:
         summary = purge_old(
-            engine, duration, zone=settings.timezone, run_by=run_by(), dry_run=dry_run
+            engine,
+            duration,
+            zone=settings.timezone,
+            run_by=run_by(),
+            dry_run=dry_run,
+            audit_months=settings.audit_retention_months,
         )
     if as_json:
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False))

@@ -181,6 +181,59 @@ def test_the_purge_deletes_exactly_the_old_rows_and_records_it(history: Engine) 
     assert scalar(history, "SELECT count(*) FROM audit_log WHERE action = 'purge'") == 2
 
 
+def test_the_audit_log_and_the_closed_sessions_go_after_their_retention(history: Engine) -> None:
+    """OBS_AUDIT_RETENTION_MONTHS: entries older than it go (the purge's own row stays), and
+    the sessions that expired or were closed; a live session and recent entries stay."""
+    audit_cutoff = datetime(2024, 6, 15, 0, 0, tzinfo=PARIS)  # 12 months before NOW's day
+    with history.begin() as conn:
+        account = conn.execute(
+            text(
+                "INSERT INTO account (email, role) "
+                "VALUES ('chef@ville.test', 'police') RETURNING id"
+            )
+        ).scalar_one()
+        for at in ("2024-06-14T23:59+02", "2024-06-15T00:01+02", "2025-06-01T10:00+02"):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor, role, action, filters, row_count) "
+                    "VALUES (:at, 'chef@ville.test', 'police', 'connexion', '{}', 0)"
+                ),
+                {"at": at},
+            )
+        sessions = {
+            "expired": ("2025-06-15T11:00+02", None),
+            "closed": ("2025-06-15T20:00+02", "2025-06-15T10:00+02"),
+            "live": ("2025-06-15T20:00+02", None),
+        }
+        for name, (expires, revoked) in sessions.items():
+            conn.execute(
+                text(
+                    "INSERT INTO account_session (account_id, token_hash, csrf_hash, expires_at, "
+                    "revoked_at) VALUES (:a, :h, :h, :e, :r)"
+                ),
+                {"a": account, "h": name.ljust(64, "0"), "e": expires, "r": revoked},
+            )
+
+    dry = purge(history, Duration(36, "m"), zone="Europe/Paris", run_by="t", dry_run=True, now=NOW)
+    assert (dry.traces.audit, dry.traces.sessions) == (1, 2)
+    assert scalar(history, "SELECT count(*) FROM audit_log") == 3
+
+    done = purge(history, Duration(36, "m"), zone="Europe/Paris", run_by="t", now=NOW)
+    assert (done.traces.audit, done.traces.sessions) == (1, 2)
+    with history.connect() as conn:
+        kept = conn.execute(text("SELECT at FROM audit_log WHERE action = 'connexion'")).scalars()
+        assert all(at >= audit_cutoff for at in kept)
+        left = conn.execute(text("SELECT token_hash FROM account_session")).scalars().all()
+        filters = conn.execute(
+            text("SELECT filters FROM audit_log WHERE action = 'purge'")
+        ).scalar_one()
+    assert scalar(history, "SELECT count(*) FROM audit_log WHERE action = 'connexion'") == 2
+    assert [h.rstrip("0") for h in left] == ["live"]
+    assert (filters["audit_deleted"], filters["sessions_deleted"]) == (1, 2)
+    assert datetime.fromisoformat(filters["audit_cutoff"]) == audit_cutoff
+    assert "journal d'audit gardé 12 mois : 1 entrée, 2 sessions closes" in done.describe()
+
+
 def test_the_api_stops_counting_purged_facts(
     client: TestClient, history: Engine, make_token: Callable[[str], str]
 ) -> None:
@@ -252,6 +305,9 @@ def test_the_command_purges_with_the_setting_and_says_so_in_one_line(
         "cutoff": cutoff.isoformat(),
         "incidents_deleted": expected,
         "rejects_deleted": 0,
+        "audit_retention_months": 12,
+        "audit_deleted": 0,
+        "sessions_deleted": 0,
     }
 
     done = run([], DATABASE_URL=database_url, OBS_RETENTION_MONTHS="60")
