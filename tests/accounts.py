@@ -18,6 +18,7 @@ from observatory.accounts.groups import create_group
 from observatory.accounts.passwords import hash_password
 from observatory.db import make_sessionmaker
 from observatory.models import Account
+from tests.conftest import TEST_SECRET
 
 PASSWORD = "cheval agrafe batterie correcte"
 EVERYWHERE = Actor(name="tests", role="admin")
@@ -48,7 +49,8 @@ def make_account(
         secret = None
         if with_totp:
             secret = totp.new_secret()
-            account.totp_secret = secret
+            # Sealed as the API seals it (observatory/accounts/totp.py), under the tests' key.
+            account.totp_secret = totp.seal(secret, TEST_SECRET)
             account.totp_enabled_at = datetime.now(UTC)
         account.must_change_password = must_change
         return account.id, secret

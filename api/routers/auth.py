@@ -156,8 +156,8 @@ def logout_everywhere(
 
 
 @router.post("/totp/enrol", summary="Préparer la double authentification")
-def totp_enrol(signed: SignedInDep, session: SessionDep) -> EnrolOut:
-    secret, uri, svg = signin.enrol(session, signed)
+def totp_enrol(signed: SignedInDep, session: SessionDep, settings: SettingsDep) -> EnrolOut:
+    secret, uri, svg = signin.enrol(session, settings, signed)
     return EnrolOut(secret=secret, uri=uri, qr_svg=svg)
 
 

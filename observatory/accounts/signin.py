@@ -118,7 +118,8 @@ def _second_factor(account: Account, code: str, secret_key: str) -> bool:
             return False
         account.recovery_codes = left
         return True
-    step = totp.accepted_step(account.totp_secret or "", code, account.totp_last_step)
+    secret = totp.unseal(account.totp_secret or "", secret_key)
+    step = totp.accepted_step(secret, code, account.totp_last_step) if secret else None
     if step is None:
         return False
     account.totp_last_step = step
@@ -166,7 +167,7 @@ def _record(
     )
 
 
-def enrol(session: Session, signed_in: SignedIn) -> tuple[str, str, str]:
+def enrol(session: Session, settings: Settings, signed_in: SignedIn) -> tuple[str, str, str]:
     """A new pending TOTP secret for the account (not yet required): secret, URI, QR code.
     An account that already has a second factor must have it reset by an administrator."""
     account = session.get_one(Account, signed_in.account_id)
@@ -176,7 +177,7 @@ def enrol(session: Session, signed_in: SignedIn) -> tuple[str, str, str]:
             "un administrateur de la réinitialiser."
         )
     secret = totp.new_secret()
-    account.totp_secret = secret
+    account.totp_secret = totp.seal(secret, settings.secret_key)
     uri = totp.provisioning_uri(secret, account.email)
     return secret, uri, totp.qr_svg(uri)
 
@@ -188,7 +189,8 @@ def confirm(
     account = session.get_one(Account, signed_in.account_id)
     if account.totp_enabled_at is not None or not account.totp_secret:
         raise InvalidInput("Aucune activation en cours : demandez d'abord un QR code.")
-    step = totp.accepted_step(account.totp_secret, code, account.totp_last_step)
+    secret = totp.unseal(account.totp_secret, settings.secret_key)
+    step = totp.accepted_step(secret, code, account.totp_last_step) if secret else None
     if step is None:
         raise InvalidInput(CODE_WRONG)
     codes = totp.new_recovery_codes()

@@ -5,10 +5,17 @@ drift), and only once: the account keeps the last step accepted (``totp_last_ste
 code of that step or an earlier one is refused, so a code seen over a shoulder or in a proxy's
 log cannot be replayed. Recovery codes are shown once and kept only as keyed hashes, each
 usable once.
+
+The secret itself must be readable to check a code, so it cannot be hashed: it is kept sealed
+(``seal``/``unseal``: Fernet, AES-128-CBC with HMAC-SHA256, from the maintained `cryptography`
+package) under a key derived from OBS_SECRET_KEY by HKDF-SHA256. A copy of the database alone
+then gives no second factor. A secret stored without the seal's prefix (written by hand) is read
+as is.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import io
@@ -18,11 +25,40 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ISSUER = "Observatoire"
 VALID_WINDOW = 1
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+SEALED = "f1:"
+
+
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"observatory totp").derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str, secret_key: str) -> str:
+    """The TOTP secret as stored: encrypted and authenticated under OBS_SECRET_KEY."""
+    return SEALED + _fernet(secret_key).encrypt(secret.encode()).decode()
+
+
+def unseal(stored: str, secret_key: str) -> str:
+    """The TOTP secret of what ``seal`` stored ("" when it cannot be opened: a changed
+    OBS_SECRET_KEY; no code then passes, and an administrator resets the second factor)."""
+    if not stored.startswith(SEALED):
+        return stored
+    try:
+        return _fernet(secret_key).decrypt(stored[len(SEALED) :].encode()).decode()
+    except InvalidToken:
+        return ""
 
 
 def new_secret() -> str:

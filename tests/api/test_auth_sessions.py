@@ -133,6 +133,11 @@ def test_admin_without_second_factor_must_enrol_before_any_data(
     enrol = client.post("/api/v1/auth/totp/enrol", headers=csrf(token)).json()
     assert enrol["uri"].startswith("otpauth://totp/Observatoire:")
     assert enrol["qr_svg"].startswith("<svg")
+    with db.connect() as conn:
+        stored = conn.execute(
+            text("SELECT totp_secret FROM account WHERE email = 'admin@ville.fr'")
+        ).scalar_one()
+    assert enrol["secret"] not in stored  # sealed: a copy of the database gives no code
     wrong = client.post("/api/v1/auth/totp/confirm", json={"code": "12"}, headers=csrf(token))
     assert wrong.status_code == 422
     confirmed = client.post(

@@ -58,3 +58,14 @@ def test_enrolment_uri_and_qr_code() -> None:
     assert f"secret={secret}" in uri and "issuer=Observatoire" in uri
     svg = totp.qr_svg(uri)
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+
+
+def test_the_secret_is_stored_sealed_and_opens_only_with_its_key() -> None:
+    secret = totp.new_secret()
+    stored = totp.seal(secret, "clé-du-serveur-assez-longue-0123456789")
+    assert secret not in stored and stored.startswith("f1:")
+    assert totp.seal(secret, "clé-du-serveur-assez-longue-0123456789") != stored  # random IV
+    assert totp.unseal(stored, "clé-du-serveur-assez-longue-0123456789") == secret
+    assert totp.unseal(stored, "une-autre-clé-du-serveur-0123456789") == ""
+    tampered = stored[:-2] + ("A" if stored[-2] != "A" else "B") + stored[-1]
+    assert totp.unseal(tampered, "clé-du-serveur-assez-longue-0123456789") == ""
