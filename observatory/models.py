@@ -143,6 +143,10 @@ class SavedMapping(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(Text, comment="Jeton (ou cli:utilisateur)")
+    # The scope of who saved it (NULL: every commune): who may read and change it.
+    communes: Mapped[list[str] | None] = mapped_column(
+        ARRAY(String(5)), comment="Périmètre de son auteur (vide : toutes les communes)"
+    )
 
 
 class Incident(Base):
@@ -377,6 +381,12 @@ class Account(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(
         BigInteger, comment="Dernier pas TOTP accepté (un code ne sert qu'une fois)"
+    )
+    totp_failures: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", comment="Codes refusés à la suite"
+    )
+    totp_locked_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Codes refusés jusqu'à (trop d'essais)"
     )
     recovery_codes: Mapped[list[str]] = mapped_column(
         ARRAY(Text), default=list, server_default="{}", comment="Empreintes des codes de secours"
