@@ -57,7 +57,10 @@ def neighbours(site: Site) -> Iterator[Site]:
             site.cookies.pop(key, None)
         with site.engine.begin() as conn:
             conn.execute(text("DELETE FROM api_token WHERE name = 'e2e-cispd'"))
-            conn.execute(text("DELETE FROM account WHERE email LIKE 'e2e-%@observatoire.test'"))
+            conn.execute(
+                text("DELETE FROM account WHERE email = ANY(:emails)"),
+                {"emails": [f"e2e-{key}@observatoire.test" for key in ("cispd", *TOWNS.values())]},
+            )
             conn.execute(text("DELETE FROM commune_group WHERE name = :g"), {"g": GROUP})
             conn.execute(text("DELETE FROM incident WHERE commune_code IN ('31069', '31149')"))
             conn.execute(
