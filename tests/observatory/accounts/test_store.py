@@ -153,8 +153,10 @@ def test_demo_accounts_are_made_once_with_their_printed_passwords(session: Sessi
     views = {a.email: a for a in list_accounts(session, EVERYWHERE)}
     assert set(views) == {email for email, *_ in DEMO_ACCOUNTS}
     assert views["partenaire@demo.local"].scope == ["31555"]
+    assert views["cispd@demo.local"].scope == ["31069", "31149"]  # the demo's group
+    assert views["police.blagnac@demo.local"].scope == ["31069"]
     assert not views["admin@demo.local"].must_change_password
     from observatory.accounts.store import find_account
 
-    for email, _, _, password in DEMO_ACCOUNTS:
+    for email, *_, password in DEMO_ACCOUNTS:
         assert verify_password(find_account(session, email).password_hash, password)
