@@ -241,6 +241,13 @@ def scope_world(engine: Engine, database_url: str, folder: Path) -> Iterator[Sco
     _truncate_all(engine)
     loaded = load_world(engine, config, folder)
     who = make_tokens(engine)
+    # Accounts and groups of each commune: a scoped administrator lists only its own.
+    from tests.accounts import make_account, make_group
+
+    make_group(engine, "blagnac-seule", [BLAGNAC])
+    make_group(engine, "toulouse-seule", [TOULOUSE])
+    make_account(engine, "agent@blagnac.test", "police", [BLAGNAC])
+    make_account(engine, "agent@toulouse.test", "police", [TOULOUSE])
     with TestClient(create_app(config), raise_server_exceptions=False) as client:
         actions = {}
         for code, title, point in (

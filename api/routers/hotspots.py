@@ -1,7 +1,8 @@
 """Hot spots (Gi* with FDR), emerging hot spots (space-time cube) and near repeats (Knox).
 
-The study area of Gi*: with a ``commune`` filter, the cells whose centres fall inside the
-commune's outline; without one, the cells of the filtered incidents grown by k rings. Every
+The study area of Gi*: with a ``commune`` filter (or for a caller with a scope, its communes),
+the cells whose centres fall inside the outline; without one, the cells of the filtered
+incidents grown by k rings. Every
 cell of the area is returned, empty ones included: they are part of what the z-scores compare.
 Without ``res`` or ``k``, both are chosen from the data (observatory/analytics/hotspots.py,
 ``choose_resolution_and_k``, after Esri's Optimized Hot Spot Analysis) and the answer says why.
@@ -79,6 +80,34 @@ def _commune_outline(session: Session, code: str) -> Any:
     return shapely.from_wkb(bytes(wkb))
 
 
+def _scope_outline(session: Session, scope: frozenset[str]) -> Any:
+    """The union of the scope's communes' outlines (None when none is known)."""
+    wkb = session.execute(
+        text("SELECT ST_AsBinary(ST_Union(geom)) FROM commune WHERE code = ANY(:codes)"),
+        {"codes": sorted(scope)},
+    ).scalar_one_or_none()
+    return shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+
+
+def _area_outline(session: Session, f: Filter) -> Any:
+    """The outline of the study area: the commune asked about, else the caller's scope (a
+    scoped caller's area stops at its communes' edge: the rings of a fact near the border do
+    not reach into a commune it does not see), else None (the facts and their rings)."""
+    if f.commune:
+        return _commune_outline(session, f.commune)
+    if f.scope is not None:
+        return _scope_outline(session, f.scope)
+    return None
+
+
+def _area_name(f: Filter) -> str:
+    if f.commune:
+        return "commune " + f.commune
+    if f.scope is not None:
+        return "communes du périmètre : " + ", ".join(sorted(f.scope))
+    return "faits filtrés et leurs anneaux"
+
+
 def _incident_cells(snapshot: Snapshot, f: Filter) -> np.ndarray:
     """The filtered incidents' cells at the finest resolution, one per incident."""
     chosen = engine.select(snapshot, f)
@@ -96,7 +125,7 @@ def _study_area(
 ) -> tuple[int, int, np.ndarray, str]:
     """(resolution, k, the area's sorted cells, how they were chosen); a chosen resolution is
     no finer than ``finest`` (the caller's query space)."""
-    outline = _commune_outline(session, f.commune) if f.commune else None
+    outline = _area_outline(session, f)
     reason = "résolution et voisinage donnés par la requête"
     if res is None or k is None:
         facts = _incident_cells(snapshot, f)
@@ -216,7 +245,7 @@ def hotspot_layer(
         "permutations": permutations,
         "seed": seed if permutations else None,
         "chosen_because": reason,
-        "study_area": "commune " + f.commune if f.commune else "faits filtrés et leurs anneaux",
+        "study_area": _area_name(f),
         "cells": int(cells.size),
         "classes": classes,
         **ask.echo(query),
@@ -287,6 +316,7 @@ def emerging_layer(
         "fdr": fdr,
         "periods": [s.isoformat() for s in starts],
         "chosen_because": reason,
+        "study_area": _area_name(f),
         "cells": int(cells.size),
         "patterns": patterns,
         **ask.echo(query),

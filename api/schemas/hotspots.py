@@ -40,6 +40,10 @@ class StudyAreaMetadata(AnswerContext):
     fdr: bool = Field(description="Correction du taux de fausses découvertes appliquée")
     chosen_because: str = Field(description="Pourquoi cette résolution et ce voisinage")
     cells: int = Field(description="Nombre d'hexagones de la zone d'étude")
+    study_area: str = Field(
+        description="La zone d'étude : la commune demandée, les communes du périmètre, ou les "
+        "faits filtrés et leurs anneaux"
+    )
 
 
 class HotspotMetadata(StudyAreaMetadata):
@@ -48,7 +52,6 @@ class HotspotMetadata(StudyAreaMetadata):
     alpha: Number = Field(description="Seuil demandé : seules les classes de confiance ≥ 1 − alpha")
     permutations: int = Field(description="Nombre de permutations ; 0 : p analytique")
     seed: int | None = Field(description="Graine des permutations ; null sans permutations")
-    study_area: str = Field(description="La zone d'étude")
     classes: dict[str, int] = Field(description="Nombre d'hexagones par classe")
 
 

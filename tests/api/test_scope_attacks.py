@@ -350,3 +350,29 @@ def test_a_scoped_administrator_lists_only_the_tokens_within_its_scope(world: Sc
     assert all(t["communes"] == [TOULOUSE] for t in answer.json())
     everything = {t["name"] for t in world.get("/tokens", {}, "all-admin").json()}
     assert {"all-admin", "duo-police", "tls-police"} <= everything
+
+
+@pytest.mark.parametrize("path", ["/layers/hotspots", "/layers/emerging-hotspots"])
+def test_a_scoped_hot_spot_study_area_stops_at_the_scope_s_edge(
+    world: ScopeWorld, path: str
+) -> None:
+    """Without a commune, the rings of Toulouse's facts near the border would reach into
+    Blagnac: for a caller scoped to Toulouse, the area is Toulouse's cells (centres inside its
+    outline), as with commune=31555; an unscoped caller's area does cross the border."""
+    import h3
+    import shapely
+
+    from tests.scope_world import commune_shape
+
+    toulouse = commune_shape("communes_toulouse.geojson", TOULOUSE)
+    params = {"res": "8", "k": "1", "from": "2023-01-01", "to": "2024-12-31"}
+    scoped = world.get(path, params, "tls-police")
+    assert scoped.status_code == 200, scoped.text
+    body = scoped.json()
+    assert body["metadata"]["study_area"] == f"communes du périmètre : {TOULOUSE}"
+    centres = [h3.cell_to_latlng(f["properties"]["h3"]) for f in body["features"]]
+    assert centres and all(toulouse.contains(shapely.Point(lng, lat)) for lat, lng in centres)
+    same = world.get(path, {**params, "commune": TOULOUSE}, "tls-police").json()
+    assert {f["properties"]["h3"] for f in same["features"]} == {
+        f["properties"]["h3"] for f in body["features"]
+    }

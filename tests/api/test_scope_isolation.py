@@ -39,6 +39,8 @@ PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
 EXEMPT = {
     "/healthz": "the process answers: no data",
     "/readyz": "the schema's revision: no data",
+    "/api/v1/auth/me": "a signed-in browser's own account, no token (test_auth_sessions)",
+    "/api/v1/auth/tokens": "a signed-in browser's own tokens, no token (test_auth_sessions)",
     "/api/v1/tokens": "token names only, those within the caller's scope (test_scope_attacks)",
     "/api/v1/categories": "the category nomenclature: public reference data",
     "/api/v1/nomenclature/etat4001": "the état 4001 nomenclature: public reference data",
@@ -144,6 +146,8 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         ],
         "/api/v1/incidents": [("/incidents", {"size": "200"}), ("/incidents", wide)],
         "/api/v1/layers/change": [("/layers/change", {**change, "res": "8"})],
+        "/api/v1/admin/accounts": [("/admin/accounts", {})],
+        "/api/v1/admin/groups": [("/admin/groups", {})],
     }
 
 
