@@ -14,6 +14,7 @@ from observatory.accounts.sessions import account_scope
 from observatory.errors import InUse, InvalidInput, NotFound
 from observatory.models import Account, ApiToken, CommuneGroup
 from observatory.scopes import parse_codes
+from observatory.tokens import effective_scopes
 
 GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -82,10 +83,13 @@ def update_group(
     group = _get(session, name)
     before = sorted(group.communes)
     actor.check_covers(frozenset(before), "Le groupe")
-    # Changing a group changes the scope of every account that names it: only an
+    # Changing a group changes the scope of every account and token that names it: only an
     # administrator who manages each of them may.
     for account in session.scalars(select(Account).where(literal(name) == any_(Account.groups))):
         actor.check_covers(account_scope(session, account), f"Le compte « {account.email} »")
+    for token, scope in effective_scopes(session):
+        if token.revoked_at is None and name in (token.groups or []):
+            actor.check_covers(scope, f"Le jeton « {token.name} »")
     if communes is not None:
         codes = _codes(communes)
         actor.check_covers(codes, "Le groupe")

@@ -62,8 +62,8 @@ class SecondFactorLocked(ObservatoryError):
         minutes = max(1, -(-retry_after // 60))
         super().__init__(
             "Trop de codes de double authentification incorrects : la connexion à ce compte est "
-            f"bloquée pendant {minutes} min, ou jusqu'à ce qu'un administrateur réinitialise "
-            "sa double authentification."
+            f"bloquée ; réessayez dans {minutes} min, ou demandez à un administrateur de "
+            "réinitialiser sa double authentification."
         )
         self.retry_after = retry_after
 

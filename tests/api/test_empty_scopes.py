@@ -90,6 +90,16 @@ def test_a_group_is_changed_only_by_who_manages_each_of_its_accounts(
     everywhere = admin(db, "root", None)
     changed = client.put(f"{GROUPS}/centre", json={"label": "Centre"}, headers=everywhere)
     assert changed.status_code == 200 and changed.json()["label"] == "Centre"
+    # A token of the command line, of Blagnac and the group: the same.
+    make_group(db, "nord", [TLS])
+    with make_sessionmaker(db).begin() as session:
+        create_token(
+            session, "script", "analyst", TEST_SECRET, communes=frozenset({BLG}), groups=("nord",)
+        )
+    refused = client.put(f"{GROUPS}/nord", json={"label": "Nord"}, headers=of_tls)
+    assert refused.status_code == 403 and "script" in refused.json()["detail"]
+    make_group(db, "sud", [TLS])
+    assert client.put(f"{GROUPS}/sud", json={"label": "Sud"}, headers=of_tls).status_code == 200
 
 
 def test_audit_entries_of_no_commune_are_not_shown_to_scoped_readers(db: Engine) -> None:
