@@ -18,6 +18,7 @@ from observatory.errors import (
     Cancelled,
     DatabaseUnavailable,
     ImportBusy,
+    InUse,
     InvalidInput,
     NotAllowed,
     NotFound,
@@ -221,7 +222,7 @@ async def _domain(request: Request, exc: ObservatoryError) -> Response:
         return problem(404, str(exc), request)
     if isinstance(exc, NotAllowed):
         return problem(403, str(exc), request)
-    if isinstance(exc, ImportBusy):
+    if isinstance(exc, ImportBusy | InUse):
         return problem(409, str(exc), request)
     if isinstance(exc, TooLarge):
         return problem(413, str(exc), request)

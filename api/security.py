@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.clients import client_address, trusted_networks
 from api.deps import MISSING_TOKEN, Presented, get_caller, identify
 from api.errors import problem
+from observatory.accounts.passwords import limit_checks
 from observatory.accounts.throttle import SignInThrottle
 from observatory.changes import versions
 from observatory.errors import TooLarge
@@ -86,6 +87,7 @@ def install(app: FastAPI, settings: Settings, routes: tuple[BodyRoute, ...] = ()
         )
     app.state.auth_failures = FailedSignIns(settings.auth_failures_per_minute)
     app.state.sign_ins = SignInThrottle()
+    limit_checks(settings.password_checks)
     app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     # Inside the headers and CORS (added after them: outer), so that its refusals get them too.
     app.add_middleware(BodyGuard, settings=settings, routes=routes)

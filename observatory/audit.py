@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, insert, literal, select
+from sqlalchemy import ARRAY, Connection, String, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from observatory.models import AuditLog
@@ -55,11 +55,13 @@ def entries(
     scope: Scope = None,
 ) -> list[dict[str, Any]]:
     """The most recent entries first; for a reader with a scope, only the entries of actors
-    whose scope lay within it."""
+    whose scope lay within it (and not those of no commune at all: only a reader of every
+    commune sees them, as only an administrator of every commune manages such accounts)."""
     query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit).offset(offset)
     if scope is not None:
         query = query.where(
             AuditLog.communes.is_not(None),
+            func.cardinality(AuditLog.communes) > 0,
             AuditLog.communes.op("<@")(literal(sorted(scope), ARRAY(String(5)))),
         )
     if since is not None:

@@ -27,6 +27,10 @@ class ImportBusy(InvalidInput):
     """Another import of the same kind or source holds the lock."""
 
 
+class InUse(InvalidInput):
+    """The thing is still named by others (a group by accounts or tokens): HTTP 409."""
+
+
 class TooLarge(InvalidInput):
     """The input goes beyond a size limit (a setting says which): HTTP 413."""
 

@@ -48,6 +48,15 @@ def covers(outer: Scope, inner: Scope) -> bool:
     return inner is not None and inner <= outer
 
 
+def manages(actor: Scope, managed: Scope) -> bool:
+    """True when an administrator of scope ``actor`` may manage an account, a token or a row
+    of scope ``managed``: within it, and one of no commune at all (a group deleted, a scope
+    left empty) only for an administrator of every commune."""
+    if actor is None:
+        return True
+    return managed is not None and bool(managed) and managed <= actor
+
+
 def allows(scope: Scope, commune: str | None) -> bool:
     """True when the scope lets its holder see this commune (an unknown commune only for
     a scope of every commune)."""

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Failed sign-ins from one address before a pause."
     )
+    password_checks: int = Field(
+        default=4,
+        ge=1,
+        description="Password hashes or checks (Argon2id, 64 MiB each) run at once per process; "
+        "one more waits two seconds, then is answered 503.",
+    )
     session_hours: float = Field(
         default=8,
         gt=0,

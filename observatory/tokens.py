@@ -188,6 +188,34 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
 
 
+def effective_scopes(session: Session) -> list[tuple[ApiToken, Scope]]:
+    """Every token with the scope it has at use: its own communes and groups within its
+    account's (as ``find_token`` narrows it), groups resolved as they now are."""
+    groups = group_communes(session)
+    rows = session.execute(
+        select(ApiToken, Account)
+        .outerjoin(Account, Account.id == ApiToken.account_id)
+        .order_by(ApiToken.id)
+    ).all()
+    found = []
+    for token, account in rows:
+        scope = resolve(token.communes, token.groups, groups)
+        if account is not None:
+            scope = narrowest(scope, resolve(account.communes, account.groups, groups))
+        found.append((token, scope))
+    return found
+
+
+def revoke_account_tokens(session: Session, account_id: int) -> int:
+    """Revoke every live token of the account (a compromise answered); how many were live."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def revoke_token(session: Session, name: str) -> None:
     token = session.scalars(select(ApiToken).where(ApiToken.name == name)).one_or_none()
     if token is None:

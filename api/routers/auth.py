@@ -14,6 +14,7 @@ from api.schemas.auth import (
     PLAIN,
     CodeIn,
     EnrolOut,
+    EverywhereIn,
     LoginIn,
     OwnToken,
     PasswordIn,
@@ -22,7 +23,7 @@ from api.schemas.auth import (
     TokenCreated,
     TokenIn,
 )
-from observatory.accounts import signin
+from observatory.accounts import devices, signin
 from observatory.accounts.sessions import (
     COOKIE,
     SignedIn,
@@ -31,17 +32,18 @@ from observatory.accounts.sessions import (
     revoke_all,
     revoke_session,
 )
-from observatory.accounts.store import change_password
+from observatory.accounts.store import WrongCurrentPassword, change_password
 from observatory.audit import record
 from observatory.errors import NotAllowed, NotFound
 from observatory.models import Account, ApiToken
 from observatory.roles import narrower_role, role_name
 from observatory.scopes import as_list, covers, describe, narrowest, parse_codes
 from observatory.settings import Settings
-from observatory.tokens import create_token, revoke_token
+from observatory.tokens import create_token, revoke_account_tokens, revoke_token
 
 router = APIRouter(prefix="/auth", tags=["connexion"])
 
+DEVICE_PATH = "/api/v1/auth"
 ONLY_SIGNED_IN = "Réservé à une personne connectée avec son compte (pas à un jeton)."
 
 
@@ -67,6 +69,19 @@ def set_cookie(response: Response, raw: str, settings: Settings) -> None:
         samesite="strict",
         secure=settings.secure_cookie,
         path="/",
+    )
+
+
+def set_device_cookie(response: Response, raw: str, settings: Settings) -> None:
+    """The browser's device cookie (observatory/accounts/devices.py), sent only to /auth/."""
+    response.set_cookie(
+        devices.COOKIE,
+        raw,
+        max_age=devices.MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookie,
+        path=DEVICE_PATH,
     )
 
 
@@ -96,11 +111,12 @@ def login(
             code=body.code,
             address=address,
             user_agent=request.headers.get("user-agent"),
+            device_cookie=request.cookies.get(devices.COOKIE),
         )
     except signin.Throttled as exc:
-        refused: ProblemResponse = problem(429, str(exc), request)
-        refused.headers["Retry-After"] = str(exc.retry_after)
-        return refused
+        return too_many(str(exc), exc.retry_after, request)
+    except signin.SecondFactorLocked as exc:  # returned: the refusal's audit is kept
+        return too_many(str(exc), exc.retry_after, request, second_factor="locked")
     except signin.SignInRefused as exc:  # returned, not raised: the refusal's audit is kept
         extra = {"second_factor": exc.second_factor} if exc.second_factor else {}
         return problem(401, str(exc), request, **extra)
@@ -110,7 +126,14 @@ def login(
     answer = session_out(signed)
     response = Response(answer.model_dump_json(), media_type="application/json")
     set_cookie(response, opened.cookie, settings)
+    set_device_cookie(response, opened.device, settings)
     return response
+
+
+def too_many(message: str, retry_after: int, request: Request, **extra: str) -> ProblemResponse:
+    refused: ProblemResponse = problem(429, message, request, **extra)
+    refused.headers["Retry-After"] = str(retry_after)
+    return refused
 
 
 @router.get("/me", summary="La personne connectée", responses=problem_responses(401))
@@ -146,10 +169,28 @@ def logout(
 
 @router.post("/logout-everywhere", status_code=204, summary="Se déconnecter partout")
 def logout_everywhere(
-    signed: SignedInDep, request: Request, session: SessionDep, settings: SettingsDep
+    signed: SignedInDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: EverywhereIn | None = None,
 ) -> Response:
     revoke_all(session, signed.account_id)
     _audit(session, signed, "déconnexion partout", client_of(request))
+    if body is not None and body.tokens:
+        count = revoke_account_tokens(session, signed.account_id)
+        record(
+            session,
+            token_id=None,
+            actor=signed.email,
+            role=signed.role,
+            action="jetons révoqués",
+            filters={"email": signed.email, "count": count},
+            row_count=0,
+            account_id=signed.account_id,
+            communes=signed.communes,
+            address=client_of(request),
+        )
     response = Response(status_code=204)
     clear_cookie(response, settings)
     return response
@@ -170,14 +211,28 @@ def totp_confirm(
 
 
 @router.post(
-    "/password", status_code=204, summary="Changer son mot de passe", responses=BODY_ERRORS
+    "/password",
+    status_code=204,
+    summary="Changer son mot de passe",
+    responses={**BODY_ERRORS, **problem_responses(429)},
 )
 def password(
     body: PasswordIn, signed: SignedInDep, request: Request, session: SessionDep
 ) -> Response:
+    """The current password is guessed no faster than at sign-in: its failures go through
+    the sign-in throttle (this address and this account) and to the audit log."""
+    address = client_of(request)
+    throttle = request.app.state.sign_ins
+    if wait := throttle.wait_seconds(address, signed.email):
+        return too_many(str(signin.Throttled(wait)), wait, request)
     account = session.get_one(Account, signed.account_id)
-    change_password(session, account, body.current, body.new, keep_session=signed.session_id)
-    _audit(session, signed, "mot de passe changé", client_of(request))
+    try:
+        change_password(session, account, body.current, body.new, keep_session=signed.session_id)
+    except WrongCurrentPassword as exc:  # returned, not raised: the refusal's audit is kept
+        throttle.failed(address, signed.email)
+        _audit(session, signed, "mot de passe actuel refusé", address)
+        return problem(403, str(exc), request)
+    _audit(session, signed, "mot de passe changé", address)
     return Response(status_code=204)
 
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from api.deps import AdminDep, CallerDep, SessionDep
 from api.schemas.tokens import Me, TokenOut
-from observatory.scopes import as_list, covers, resolve
-from observatory.tokens import group_communes, list_tokens
+from observatory.scopes import as_list, manages
+from observatory.tokens import effective_scopes
 
 router = APIRouter(tags=["jetons"])
 
@@ -27,12 +27,12 @@ def me(caller: CallerDep) -> Me:
     summary="Les jetons (administrateur) : ceux dont le périmètre est dans le sien",
 )
 def tokens(caller: AdminDep, session: SessionDep, include_revoked: bool = True) -> list[TokenOut]:
-    groups = group_communes(session)
     found = []
-    for t in list_tokens(session):
-        scope = resolve(t.communes, t.groups, groups)
-        if not covers(caller.communes, scope):
-            continue  # a scoped administrator does not learn the tokens of other communes
+    for t, scope in effective_scopes(session):
+        # By the scope the token has at use (its account's narrows it): a scoped administrator
+        # sees the tokens of the accounts it manages, and not those of other communes.
+        if not manages(caller.communes, scope):
+            continue
         if include_revoked or t.revoked_at is None:
             found.append(
                 TokenOut(

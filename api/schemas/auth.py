@@ -66,6 +66,14 @@ class RecoveryOut(BaseModel):
     )
 
 
+class EverywhereIn(BaseModel):
+    """Ce que « se déconnecter partout » ferme en plus des sessions."""
+
+    tokens: bool = Field(
+        default=False, description="Révoquer aussi tous les jetons du compte (scripts)"
+    )
+
+
 class PasswordIn(BaseModel):
     """Un changement de mot de passe."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from observatory.audit import record
 from observatory.errors import NotAllowed
-from observatory.scopes import Scope, covers, describe
+from observatory.scopes import Scope, describe, manages
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,14 @@ class Actor:
         )
 
     def check_covers(self, scope: Scope, what: str) -> None:
-        """NotAllowed (a 403) unless this actor's scope covers ``scope``."""
-        if not covers(self.scope, scope):
+        """NotAllowed (a 403) unless this actor may manage ``scope``: within its own, and a
+        scope of no commune only for an administrator of every commune."""
+        if self.scope is not None and scope is not None and not scope:
+            raise NotAllowed(
+                f"{what} ne compte aucune commune : seul un administrateur de toutes les "
+                "communes peut le gérer."
+            )
+        if not manages(self.scope, scope):
             raise NotAllowed(
                 f"{what} sort de votre périmètre ({describe(self.scope)}) : {describe(scope)}."
             )

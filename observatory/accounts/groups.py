@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import any_, func, literal, select
 from sqlalchemy.orm import Session
 
 from observatory.accounts.actors import Actor
-from observatory.errors import InvalidInput, NotFound
-from observatory.models import CommuneGroup
+from observatory.accounts.sessions import account_scope
+from observatory.errors import InUse, InvalidInput, NotFound
+from observatory.models import Account, ApiToken, CommuneGroup
 from observatory.scopes import parse_codes
+from observatory.tokens import effective_scopes
 
 GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -81,6 +83,13 @@ def update_group(
     group = _get(session, name)
     before = sorted(group.communes)
     actor.check_covers(frozenset(before), "Le groupe")
+    # Changing a group changes the scope of every account and token that names it: only an
+    # administrator who manages each of them may.
+    for account in session.scalars(select(Account).where(literal(name) == any_(Account.groups))):
+        actor.check_covers(account_scope(session, account), f"Le compte « {account.email} »")
+    for token, scope in effective_scopes(session):
+        if token.revoked_at is None and name in (token.groups or []):
+            actor.check_covers(scope, f"Le jeton « {token.name} »")
     if communes is not None:
         codes = _codes(communes)
         actor.check_covers(codes, "Le groupe")
@@ -97,6 +106,19 @@ def update_group(
 def delete_group(session: Session, actor: Actor, name: str) -> None:
     group = _get(session, name)
     actor.check_covers(frozenset(group.communes), "Le groupe")
+    accounts = session.scalar(
+        select(func.count()).select_from(Account).where(literal(name) == any_(Account.groups))
+    )
+    tokens = session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(literal(name) == any_(ApiToken.groups), ApiToken.revoked_at.is_(None))
+    )
+    if accounts or tokens:
+        raise InUse(
+            f"Le groupe « {name} » est encore utilisé par {accounts or 0} compte(s) et "
+            f"{tokens or 0} jeton(s) : retirez-le d'abord de leur périmètre."
+        )
     session.delete(group)
     session.flush()
     actor.record(session, "groupe supprimé", {"group": name, "before": sorted(group.communes)})

@@ -9,11 +9,19 @@ The rules follow the ANSSI's recommendations on authentication (« Recommandatio
 l'authentification multifacteur et aux mots de passe », 2021): a minimum length rather than
 composition rules, and a refusal of the passwords everyone tries first (a list shipped in
 common_passwords.txt), of the account's own e-mail, and of what zxcvbn finds guessable.
+
+Each hash or check takes 64 MiB for a fraction of a second: at most ``OBS_PASSWORD_CHECKS``
+run at once in a process (``limit_checks``); one more waits ``WAIT_SECONDS`` for a turn, then
+is refused (``Busy``, a 503 with Retry-After), so that a flood of sign-ins cannot exhaust the
+memory.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 
@@ -21,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from observatory.errors import InvalidInput
+from observatory.errors import Busy, InvalidInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -29,20 +37,45 @@ MAX_LENGTH = 128
 MIN_SCORE = 3
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
+DEFAULT_CHECKS = 4
+WAIT_SECONDS = 2.0
+RETRY_AFTER = 2
+BUSY = "Trop de connexions en cours de vérification : réessayez dans quelques secondes."
+
 _hasher = PasswordHasher()
+_checks = threading.BoundedSemaphore(DEFAULT_CHECKS)
+
+
+def limit_checks(count: int) -> None:
+    """At most ``count`` hashes or checks at once in this process (OBS_PASSWORD_CHECKS)."""
+    global _checks
+    _checks = threading.BoundedSemaphore(max(1, count))
+
+
+@contextmanager
+def _turn() -> Iterator[None]:
+    gate = _checks  # the one acquired is the one released, even if limit_checks runs between
+    if not gate.acquire(timeout=WAIT_SECONDS):
+        raise Busy(BUSY, RETRY_AFTER)
+    try:
+        yield
+    finally:
+        gate.release()
 
 
 def hash_password(password: str) -> str:
     """The Argon2id hash of a password (salt and parameters inside)."""
-    return _hasher.hash(password)
+    with _turn():
+        return _hasher.hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     """True when the password matches the stored hash; a missing hash costs the same time."""
-    try:
-        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with _turn():
+        try:
+            return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(stored: str) -> bool:

@@ -4,13 +4,13 @@ a second factor. Every sign-in and every refusal goes to the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from observatory.accounts import totp
+from observatory.accounts import devices, totp
 from observatory.accounts.passwords import hash_password, needs_rehash, verify_password
 from observatory.accounts.sessions import (
     SECOND_FACTOR_ROLES,
@@ -29,6 +29,10 @@ WRONG_PASSWORD = "Adresse ou mot de passe incorrect."  # noqa: S105
 CODE_REQUIRED = "Saisissez le code à six chiffres de votre application d'authentification."
 CODE_WRONG = "Code incorrect ou déjà utilisé : saisissez le code affiché maintenant."
 NO_ROLE = "aucun"
+# Wrong second-factor codes in a row before codes are refused for TOTP_LOCK (counted in the
+# database: every API process shares the count), until then or an administrator's reset.
+TOTP_LIMIT = 10
+TOTP_LOCK = timedelta(hours=1)
 
 
 class SignInRefused(ObservatoryError):
@@ -50,12 +54,28 @@ class Throttled(ObservatoryError):
         self.retry_after = retry_after
 
 
+class SecondFactorLocked(ObservatoryError):
+    """A 429: too many wrong second-factor codes for the account; codes are refused for
+    ``retry_after`` seconds, or until an administrator resets the second factor."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            "Trop de codes de double authentification incorrects : la connexion à ce compte est "
+            f"bloquée ; réessayez dans {minutes} min, ou demandez à un administrateur de "
+            "réinitialiser sa double authentification."
+        )
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Opened:
-    """A session just opened: the cookie (in clear, once) and what the answer tells."""
+    """A session just opened: the cookie (in clear, once), the new device cookie and what the
+    answer tells."""
 
     cookie: str
     account: Account
+    device: str
 
 
 def sign_in(
@@ -68,33 +88,43 @@ def sign_in(
     code: str | None,
     address: str,
     user_agent: str | None = None,
+    device_cookie: str | None = None,
 ) -> Opened:
-    """Open a session, or raise SignInRefused / Throttled (the refusal is in the audit log:
-    the caller must commit after a SignInRefused)."""
+    """Open a session, or raise SignInRefused / Throttled / SecondFactorLocked (the refusal is
+    in the audit log: the caller must commit after them)."""
     tried = email.strip().lower()[:254]
-    if wait := throttle.wait_seconds(address, tried):
+    # Read without a lock: the password of an existing account is checked in parallel with
+    # others, as an unknown address's is (no timing oracle from queueing on the row).
+    found = session.scalars(
+        select(Account).where(Account.email == tried, Account.disabled_at.is_(None))
+    ).one_or_none()
+    device = devices.nonce_of(device_cookie, found.id if found else None, settings.secret_key)
+    if wait := throttle.wait_seconds(address, tried, device):
         raise Throttled(wait)
-    # Locked until the answer: two sign-ins with the same code cannot both pass.
+    # Verified even for an unknown address (against a dummy hash): the same time either way.
+    stored = found.password_hash if found is not None else None
+    if not verify_password(stored, password[:1024]) or found is None:
+        _refuse(session, throttle, found, tried, address, "mot de passe", device)
+        raise SignInRefused(WRONG_PASSWORD)
+    # Locked from here to the answer: a TOTP step or a recovery code serves once, the count of
+    # wrong codes is exact. Read again: disabled or given a new password meanwhile, refused.
     account = session.scalars(
         select(Account)
-        .where(Account.email == tried, Account.disabled_at.is_(None))
+        .where(Account.id == found.id, Account.disabled_at.is_(None))
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
-    # Verified even for an unknown address (against a dummy hash): the same time either way.
-    stored = account.password_hash if account is not None else None
-    if not verify_password(stored, password[:1024]) or account is None:
-        _refuse(session, throttle, account, tried, address, "mot de passe")
+    if account is None or account.password_hash != stored:
+        _refuse(session, throttle, found, tried, address, "mot de passe", device)
         raise SignInRefused(WRONG_PASSWORD)
     second_factor = False
     if account.totp_enabled_at is not None:
         if not (code or "").strip():
             # Not counted as a failure: the page asks for the code after the password.
             raise SignInRefused(CODE_REQUIRED, second_factor="required")
-        if not _second_factor(account, code or "", settings.secret_key):
-            _refuse(session, throttle, account, tried, address, "code")
-            raise SignInRefused(CODE_WRONG, second_factor="wrong")
+        check_second_factor(session, throttle, account, code or "", settings, address, device)
         second_factor = True
-    throttle.succeeded(address, tried)
+    throttle.succeeded(address, tried, device)
     if needs_rehash(account.password_hash or ""):
         account.password_hash = hash_password(password)
     account.last_sign_in_at = datetime.now(UTC)
@@ -107,7 +137,43 @@ def sign_in(
         user_agent=user_agent,
     )
     _record(session, account, "connexion", address, {"second_factor": second_factor})
-    return Opened(cookie, account)
+    return Opened(cookie, account, devices.issue(account.id, settings.secret_key))
+
+
+def check_second_factor(
+    session: Session,
+    throttle: SignInThrottle,
+    account: Account,
+    code: str,
+    settings: Settings,
+    address: str,
+    device: str | None,
+) -> None:
+    """The code (the account's row locked), or SecondFactorLocked / SignInRefused: after
+    TOTP_LIMIT wrong codes in a row, every code is refused for TOTP_LOCK."""
+    now = datetime.now(UTC)
+    locked = account.totp_locked_until
+    if locked is not None and locked > now:
+        _refuse(session, throttle, account, account.email, address, "codes bloqués", device)
+        raise SecondFactorLocked(max(1, int((locked - now).total_seconds())))
+    if _second_factor(account, code, settings.secret_key):
+        account.totp_failures = 0
+        account.totp_locked_until = None
+        return
+    account.totp_failures = (account.totp_failures or 0) + 1
+    _refuse(session, throttle, account, account.email, address, "code", device)
+    if account.totp_failures >= TOTP_LIMIT:
+        account.totp_failures = 0
+        account.totp_locked_until = now + TOTP_LOCK
+        _record(
+            session,
+            account,
+            "double authentification bloquée",
+            address,
+            {"failures": TOTP_LIMIT, "until": account.totp_locked_until.isoformat()},
+        )
+        raise SecondFactorLocked(int(TOTP_LOCK.total_seconds()))
+    raise SignInRefused(CODE_WRONG, second_factor="wrong")
 
 
 def _second_factor(account: Account, code: str, secret_key: str) -> bool:
@@ -133,8 +199,9 @@ def _refuse(
     tried: str,
     address: str,
     reason: str,
+    device: str | None = None,
 ) -> None:
-    throttle.failed(address, tried)
+    throttle.failed(address, tried, device)
     record(
         session,
         token_id=None,

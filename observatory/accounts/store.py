@@ -23,8 +23,8 @@ from observatory.accounts.sessions import account_scope, revoke_all
 from observatory.errors import InvalidInput, NotAllowed, NotFound
 from observatory.models import ROLES, Account, CommuneGroup
 from observatory.roles import role_name
-from observatory.scopes import Scope, as_list, describe, resolve
-from observatory.tokens import group_communes
+from observatory.scopes import Scope, as_list, describe, manages, resolve
+from observatory.tokens import group_communes, revoke_account_tokens
 
 EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
 UNCHANGED: Any = object()
@@ -171,7 +171,7 @@ def list_accounts(session: Session, actor: Actor) -> list[AccountView]:
     found = []
     for account in session.scalars(select(Account).order_by(Account.email)):
         scope = resolve(account.communes, account.groups, known)
-        if actor.scope is None or (scope is not None and scope <= actor.scope):
+        if manages(actor.scope, scope):
             found.append(view(account, scope))
     return found
 
@@ -210,6 +210,8 @@ def update_account(
         actor.record(
             session, "compte modifié", {"email": account.email, "before": before, "after": after}
         )
+    if disabled:
+        revoke_tokens(session, actor, account)
     session.flush()
     return view(account, scope)
 
@@ -223,6 +225,7 @@ def reset_password(session: Session, actor: Actor, account: Account) -> str:
     account.password_changed_at = datetime.now(UTC)
     revoke_all(session, account.id)
     actor.record(session, "mot de passe réinitialisé", {"email": account.email})
+    revoke_tokens(session, actor, account)
     return temporary
 
 
@@ -233,8 +236,24 @@ def reset_totp(session: Session, actor: Actor, account: Account) -> None:
     account.totp_enabled_at = None
     account.totp_last_step = None
     account.recovery_codes = []
+    account.totp_failures = 0
+    account.totp_locked_until = None
     revoke_all(session, account.id)
     actor.record(session, "double authentification réinitialisée", {"email": account.email})
+    revoke_tokens(session, actor, account)
+
+
+def revoke_tokens(session: Session, actor: Actor, account: Account) -> int:
+    """Revoke the account's live tokens (a password or a second factor reset, a disabled
+    account: whoever took the account may have made some); audited with their number."""
+    count = revoke_account_tokens(session, account.id)
+    if count:
+        actor.record(session, "jetons révoqués", {"email": account.email, "count": count})
+    return count
+
+
+class WrongCurrentPassword(NotAllowed):
+    """The current password given to change it is wrong (a 403)."""
 
 
 def change_password(
@@ -243,7 +262,7 @@ def change_password(
     """The account's own change: the current password, then a new one that meets the rules;
     every other session of the account ends."""
     if not verify_password(account.password_hash, current):
-        raise NotAllowed("Mot de passe actuel incorrect.")
+        raise WrongCurrentPassword("Mot de passe actuel incorrect.")
     if new == current:
         raise InvalidInput("Le nouveau mot de passe doit différer de l'actuel.")
     check_password(new, account.email)

@@ -11,10 +11,16 @@ Failures are counted over a sliding window (15 minutes), per API process:
   ``ACCOUNT_MAX_DELAY`` seconds. An attacker spreading attempts over many addresses only
   slows the account down to one guess per half-minute; it is never locked.
 
-So failures from address X against account A pause X, and X against A; the owner of A
-signing in from another address with the right password and code passes (at worst after a
-few seconds' wait while someone sprays A from many addresses). The account's key is the
-e-mail as typed (lowercased), so an unknown address is throttled exactly like a known one.
+So failures from address X against account A pause X, and X against A. The account's key is
+the e-mail as typed (lowercased), so an unknown address is throttled exactly like a known one.
+
+An attacker failing continuously from many addresses would keep the account-wide delay
+running for ever, and so keep its owner waiting: OWASP's « device cookie » design
+(https://owasp.org/www-community/Slow_Down_Online_Guessing_Attacks_with_Device_Cookies)
+answers that. After a successful sign-in the browser gets a signed cookie naming the account
+(observatory/accounts/devices.py); an attempt that presents a valid one for the account tried is
+counted only per device (``DEVICE_LIMIT`` failures per window) and never waits for the
+address's, the pair's or the account's counts, which only untrusted attempts feed and obey.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ PAIR_LIMIT = 5
 ADDRESS_LIMIT = 20
 ACCOUNT_FREE = 10
 ACCOUNT_MAX_DELAY = 30.0
+DEVICE_LIMIT = 5
 MAX_KEYS = 50_000
 
 
@@ -51,11 +58,17 @@ class SignInThrottle:
             del self._seen[key]
         return times
 
-    def wait_seconds(self, address: str, account: str) -> int:
-        """Seconds before this address may try this account again (0: now)."""
+    def wait_seconds(self, address: str, account: str, device: str | None = None) -> int:
+        """Seconds before this address may try this account again (0: now); ``device``: the
+        nonce of a valid device cookie of this account, whose attempts obey only its count."""
         now = self._clock()
         with self._lock:
             waits = [0.0]
+            if device is not None:
+                mine = self._recent(("device", device), now)
+                if len(mine) >= DEVICE_LIMIT:
+                    waits.append(WINDOW_SECONDS - (now - mine[-DEVICE_LIMIT]))
+                return _seconds(max(waits))
             pair = self._recent(("pair", address, account), now)
             if len(pair) >= PAIR_LIMIT:
                 waits.append(WINDOW_SECONDS - (now - pair[-PAIR_LIMIT]))
@@ -66,14 +79,19 @@ class SignInThrottle:
             if len(theirs) >= ACCOUNT_FREE:
                 delay = min(ACCOUNT_MAX_DELAY, 2.0 ** (len(theirs) - ACCOUNT_FREE))
                 waits.append(delay - (now - theirs[-1]))
-        wait = max(waits)
-        return max(1, math.ceil(wait)) if wait > 0 else 0
+        return _seconds(max(waits))
 
-    def failed(self, address: str, account: str) -> None:
-        """Count a failed attempt (a wrong password, or a wrong code)."""
+    def failed(self, address: str, account: str, device: str | None = None) -> None:
+        """Count a failed attempt (a wrong password, or a wrong code): against the device
+        alone when it came with a valid device cookie of the account."""
         now = self._clock()
+        keys: tuple[Hashable, ...] = (
+            (("device", device),)
+            if device is not None
+            else (("pair", address, account), ("address", address), ("account", account))
+        )
         with self._lock:
-            for key in (("pair", address, account), ("address", address), ("account", account)):
+            for key in keys:
                 times = self._recent(key, now)
                 times.append(now)
                 self._seen[key] = times
@@ -81,12 +99,18 @@ class SignInThrottle:
             while len(self._seen) > MAX_KEYS:
                 self._seen.popitem(last=False)
 
-    def succeeded(self, address: str, account: str) -> None:
+    def succeeded(self, address: str, account: str, device: str | None = None) -> None:
         """The owner signed in from this address: its own failures on the account are forgiven
         (the account's count stays: it slows only guessing)."""
         with self._lock:
             self._seen.pop(("pair", address, account), None)
+            if device is not None:
+                self._seen.pop(("device", device), None)
 
     def clear(self) -> None:
         with self._lock:
             self._seen.clear()
+
+
+def _seconds(wait: float) -> int:
+    return max(1, math.ceil(wait)) if wait > 0 else 0

@@ -16,7 +16,7 @@ from observatory.accounts.store import (
     reset_password,
     update_account,
 )
-from observatory.errors import InvalidInput, NotAllowed
+from observatory.errors import InUse, InvalidInput, NotAllowed
 from observatory.models import AuditLog
 
 EVERYWHERE = Actor(name="root", role="admin")
@@ -125,6 +125,10 @@ def test_groups_count_in_the_scope_and_in_the_checks(session: Session) -> None:
     assert [g.name for g in list_groups(session, OF_A)] == ["centre"]
     with pytest.raises(InvalidInput, match="refusé"):
         create_group(session, EVERYWHERE, "Pas Bon", ["31555"])
+    # Still named by the account: its deletion is refused, then allowed once no one names it.
+    with pytest.raises(InUse, match="1 compte"):
+        delete_group(session, EVERYWHERE, "cispd-ouest")
+    update_account(session, EVERYWHERE, account, groups=[])
     delete_group(session, EVERYWHERE, "cispd-ouest")
     assert account_scope(session, account) == frozenset({"31001"})
 
