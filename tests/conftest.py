@@ -81,6 +81,7 @@ SLOW_MODULES = frozenset(
         # Argon2id costs a quarter second or more per password hashed or checked.
         "api/test_accounts_admin.py",
         "api/test_auth_sessions.py",
+        "api/test_sign_in_hardening.py",
         "observatory/accounts/test_store.py",
         "observatory/cli/test_users_cli.py",
         "api/test_answer_cache.py",
