@@ -378,8 +378,8 @@ def _write(conn: Connection, prepared: Prepared, job: Job, probe: bool, counts: 
         have = pc.is_in(prepared.refs, value_set=pa.array(sorted(known), type=pa.string()))
         rows = rows.filter(~have.to_numpy(zero_copy_only=False))
         if job.scope is not None:
-            elsewhere = _taken_elsewhere(conn, prepared, job, known)
-            known -= set(elsewhere.attrs["refs"])
+            elsewhere, foreign = _taken_elsewhere(conn, prepared, job, known)
+            known -= foreign
     copy_incidents(conn, rows)
     copy_rejects(conn, job.batch_id, prepared.rejects)
     taken = 0
@@ -394,10 +394,10 @@ def _write(conn: Connection, prepared: Prepared, job: Job, probe: bool, counts: 
 
 def _taken_elsewhere(
     conn: Connection, prepared: Prepared, job: Job, known: set[str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, set[str]]:
     """For an upload with a scope, the rejects of the rows whose reference the source holds on
-    a fact outside the scope (their references in ``attrs["refs"]``): not duplicates the
-    uploader could look up, and the reason names neither that fact nor its commune."""
+    a fact outside the scope, and those references: not duplicates the uploader could look
+    up, and the reason names neither that fact nor its commune."""
     assert job.scope is not None and prepared.numbers is not None and prepared.chunk is not None
     foreign = sorted(known - references_within(conn, job.source, sorted(known), job.scope))
     mask = pc.is_in(prepared.refs, value_set=pa.array(foreign, type=pa.string()))
@@ -409,8 +409,7 @@ def _taken_elsewhere(
             "reason": [TAKEN_ELSEWHERE] * len(numbers),
         }
     )
-    found.attrs["refs"] = foreign
-    return found
+    return found, set(foreign)
 
 
 def _bulk_mode(conn: Connection, path: Path) -> bool:
