@@ -200,3 +200,35 @@ def test_a_reference_taken_outside_the_scope_is_a_neutral_reject(
         sql = "SELECT source_ref, commune_code FROM incident WHERE source = 'pm'"
         facts = {ref: code for ref, code in conn.execute(text(sql))}
     assert facts == {"TLS-7": TLS, "BLG-7": BLG, "TLS-8": TLS}
+
+
+def test_a_remap_by_a_scoped_administrator_is_its_scopes(
+    client: TestClient, boundaries: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    tls_admin = token(boundaries, "tls-admin", "admin", frozenset({TLS}))
+    blg_police = token(boundaries, "blg-police", "police", frozenset({BLG}))
+    first = load(
+        boundaries,
+        settings,
+        tmp_path,
+        [f"T-1;15/01/2024;22:10;;;Chien errant;1 rue du Taur;{TLS};{LON};{LAT}"],
+        "relance-tls",
+    )
+    assert communes_of(boundaries, first) == [TLS]
+    document = {"categories": {"Chien errant": "incivilite"}}
+    url = "/api/v1/mappings/chiens-tls"
+    saved = client.put(url, headers=tls_admin, json={"document": document})
+    assert saved.status_code == 201
+    again = client.post(
+        f"/api/v1/imports/{first}/remap", headers=tls_admin, json={"mapping": "chiens-tls"}
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["rows_imported"] == 1
+    assert communes_of(boundaries, again.json()["batch_id"]) == [TLS]
+    assert readable(client, blg_police, again.json()["batch_id"]) == HIDDEN
+    # Blagnac's administrator neither sees the batch nor uses Toulouse's mapping.
+    blg_admin = token(boundaries, "blg-admin", "admin", frozenset({BLG}))
+    refused = client.post(
+        f"/api/v1/imports/{first}/remap", headers=blg_admin, json={"mapping": "chiens-tls"}
+    )
+    assert refused.status_code == 404
