@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -77,10 +77,12 @@ def open_batch(
     source: str | None = None,
     file_name: str | None = None,
     details: dict[str, Any] | None = None,
+    communes: list[str] | None = None,
 ) -> int:
     """A running batch for the file at ``path`` (InvalidInput when there is none), created once
     the batches whose importer died are marked failed; ``file_name`` is the name it shows (a
-    re-run names the first batch's file)."""
+    re-run names the first batch's file); ``communes``: who may read it from the start (the
+    scope of who uploads: a file refused as a whole is theirs to read)."""
     if not path.is_file():
         raise InvalidInput(f"Fichier introuvable : {path}")
     reap_interrupted(engine)
@@ -92,6 +94,7 @@ def open_batch(
         source=source,
         run_by=run_by,
         details=details,
+        communes=communes,
     )
 
 
@@ -104,6 +107,7 @@ def create_batch(
     source: str | None,
     run_by: str,
     details: dict[str, Any] | None = None,
+    communes: list[str] | None = None,
 ) -> int:
     """Insert a running batch in its own committed transaction and return its id."""
     with engine.begin() as conn:
@@ -111,9 +115,9 @@ def create_batch(
             conn.execute(
                 text(
                     "INSERT INTO import_batch (kind, file_name, sha256, source, status, run_by, "
-                    "rows_read, rows_imported, rows_duplicate, rows_rejected, details) "
+                    "rows_read, rows_imported, rows_duplicate, rows_rejected, details, communes) "
                     "VALUES (:kind, :file_name, :sha256, :source, 'running', :run_by, "
-                    "0, 0, 0, 0, CAST(:details AS jsonb)) RETURNING id"
+                    "0, 0, 0, 0, CAST(:details AS jsonb), :communes) RETURNING id"
                 ),
                 {
                     "kind": kind,
@@ -122,6 +126,7 @@ def create_batch(
                     "source": source,
                     "run_by": run_by,
                     "details": json.dumps(details or {}, ensure_ascii=False),
+                    "communes": communes,
                 },
             ).scalar_one()
         )
@@ -165,16 +170,26 @@ BATCH_COMMUNES = """
 SELECT coalesce(array_agg(DISTINCT commune_code ORDER BY commune_code), '{}')
 FROM incident WHERE batch_id = :batch AND commune_code IS NOT NULL
 """
+# A batch's commune that is no commune: one of its rejected rows lies in a commune unknown, so
+# that only a reader of every commune reads the batch (no scope holds it).
+UNKNOWN_COMMUNE = "?"
+
+
+def batch_communes(conn: Connection, batch_id: int, rejected: Iterable[str] = ()) -> list[str]:
+    """Who may read a batch of facts: the communes of its facts and of its rejected rows
+    (``rejected``, UNKNOWN_COMMUNE among them for a row whose commune is unknown)."""
+    found = conn.execute(text(BATCH_COMMUNES), {"batch": batch_id}).scalar_one()
+    return sorted({*found, *rejected})
 
 
 def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], **extra: Any) -> None:
     """Record the counts and success, inside the data transaction (they commit together); an
-    import of facts also records the communes of its facts (who may see the batch)."""
+    import of facts also records the communes that say who may see the batch: ``communes``
+    when given (ingest/incidents/importer.py), else those of its facts."""
     values: dict[str, Any] = {"status": "succeeded", "finished_at": func.now()}
     kind = conn.execute(select(BATCH.c.kind).where(BATCH.c.id == batch_id)).scalar_one()
-    if kind == "incidents":
-        found = conn.execute(text(BATCH_COMMUNES), {"batch": batch_id}).scalar_one()
-        values["communes"] = list(found)
+    if kind == "incidents" and "communes" not in extra:
+        values["communes"] = batch_communes(conn, batch_id)
     values.update({key: counts[key] for key in COUNT_KEYS})
     values.update(extra)
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
@@ -323,8 +338,10 @@ def _summary(batch: Row[Any]) -> BatchSummary:
 
 def visible(scope: frozenset[str] | None) -> ColumnElement[bool]:
     """The batches a reader with this scope sees: every one for every commune (None), else
-    those whose facts' communes are known, not empty and all within the scope (a batch of
-    boundaries or of the état 4001 has no communes: not for a scoped reader)."""
+    those whose communes are known, not empty and all within the scope: the communes of its
+    facts and rejected rows, or the scope of who uploaded it (a batch of boundaries or of the
+    état 4001 has no communes, one with a reject of unknown commune has UNKNOWN_COMMUNE:
+    neither is for a scoped reader)."""
     if scope is None:
         return true()
     return and_(

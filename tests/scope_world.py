@@ -44,6 +44,11 @@ MARKERS = (
     "colomiers",
 )
 NATURES = ("Tapage", "Vol simple", "Cambriolage")
+# The saved mapping of each commune: (name, commune, a category label of its own).
+MAPPINGS = (
+    ("pm-toulouse", TOULOUSE, "Tapage place du Capitole"),
+    ("pm-voisine", BLAGNAC, "Tapage place de Blagnac"),
+)
 
 
 @dataclass
@@ -196,6 +201,14 @@ def load_world(engine: Engine, config: Settings, folder: Path) -> dict[str, Any]
                 row_count=1,
                 communes=frozenset(communes),
             )
+    from ingest.incidents.saved import save_mapping
+
+    with engine.begin() as conn:
+        # A saved mapping of each commune, saved by its own administrator; Blagnac's names
+        # nothing that marks it: its document does (a name asked is echoed in a 404).
+        for name, code, label in MAPPINGS:
+            document = {"commune": code, "categories": {label: "tapage"}}
+            save_mapping(conn, name, document, f"api:admin-{code}", frozenset({code}))
     outline = commune_shape("communes_toulouse.geojson", TOULOUSE)
     return {"batches": batches, "toulouse": toulouse, "blagnac": blagnac, "outline": outline}
 

@@ -153,7 +153,7 @@ def remap(
 
     engine = request.app.state.engine
     with engine.connect() as conn:
-        mapping = load_saved(conn, body.mapping)
+        mapping = load_saved(conn, body.mapping, caller.communes)
     summary = rerun_batch(
         engine,
         batch_id,
@@ -264,7 +264,7 @@ def _import(
         engine = request.app.state.engine
         who = f"api:{caller.name}"
         if options.kind == "incidents":
-            mapping, mapping_name = _upload_mapping(engine, options)
+            mapping, mapping_name = _upload_mapping(engine, options, caller.communes)
             summary = import_incidents(
                 engine,
                 target,
@@ -292,8 +292,11 @@ def _import(
     return summary.as_dict()
 
 
-def _upload_mapping(engine: Any, options: UploadForm) -> tuple[Any, str | None]:
-    """The mapping of an upload: a saved one by name, else a profile (municipal by default)."""
+def _upload_mapping(
+    engine: Any, options: UploadForm, scope: frozenset[str] | None
+) -> tuple[Any, str | None]:
+    """The mapping of an upload: a saved one by name (among those the caller's scope sees),
+    else a profile (municipal by default)."""
     from ingest.incidents import resolve_mapping
     from ingest.incidents.saved import load_saved
 
@@ -302,7 +305,7 @@ def _upload_mapping(engine: Any, options: UploadForm) -> tuple[Any, str | None]:
     if options.profile:
         raise InvalidInput("Choisissez un profil ou une correspondance enregistrée, pas les deux.")
     with engine.connect() as conn:
-        mapping = load_saved(conn, options.mapping)
+        mapping = load_saved(conn, options.mapping, scope)
     if options.crs is not None:
         mapping.crs = options.crs
     return mapping, options.mapping.strip()

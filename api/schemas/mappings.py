@@ -29,7 +29,15 @@ class SavedMappingOut(BaseModel):
     document: dict[str, Any] = Field(description="Les clés du fichier de correspondance, en JSON")
     created_at: datetime = Field(description="Créée le (ISO 8601)")
     updated_at: datetime = Field(description="Modifiée le (ISO 8601)")
-    created_by: str | None = Field(description="Créée par (api:nom du jeton, cli:utilisateur)")
+    created_by: str | None = Field(
+        description="Créée par (api:nom du jeton, cli:utilisateur) ; null pour qui ne peut pas "
+        "la modifier"
+    )
+    communes: list[str] | None = Field(
+        default=None,
+        description="Périmètre de son auteur : qui la lit et la modifie (null : toutes les "
+        "communes, lue par tous, modifiée par un administrateur sans périmètre)",
+    )
 
 
 class RemapIn(BaseModel):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from ingest.incidents.pgbinary import Encoded, copy_encoded, copy_table, encode
 
@@ -49,3 +49,19 @@ def known_references(conn: Connection, source: str, refs: list[str]) -> set[str]
             (source, refs),
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def references_within(
+    conn: Connection, source: str, refs: list[str], communes: frozenset[str]
+) -> set[str]:
+    """The references among refs that the source holds on facts of these communes."""
+    if not refs or not communes:
+        return set()
+    found = conn.execute(
+        text(
+            "SELECT source_ref FROM incident WHERE source = :source "
+            "AND source_ref = ANY(:refs) AND commune_code = ANY(:communes)"
+        ),
+        {"source": source, "refs": refs, "communes": sorted(communes)},
+    )
+    return {str(row[0]) for row in found}

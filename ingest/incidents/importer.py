@@ -42,6 +42,7 @@ from ingest.incidents.copying import (
     copy_rejects,
     encode_incidents,
     known_references,
+    references_within,
 )
 from ingest.incidents.geocoding import AddressPlacer
 from ingest.incidents.mapping import Mapping, load_profile, named_mapping
@@ -49,20 +50,27 @@ from ingest.incidents.parse import ParsedChunk, parse_chunk, resolve_columns
 from ingest.incidents.pgbinary import Encoded
 from ingest.incidents.places import BBox
 from ingest.incidents.reading import read_table
-from ingest.incidents.rows import CategoryMatcher, incident_rows, resolve_categories
-from ingest.incidents.scoping import split_by_scope
+from ingest.incidents.rows import CategoryMatcher, incident_rows, raw_values, resolve_categories
+from ingest.incidents.scoping import (
+    PLACE_COLUMNS,
+    TAKEN_ELSEWHERE,
+    reject_communes,
+    split_by_scope,
+)
 from observatory.areas import Territories
 from observatory.changes import mark_batch, record_batch
 from observatory.errors import InvalidInput
 from observatory.imports import (
     COUNT_KEYS,
     BatchSummary,
+    batch_communes,
     batch_transaction,
     finish_batch,
     open_batch,
     read_batch,
 )
 from observatory.models import Base
+from observatory.scopes import as_list
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,8 @@ class Counts:
     rows_rejected: int = 0
     unknown_categories: dict[str, int] = field(default_factory=dict)
     category_suggestions: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # The communes of the rejected rows (scoping.reject_communes), for who may read the batch.
+    reject_communes: set[str] = field(default_factory=set)
 
     def as_batch(self) -> dict[str, int]:
         return {key: getattr(self, key) for key in COUNT_KEYS}
@@ -170,6 +180,7 @@ def import_incidents(
             source=source,
             file_name=rerun.file_name if rerun else None,
             details=named,
+            communes=as_list(scope),
         )
         busy = (
             f"Un import de la source « {source} » est déjà en cours : attendez sa fin puis "
@@ -185,7 +196,13 @@ def import_incidents(
                 details["category_suggestions"] = counts.category_suggestions
             if rerun is not None:
                 details.update(rerun.finish(conn, batch_id))
-            finish_batch(conn, batch_id, counts.as_batch(), details=details)
+            # Who may read the batch: the uploader's scope, else its facts' and rejects' communes.
+            communes = (
+                as_list(scope)
+                if scope is not None
+                else batch_communes(conn, batch_id, counts.reject_communes)
+            )
+            finish_batch(conn, batch_id, counts.as_batch(), details=details, communes=communes)
             if counts.rows_imported:
                 record_batch(conn, batch_id)  # last: the version row stays locked until commit
     finally:
@@ -222,6 +239,10 @@ class Prepared:
     rejects: pd.DataFrame
     read: int
     duplicates_in_file: int
+    # For an upload with a scope: the rows' numbers and their chunk, that a row whose reference
+    # the source holds outside the scope becomes a reject (scoping.TAKEN_ELSEWHERE).
+    numbers: np.ndarray | None = None
+    chunk: RawChunk | None = None
 
 
 def _lookups(conn: Connection, job: Job) -> Lookups:
@@ -284,6 +305,8 @@ def _prepared_chunks(
         rejects = pd.concat(
             [item.parsed.rejects, unknown.drop(columns="category_raw"), unplaced, outside]
         )
+        if job.scope is None and not rejects.empty:
+            counts.reject_communes |= _reject_communes(rejects, item, lookups)
         # In slices, so that the first COPY starts early and the last one ends soon after
         # the parsing; the chunk's rejects and count go with its last slice.
         starts = range(0, max(len(known), 1), COPY_ROWS)
@@ -301,13 +324,33 @@ def _prepared_chunks(
             if repeated.any():
                 rows = rows.filter(pa.array(~repeated))
             last = start == starts[-1]
+            numbers = None
+            if job.scope is not None:
+                numbers = known["row_number"].to_numpy(dtype="int64")[start:stop][~repeated]
             yield Prepared(
                 rows=encode_incidents(rows),
                 refs=rows.column("source_ref").combine_chunks(),
                 rejects=rejects if last else rejects.iloc[:0],
                 read=len(item.chunk) if last else 0,
                 duplicates_in_file=int(repeated.sum()),
+                numbers=numbers,
+                chunk=item.chunk if numbers is not None else None,
             )
+
+
+def _reject_communes(rejects: pd.DataFrame, item: Parsed, lookups: Lookups) -> set[str]:
+    """The communes of a chunk's rejected rows (scoping.reject_communes)."""
+    known = [item.parsed.rows[PLACE_COLUMNS]]
+    if item.parsed.places is not None:
+        known.append(item.parsed.places[PLACE_COLUMNS])
+    return reject_communes(
+        rejects,
+        pd.concat(known, ignore_index=True),
+        lookups.territories,
+        lookups.placer.communes,
+        item.commune_name,
+        lookups.placer.default_commune,
+    )
 
 
 def _repeated(refs: pa.ChunkedArray, seen: set[str]) -> np.ndarray:
@@ -330,15 +373,43 @@ def _write(conn: Connection, prepared: Prepared, job: Job, probe: bool, counts: 
     """Drop the rows the source already has (when it has any), COPY the others and the rejects."""
     rows = prepared.rows
     known = known_references(conn, job.source, prepared.refs.to_pylist()) if probe else set()
+    elsewhere: pd.DataFrame | None = None
     if known:
         have = pc.is_in(prepared.refs, value_set=pa.array(sorted(known), type=pa.string()))
         rows = rows.filter(~have.to_numpy(zero_copy_only=False))
+        if job.scope is not None:
+            elsewhere, foreign = _taken_elsewhere(conn, prepared, job, known)
+            known -= foreign
     copy_incidents(conn, rows)
     copy_rejects(conn, job.batch_id, prepared.rejects)
+    taken = 0
+    if elsewhere is not None and len(elsewhere):
+        copy_rejects(conn, job.batch_id, elsewhere)
+        taken = len(elsewhere)
     counts.rows_read += prepared.read
     counts.rows_imported += len(rows)
     counts.rows_duplicate += prepared.duplicates_in_file + len(known)
-    counts.rows_rejected += len(prepared.rejects)
+    counts.rows_rejected += len(prepared.rejects) + taken
+
+
+def _taken_elsewhere(
+    conn: Connection, prepared: Prepared, job: Job, known: set[str]
+) -> tuple[pd.DataFrame, set[str]]:
+    """For an upload with a scope, the rejects of the rows whose reference the source holds on
+    a fact outside the scope, and those references: not duplicates the uploader could look
+    up, and the reason names neither that fact nor its commune."""
+    assert job.scope is not None and prepared.numbers is not None and prepared.chunk is not None
+    foreign = sorted(known - references_within(conn, job.source, sorted(known), job.scope))
+    mask = pc.is_in(prepared.refs, value_set=pa.array(foreign, type=pa.string()))
+    numbers = prepared.numbers[mask.to_numpy(zero_copy_only=False)]
+    found = pd.DataFrame(
+        {
+            "row_number": numbers,
+            "raw": raw_values(prepared.chunk, numbers),
+            "reason": [TAKEN_ELSEWHERE] * len(numbers),
+        }
+    )
+    return found, set(foreign)
 
 
 def _bulk_mode(conn: Connection, path: Path) -> bool:

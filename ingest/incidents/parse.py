@@ -60,10 +60,13 @@ class ResolvedColumns:
 
 @dataclass
 class ParsedChunk:
-    """Incident rows ready to load, and rejected rows with their reason."""
+    """Incident rows ready to load, and rejected rows with their reason; ``places``: what is
+    known of where each rejected row lies (row_number, commune_code, lon, lat; None or NaN
+    when unknown), which decides who may read the rejects (observatory/imports.py)."""
 
     rows: pd.DataFrame
     rejects: pd.DataFrame
+    places: pd.DataFrame | None = None
 
 
 def resolve_columns(header: list[str], mapping: Mapping, has_geometry: bool) -> ResolvedColumns:
@@ -227,7 +230,20 @@ def parse_chunk(
             "reason": pd.Series(reason_text, index=lost, dtype=object),
         }
     )
-    return ParsedChunk(rows=rows, rejects=rejects)
+    lost_codes = (
+        _nones(lost)
+        if codes is None
+        else pd.Series(codes[rejected].to_numpy(dtype=object), index=lost, dtype=object)
+    )
+    places = pd.DataFrame(
+        {
+            "row_number": rejects["row_number"],
+            "commune_code": lost_codes,
+            "lon": pd.Series(place.lon[rejected], index=lost, dtype="float64"),
+            "lat": pd.Series(place.lat[rejected], index=lost, dtype="float64"),
+        }
+    )
+    return ParsedChunk(rows=rows, rejects=rejects, places=places)
 
 
 def is_footer(values: dict[str, str], width: int) -> bool:

@@ -7,6 +7,13 @@ It is checked as a file is (mapping_from_dict) before it is stored, and its TOML
 
 ``--mapping`` takes a path or a name: an existing file is read as a mapping file; anything else
 is the name of a saved mapping, else of a shipped profile (mapping_argument).
+
+A saved mapping belongs to the scope of who saved it (``communes``: observatory/scopes.py, None
+for every commune; the command line saves for every commune). A reader with a scope sees the
+mappings saved within it and those of every commune (shared: headers and labels); it changes
+or deletes only those its scope covers (``writable``), so those of every commune only an
+administrator of every commune. The names are one list for all: a name taken in another scope
+is refused without saying whose it is.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import ARRAY, ColumnElement, Connection, String, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,8 +36,9 @@ from ingest.incidents.mapping import (
     mapping_from_dict,
     named_mapping,
 )
-from observatory.errors import InvalidInput, NotFound
+from observatory.errors import InvalidInput, NotAllowed, NotFound
 from observatory.models import SavedMapping
+from observatory.scopes import Scope, as_list, covers, describe
 
 # A name typed on a command line and shown in a list: letters, digits, spaces, - _ . ( ).
 NAME = re.compile(r"^[\w][\w .()\-]{0,79}$")
@@ -64,6 +72,24 @@ class Saved:
     created_at: datetime
     updated_at: datetime
     created_by: str | None
+    communes: Scope = None  # the scope of who saved it (None: every commune)
+
+    def writable(self, scope: Scope) -> bool:
+        """Whether a caller of this scope may replace or delete it."""
+        return covers(scope, self.communes)
+
+
+def visible(scope: Scope) -> ColumnElement[bool]:
+    """The saved mappings a reader of this scope sees: every one for every commune (None);
+    else those of every commune and those saved within the scope (not empty)."""
+    table = SavedMapping.__table__
+    if scope is None:
+        return table.c.name.is_not(None)
+    return or_(
+        table.c.communes.is_(None),
+        (func.cardinality(table.c.communes) > 0)
+        & table.c.communes.op("<@")(literal(sorted(scope), ARRAY(String(5)))),
+    )
 
 
 def check_name(name: str) -> str:
@@ -87,42 +113,77 @@ def check_document(document: Any) -> Mapping:
 
 
 def save_mapping(
-    conn: Connection | Session, name: str, document: dict[str, Any], created_by: str | None
+    conn: Connection | Session,
+    name: str,
+    document: dict[str, Any],
+    created_by: str | None,
+    scope: Scope = None,
 ) -> tuple[Saved, bool]:
-    """Store (or replace) a mapping by name; the saved mapping and whether it is new."""
+    """Store (or replace) a mapping by name; the saved mapping and whether it is new.
+
+    ``scope``: who saves it (None: every commune). A new mapping belongs to that scope; an
+    existing one is replaced only when the scope covers its own (NotAllowed otherwise: the
+    check and the write are one statement), and keeps its scope.
+    """
     name = check_name(name)
-    check_document(document)
+    mapping = check_document(document)
+    if scope is not None and mapping.commune is not None and mapping.commune not in scope:
+        raise NotAllowed(
+            f"La commune {mapping.commune} de la correspondance n'est pas dans votre périmètre "
+            f"({describe(scope)})."
+        )
     table = SavedMapping.__table__
     statement = (
         insert(SavedMapping)
-        .values(name=name, document=document, created_by=created_by)
+        .values(name=name, document=document, created_by=created_by, communes=as_list(scope))
         .on_conflict_do_update(
             index_elements=["name"],
             set_={"document": document, "updated_at": func.now()},
+            where=_covered_by(scope),
         )
         .returning(table.c.created_at == table.c.updated_at)
     )
-    created = bool(conn.execute(statement).scalar_one())
-    return get_saved(conn, name), created
+    created = conn.execute(statement).scalar_one_or_none()
+    if created is None:  # the name is taken by a mapping the scope does not cover
+        raise NotAllowed(
+            f"La correspondance « {name} » ne peut pas être remplacée depuis votre périmètre "
+            f"({describe(scope)}) : choisissez un autre nom."
+        )
+    return get_saved(conn, name, scope), bool(created)
 
 
-def list_saved(conn: Connection | Session) -> list[Saved]:
-    rows = conn.execute(select(SavedMapping.__table__).order_by(SavedMapping.name)).all()
+def _covered_by(scope: Scope) -> ColumnElement[bool]:
+    """The stored mappings a writer of this scope may replace (covers, in SQL)."""
+    table = SavedMapping.__table__
+    if scope is None:
+        return table.c.name.is_not(None)
+    return table.c.communes.is_not(None) & table.c.communes.op("<@")(
+        literal(sorted(scope), ARRAY(String(5)))
+    )
+
+
+def list_saved(conn: Connection | Session, scope: Scope = None) -> list[Saved]:
+    """The saved mappings a reader of this scope sees (``visible``), by name."""
+    rows = conn.execute(
+        select(SavedMapping.__table__).where(visible(scope)).order_by(SavedMapping.name)
+    ).all()
     return [_saved(r) for r in rows]
 
 
-def get_saved(conn: Connection | Session, name: str) -> Saved:
+def get_saved(conn: Connection | Session, name: str, scope: Scope = None) -> Saved:
+    """The saved mapping of this name that a reader of this scope sees; NotFound (naming those
+    it sees) otherwise."""
     # A name that breaks the rule was never saved (and may hold what PostgreSQL refuses: NUL).
     valid = NAME.match(name.strip()) is not None
     row = (
         conn.execute(
-            select(SavedMapping.__table__).where(SavedMapping.name == name.strip())
+            select(SavedMapping.__table__).where(SavedMapping.name == name.strip(), visible(scope))
         ).one_or_none()
         if valid
         else None
     )
     if row is None:
-        known = [s.name for s in list_saved(conn)]
+        known = [s.name for s in list_saved(conn, scope)]
         raise NotFound(
             f"Aucune correspondance enregistrée sous le nom « {name} » "
             f"(enregistrées : {', '.join(known) or 'aucune'})."
@@ -130,16 +191,26 @@ def get_saved(conn: Connection | Session, name: str) -> Saved:
     return _saved(row)
 
 
-def delete_saved(conn: Connection | Session, name: str) -> None:
-    get_saved(conn, name)  # NotFound, with the names saved, for an unknown one
-    result = conn.execute(delete(SavedMapping).where(SavedMapping.name == name.strip()))
+def delete_saved(conn: Connection | Session, name: str, scope: Scope = None) -> Saved:
+    """Delete a saved mapping (NotFound when the scope does not see it, NotAllowed when it sees
+    it without covering it); the mapping deleted."""
+    saved = get_saved(conn, name, scope)
+    if not saved.writable(scope):
+        raise NotAllowed(
+            f"La correspondance « {saved.name} » vaut pour toutes les communes : seul un "
+            "administrateur sans périmètre la supprime."
+        )
+    result = conn.execute(
+        delete(SavedMapping).where(SavedMapping.name == saved.name, _covered_by(scope))
+    )
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"Aucune correspondance enregistrée sous le nom « {name} ».")
+    return saved
 
 
-def load_saved(conn: Connection | Session, name: str) -> Mapping:
-    """The Mapping of a saved mapping."""
-    return check_document(get_saved(conn, name).document)
+def load_saved(conn: Connection | Session, name: str, scope: Scope = None) -> Mapping:
+    """The Mapping of a saved mapping that a reader of this scope sees."""
+    return check_document(get_saved(conn, name, scope).document)
 
 
 def mapping_argument(value: str, conn: Connection | Session) -> tuple[Mapping, str | None]:
@@ -167,7 +238,10 @@ def _has_nul(value: Any) -> bool:
 
 
 def _saved(row: Any) -> Saved:
-    return Saved(row.name, dict(row.document), row.created_at, row.updated_at, row.created_by)
+    communes = None if row.communes is None else frozenset(row.communes)
+    return Saved(
+        row.name, dict(row.document), row.created_at, row.updated_at, row.created_by, communes
+    )
 
 
 # -- TOML --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from tests.scope_world import (
     BLAGNAC,
     BLAGNAC_QPV,
+    MAPPINGS,
     ROLES,
     TOULOUSE,
     ScopeWorld,
@@ -82,8 +83,8 @@ def cases(world: ScopeWorld) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             (f"/imports/{theirs}/assistant", {}),
         ],
         "/api/v1/mappings": [("/mappings", {})],
-        "/api/v1/mappings/{name}": [("/mappings/aucune", {})],
-        "/api/v1/mappings/{name}/toml": [("/mappings/aucune/toml", {})],
+        "/api/v1/mappings/{name}": [(f"/mappings/{name}", {}) for name, _, _ in MAPPINGS],
+        "/api/v1/mappings/{name}/toml": [(f"/mappings/{name}/toml", {}) for name, _, _ in MAPPINGS],
         "/api/v1/stats/etat4001": [
             ("/stats/etat4001", {}),
             ("/stats/etat4001", {"by": "department"}),
@@ -189,6 +190,9 @@ def test_no_answer_to_a_scoped_caller_tells_anything_of_the_other_commune(
     assert any(label.startswith("/api/v1/layers/hexagons") for label in ok)
     assert any(label.startswith("/api/v1/stats/summary") for label in ok)
     assert any(label.startswith("/api/v1/layers/communes") for label in ok)
+    if role != "partner":  # the roles that follow the imports read Toulouse's mapping only
+        assert "/api/v1/mappings/{name} /mappings/pm-toulouse {}" in ok
+        assert statuses["/api/v1/mappings/{name} /mappings/pm-voisine {}"] == 404
 
 
 def test_the_markers_are_there_for_a_caller_of_every_commune(world: ScopeWorld) -> None:
@@ -205,6 +209,9 @@ def test_the_markers_are_there_for_a_caller_of_every_commune(world: ScopeWorld) 
         "/api/v1/layers/qpv: " + BLAGNAC_QPV.lower(),
         "/api/v1/imports: blagnac",
         "/api/v1/imports/{batch_id}/rejects: blg-",
+        "/api/v1/mappings: blagnac",
+        "/api/v1/mappings/{name}: blagnac",
+        "/api/v1/mappings/{name}/toml: blagnac",
         "/api/v1/etat4001/services: blagnac",
         "/api/v1/actions: blagnac",
         "/api/v1/audit: blagnac",
