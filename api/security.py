@@ -5,9 +5,7 @@ keeps presenting wrong tokens, and requests with a body checked at their headers
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +31,7 @@ from observatory.changes import versions
 from observatory.errors import TooLarge
 from observatory.roles import refusal
 from observatory.settings import Settings
+from observatory.throttling import RecentFailures
 
 WINDOW_SECONDS = 60.0
 
@@ -125,52 +124,32 @@ class SecureHeaders:
 
 class FailedSignIns:
     """Failed authentications per key (an address and a token prefix, see api/deps.py
-    ``authenticate``) over the last minute, for at most ``MAX_KEYS`` keys: the least recently
-    failed are forgotten first (an IPv6 network has addresses enough to fill any memory)."""
+    ``authenticate``) over the last minute, for at most ``MAX_KEYS`` keys
+    (observatory/throttling.py: the least recently failed are forgotten first)."""
 
     MAX_KEYS = 10_000
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._seen: OrderedDict[Hashable, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _recent(self, key: Hashable, now: float) -> deque[float]:
-        times = self._seen.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] > WINDOW_SECONDS:
-            times.popleft()
-        if not times:
-            del self._seen[key]
-        return times
+        self._failures = RecentFailures(WINDOW_SECONDS, self.MAX_KEYS, lambda: time.monotonic())
 
     def wait_seconds(self, key: Hashable) -> int:
         """Seconds before this key may try again (0: now)."""
         now = time.monotonic()
-        with self._lock:
-            times = self._recent(key, now)
-            if len(times) < self.limit:
-                return 0
-            return max(1, int(WINDOW_SECONDS - (now - times[0])) + 1)
+        times = self._failures.times(key, now)
+        if len(times) < self.limit:
+            return 0
+        return max(1, int(WINDOW_SECONDS - (now - times[0])) + 1)
 
     def record(self, key: Hashable) -> None:
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(key, now)
-            times.append(now)
-            self._seen[key] = times
-            self._seen.move_to_end(key)
-            while len(self._seen) > self.MAX_KEYS:
-                self._seen.popitem(last=False)
+        self._failures.add((key,), time.monotonic())
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return len(self._failures)
 
     def clear(self) -> None:
         """Forget every failure (an administrator lifting the pauses; the tests)."""
-        with self._lock:
-            self._seen.clear()
+        self._failures.clear()
 
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

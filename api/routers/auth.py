@@ -248,19 +248,7 @@ def own_tokens(caller: CallerDep, session: SessionDep) -> list[OwnToken]:
     rows = session.scalars(
         select(ApiToken).where(ApiToken.account_id == account.id).order_by(ApiToken.id)
     )
-    return [
-        OwnToken(
-            name=t.name,
-            role=t.role,
-            prefix=t.prefix,
-            created_at=t.created_at,
-            last_used_at=t.last_used_at,
-            expires_at=t.expires_at,
-            communes=t.communes,
-            revoked=t.revoked_at is not None,
-        )
-        for t in rows
-    ]
+    return [OwnToken.of(t, t.communes) for t in rows]
 
 
 @router.post("/tokens", summary="Créer un jeton pour un script", responses=BODY_ERRORS)

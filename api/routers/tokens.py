@@ -34,16 +34,5 @@ def tokens(caller: AdminDep, session: SessionDep, include_revoked: bool = True) 
         if not manages(caller.communes, scope):
             continue
         if include_revoked or t.revoked_at is None:
-            found.append(
-                TokenOut(
-                    name=t.name,
-                    role=t.role,
-                    prefix=t.prefix,
-                    created_at=t.created_at,
-                    last_used_at=t.last_used_at,
-                    revoked=t.revoked_at is not None,
-                    communes=as_list(scope),
-                    expires_at=t.expires_at,
-                )
-            )
+            found.append(TokenOut.of(t, as_list(scope)))
     return found

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.tokens import TokenFields
+
 Role = Literal["admin", "police", "analyst", "partner"]
 # PostgreSQL's text takes no NUL, and nothing here needs a control character.
 PLAIN = r"^[^\x00-\x1f\x7f]*$"
@@ -108,19 +110,12 @@ class TokenCreated(BaseModel):
     )
 
 
-class OwnToken(BaseModel):
+class OwnToken(TokenFields):
     """Un jeton du compte (jamais sa valeur)."""
 
-    name: str = Field(description="Nom du jeton")
-    role: Role = Field(description="Rôle du jeton")
-    prefix: str = Field(description="Premiers caractères du jeton, pour le reconnaître")
-    created_at: datetime = Field(description="Créé le")
-    last_used_at: datetime | None = Field(description="Dernier usage ; null : jamais")
-    expires_at: datetime | None = Field(description="Fin de validité ; null : aucune")
     communes: list[str] | None = Field(
         description="Codes INSEE demandés ; null : le périmètre du compte"
     )
-    revoked: bool = Field(description="Révoqué")
 
 
 class AccountIn(BaseModel):

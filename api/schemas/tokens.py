@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +21,7 @@ class Me(BaseModel):
     )
 
 
-class TokenOut(BaseModel):
+class TokenFields(BaseModel):
     """Un jeton (jamais sa valeur)."""
 
     name: str = Field(description="Nom du jeton")
@@ -28,8 +29,27 @@ class TokenOut(BaseModel):
     prefix: str = Field(description="Premiers caractères du jeton, pour le reconnaître")
     created_at: datetime = Field(description="Créé le")
     last_used_at: datetime | None = Field(description="Dernier usage ; null : jamais")
+    expires_at: datetime | None = Field(default=None, description="Expire le ; null : jamais")
     revoked: bool = Field(description="Révoqué")
+
+    @classmethod
+    def of(cls, token: Any, communes: list[str] | None) -> Self:
+        """The answer for a stored token (observatory/models.py ApiToken) and its communes."""
+        return cls(
+            name=token.name,
+            role=token.role,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            expires_at=token.expires_at,
+            revoked=token.revoked_at is not None,
+            communes=communes,
+        )
+
+
+class TokenOut(TokenFields):
+    """Un jeton (jamais sa valeur), avec le périmètre qu'il a à l'usage."""
+
     communes: list[str] | None = Field(
         default=None, description="Codes INSEE du périmètre ; null : toutes les communes"
     )
-    expires_at: datetime | None = Field(default=None, description="Expire le ; null : jamais")

@@ -26,10 +26,10 @@ address's, the pair's or the account's counts, which only untrusted attempts fee
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
+
+from observatory.throttling import RecentFailures
 
 WINDOW_SECONDS = 15 * 60.0
 PAIR_LIMIT = 5
@@ -44,72 +44,50 @@ class SignInThrottle:
     """The recent sign-in failures, by address, by account, by both."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._seen: OrderedDict[Hashable, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _recent(self, key: Hashable, now: float) -> deque[float]:
-        times = self._seen.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] > WINDOW_SECONDS:
-            times.popleft()
-        if not times:
-            del self._seen[key]
-        return times
+        self._failures = RecentFailures(WINDOW_SECONDS, MAX_KEYS, clock)
 
     def wait_seconds(self, address: str, account: str, device: str | None = None) -> int:
         """Seconds before this address may try this account again (0: now); ``device``: the
         nonce of a valid device cookie of this account, whose attempts obey only its count."""
-        now = self._clock()
-        with self._lock:
-            waits = [0.0]
-            if device is not None:
-                mine = self._recent(("device", device), now)
-                if len(mine) >= DEVICE_LIMIT:
-                    waits.append(WINDOW_SECONDS - (now - mine[-DEVICE_LIMIT]))
-                return _seconds(max(waits))
-            pair = self._recent(("pair", address, account), now)
-            if len(pair) >= PAIR_LIMIT:
-                waits.append(WINDOW_SECONDS - (now - pair[-PAIR_LIMIT]))
-            mine = self._recent(("address", address), now)
-            if len(mine) >= ADDRESS_LIMIT:
-                waits.append(WINDOW_SECONDS - (now - mine[-ADDRESS_LIMIT]))
-            theirs = self._recent(("account", account), now)
-            if len(theirs) >= ACCOUNT_FREE:
-                delay = min(ACCOUNT_MAX_DELAY, 2.0 ** (len(theirs) - ACCOUNT_FREE))
-                waits.append(delay - (now - theirs[-1]))
+        now = self._failures.clock()
+        times = self._failures.times
+        waits = [0.0]
+        if device is not None:
+            mine = times(("device", device), now)
+            if len(mine) >= DEVICE_LIMIT:
+                waits.append(WINDOW_SECONDS - (now - mine[-DEVICE_LIMIT]))
+            return _seconds(max(waits))
+        pair = times(("pair", address, account), now)
+        if len(pair) >= PAIR_LIMIT:
+            waits.append(WINDOW_SECONDS - (now - pair[-PAIR_LIMIT]))
+        mine = times(("address", address), now)
+        if len(mine) >= ADDRESS_LIMIT:
+            waits.append(WINDOW_SECONDS - (now - mine[-ADDRESS_LIMIT]))
+        theirs = times(("account", account), now)
+        if len(theirs) >= ACCOUNT_FREE:
+            delay = min(ACCOUNT_MAX_DELAY, 2.0 ** (len(theirs) - ACCOUNT_FREE))
+            waits.append(delay - (now - theirs[-1]))
         return _seconds(max(waits))
 
     def failed(self, address: str, account: str, device: str | None = None) -> None:
         """Count a failed attempt (a wrong password, or a wrong code): against the device
         alone when it came with a valid device cookie of the account."""
-        now = self._clock()
         keys: tuple[Hashable, ...] = (
             (("device", device),)
             if device is not None
             else (("pair", address, account), ("address", address), ("account", account))
         )
-        with self._lock:
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._seen[key] = times
-                self._seen.move_to_end(key)
-            while len(self._seen) > MAX_KEYS:
-                self._seen.popitem(last=False)
+        self._failures.add(keys, self._failures.clock())
 
     def succeeded(self, address: str, account: str, device: str | None = None) -> None:
         """The owner signed in from this address: its own failures on the account are forgiven
         (the account's count stays: it slows only guessing)."""
-        with self._lock:
-            self._seen.pop(("pair", address, account), None)
-            if device is not None:
-                self._seen.pop(("device", device), None)
+        self._failures.forget(("pair", address, account))
+        if device is not None:
+            self._failures.forget(("device", device))
 
     def clear(self) -> None:
-        with self._lock:
-            self._seen.clear()
+        self._failures.clear()
 
 
 def _seconds(wait: float) -> int:

@@ -392,4 +392,4 @@ def test_the_wrong_token_count_forgets_quiet_keys(
         failures.record((f"2001:db8::{i:x}", "?"))
     now[0] += 10 * security.WINDOW_SECONDS  # ten minutes later, all of them are quiet
     failures.record(("2001:db8::1:0", "?"))
-    assert len(failures._seen) <= 10_001  # bounded, whatever the pruning
+    assert len(failures) <= 10_001  # bounded, whatever the pruning
