@@ -43,6 +43,16 @@ def me_status(page: Any) -> int:
     return int(page.evaluate("async () => (await fetch('/api/v1/auth/me')).status"))
 
 
+def a_new_analyst_signed_in(open_page: Callable[..., Any], site: Site) -> tuple[Any, Any]:
+    """A page where a new analyst account signed in through the form, and that person."""
+    person = site.person("analyst")
+    page = open_page()
+    page.goto(site.url + "/")
+    fill_sign_in(page, person)
+    wait_for_map(page)
+    return page, person
+
+
 def test_a_new_user_signs_in_with_password_and_totp(
     open_page: Callable[..., Any], site: Site
 ) -> None:
@@ -203,11 +213,7 @@ def test_sign_out_here_then_everywhere(open_page: Callable[..., Any], site: Site
 def test_an_expired_session_returns_to_sign_in_with_the_message(
     open_page: Callable[..., Any], site: Site
 ) -> None:
-    person = site.person("analyst")
-    page = open_page()
-    page.goto(site.url + "/")
-    fill_sign_in(page, person)
-    wait_for_map(page)
+    page, person = a_new_analyst_signed_in(open_page, site)
     with site.engine.begin() as conn:
         expired = conn.execute(
             text(
@@ -265,11 +271,7 @@ def test_a_request_without_the_csrf_token_is_refused(
 def test_my_account_page_makes_a_token_and_changes_the_password(
     open_page: Callable[..., Any], site: Site
 ) -> None:
-    person = site.person("analyst")
-    page = open_page()
-    page.goto(site.url + "/")
-    fill_sign_in(page, person)
-    wait_for_map(page)
+    page, person = a_new_analyst_signed_in(open_page, site)
     page.click("#navigation a[data-page=compte]")
     page.wait_for_selector("#jeton-nom")
     assert page.inner_text("#compte-courriel") == person.email
