@@ -167,7 +167,12 @@ def logout(
     return response
 
 
-@router.post("/logout-everywhere", status_code=204, summary="Se déconnecter partout")
+@router.post(
+    "/logout-everywhere",
+    status_code=204,
+    summary="Se déconnecter partout",
+    responses=BODY_ERRORS,
+)
 def logout_everywhere(
     signed: SignedInDep,
     request: Request,
