@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,7 +291,13 @@ def scope_world(engine: Engine, database_url: str, folder: Path) -> Iterator[Sco
 def leaks(body: bytes, world: ScopeWorld) -> list[str]:
     """What of Blagnac (or of the communes beyond the scope) an answer holds."""
     text_ = body.decode("utf-8", errors="replace").lower()
-    found = [m for m in MARKERS if m.lower() in text_]
+    # A code is a word, not digits inside a number (a partner's noisy shares and rates have
+    # many decimals: « 0.2310694 » holds no commune).
+    found = [
+        m
+        for m in MARKERS
+        if (re.search(rf"(?<![0-9.]){m}(?![0-9])", text_) if m.isdigit() else m.lower() in text_)
+    ]
     found += sorted(c for c in world.blagnac_cells if c in text_)
     return found
 
