@@ -38,11 +38,24 @@ SECTIONS = (
     ("etat4001", "État 4001 des services de la commune"),
 )
 SECTION_TITLE = dict([*SECTIONS, COMPARISON])
+# The same sections in a pack of several communes (a group, a scope).
+GROUP_TITLE = {
+    "qpv": "QPV et reste des communes",
+    "etat4001": "État 4001 des services des communes",
+}
+
+
+def section_title(figures: PackFigures, key: str) -> str:
+    """A section's title, in the plural for a pack of several communes."""
+    if figures.request.group and key in GROUP_TITLE:
+        return GROUP_TITLE[key]
+    return SECTION_TITLE[key]
 
 
 def sections(figures: PackFigures) -> list[tuple[str, str]]:
     """The statistics' sections of this pack: a pack of several communes compares them first."""
-    return [*([COMPARISON] if figures.comparison is not None else []), *SECTIONS]
+    keys = [*([COMPARISON[0]] if figures.comparison is not None else []), *dict(SECTIONS)]
+    return [(key, section_title(figures, key)) for key in keys]
 
 
 def _change_cells(change: Change, threshold: int | None) -> list[str]:

@@ -21,7 +21,6 @@ from matplotlib.colors import Normalize, to_hex
 from observatory.geojson import cell_feature, collection
 from observatory.reports import actionpages, comparison, content, messages, methods, tables
 from observatory.reports.charts import HEAT, trend_chart
-from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import attribution
 from observatory.reports.model import PackFigures
 from observatory.reports.offline import inline_assets
@@ -327,7 +326,7 @@ def _intro(figures: PackFigures) -> str:
         + f"<nav><b>Sommaire</b><ol>{toc}</ol></nav></header>"
         + _messages(figures)
         + _comparison(figures)
-        + f'<h2 id="hexagones">{escape(SECTION_TITLE["hexagones"])}</h2>'
+        + f'<h2 id="hexagones">{escape(content.section_title(figures, "hexagones"))}</h2>'
         + _p(content.hexagon_text(figures))
         + _p(
             "Carte interactive sans fond de carte : cochez les couches (hexagones, points "
@@ -365,30 +364,30 @@ def _sections(figures: PackFigures) -> str:
     trend_png = base64.b64encode(trend_chart(figures)).decode("ascii")
     parts = [
         "</div>",
-        f'<h2 id="points-chauds">{escape(SECTION_TITLE["points-chauds"])}</h2>',
+        f'<h2 id="points-chauds">{escape(content.section_title(figures, "points-chauds"))}</h2>',
         _p(content.hotspot_text(figures)),
         *[_p(t) for t in [messages.hotspot_detail(figures)] if t],
         _p(f"Sur la carte : couche « {LAYER_HOTSPOTS} » (hexagones significatifs).", "note"),
         _table(content.hotspot_table(figures)),
-        f'<h2 id="creneaux">{escape(SECTION_TITLE["creneaux"])}</h2>',
+        f'<h2 id="creneaux">{escape(content.section_title(figures, "creneaux"))}</h2>',
         _p(content.timeslot_text(figures)),
         _matrix(figures),
         _table(content.timeslot_table(figures)),
-        f'<h2 id="evolution">{escape(SECTION_TITLE["evolution"])}</h2>',
+        f'<h2 id="evolution">{escape(content.section_title(figures, "evolution"))}</h2>',
         f'<img class="graphique" alt="Faits par mois, période et un an plus tôt" '
         f'src="data:image/png;base64,{trend_png}">',
         _p(content.trend_text(figures)),
         _table(content.trend_table(figures)),
-        f'<h2 id="compstat">{escape(SECTION_TITLE["compstat"])}</h2>',
+        f'<h2 id="compstat">{escape(content.section_title(figures, "compstat"))}</h2>',
         _p(content.compstat_text(figures)),
     ]
     for title, table in content.compstat_tables(figures):
         parts += [f"<h3>{escape(title)}</h3>", _table(table)]
     parts += [
-        f'<h2 id="qpv">{escape(SECTION_TITLE["qpv"])}</h2>',
+        f'<h2 id="qpv">{escape(content.section_title(figures, "qpv"))}</h2>',
         _p(content.territory_text(figures)),
         _table(content.territory_table(figures)),
-        f'<h2 id="etat4001">{escape(SECTION_TITLE["etat4001"])}</h2>',
+        f'<h2 id="etat4001">{escape(content.section_title(figures, "etat4001"))}</h2>',
         _p(content.etat4001_text(figures)),
         *([_table(content.etat4001_table(figures))] if figures.etat4001.rows else []),
         *actionpages.html_section(figures.actions, _table, _p),

@@ -36,7 +36,6 @@ from reportlab.platypus import (
 from observatory.reports import actionpages, comparison, content, messages, methods, tables
 from observatory.reports.actionpages import SECTION
 from observatory.reports.charts import timeslot_chart, trend_chart
-from observatory.reports.content import SECTION_TITLE
 from observatory.reports.maps import hexagon_map, hotspot_map
 from observatory.reports.model import PackFigures
 from observatory.reports.style import Z_COLOURS
@@ -332,7 +331,8 @@ def _story(
     story = _cover(figures, s, pages) + _messages(figures, s)
 
     def section(key: str, *flowables: Flowable) -> None:
-        story.extend([PageBreak(), _p(SECTION_TITLE[key], s["h1"]), _Mark(key), *flowables])
+        title = content.section_title(figures, key)
+        story.extend([PageBreak(), _p(title, s["h1"]), _Mark(key), *flowables])
 
     if figures.comparison is not None:
         section(

@@ -82,6 +82,10 @@ def test_the_pack_of_two_communes_counts_their_facts_and_compares_them(
     assert "Comparaison des communes" in html and "Blagnac et Colomiers" in html
     assert html.index("Comparaison des communes") < html.index("Carte des faits par hexagone")
     assert "ses chiffres sont dans le pack de chaque commune" in html
+    # The sections about the communes together say so, in the contents and the headings.
+    assert html.count("QPV et reste des communes") == 2
+    assert html.count("État 4001 des services des communes") == 2
+    assert "reste de la commune<" not in html and "services de la commune<" not in html
     assert figures.request.filename() == "pack-clspd-31069-31149-2025-01-2025-12.html"
 
 
@@ -112,6 +116,7 @@ def test_a_named_group_titles_the_pack_and_the_pdf_renders(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Comparaison des communes" in words and "Colomiers" in words
+    assert "QPV et reste des communes" in words and "QPV et reste de la commune" not in words
 
 
 def test_commune_and_communes_exclude_each_other() -> None:
