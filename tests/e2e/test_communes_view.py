@@ -167,6 +167,10 @@ def test_each_town_s_police_sees_its_own_facts_and_the_coordinator_both(
         status, compared = in_page(page, f"/stats/communes?{year}")
         assert [r["code"] for r in compared["communes"]] == [code]
         assert page.locator("#panneau-communes").is_hidden()
+        # The CLSPD pack is offered for its own town only.
+        assert page.eval_on_selector_all(
+            "#dossier-commune option", "os => os.map(o => o.value)"
+        ) == [code]
         header = page.inner_text("header")
         assert code in header or "Blagnac" in header or "Colomiers" in header
         page.screenshot(path=f"test-artifacts/e2e/communes-{key}.png")
@@ -182,4 +186,10 @@ def test_each_town_s_police_sees_its_own_facts_and_the_coordinator_both(
     assert {r["code"]: r["count"] for r in compared["communes"]} == expected
     page.wait_for_selector("#panneau-communes:not([hidden]) .table-communes tbody tr")
     assert page.locator("#panneau-communes tbody tr").count() == 2
+    # The pack of the whole group is offered beside each commune's.
+    options = page.eval_on_selector_all(
+        "#dossier-commune option", "os => os.map(o => [o.value, o.textContent])"
+    )
+    assert sorted(v for v, _ in options) == sorted([*SCOPE, "perimetre"])
+    assert ["perimetre", "Les 2 communes du périmètre"] in options
     assert page_errors(page) == []
