@@ -58,11 +58,12 @@ class CommuneFigures(BaseModel):
         "sous un même rythme ; null pour un partenaire (valeurs bruitées) ou sans comparaison"
     )
     qpv_count: int | None = Field(
-        description="Faits situés dans un QPV de la géographie choisie ; null : masqué"
+        description="Faits situés dans un QPV de la géographie choisie ; null : masqué, ou "
+        "aucun QPV de cette géographie importé dans la commune"
     )
     qpv_share: float | None = Field(
-        description="Part des faits situés dans un QPV, 0 à 1 ; null : un nombre masqué ou "
-        "aucun fait"
+        description="Part des faits situés dans un QPV, 0 à 1 ; null : un nombre masqué, aucun "
+        "fait, ou aucun QPV de cette géographie importé dans la commune (part inconnue)"
     )
 
 

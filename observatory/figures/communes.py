@@ -26,7 +26,16 @@ from observatory.scopes import Scope, allows
 from observatory.store.snapshot import Snapshot
 
 TOTAL_NAME = "Ensemble des communes"
-COMMUNES = "SELECT code, name, population FROM commune ORDER BY code"
+# Each commune with the QPV generations of which a QPV lies in it (none imported: the share of
+# facts in a QPV is unknown there, not 0 %).
+COMMUNES = """
+SELECT c.code, c.name, c.population,
+       coalesce(array_agg(DISTINCT q.generation) FILTER (WHERE q.code IS NOT NULL), '{}')
+         AS generations
+FROM commune AS c LEFT JOIN qpv AS q ON c.code = ANY(q.commune_codes)
+GROUP BY c.code, c.name, c.population
+ORDER BY c.code
+"""
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,16 @@ class KnownCommune:
     code: str
     name: str
     population: int | None
+    # The QPV generations with a QPV in the commune (as imported).
+    qpv_generations: frozenset[int] = frozenset()
 
 
 def read_communes(conn: Connection | Session) -> list[KnownCommune]:
     """Every commune whose outline is loaded, with its population if known."""
-    return [KnownCommune(r.code, r.name, r.population) for r in conn.execute(text(COMMUNES))]
+    return [
+        KnownCommune(r.code, r.name, r.population, frozenset(r.generations))
+        for r in conn.execute(text(COMMUNES))
+    ]
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,7 @@ class CommuneRow:
     previous_rate_per_1000: float | None
     change: Change  # current, previous, percent, z (None for a partner)
     qpv_count: int | None
-    qpv_share: float | None  # of the commune's facts, 0 to 1
+    qpv_share: float | None  # of the commune's facts, 0 to 1; None: no QPV known there
 
 
 @dataclass(frozen=True)
@@ -119,13 +133,14 @@ def _row(
     population: int | None,
     now: int,
     before: int | None,
-    in_qpv: int,
+    in_qpv: int | None,
     disclosure: Disclosure,
 ) -> CommuneRow:
+    """A row; ``in_qpv`` None when no QPV of the generation is known in the commune(s)."""
     shown = disclosure.count(now)
     compared = change(now, before, disclosure)
     previous = compared.previous if before is not None else None
-    qpv = disclosure.count(in_qpv)
+    qpv = disclosure.count(in_qpv) if in_qpv is not None else None
     return CommuneRow(
         code=code,
         name=name,
@@ -167,9 +182,11 @@ def compare_communes(
         code for code in codes if allows(scope, code) and (f.commune is None or code == f.commune)
     )
     rows = []
+    with_qpv = {c.code for c in known if f.generation in c.qpv_generations}
     for code in chosen:
         i = position.get(code)
         commune = names.get(code)
+        qpv_known = code in with_qpv
         rows.append(
             _row(
                 code,
@@ -177,7 +194,7 @@ def compare_communes(
                 commune.population if commune else None,
                 int(now[i]) if i else 0,
                 (int(before[i]) if i else 0) if period and period.comparable else None,
-                int(in_qpv[i]) if i else 0,
+                (int(in_qpv[i]) if i else 0) if qpv_known else None,
                 disclosure,
             )
         )
@@ -191,7 +208,7 @@ def compare_communes(
         sum(p for p in populations if p) if known_all and any(populations) else None,
         int(now[at].sum()),
         int(before[at].sum()) if period and period.comparable else None,
-        int(in_qpv[at].sum()),
+        int(in_qpv[at].sum()) if with_qpv & set(chosen) else None,
         disclosure,
     )
     return Comparison(period, rows, total)

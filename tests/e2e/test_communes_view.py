@@ -115,6 +115,11 @@ def test_the_scope_s_communes_side_by_side_sorted_and_on_the_map(
         assert cells[2] == f"{rate:.1f}".replace(".", ",")  # French decimal comma
     total = page.locator("#panneau-communes tfoot tr td").all_inner_texts()
     assert total[1] == str(sum(expected.values()))
+    # No QPV outline of these communes is loaded: their share in QPV is unknown, not 0 %.
+    for i in range(2):
+        assert rows.nth(i).locator("td").all_inner_texts()[-1] == "—"
+    assert total[-1] == "—"
+    assert "inconnue (pas nulle)" in page.inner_text("#note-qpv-inconnus")
     # Sorted by rate, highest first; one click on « Faits » sorts by facts, a second reverses.
     by_rate = sorted(answer["communes"], key=lambda r: -r["rate_per_1000"])
     assert codes == [r["code"] for r in by_rate]

@@ -15,8 +15,8 @@ from observatory.figures.communes import KnownCommune, compare_communes, period_
 from tests.observatory.figures.test_figures import COMMUNES, FULL, PARTNER, Fact, snapshot_of
 
 KNOWN = [
-    KnownCommune("31555", "Toulouse", 500_000),
-    KnownCommune("31069", "Blagnac", 25_000),
+    KnownCommune("31555", "Toulouse", 500_000, frozenset({2015, 2024})),
+    KnownCommune("31069", "Blagnac", 25_000, frozenset({2024})),
     KnownCommune("31149", "Colomiers", 39_000),  # a population, no facts: still a row
     KnownCommune("31157", "Cugnaux", None),  # neither: no row
 ]
@@ -79,6 +79,23 @@ def test_each_commune_is_the_pandas_count_rate_change_and_qpv_share() -> None:
     assert total.change.previous == int(before["count"].sum())
     assert total.population == sum(p for p in POPULATION.values() if p)
     assert total.rate_per_1000 == pytest.approx(1000 * total.count / total.population)
+
+
+def test_the_qpv_share_is_unknown_where_no_qpv_of_the_generation_was_imported() -> None:
+    """Blagnac has facts but no QPV of the 2015 geography imported: with that geography its
+    share is unknown, not 0 %; Toulouse has one (and no fact in it): 0 %; the total's share is
+    known when a commune of the rows has a QPV, unknown when none has."""
+    snapshot = snapshot_of(facts())
+    f = Filter(date_from=date(2024, 7, 1), date_to=date(2024, 12, 31), generation=2015)
+    older = compare_communes(snapshot, f, KNOWN, None, FULL)
+    by = {r.code: r for r in older.rows}
+    assert by["31069"].count and by["31069"].qpv_share is None and by["31069"].qpv_count is None
+    assert by["31555"].qpv_share == 0 and by["31555"].qpv_count == 0
+    assert older.total.qpv_share == 0
+    alone = compare_communes(snapshot, f, KNOWN, frozenset({"31069"}), FULL)
+    assert alone.total.count and alone.total.qpv_share is None
+    recent = compare_communes(snapshot, f.but(generation=2024), KNOWN, None, FULL)
+    assert all(r.qpv_share is not None for r in recent.rows if r.count)
 
 
 def test_a_scope_lists_only_its_communes_and_the_filter_commune_only_its_own() -> None:

@@ -82,6 +82,9 @@ export class ComparaisonCommunes {
         ),
       ),
       seuil ? h("p", { class: "note" }, `Secret statistique : un compte de moins de ${seuil} faits s'écrit « < ${seuil} », et son taux n'est pas donné ; pas de z sur des valeurs bruitées.`) : null,
+      [...(d.communes || []), d.total].some((l) => l.count && l.qpv_count === null && !l.suppressed)
+        ? h("p", { class: "note", id: "note-qpv-inconnus" }, "Part en QPV « — » : aucun contour de QPV de cette géographie n'est importé pour la commune ; la part y est inconnue (pas nulle).")
+        : null,
     );
   }
 }
