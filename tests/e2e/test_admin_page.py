@@ -109,6 +109,7 @@ def test_the_admin_page_opens_an_account_and_a_group(
     page.wait_for_selector("#table-journal tbody tr")
     journal = page.inner_text("#table-journal")
     assert site.people["admin"].email in journal
+    assert f"compte {email}" in journal  # which account was opened
     assert page_errors(page) == [] and page_errors(other) == []
 
 
@@ -121,6 +122,8 @@ def test_a_group_is_edited_then_deleted(open_page: Callable[..., Any], site: Sit
     page.click("#admin-groupes button[type=submit]")
     row = page.locator("#table-groupes tr[data-groupe='epci-e2e']")
     row.wait_for()
+    # The journal says it at once, and which group.
+    page.wait_for_selector("#table-journal tr:has-text('groupe créé'):has-text('groupe epci-e2e')")
 
     row.get_by_role("button", name="Modifier").click()
     page.wait_for_selector("#groupe-nom[readonly]")

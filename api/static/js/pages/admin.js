@@ -197,7 +197,7 @@ export class PageAdmin {
       try {
         if (groupe) await api(`/admin/groups/${encodeURIComponent(groupe.name)}`, { methode: "PUT", json: corps });
         else await api("/admin/groups", { methode: "POST", json: { name: nom.value.trim(), ...corps } });
-        await this.chargerGroupes();
+        await Promise.all([this.chargerGroupes(), this.journal()]);
         this.formulaireGroupe();
         this.formulaireCompte(); // les groupes à cocher pour un compte
       } catch (e) {
@@ -241,12 +241,26 @@ export class PageAdmin {
     }
     // L'adresse IP quand l'API la donne (le journal l'enregistre depuis les comptes nommés).
     const adresses = page.entries.some((e) => "address" in e);
-    const titres = ["Quand", "Qui", "Rôle", "Action", "Faits lus", adresses ? "Adresse IP" : null];
+    const titres = ["Quand", "Qui", "Rôle", "Action", "Sur quoi", "Faits lus", adresses ? "Adresse IP" : null];
     remplir(zone, h("div", { class: "defilant" }, h("table", { class: "tableau gauche", id: "table-journal" },
       h("thead", {}, h("tr", {}, titres.filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, page.entries.map((e) => h("tr", {},
         h("td", {}, instant(e.at)), h("td", {}, e.actor), h("td", {}, nomRole(e.role)),
-        h("td", {}, e.action), h("td", {}, e.row_count ? String(e.row_count) : ""),
+        h("td", {}, e.action), h("td", { class: "objet" }, objet(e.filters)),
+        h("td", {}, e.row_count ? String(e.row_count) : ""),
         adresses ? h("td", {}, e.address || "—") : null))))));
   }
+}
+
+/** Ce que vise une entrée du journal : le compte, le groupe ou le jeton, la raison d'un refus. */
+function objet(filtres) {
+  const f = filtres || {};
+  const parties = [
+    f.email ? `compte ${f.email}` : null,
+    f.group ? `groupe ${f.group}` : null,
+    typeof f.name === "string" ? `jeton ${f.name}` : null,
+    f.reason ? `motif : ${f.reason}` : null,
+    f.commune ? `commune ${f.commune}` : null,
+  ];
+  return parties.filter(Boolean).join(" · ") || "—";
 }
