@@ -90,9 +90,9 @@ export class Outils {
     this.commune = h(
       "select",
       { id: "dossier-commune" },
-      this.communes.map((f) => h("option", { value: f.properties.code }, f.properties.name)),
-      // Un périmètre de plusieurs communes (EPCI, CISPD) : un dossier de toutes ensemble.
+      // Un périmètre de plusieurs communes (EPCI, CISPD) : d'abord le dossier de toutes ensemble.
       perimetre?.length > 1 ? h("option", { value: "perimetre" }, `Les ${perimetre.length} communes du périmètre`) : null,
+      this.communes.map((f) => h("option", { value: f.properties.code }, f.properties.name)),
     );
     // La commune du dossier suit celle du filtre ; sans filtre, la première (ou celle choisie ici).
     const suivre = (e, avant) => {
