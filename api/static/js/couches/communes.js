@@ -2,22 +2,40 @@
 // sur la période des filtres (GET /stats/communes), sur leurs contours (/layers/communes).
 
 import { api } from "../api.js";
-import { METHODES, classer } from "../classes.js";
+import { METHODES, classer, palette } from "../classes.js";
 import { Couche, pastille } from "../couches.js";
 import { compte, h, jour, nombre, texteSeul } from "../dom.js";
 import * as donnees from "../donnees.js";
 
 const SANS_TAUX = "#d9d9d9";
+const MIN_JENKS = 5; // communes avec un taux, au moins, pour des seuils naturels
+const EGALES = 4;
 
 /** Les taux en dixièmes entiers : classer() borne des comptes entiers, d'où des classes au
  *  dixième près (11,9 puis 12,0), comme le tableau les écrit. */
 export function classesTaux(lignes) {
   const dixiemes = lignes.map((l) => l.rate_per_1000).filter((t) => t !== null).map((t) => Math.round(t * 10));
-  return classer(dixiemes, "jenks", Math.min(5, dixiemes.length)).map((c) => ({
-    min: c.min / 10,
-    max: c.max / 10,
-    couleur: c.couleur,
+  if (dixiemes.length === 0) return [];
+  if (dixiemes.length >= MIN_JENKS) {
+    return classer(dixiemes, "jenks", 5).map((c) => ({ min: c.min / 10, max: c.max / 10, couleur: c.couleur }));
+  }
+  // Peu de communes : des seuils naturels mettraient chacune dans sa classe, aux couleurs
+  // extrêmes, même pour 1,0 contre 0,9. Quatre classes égales de 0 au plus haut taux : un
+  // petit écart reste d'une même couleur.
+  const haut = Math.max(...dixiemes);
+  if (haut === 0) return [{ min: 0, max: 0, couleur: palette(1)[0] }];
+  const couleurs = palette(EGALES);
+  return couleurs.map((couleur, i) => ({
+    min: Math.round((haut * i) / EGALES) / 10,
+    max: Math.round((haut * (i + 1)) / EGALES) / 10,
+    couleur,
   }));
+}
+
+/** Comment les classes ont été faites, pour la légende. */
+export function methodeTaux(lignes) {
+  const n = lignes.filter((l) => l.rate_per_1000 !== null).length;
+  return n >= MIN_JENKS ? METHODES.jenks : `${EGALES} intervalles égaux de 0 au plus haut taux (moins de ${MIN_JENKS} communes)`;
 }
 
 export function couleurTaux(classes, taux) {
@@ -73,7 +91,7 @@ export class TauxCommunes extends Couche {
     if (!d) return null;
     const seuil = d.suppression_threshold;
     return [
-      h("p", { class: "note" }, `Faits pour 1 000 habitants, ${textePeriode(d.period)} ; classes par ${METHODES.jenks}.`),
+      h("p", { class: "note" }, `Faits pour 1 000 habitants, ${textePeriode(d.period)} ; classes : ${methodeTaux(d.communes)}.`),
       h(
         "ul",
         { class: "legende-ecart", id: "legende-taux-communes" },
